@@ -1,0 +1,1 @@
+"""Aggregates and their events: the tribe's rules, with no I/O."""

@@ -1,0 +1,64 @@
+"""The Accounts service: joining Cookout and looking after one's account."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from cookout.domain.base import CookoutApplication, Index, IntegrityError
+from cookout.domain.errors import Conflict
+from cookout.domain.members import (
+    Member,
+    email_key,
+    handle_key,
+    hash_password,
+    parse_display_name,
+    parse_email,
+    parse_handle,
+)
+
+EMAIL_TAKEN = "An account with that email already exists. Sign in instead?"
+HANDLE_TAKEN = "That handle is taken. Try another?"
+
+
+class Accounts(CookoutApplication):
+    def sign_up(self, handle: str, display_name: str, email: str, password: str) -> UUID:
+        handle = parse_handle(handle)
+        display_name = parse_display_name(display_name)
+        email = parse_email(email)
+        self.check_available(handle, email)
+        member = Member(handle, display_name, email, hash_password(password))
+        try:
+            # The two index aggregates make uniqueness atomic: a concurrent sign-up
+            # claiming the same email or handle collides here and saves nothing.
+            self.save(member, Index(email_key(email), member.id), Index(handle_key(handle), member.id))
+        except IntegrityError:
+            self.check_available(handle, email)
+            raise Conflict(EMAIL_TAKEN, field="email") from None
+        return member.id
+
+    def check_available(self, handle: str, email: str) -> None:
+        if self._index_ref(email_key(email)) is not None:
+            raise Conflict(EMAIL_TAKEN, field="email")
+        if self._index_ref(handle_key(handle)) is not None:
+            raise Conflict(HANDLE_TAKEN, field="handle")
+
+    def rename(self, member_id: UUID, display_name: str) -> None:
+        member = self.get_member(member_id)
+        member.rename(parse_display_name(display_name))
+        self.save(member)
+
+    def change_password(self, member_id: UUID, password: str) -> None:
+        member = self.get_member(member_id)
+        member.change_password(hash_password(password))
+        self.save(member)
+
+    def grant_role(self, member_id: UUID, role: str) -> None:
+        member = self.get_member(member_id)
+        member.grant_role(role)
+        self.save(member)
+
+    def get_member(self, member_id: UUID) -> Member:
+        return self._get(member_id, Member, "member")
+
+    def member_id_for_handle(self, handle: str) -> UUID | None:
+        return self._index_ref(handle_key(handle))

@@ -1,0 +1,113 @@
+"""The aggregate base every Cookout aggregate extends: each event records who acted."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
+
+from cookout.domain.errors import NotFound
+
+SYSTEM = "system"
+
+# Set by the web layer (the signed-in member's id) and by workers ("system").
+current_actor: ContextVar[str] = ContextVar("current_actor", default=SYSTEM)
+# The log position of the last save in this context, for read-your-writes.
+last_position: ContextVar[int | None] = ContextVar("last_position", default=None)
+
+
+class CookoutAggregate(Aggregate):
+    class Event(Aggregate.Event):
+        actor: str
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+        return super()._create(event_class, id=id, actor=current_actor.get(), **kwargs)
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        super().trigger_event(event_class, actor=current_actor.get(), **kwargs)
+
+
+class Index(CookoutAggregate):
+    """Claims a unique key (an email, a handle, a slug) for one aggregate.
+
+    Its id is derived from the key, so two aggregates claiming the same key in
+    concurrent saves collide on version 1 of one stream and only one save wins.
+    """
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return index_id(key)
+
+    @event("Claimed")
+    def __init__(self, key: str, ref: UUID | None):
+        self.key = key
+        self.ref = ref
+
+    @event("Released")
+    def release(self) -> None:
+        self.ref = None
+
+    @event("Reclaimed")
+    def reclaim(self, ref: UUID) -> None:
+        self.ref = ref
+
+
+def index_id(key: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"/cookout/index/{key}")
+
+
+class CookoutApplication(Application):
+    """Base of Cookout's services. They all share one name, so one event store
+    and one notification log: projections follow a single, totally ordered history."""
+
+    name = "cookout"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = CookoutApplication.name
+    # Keep the pool small: several services share one database.
+    env = {"POSTGRES_POOL_SIZE": "3", "POSTGRES_MAX_OVERFLOW": "5"}
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            last_position.set(max(r.notification.id for r in recordings))
+        return recordings
+
+    def _get(self, aggregate_id: UUID, kind: type[Any], what: str) -> Any:
+        """Load an aggregate or raise NotFound with a message a person can read."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"No such {what}.") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"No such {what}.")
+        return aggregate
+
+    def _index_ref(self, key: str) -> UUID | None:
+        """The aggregate id a unique key points to, or None when it is free."""
+        try:
+            index = self.repository.get(index_id(key))
+        except AggregateNotFoundError:
+            return None
+        return index.ref
+
+
+__all__ = [
+    "SYSTEM",
+    "CookoutAggregate",
+    "CookoutApplication",
+    "Index",
+    "IntegrityError",
+    "current_actor",
+    "last_position",
+    "index_id",
+]

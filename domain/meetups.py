@@ -1,0 +1,634 @@
+"""The Meetup aggregate: a tribe meeting in real life, its agenda, who comes, and who showed up.
+
+Every change that a calendar must hear about (time, place, a session, a cancellation) raises
+`sequence`, and every event carries what a dispatcher needs to tell people about it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from itertools import combinations
+from urllib.parse import urlsplit
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import event
+
+from cookout.domain.base import CookoutAggregate
+from cookout.domain.errors import Conflict, InvalidInput, NotAllowedNow, NotFound
+from cookout.domain.schedule import Window
+
+INVITED = "invited"
+GOING = "going"
+MAYBE = "maybe"
+NOT_GOING = "not_going"
+WAITLISTED = "waitlisted"
+ANSWERS = (GOING, MAYBE, NOT_GOING)
+
+# An invitation puts the meetup in a member's calendar and "maybe" keeps it there (tentative);
+# the waitlisted get an entry once promoted.
+HOLDS_ENTRY = frozenset({INVITED, GOING, MAYBE})
+PARTSTAT = {INVITED: "NEEDS-ACTION", GOING: "ACCEPTED", MAYBE: "TENTATIVE", NOT_GOING: "DECLINED"}
+CAN_CHOOSE_SESSIONS = frozenset({GOING, MAYBE, WAITLISTED})
+
+CHECK_IN_OPENS = timedelta(hours=1)
+CHECK_IN_CLOSES = timedelta(hours=6)
+CHECK_IN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class Place:
+    venue: str = ""
+    address: str = ""
+    online_url: str = ""
+
+
+@dataclass(frozen=True)
+class Session:
+    id: UUID
+    uid: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    speaker: str
+    sequence: int = 0
+
+
+def new_uid() -> str:
+    return f"{uuid4()}@cookout"
+
+
+def new_check_in_code() -> str:
+    return "".join(secrets.choice(CHECK_IN_ALPHABET) for _ in range(6))
+
+
+def calendar_change(previous: str | None, current: str | None) -> str | None:
+    """What a member's calendar needs after their state moved: "request", "cancel" or nothing."""
+    if current in HOLDS_ENTRY and current != previous:
+        return "request"
+    if previous in HOLDS_ENTRY and current not in HOLDS_ENTRY:
+        return "cancel"
+    return None
+
+
+class Meetup(CookoutAggregate):
+    @classmethod
+    def schedule(
+        cls,
+        *,
+        tribe_id: UUID,
+        title: str,
+        description: str,
+        window: Window,
+        place: Place,
+        capacity: int | None,
+        rsvp_deadline: datetime | None,
+        now: datetime,
+    ) -> Meetup:
+        check_title(title)
+        check_description(description)
+        check_capacity(capacity)
+        check_place(place)
+        check_starts_in_future(window, now)
+        check_deadline(rsvp_deadline, window)
+        return cls(
+            tribe_id=tribe_id,
+            title=title.strip(),
+            description=description,
+            starts_at=window.starts_at,
+            ends_at=window.ends_at,
+            timezone=window.timezone,
+            venue=place.venue.strip(),
+            address=place.address.strip(),
+            online_url=place.online_url.strip(),
+            capacity=capacity,
+            rsvp_deadline=rsvp_deadline,
+            uid=new_uid(),
+            check_in_code=new_check_in_code(),
+        )
+
+    @event("Scheduled")
+    def __init__(
+        self,
+        tribe_id: UUID,
+        title: str,
+        description: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        timezone: str,
+        venue: str,
+        address: str,
+        online_url: str,
+        capacity: int | None,
+        rsvp_deadline: datetime | None,
+        uid: str,
+        check_in_code: str,
+    ):
+        self.tribe_id = tribe_id
+        self.title = title
+        self.description = description
+        self.starts_at = starts_at
+        self.ends_at = ends_at
+        self.timezone = timezone
+        self.place = Place(venue, address, online_url)
+        self.capacity = capacity
+        self.rsvp_deadline = rsvp_deadline
+        self.uid = uid
+        self.check_in_code = check_in_code
+        self.sequence = 0
+        self.cancelled = False
+        self.cancel_message = ""
+        self.attendance: dict[UUID, str] = {}
+        self.waitlist: list[UUID] = []
+        self.checked_in: list[UUID] = []
+        self.sessions: dict[UUID, Session] = {}
+        self.choices: dict[UUID, list[UUID]] = {}
+
+    # Reading
+
+    def state_of(self, member_id: UUID) -> str | None:
+        return self.attendance.get(member_id)
+
+    def holds_calendar_entry(self, member_id: UUID) -> bool:
+        return self.attendance.get(member_id) in HOLDS_ENTRY
+
+    def calendar_holders(self) -> list[UUID]:
+        """Who must receive an update or a cancellation of the whole meetup."""
+        return [m for m, state in self.attendance.items() if state in HOLDS_ENTRY]
+
+    @property
+    def going(self) -> list[UUID]:
+        return [m for m, state in self.attendance.items() if state == GOING]
+
+    @property
+    def seats_left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - len(self.going), 0)
+
+    def waitlist_position(self, member_id: UUID) -> int | None:
+        return self.waitlist.index(member_id) + 1 if member_id in self.waitlist else None
+
+    def session_attendees(self, session_id: UUID) -> list[UUID]:
+        return [
+            m
+            for m, chosen in self.choices.items()
+            if session_id in chosen and self.attendance.get(m) in CAN_CHOOSE_SESSIONS
+        ]
+
+    def met_pairs(self) -> list[tuple[UUID, UUID]]:
+        return list(combinations(self.checked_in, 2))
+
+    def is_over(self, now: datetime) -> bool:
+        return now >= self.ends_at
+
+    # Guards
+
+    def check_changeable(self, now: datetime) -> None:
+        if self.cancelled:
+            raise NotAllowedNow("This meetup was cancelled.")
+        if self.is_over(now):
+            raise NotAllowedNow("This meetup is over.")
+
+    def check_open_for_answers(self, now: datetime) -> None:
+        self.check_changeable(now)
+        if self.rsvp_deadline is not None and now > self.rsvp_deadline:
+            raise NotAllowedNow("Answers closed at the RSVP deadline.")
+
+    def check_check_in_open(self, now: datetime) -> None:
+        if self.cancelled:
+            raise NotAllowedNow("This meetup was cancelled.")
+        if now < self.starts_at - CHECK_IN_OPENS:
+            raise NotAllowedNow("Check-in opens an hour before the start.")
+        if now > self.ends_at + CHECK_IN_CLOSES:
+            raise NotAllowedNow("Check-in has closed.")
+
+    def check_session(self, session_id: UUID) -> Session:
+        try:
+            return self.sessions[session_id]
+        except KeyError:
+            raise NotFound("No such session.") from None
+
+    def check_within(self, window: Window) -> None:
+        if window.starts_at < self.starts_at or window.ends_at > self.ends_at:
+            raise InvalidInput("A session must happen during the meetup.", field="starts_at")
+
+    # Organisers' commands
+
+    def edit_details(
+        self,
+        *,
+        title: str,
+        description: str,
+        capacity: int | None,
+        rsvp_deadline: datetime | None,
+        now: datetime,
+    ) -> None:
+        self.check_changeable(now)
+        check_title(title)
+        check_description(description)
+        check_capacity(capacity)
+        check_deadline(rsvp_deadline, Window(self.starts_at, self.ends_at, self.timezone))
+        if capacity is not None and capacity < len(self.going):
+            raise Conflict(
+                f"{len(self.going)} people are already going; the capacity can't be lower.",
+                field="capacity",
+            )
+        title = title.strip()
+        unchanged = (self.title, self.description, self.capacity, self.rsvp_deadline)
+        if (title, description, capacity, rsvp_deadline) == unchanged:
+            return
+        self._edit_details(
+            title=title, description=description, capacity=capacity, rsvp_deadline=rsvp_deadline
+        )
+        self._promote_waitlisted()
+
+    @event("DetailsEdited")
+    def _edit_details(
+        self, title: str, description: str, capacity: int | None, rsvp_deadline: datetime | None
+    ) -> None:
+        self.title = title
+        self.description = description
+        self.capacity = capacity
+        self.rsvp_deadline = rsvp_deadline
+
+    def reschedule(self, window: Window, now: datetime) -> None:
+        self.check_changeable(now)
+        check_starts_in_future(window, now)
+        if self.rsvp_deadline is not None and window.starts_at < self.rsvp_deadline:
+            raise InvalidInput(
+                "The new start is before the RSVP deadline; move the deadline first.",
+                field="starts_at",
+            )
+        if (window.starts_at, window.ends_at, window.timezone) == (
+            self.starts_at,
+            self.ends_at,
+            self.timezone,
+        ):
+            return
+        self._reschedule(
+            old_starts_at=self.starts_at,
+            old_ends_at=self.ends_at,
+            old_timezone=self.timezone,
+            starts_at=window.starts_at,
+            ends_at=window.ends_at,
+            timezone=window.timezone,
+            sequence=self.sequence + 1,
+        )
+
+    @event("Rescheduled")
+    def _reschedule(
+        self,
+        old_starts_at: datetime,
+        old_ends_at: datetime,
+        old_timezone: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        timezone: str,
+        sequence: int,
+    ) -> None:
+        self.starts_at = starts_at
+        self.ends_at = ends_at
+        self.timezone = timezone
+        self.sequence = sequence
+
+    def relocate(self, place: Place, now: datetime) -> None:
+        self.check_changeable(now)
+        check_place(place)
+        place = Place(place.venue.strip(), place.address.strip(), place.online_url.strip())
+        if place == self.place:
+            return
+        self._relocate(
+            old_venue=self.place.venue,
+            old_address=self.place.address,
+            old_online_url=self.place.online_url,
+            venue=place.venue,
+            address=place.address,
+            online_url=place.online_url,
+            sequence=self.sequence + 1,
+        )
+
+    @event("Relocated")
+    def _relocate(
+        self,
+        old_venue: str,
+        old_address: str,
+        old_online_url: str,
+        venue: str,
+        address: str,
+        online_url: str,
+        sequence: int,
+    ) -> None:
+        self.place = Place(venue, address, online_url)
+        self.sequence = sequence
+
+    def cancel(self, message: str, now: datetime) -> None:
+        self.check_changeable(now)
+        check_text(message.strip(), "message", "The message", minimum=0, maximum=2000)
+        self._cancel(message=message.strip(), sequence=self.sequence + 1)
+
+    @event("Cancelled")
+    def _cancel(self, message: str, sequence: int) -> None:
+        self.cancelled = True
+        self.cancel_message = message
+        self.sequence = sequence
+
+    def invite(self, member_ids: list[UUID], now: datetime) -> list[UUID]:
+        """Invite those who hold no invitation and have not answered; returns them."""
+        self.check_changeable(now)
+        new = [m for m in dict.fromkeys(member_ids) if m not in self.attendance]
+        if new:
+            self._invite(member_ids=new)
+        return new
+
+    @event("MembersInvited")
+    def _invite(self, member_ids: list[UUID]) -> None:
+        for member_id in member_ids:
+            self.attendance[member_id] = INVITED
+
+    # Agenda
+
+    def add_session(
+        self, *, title: str, window: Window, room: str, speaker: str, now: datetime
+    ) -> UUID:
+        self.check_changeable(now)
+        check_session_fields(title, room, speaker)
+        self.check_within(window)
+        session_id = uuid4()
+        self._add_session(
+            session_id=session_id,
+            uid=new_uid(),
+            title=title.strip(),
+            starts_at=window.starts_at,
+            ends_at=window.ends_at,
+            room=room.strip(),
+            speaker=speaker.strip(),
+        )
+        return session_id
+
+    @event("SessionAdded")
+    def _add_session(
+        self,
+        session_id: UUID,
+        uid: str,
+        title: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        room: str,
+        speaker: str,
+    ) -> None:
+        self.sessions[session_id] = Session(
+            session_id, uid, title, starts_at, ends_at, room, speaker
+        )
+
+    def edit_session(
+        self,
+        session_id: UUID,
+        *,
+        title: str,
+        window: Window,
+        room: str,
+        speaker: str,
+        now: datetime,
+    ) -> None:
+        self.check_changeable(now)
+        session = self.check_session(session_id)
+        check_session_fields(title, room, speaker)
+        self.check_within(window)
+        title, room, speaker = title.strip(), room.strip(), speaker.strip()
+        moved = (window.starts_at, window.ends_at, room) != (
+            session.starts_at,
+            session.ends_at,
+            session.room,
+        )
+        if not moved and (title, speaker) == (session.title, session.speaker):
+            return
+        self._edit_session(
+            session_id=session_id,
+            title=title,
+            starts_at=window.starts_at,
+            ends_at=window.ends_at,
+            room=room,
+            speaker=speaker,
+            old_starts_at=session.starts_at,
+            old_ends_at=session.ends_at,
+            old_room=session.room,
+            sequence=session.sequence + 1 if moved else session.sequence,
+        )
+
+    @event("SessionEdited")
+    def _edit_session(
+        self,
+        session_id: UUID,
+        title: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        room: str,
+        speaker: str,
+        old_starts_at: datetime,
+        old_ends_at: datetime,
+        old_room: str,
+        sequence: int,
+    ) -> None:
+        self.sessions[session_id] = replace(
+            self.sessions[session_id],
+            title=title,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            room=room,
+            speaker=speaker,
+            sequence=sequence,
+        )
+
+    def remove_session(self, session_id: UUID, now: datetime) -> None:
+        self.check_changeable(now)
+        session = self.check_session(session_id)
+        self._remove_session(session_id=session_id, uid=session.uid, sequence=session.sequence + 1)
+
+    @event("SessionRemoved")
+    def _remove_session(self, session_id: UUID, uid: str, sequence: int) -> None:
+        del self.sessions[session_id]
+        for chosen in self.choices.values():
+            if session_id in chosen:
+                chosen.remove(session_id)
+
+    # Members' commands
+
+    def answer(self, member_id: UUID, answer: str, now: datetime) -> None:
+        if answer not in ANSWERS:
+            raise InvalidInput("Answer going, maybe or not going.", field="answer")
+        self.check_open_for_answers(now)
+        previous = self.attendance.get(member_id)
+        if answer == GOING:
+            if previous in (GOING, WAITLISTED):
+                return
+            if self.seats_left == 0:
+                self._wait(member_id=member_id, previous=previous, position=len(self.waitlist) + 1)
+            else:
+                self._go(member_id=member_id, previous=previous)
+        elif previous == answer:
+            return
+        elif previous in (GOING, WAITLISTED):
+            self._withdraw(member_id=member_id, previous=previous, answer=answer)
+            self._promote_waitlisted()
+        elif answer == MAYBE:
+            self._answer_maybe(member_id=member_id, previous=previous)
+        else:
+            self._decline(member_id=member_id, previous=previous)
+
+    class MemberWentGoing(CookoutAggregate.Event):
+        member_id: UUID
+        previous: str | None
+
+    class MemberWaitlisted(CookoutAggregate.Event):
+        member_id: UUID
+        previous: str | None
+        position: int
+
+    class MemberAnsweredMaybe(CookoutAggregate.Event):
+        member_id: UUID
+        previous: str | None
+
+    class MemberDeclined(CookoutAggregate.Event):
+        member_id: UUID
+        previous: str | None
+
+    class MemberWithdrew(CookoutAggregate.Event):
+        """A going or waitlisted member now answers maybe or not going."""
+
+        member_id: UUID
+        previous: str
+        answer: str
+
+    class WaitlistedMemberPromoted(CookoutAggregate.Event):
+        member_id: UUID
+
+    @event(MemberWentGoing)
+    def _go(self, member_id: UUID, previous: str | None) -> None:
+        self.attendance[member_id] = GOING
+
+    @event(MemberWaitlisted)
+    def _wait(self, member_id: UUID, previous: str | None, position: int) -> None:
+        self.attendance[member_id] = WAITLISTED
+        self.waitlist.append(member_id)
+
+    @event(MemberAnsweredMaybe)
+    def _answer_maybe(self, member_id: UUID, previous: str | None) -> None:
+        self.attendance[member_id] = MAYBE
+
+    @event(MemberDeclined)
+    def _decline(self, member_id: UUID, previous: str | None) -> None:
+        self.attendance[member_id] = NOT_GOING
+
+    @event(MemberWithdrew)
+    def _withdraw(self, member_id: UUID, previous: str, answer: str) -> None:
+        self.attendance[member_id] = answer
+        if member_id in self.waitlist:
+            self.waitlist.remove(member_id)
+
+    def _promote_waitlisted(self) -> None:
+        while self.waitlist and self.seats_left != 0:
+            self._promote(member_id=self.waitlist[0])
+
+    @event(WaitlistedMemberPromoted)
+    def _promote(self, member_id: UUID) -> None:
+        self.waitlist.remove(member_id)
+        self.attendance[member_id] = GOING
+
+    def choose_session(self, member_id: UUID, session_id: UUID, now: datetime) -> None:
+        self.check_changeable(now)
+        self.check_session(session_id)
+        if self.attendance.get(member_id) not in CAN_CHOOSE_SESSIONS:
+            raise NotAllowedNow("Say you're coming before choosing sessions.")
+        if session_id not in self.choices.get(member_id, []):
+            self._choose_session(member_id=member_id, session_id=session_id)
+
+    @event("SessionChosen")
+    def _choose_session(self, member_id: UUID, session_id: UUID) -> None:
+        self.choices.setdefault(member_id, []).append(session_id)
+
+    def drop_session(self, member_id: UUID, session_id: UUID, now: datetime) -> None:
+        self.check_changeable(now)
+        self.check_session(session_id)
+        if session_id in self.choices.get(member_id, []):
+            self._drop_session(member_id=member_id, session_id=session_id)
+
+    @event("SessionDropped")
+    def _drop_session(self, member_id: UUID, session_id: UUID) -> None:
+        self.choices[member_id].remove(session_id)
+
+    # Check-in
+
+    def check_in(self, member_id: UUID, now: datetime) -> None:
+        self.check_check_in_open(now)
+        if member_id not in self.checked_in:
+            self._check_in(member_id=member_id)
+
+    def check_in_with_code(self, member_id: UUID, code: str, now: datetime) -> None:
+        self.check_check_in_open(now)
+        if not secrets.compare_digest(code.strip().upper().encode(), self.check_in_code.encode()):
+            raise InvalidInput("That code is not the one the organiser shows.", field="code")
+        self.check_in(member_id, now)
+
+    @event("MemberCheckedIn")
+    def _check_in(self, member_id: UUID) -> None:
+        self.checked_in.append(member_id)
+
+
+def check_text(value: str, field: str, what: str, minimum: int, maximum: int) -> None:
+    if len(value) < minimum:
+        raise InvalidInput(f"{what} is missing.", field=field)
+    if len(value) > maximum:
+        raise InvalidInput(f"{what} can't be longer than {maximum:,} characters.", field=field)
+
+
+def check_line(value: str, field: str, what: str, minimum: int, maximum: int) -> None:
+    check_text(value.strip(), field, what, minimum, maximum)
+    if "\r" in value or "\n" in value:
+        raise InvalidInput(f"{what} must be a single line.", field=field)
+
+
+def check_title(title: str) -> None:
+    check_line(title, "title", "The title", 1, 200)
+
+
+def check_description(description: str) -> None:
+    check_text(description, "description", "The description", 0, 10_000)
+
+
+def check_capacity(capacity: int | None) -> None:
+    if capacity is None:
+        return
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+        raise InvalidInput("The capacity must be a whole number of at least 1.", field="capacity")
+
+
+def check_place(place: Place) -> None:
+    if place.venue.strip() or place.address.strip():
+        check_line(place.venue, "venue", "The venue's name", 1, 200)
+        check_text(place.address.strip(), "address", "The address", 1, 500)
+    if place.online_url.strip():
+        url = place.online_url.strip()
+        parts = urlsplit(url)
+        web = parts.scheme in ("http", "https") and bool(parts.netloc)
+        if not web or any(c.isspace() for c in url):
+            raise InvalidInput("The link must start with https:// or http://.", field="online_url")
+        check_text(url, "online_url", "The link", 1, 2000)
+    elif not place.venue.strip():
+        raise InvalidInput("Say where: a venue and its address, or a link.", field="venue")
+
+
+def check_starts_in_future(window: Window, now: datetime) -> None:
+    if window.starts_at <= now:
+        raise InvalidInput("The start must be in the future.", field="starts_at")
+
+
+def check_deadline(rsvp_deadline: datetime | None, window: Window) -> None:
+    if rsvp_deadline is not None and rsvp_deadline > window.starts_at:
+        raise InvalidInput("The RSVP deadline can't be after the start.", field="rsvp_deadline")
+
+
+def check_session_fields(title: str, room: str, speaker: str) -> None:
+    check_line(title, "title", "The session's title", 1, 200)
+    check_line(room, "room", "The room", 0, 200)
+    check_line(speaker, "speaker", "The speaker", 0, 200)

@@ -1,0 +1,113 @@
+"""Members: the people of a Cookout instance, their handles, emails and passwords."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from eventsourcing.domain import event
+
+from cookout.domain.base import CookoutAggregate
+from cookout.domain.errors import InvalidInput
+
+HANDLE_PATTERN = re.compile(r"[a-z0-9_]{3,30}")
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 1024
+DISPLAY_NAME_MAX_LENGTH = 80
+ROLES = frozenset({"admin"})
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+
+
+class Member(CookoutAggregate):
+    @event("Joined")
+    def __init__(self, handle: str, display_name: str, email: str, password_hash: str):
+        self.handle = handle
+        self.display_name = display_name
+        self.email = email
+        self.password_hash = password_hash
+        self.roles: set[str] = set()
+
+    @event("Renamed")
+    def rename(self, display_name: str) -> None:
+        self.display_name = display_name
+
+    @event("PasswordChanged")
+    def change_password(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+
+    def grant_role(self, role: str) -> None:
+        if role not in ROLES:
+            raise InvalidInput(f"There is no role called {role!r}.", field="role")
+        if role not in self.roles:
+            self._grant_role(role)
+
+    @event("RoleGranted")
+    def _grant_role(self, role: str) -> None:
+        self.roles.add(role)
+
+
+def parse_handle(raw: str) -> str:
+    handle = raw.strip().lower()
+    if not HANDLE_PATTERN.fullmatch(handle):
+        raise InvalidInput(
+            "A handle is 3 to 30 characters: lowercase letters, digits and underscores.",
+            field="handle",
+        )
+    return handle
+
+
+def parse_display_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise InvalidInput("Tell us the name people know you by.", field="display_name")
+    if len(name) > DISPLAY_NAME_MAX_LENGTH:
+        raise InvalidInput(
+            f"A display name is at most {DISPLAY_NAME_MAX_LENGTH} characters.", field="display_name"
+        )
+    return name
+
+
+def parse_email(raw: str, field: str = "email") -> str:
+    """A syntactically valid address, normalised; uniqueness compares it lowercased."""
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidInput(f"That is not an email address we can write to: {error}", field=field) from None
+
+
+def email_key(email: str) -> str:
+    return f"member-email:{email.lower()}"
+
+
+def handle_key(handle: str) -> str:
+    return f"member-handle:{handle}"
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def member_id_of(value: str | UUID) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def check_password(password: str) -> None:
+    """Validate a password without paying for the hash."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise InvalidInput(
+            f"Choose a password of at least {PASSWORD_MIN_LENGTH} characters.", field="password"
+        )
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise InvalidInput("That password is too long.", field="password")

@@ -1,0 +1,178 @@
+"""Tribes: the groups people gather in, who belongs to them, and who may read them.
+
+Inputs are parsed here by the `parse_*` functions before a command is called;
+the aggregate trusts its arguments, so stored events always replay even if the
+rules for new input change later.
+"""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from cookout.domain.base import CookoutAggregate
+from cookout.domain.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
+
+ORGANISER = "organiser"
+MODERATOR = "moderator"
+MEMBER = "member"
+ROLES = (ORGANISER, MODERATOR, MEMBER)
+
+PUBLIC = "public"
+MEMBERS_ONLY = "members"
+VISIBILITIES = (PUBLIC, MEMBERS_ONLY)
+
+SLUG = re.compile(r"[a-z0-9-]{3,40}")
+
+
+def slug_key(slug: str) -> str:
+    return f"tribe-slug:{slug}"
+
+
+def parse_slug(value: str) -> str:
+    slug = value.strip().lower()
+    if not SLUG.fullmatch(slug):
+        raise InvalidInput(
+            "A slug is 3 to 40 characters: lowercase letters, digits and hyphens.", field="slug"
+        )
+    return slug
+
+
+def parse_name(value: str) -> str:
+    name = value.strip()
+    if not 1 <= len(name) <= 80 or "\n" in name or "\r" in name:
+        raise InvalidInput("Give the tribe a name of 1 to 80 characters on one line.", field="name")
+    return name
+
+
+def parse_description(value: str) -> str:
+    description = value.strip()
+    if len(description) > 2000:
+        raise InvalidInput("Keep the description under 2,000 characters.", field="description")
+    return description
+
+
+def parse_nickname(value: str) -> str:
+    nickname = value.strip() or "members"
+    if len(nickname) > 40 or "\n" in nickname or "\r" in nickname:
+        raise InvalidInput("Keep the nickname under 40 characters on one line.", field="nickname")
+    return nickname
+
+
+def parse_visibility(value: str) -> str:
+    if value not in VISIBILITIES:
+        raise InvalidInput("Choose public or members only.", field="visibility")
+    return value
+
+
+def parse_role(value: str) -> str:
+    if value not in ROLES:
+        raise InvalidInput("Choose organiser, moderator or member.", field="role")
+    return value
+
+
+class Tribe(CookoutAggregate):
+    @event("TribeFounded")
+    def __init__(
+        self,
+        name: str,
+        slug: str,
+        description: str,
+        nickname: str,
+        visibility: str,
+        founder_id: UUID,
+    ):
+        self.name = name
+        self.slug = slug
+        self.description = description
+        self.nickname = nickname
+        self.visibility = visibility
+        self.founder_id = founder_id
+        self.roles: dict[UUID, str] = {founder_id: ORGANISER}
+
+    @event("TribeRevised")
+    def revise(self, name: str, description: str, nickname: str, visibility: str) -> None:
+        self.name = name
+        self.description = description
+        self.nickname = nickname
+        self.visibility = visibility
+
+    @event("MemberJoined")
+    def join(self, member_id: UUID) -> None:
+        if self.is_member(member_id):
+            raise Conflict(f"Already one of the {self.nickname}.")
+        self.roles[member_id] = MEMBER
+
+    @event("MemberLeft")
+    def leave(self, member_id: UUID) -> None:
+        self.check_is_member(member_id)
+        self.check_not_last_organiser(member_id)
+        del self.roles[member_id]
+
+    @event("RoleGranted")
+    def grant_role(self, member_id: UUID, role: str) -> None:
+        self.check_is_member(member_id)
+        if self.roles[member_id] == role:
+            raise Conflict(f"Already a {role}.", field="role")
+        if role != ORGANISER:
+            self.check_not_last_organiser(member_id)
+        self.roles[member_id] = role
+
+    @event("RoleRevoked")
+    def revoke_role(self, member_id: UUID) -> None:
+        self.check_is_member(member_id)
+        if self.roles[member_id] == MEMBER:
+            raise NotAllowedNow("They have no role to revoke.", field="role")
+        self.check_not_last_organiser(member_id)
+        self.roles[member_id] = MEMBER
+
+    def role_of(self, member_id: UUID | None) -> str | None:
+        return self.roles.get(member_id) if member_id else None
+
+    def is_member(self, member_id: UUID | None) -> bool:
+        return self.role_of(member_id) is not None
+
+    def is_organiser(self, member_id: UUID | None) -> bool:
+        return self.role_of(member_id) == ORGANISER
+
+    def can_read(self, member_id: UUID | None) -> bool:
+        return self.visibility == PUBLIC or self.is_member(member_id)
+
+    def can_moderate(self, member_id: UUID | None) -> bool:
+        return self.role_of(member_id) in (ORGANISER, MODERATOR)
+
+    @property
+    def organisers(self) -> list[UUID]:
+        return [member for member, role in self.roles.items() if role == ORGANISER]
+
+    def check_can_read(self, member_id: UUID | None) -> None:
+        # Outsiders get "not found", not "forbidden": they must not learn it exists.
+        if not self.can_read(member_id):
+            raise NotFound("No such tribe.")
+
+    def check_can_take_part(self, member_id: UUID | None) -> None:
+        self.check_can_read(member_id)
+        if not self.is_member(member_id):
+            raise Forbidden(f"Join {self.name} to take part.")
+
+    def check_can_moderate(self, member_id: UUID | None) -> None:
+        self.check_can_read(member_id)
+        if not self.can_moderate(member_id):
+            raise Forbidden(f"Only the moderators of {self.name} can do that.")
+
+    def check_is_organiser(self, member_id: UUID | None) -> None:
+        self.check_can_read(member_id)
+        if not self.is_organiser(member_id):
+            raise Forbidden(f"Only the organisers of {self.name} can do that.")
+
+    def check_is_member(self, member_id: UUID) -> None:
+        if not self.is_member(member_id):
+            raise NotAllowedNow(f"Not one of the {self.nickname}.")
+
+    def check_not_last_organiser(self, member_id: UUID) -> None:
+        if self.organisers == [member_id]:
+            raise NotAllowedNow(
+                f"{self.name} needs an organiser: make someone else organiser first.", field="role"
+            )

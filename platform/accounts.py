@@ -1,0 +1,110 @@
+"""Joining, signing in and out, and member profiles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from cookout.domain import members
+from cookout.domain.errors import DomainError
+from cookout.platform.auth import sign_in
+from cookout.platform.web import page, run_command, runtime_of, see_other, signed_in_id
+from cookout.projections.members import MemberDirectory
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+SIGNUP_FIELDS = ("handle", "display_name", "email")
+
+
+@get("/signup", sync_to_thread=False)
+def signup_form() -> Template:
+    return page("signup.html", form={}, errors={})
+
+
+@post("/signup", sync_to_thread=True)
+def signup(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    form = {name: data.get(name, "") for name in SIGNUP_FIELDS}
+    errors = signup_errors(data)
+    if not errors:
+        try:
+            run_command(
+                request,
+                runtime_of(request).accounts.sign_up,
+                form["handle"], form["display_name"], form["email"], data.get("password", ""),
+                projections=(MemberDirectory,),
+            )
+        except DomainError as error:
+            errors[error.field or "form"] = error.message
+    if errors:
+        return page("signup.html", status_code=422, form=form, errors=errors)
+    member = runtime_of(request).view(MemberDirectory).by_handle(form["handle"].strip().lower())
+    sign_in(request, member)
+    return see_other(f"/members/{member['handle']}", request, f"Welcome to Cookout, {member['display_name']}!")
+
+
+def signup_errors(data: dict[str, str]) -> dict[str, str]:
+    """Every field's problem at once, so the person fixes them in one go."""
+    errors: dict[str, str] = {}
+    checks = (
+        (members.parse_handle, "handle"),
+        (members.parse_display_name, "display_name"),
+        (members.parse_email, "email"),
+        (members.check_password, "password"),
+    )
+    for check, field in checks:
+        try:
+            check(data.get(field, ""))
+        except DomainError as error:
+            errors[field] = error.message
+    return errors
+
+
+@get("/login", sync_to_thread=False)
+def login_form(next: str = "") -> Template:
+    return page("login.html", form={"login": "", "next": safe_next(next)}, errors={})
+
+
+@post("/login", sync_to_thread=True)
+def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    login_name = data.get("login", "").strip()
+    password = data.get("password", "")
+    form = {"login": login_name, "next": safe_next(data.get("next", ""))}
+    ip = request.client.host if request.client else "unknown"
+    limits = request.app.state.sign_in_limits
+    if not limits.allows(login_name, ip):
+        return page(
+            "login.html", status_code=429, form=form,
+            errors={"form": "Too many failed attempts. Wait a minute, then try again."},
+        )
+    member = runtime_of(request).view(MemberDirectory).credentials(login_name) if login_name else None
+    if member is None or not members.password_matches(member["password_hash"], password):
+        limits.count_failure(login_name, ip)
+        return page(
+            "login.html", status_code=401, form=form,
+            errors={"form": "That handle or email and password do not match an account."},
+        )
+    sign_in(request, member)
+    return see_other(form["next"] or f"/members/{member['handle']}", request, f"Welcome back, {member['display_name']}.")
+
+
+@post("/logout", sync_to_thread=False)
+def logout(request: Request[Any, Any, Any]) -> Redirect:
+    request.clear_session()
+    return see_other("/", request, "You are signed out. See you soon.")
+
+
+@get("/members/{handle:str}", sync_to_thread=True)
+def profile(request: Request[Any, Any, Any], handle: str) -> Template:
+    member = runtime_of(request).view(MemberDirectory).by_handle(handle)
+    if member is None:
+        raise NotFoundException(f"Nobody here goes by @{handle}.")
+    return page("member.html", member=member, own=signed_in_id(request) == member["id"])
+
+
+def safe_next(path: str) -> str:
+    """Only local paths, so a sign-in link cannot bounce people to another site."""
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else ""

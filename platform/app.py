@@ -1,0 +1,66 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from cookout.platform import accounts, pages
+from cookout.platform.auth import SignInLimits, session_config
+from cookout.platform.errors import EXCEPTION_HANDLERS
+from cookout.platform.runtime import Runtime
+from cookout.platform.settings import Settings, load_settings
+from cookout.platform.templating import STATIC_DIR, TEMPLATES_DIR
+
+MAX_BODY_BYTES = 1_000_000  # forms only; a larger body is refused with 413
+
+ROUTES = [
+    pages.home,
+    pages.healthz,
+    pages.outbox,
+    accounts.signup_form,
+    accounts.signup,
+    accounts.login_form,
+    accounts.login,
+    accounts.logout,
+    accounts.profile,
+]
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:
+    settings = settings or (runtime.settings if runtime else load_settings())
+    template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine)
+    owned: list[Runtime] = []
+
+    def open_runtime(app: Litestar) -> None:
+        if app.state.get("runtime") is None:
+            opened = Runtime(settings)
+            opened.prepare()
+            owned.append(opened)
+            app.state.runtime = opened
+
+    def close_runtime(app: Litestar) -> None:
+        for opened in owned:
+            opened.close()
+
+    return Litestar(
+        route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[STATIC_DIR])],
+        template_config=template_config,
+        plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
+        middleware=[session_config(settings).middleware],
+        csrf_config=CSRFConfig(
+            secret=settings.secret, cookie_secure=settings.https, cookie_samesite="lax",
+            exclude=["/static"],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=MAX_BODY_BYTES,
+        on_startup=[open_runtime],
+        on_shutdown=[close_runtime],
+        state=State({"runtime": runtime, "settings": settings, "sign_in_limits": SignInLimits(settings)}),
+    )

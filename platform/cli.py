@@ -1,0 +1,231 @@
+"""The `cookout` command: serve everything at once, or run each part on its own in production."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+import uvicorn
+
+from cookout.platform import demo
+from cookout.platform.database import database_url
+from cookout.platform.runtime import Runtime
+from cookout.platform.settings import ConfigurationError, load_settings
+from cookout.projections.outbox import DELIVER_TASK, Dispatcher
+from cookout.projections.registry import PROJECTIONS, projection_named
+from cookout.workers.app import celery_app
+
+RESTART_LIMIT = 5
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except ConfigurationError as error:
+        print(f"cookout: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="cookout", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    serve_cmd = commands.add_parser("serve", help="run the database (embedded), web, projections and a worker")
+    add_host_port(serve_cmd)
+    serve_cmd.add_argument("--demo", action="store_true", help="seed a small demo tribe first")
+    serve_cmd.set_defaults(run=serve)
+
+    web_cmd = commands.add_parser("web", help="run the web server only")
+    add_host_port(web_cmd)
+    web_cmd.set_defaults(run=web)
+
+    worker_cmd = commands.add_parser("worker", help="run a Celery worker (sends mail)")
+    worker_cmd.add_argument("--concurrency", type=int, default=4)
+    worker_cmd.add_argument("--beat", action="store_true", help="also run the periodic scheduler")
+    worker_cmd.set_defaults(run=worker)
+
+    beat_cmd = commands.add_parser("beat", help="run the Celery periodic scheduler only")
+    beat_cmd.set_defaults(run=beat)
+
+    projections_cmd = commands.add_parser("projections", help="run, inspect or rebuild the read models")
+    actions = projections_cmd.add_subparsers(dest="action", required=True)
+    actions.add_parser("run", help="follow the event log and keep every view up to date").set_defaults(
+        run=projections_run
+    )
+    actions.add_parser("status", help="each projection's position and lag").set_defaults(run=projections_status)
+    rebuild_cmd = actions.add_parser("rebuild", help="rebuild one view from the whole log")
+    rebuild_cmd.add_argument("name", choices=[p.name for p in PROJECTIONS])
+    rebuild_cmd.set_defaults(run=projections_rebuild)
+
+    commands.add_parser("demo", help="seed a small demo tribe").set_defaults(run=seed_demo)
+    return top
+
+
+def add_host_port(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--host", default="127.0.0.1")
+    command.add_argument("--port", type=int, default=8000)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """One supervised process tree: the embedded database lives in this process, the rest are children
+    that get its URL, so they run exactly as they would in production."""
+    settings = load_settings()
+    holders: list[object] = []
+    url = database_url(settings, holders)
+    runtime = Runtime(settings, url)
+    runtime.prepare()
+    if args.demo:
+        created = demo.seed(runtime)
+        if created:
+            print(f"Demo members created ({', '.join(created)}); their password is {demo.DEMO_PASSWORD!r}.")
+    runtime.close()
+
+    env = {
+        **os.environ,
+        "COOKOUT_DATABASE_URL": url,
+        "COOKOUT_SECRET_KEY": settings.secret,
+        "COOKOUT_DATA_DIR": str(settings.data_path),
+    }
+    me = [sys.executable, "-m", "cookout.platform.cli"]
+    children = {
+        "web": [*me, "web", "--host", args.host, "--port", str(args.port)],
+        "projections": [*me, "projections", "run"],
+        "worker": [*me, "worker", "--beat", "--concurrency", "2"],
+    }
+    running = {name: subprocess.Popen(command, env=env) for name, command in children.items()}
+    print(f"Cookout is running on http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    restarts = dict.fromkeys(children, 0)
+    try:
+        while not stopping:
+            time.sleep(0.5)
+            for name, process in list(running.items()):
+                if process.poll() is None:
+                    continue
+                if restarts[name] >= RESTART_LIMIT:
+                    print(f"cookout: {name} keeps stopping (exit {process.returncode}); giving up.", file=sys.stderr)
+                    stopping = True
+                    break
+                restarts[name] += 1
+                print(f"cookout: {name} stopped (exit {process.returncode}); restarting.", file=sys.stderr)
+                running[name] = subprocess.Popen(children[name], env=env)
+    except KeyboardInterrupt:
+        pass
+    for process in running.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 15
+    for process in running.values():
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            process.kill()
+    holders.clear()
+    print("Cookout stopped.")
+    return 0
+
+
+def web(args: argparse.Namespace) -> int:
+    load_settings()  # fail fast, with one line, on a bad value
+    uvicorn.run("cookout.platform.app:create_app", factory=True, host=args.host, port=args.port,
+                log_level="info", proxy_headers=True)
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    argv = ["worker", "--loglevel=INFO", "--pool=threads", f"--concurrency={args.concurrency}"]
+    if args.beat:
+        argv.append("--beat")
+    celery_app.worker_main(argv)
+    return 0
+
+
+def beat(args: argparse.Namespace) -> int:
+    celery_app.start(["beat", "--loglevel=INFO"])
+    return 0
+
+
+def projections_run(args: argparse.Namespace) -> int:
+    runtime = Runtime(load_settings())
+    runtime.prepare()
+    Dispatcher.enqueue = lambda key: celery_app.send_task(DELIVER_TASK, args=[key])
+    for key in runtime.view(Dispatcher).pending_keys():
+        Dispatcher.enqueue(key)
+    runtime.start_projections()
+    signal.signal(signal.SIGTERM, lambda *_: runtime.stop_projections())
+    print("Projections are following the event log.", flush=True)
+    try:
+        runtime.run_projections_forever()
+    finally:
+        runtime.close()
+    return 0
+
+
+def projections_status(args: argparse.Namespace) -> int:
+    runtime = Runtime(load_settings())
+    try:
+        runtime.prepare()
+        head = runtime.log_position()
+        print(f"{'projection':<24}{'position':>10}{'lag':>8}")
+        for projection in PROJECTIONS:
+            position = runtime.view(projection).position()
+            print(f"{projection.name:<24}{position:>10}{head - position:>8}")
+    finally:
+        runtime.close()
+    return 0
+
+
+def projections_rebuild(args: argparse.Namespace) -> int:
+    runtime = Runtime(load_settings())
+    try:
+        runtime.prepare()
+        projection = projection_named(args.name)
+        head = rebuild(runtime, projection)
+        print(f"Rebuilt {projection.name} from the log up to position {head}.")
+    finally:
+        runtime.close()
+    return 0
+
+
+def rebuild(runtime: Runtime, projection: type, timeout: float = 600) -> int:
+    """Empty one view and replay the whole log into it. Stop `cookout projections run` first."""
+    runtime.view(projection).reset()
+    head = runtime.log_position()
+    runtime.start_projections((projection,))
+    try:
+        if not runtime.wait_for(head, (projection,), timeout=timeout):
+            raise ConfigurationError(f"rebuilding {projection.name} did not reach position {head} in {timeout} s")
+    finally:
+        runtime.stop_projections()
+    return head
+
+
+def seed_demo(args: argparse.Namespace) -> int:
+    runtime = Runtime(load_settings())
+    try:
+        runtime.prepare()
+        created = demo.seed(runtime)
+        print(f"Created {len(created)} demo members; their password is {demo.DEMO_PASSWORD!r}." if created
+              else "The demo tribe is already here.")
+    finally:
+        runtime.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

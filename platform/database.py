@@ -1,0 +1,75 @@
+"""Where Cookout's data lives: a Postgres URL, and the embedded server behind it when none is configured."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pgserver
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from cookout.platform.settings import ConfigurationError, Settings
+
+EMBEDDED_DBNAME = "cookout"
+
+
+def embedded_server(data_path: Path):
+    """Start (or join) the embedded PostgreSQL under data_path/pgdata, listening on a Unix socket only.
+
+    The server stops when the last process holding it exits.
+    """
+    data_path.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(data_path / "pgdata", cleanup_mode="stop")
+
+
+def embedded_url(server) -> str:
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DBNAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DBNAME};")
+    return server.get_uri(EMBEDDED_DBNAME)
+
+
+def database_url(settings: Settings, holders: list[object] | None = None) -> str:
+    """The URL to use; in embedded mode starts the server and appends its handle to `holders`
+    so the caller keeps it alive for as long as it needs the database."""
+    if settings.database_url:
+        return settings.database_url
+    server = embedded_server(settings.data_path)
+    if holders is not None:
+        holders.append(server)
+    return embedded_url(server)
+
+
+def wait_until_reachable(url: str, attempts: int = 10, delay: float = 0.5) -> None:
+    """Bounded retry, so a database that is still starting is waited for, and a wrong URL is not."""
+    last_error: Exception | None = None
+    for _ in range(attempts):
+        try:
+            with psycopg.connect(url, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            return
+        except psycopg.Error as error:
+            last_error = error
+            time.sleep(delay)
+    reason = str(last_error).strip().splitlines()[0] if last_error else "no answer"
+    raise ConfigurationError(f"COOKOUT_DATABASE_URL cannot be reached after {attempts} tries: {reason}")
+
+
+def eventsourcing_env(url: str) -> dict[str, str]:
+    """The eventsourcing library's settings for the Postgres behind `url`."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as error:
+        raise ConfigurationError(f"COOKOUT_DATABASE_URL cannot be parsed: {error}") from None
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname") or params.get("user") or "postgres"),
+        "POSTGRES_HOST": str(params.get("host") or "localhost"),
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": str(params.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",
+        "CREATE_TABLE": "y",
+    }

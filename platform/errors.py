@@ -1,0 +1,79 @@
+"""One place where failures become pages: domain errors and HTTP errors to a status and a human message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAllowedNow, NotFound
+
+log = logging.getLogger(__name__)
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    Conflict: 409,
+    NotFound: 404,
+    Forbidden: 403,
+    NotAllowedNow: 409,
+}
+
+TITLES = {
+    400: "That request did not make sense",
+    401: "Please sign in",
+    403: "You can't do that here",
+    404: "Nothing here",
+    405: "Not like that",
+    409: "That clashes with what is already there",
+    413: "That was too much to send",
+    422: "Something in that needs fixing",
+    429: "Slow down a little",
+    500: "Something broke on our side",
+}
+
+FRIENDLY = {
+    403: "You don't have permission for that. If you were filling in a form, reload the page and try again.",
+    404: "We looked, but there is no such page.",
+    413: "What you sent is larger than Cookout accepts. Shorten it and try again.",
+    429: "You've done that a lot in a short time. Wait a minute and try again.",
+    500: "We have logged the problem. Please try again in a moment.",
+}
+
+
+def error_page(request: Request[Any, Any, Any], status: int, detail: str | None = None) -> Template:
+    message = detail if detail and status not in (403, 500) else FRIENDLY.get(status, detail or "")
+    if status == 403 and detail and "csrf" not in detail.lower():
+        message = detail
+    return Template(
+        template_name="error.html",
+        context={"status": status, "title": TITLES.get(status, "Something went wrong"), "message": message},
+        status_code=status,
+    )
+
+
+def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    if error.status_code == 401 and request.method == "GET":
+        return Redirect(path=f"/login?next={quote(request.url.path)}", status_code=HTTP_303_SEE_OTHER)
+    return error_page(request, error.status_code, error.detail)
+
+
+def domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    status = next((code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind)), 400)
+    return error_page(request, status, error.message)
+
+
+def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return error_page(request, 500)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    HTTPException: http_error,
+    DomainError: domain_error,
+    Exception: unexpected_error,
+}

@@ -1,0 +1,119 @@
+"""One process's handle on Cookout's data: settings, the database, the services and the views."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from typing import Any, TypeVar
+
+import psycopg
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
+
+from cookout.domain.accounts import Accounts
+from cookout.domain.base import CookoutApplication
+from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
+from cookout.platform.settings import Settings
+from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
+from cookout.projections.registry import PROJECTIONS
+
+V = TypeVar("V", bound=View)
+A = TypeVar("A", bound=CookoutApplication)
+
+SCHEMA_LOCK = 2_026_112_501  # pg_advisory_lock key: one process creates tables at a time
+
+
+class Runtime:
+    def __init__(self, settings: Settings, url: str | None = None):
+        self.settings = settings
+        self._holders: list[object] = []  # keeps the embedded server alive while we need it
+        self.url = url or database_url(settings, self._holders)
+        wait_until_reachable(self.url)
+        self.env = eventsourcing_env(self.url)
+        self._services: dict[type, CookoutApplication] = {}
+        self._views: dict[type, View] = {}
+        self._runners: list[ProjectionRunner[Any, Any]] = []
+
+    @cached_property
+    def datastore(self) -> PostgresDatastore:
+        factory: Any = InfrastructureFactory.construct(Environment("views", {**self.env, "POSTGRES_POOL_SIZE": "5"}))
+        return factory.datastore
+
+    def prepare(self) -> None:
+        """Create every table, holding a lock so processes starting together do not race."""
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+            try:
+                self.service(Accounts)
+                for projection in PROJECTIONS:
+                    self.view(projection)
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+    def service(self, kind: type[A]) -> A:
+        if kind not in self._services:
+            self._services[kind] = kind(env=self.env)
+        return self._services[kind]  # type: ignore[return-value]
+
+    @property
+    def accounts(self) -> Accounts:
+        return self.service(Accounts)
+
+    def view(self, projection: type[CookoutProjection]) -> Any:
+        if projection not in self._views:
+            view = projection.view_class(
+                datastore=self.datastore, tracking_table_name=f"{projection.name}_tracking"
+            )
+            view.create_table()
+            self._views[projection] = view
+        return self._views[projection]
+
+    def log_position(self) -> int:
+        return self.service(CookoutApplication).recorder.max_notification_id() or 0
+
+    def wait_for(self, position: int | None, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS,
+                 timeout: float | None = None) -> bool:
+        """Read-your-writes: wait, bounded, until the projections have applied `position`."""
+        if not position:
+            return True
+        deadline = time.monotonic() + (self.settings.read_your_writes_timeout if timeout is None else timeout)
+        pause = 0.005
+        for projection in projections:
+            view = self.view(projection)
+            while not view.has_tracking_id(APPLICATION_NAME, position):
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+        return True
+
+    def start_projections(self, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS) -> None:
+        """Run projections in this process (threads following the log through LISTEN/NOTIFY)."""
+        for projection in projections:
+            runner = ProjectionRunner(
+                application_class=CookoutApplication,
+                projection_class=projection,
+                view_class=projection.view_class,
+                env=self.env,
+            )
+            self._runners.append(runner)
+
+    def run_projections_forever(self) -> None:
+        while self._runners:
+            for runner in self._runners:
+                runner.run_forever(timeout=0.5)
+
+    def stop_projections(self) -> None:
+        runners, self._runners = self._runners, []
+        for runner in runners:
+            runner.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self.stop_projections()
+        for service in self._services.values():
+            service.close()
+        if "datastore" in self.__dict__:
+            self.datastore.close()
+        self._holders.clear()

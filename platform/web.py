@@ -1,0 +1,67 @@
+"""What every handler shares: who is signed in, running one command, and answering with a page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from cookout.domain.base import current_actor, last_position
+from cookout.platform.runtime import Runtime
+from cookout.projections.base import CookoutProjection
+
+T = TypeVar("T")
+
+
+def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
+    return request.app.state.runtime
+
+
+def signed_in_id(request: Request[Any, Any, Any]) -> UUID | None:
+    member_id = request.session.get("member_id") if request.scope.get("session") is not None else None
+    return UUID(member_id) if member_id else None
+
+
+def require_member(request: Request[Any, Any, Any]) -> UUID:
+    member_id = signed_in_id(request)
+    if member_id is None:
+        raise NotAuthorizedException("Sign in first.")
+    return member_id
+
+
+def run_command(request: Request[Any, Any, Any], command: Callable[..., T], *args: Any,
+                projections: tuple[type[CookoutProjection], ...] | None = None, **kwargs: Any) -> T:
+    """Run one command as the signed-in member, then wait (bounded) until the projections the next
+    page reads have applied it, so that page shows what was just done. Runs in a worker thread."""
+    member_id = signed_in_id(request)
+    actor_token = current_actor.set(str(member_id) if member_id else "guest")
+    position_token = last_position.set(None)
+    try:
+        result = command(*args, **kwargs)
+        position = last_position.get()
+    finally:
+        current_actor.reset(actor_token)
+        last_position.reset(position_token)
+    runtime = runtime_of(request)
+    if projections is None:
+        runtime.wait_for(position)
+    else:
+        runtime.wait_for(position, projections)
+    return result
+
+
+def page(name: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(template_name=name, context=context, status_code=status_code)
+
+
+def see_other(path: str, request: Request[Any, Any, Any] | None = None, message: str | None = None,
+              category: str = "success") -> Redirect:
+    if request is not None and message:
+        flash(request, message, category=category)
+    return Redirect(path=path, status_code=HTTP_303_SEE_OTHER)

@@ -1,0 +1,69 @@
+"""What every read model shares: DDL beside its SQL, and rows written with tracking in one transaction."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from psycopg.sql import SQL, Identifier
+
+# Every service shares this name, so there is one log and one position to wait for.
+APPLICATION_NAME = "cookout"
+
+Statement = tuple[str, dict[str, Any]]
+
+
+class View(PostgresTrackingRecorder):
+    """A read model's tables and SQL. Subclasses list their DDL and the tables a rebuild empties."""
+
+    ddl: ClassVar[tuple[str, ...]] = ()
+    tables: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(SQL(statement) for statement in self.ddl)  # type: ignore[arg-type]
+
+    def apply(self, tracking: Tracking, *statements: Statement) -> None:
+        """Run the statements and record the tracking atomically: applied once, never skipped."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)  # type: ignore[arg-type]
+            self._insert_tracking(cursor, tracking)
+
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            cursor.execute(sql, params or {})  # type: ignore[arg-type]
+            return list(cursor.fetchall())
+
+    def row(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def position(self) -> int:
+        return self.max_tracking_id(APPLICATION_NAME) or 0
+
+    def reset(self) -> None:
+        """Forget every row and the position, so the log can be replayed from the start."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for table in self.tables:
+                cursor.execute(SQL("TRUNCATE {0}").format(Identifier(table)))
+            cursor.execute(
+                SQL("DELETE FROM {0} WHERE application_name = %s").format(
+                    Identifier(self.tracking_table_name)
+                ),
+                (APPLICATION_NAME,),
+            )
+
+
+class CookoutProjection(Projection[Any]):
+    """Base of Cookout's projections: events a projection does not handle still advance its position,
+    so a page can wait for any position in the log."""
+
+    view_class: ClassVar[type[View]]
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)

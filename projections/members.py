@@ -1,0 +1,133 @@
+"""The member directory: who has joined, under which handle and email, for profiles and sign-in."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from cookout.domain.members import Member
+from cookout.projections.base import CookoutProjection, View
+
+
+class MemberDirectoryView(View):
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS members (
+            id uuid PRIMARY KEY,
+            handle text NOT NULL UNIQUE,
+            display_name text NOT NULL,
+            email text NOT NULL,
+            password_hash text NOT NULL,
+            roles text[] NOT NULL DEFAULT '{}',
+            joined_at timestamptz NOT NULL
+        )
+        """,
+        "CREATE UNIQUE INDEX IF NOT EXISTS members_email_key ON members (lower(email))",
+    )
+    tables = ("members",)
+
+    def joined(self, tracking: Tracking, event: Member.Joined) -> None:
+        self.apply(
+            tracking,
+            (
+                """
+                INSERT INTO members (id, handle, display_name, email, password_hash, joined_at)
+                VALUES (%(id)s, %(handle)s, %(display_name)s, %(email)s, %(password_hash)s, %(at)s)
+                """,
+                {
+                    "id": event.originator_id,
+                    "handle": event.handle,
+                    "display_name": event.display_name,
+                    "email": event.email,
+                    "password_hash": event.password_hash,
+                    "at": event.timestamp,
+                },
+            ),
+        )
+
+    def update(self, tracking: Tracking, member_id: Any, **columns: Any) -> None:
+        assignments = ", ".join(f"{name} = %({name})s" for name in columns)
+        self.apply(
+            tracking,
+            (f"UPDATE members SET {assignments} WHERE id = %(id)s", {"id": member_id, **columns}),
+        )
+
+    def add_role(self, tracking: Tracking, member_id: Any, role: str) -> None:
+        self.apply(
+            tracking,
+            (
+                "UPDATE members SET roles = array_append(roles, %(role)s) "
+                "WHERE id = %(id)s AND NOT %(role)s = ANY(roles)",
+                {"id": member_id, "role": role},
+            ),
+        )
+
+    # Queries pages make.
+
+    def by_handle(self, handle: str) -> dict[str, Any] | None:
+        return self.row(f"SELECT {PUBLIC_COLUMNS} FROM members WHERE handle = %(h)s", {"h": handle.lower()})
+
+    def by_id(self, member_id: Any) -> dict[str, Any] | None:
+        return self.row(f"SELECT {PUBLIC_COLUMNS} FROM members WHERE id = %(id)s", {"id": member_id})
+
+    def by_ids(self, member_ids: list[Any]) -> list[dict[str, Any]]:
+        return self.rows(
+            f"SELECT {PUBLIC_COLUMNS} FROM members WHERE id = ANY(%(ids)s) ORDER BY display_name",
+            {"ids": list(member_ids)},
+        )
+
+    def by_handles(self, handles: list[str]) -> list[dict[str, Any]]:
+        return self.rows(
+            f"SELECT {PUBLIC_COLUMNS} FROM members WHERE handle = ANY(%(h)s) ORDER BY handle",
+            {"h": [h.lower() for h in handles]},
+        )
+
+    def credentials(self, login: str) -> dict[str, Any] | None:
+        """The member a sign-in names, by handle or by email (any case)."""
+        return self.row(
+            f"SELECT {PUBLIC_COLUMNS}, password_hash FROM members "
+            "WHERE handle = lower(%(login)s) OR lower(email) = lower(%(login)s)",
+            {"login": login.strip()},
+        )
+
+    def newest(self, limit: int = 12) -> list[dict[str, Any]]:
+        return self.rows(
+            f"SELECT {PUBLIC_COLUMNS} FROM members ORDER BY joined_at DESC LIMIT %(n)s", {"n": limit}
+        )
+
+    def count(self) -> int:
+        found = self.row("SELECT count(*) AS n FROM members")
+        return int(found["n"]) if found else 0
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM members ORDER BY id")
+
+
+PUBLIC_COLUMNS = "id, handle, display_name, email, roles, joined_at"
+
+
+class MemberDirectory(CookoutProjection):
+    name = "member_directory"
+    view_class = MemberDirectoryView
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, event: Member.Joined, tracking: Tracking) -> None:
+        self.view.joined(tracking, event)
+
+    @process_event.register
+    def _(self, event: Member.Renamed, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, display_name=event.display_name)
+
+    @process_event.register
+    def _(self, event: Member.PasswordChanged, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, password_hash=event.password_hash)
+
+    @process_event.register
+    def _(self, event: Member.RoleGranted, tracking: Tracking) -> None:
+        self.view.add_role(tracking, event.originator_id, event.role)

@@ -1,0 +1,143 @@
+"""The outbox: every email the log calls for, written with tracking so none is lost or made twice.
+
+The dispatcher turns events into outbox rows in the same transaction as its position; a Celery task
+then delivers each row once. Replaying the log (a rebuild) finds the rows already there and adds none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import singledispatchmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+
+from cookout.domain.members import Member
+from cookout.projections.base import CookoutProjection, View
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "cookout.deliver"
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One email to one recipient; `key` makes it unique, whatever replays or retries happen."""
+
+    key: str
+    kind: str
+    recipient: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message_id(self) -> str:
+        digest = hashlib.sha256(self.key.encode()).hexdigest()[:32]
+        return f"<{digest}@cookout>"
+
+
+def letter_path(folder: Path, key: str) -> Path:
+    """Where embedded mode keeps a letter as an .eml file."""
+    return folder / (re.sub(r"[^A-Za-z0-9_.-]", "_", key) + ".eml")
+
+
+class OutboxView(View):
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS outbox (
+            key text PRIMARY KEY,
+            kind text NOT NULL,
+            recipient text NOT NULL,
+            payload jsonb NOT NULL,
+            message_id text NOT NULL,
+            status text NOT NULL DEFAULT 'pending',
+            attempts integer NOT NULL DEFAULT 0,
+            last_error text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            sent_at timestamptz
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (created_at) WHERE status = 'pending'",
+    )
+    # A rebuild keeps the rows: they are the record of what was sent.
+    tables: ClassVar[tuple[str, ...]] = ()
+
+    def post(self, tracking: Tracking, letters: list[Letter]) -> None:
+        self.apply(
+            tracking,
+            *(
+                (
+                    """
+                    INSERT INTO outbox (key, kind, recipient, payload, message_id)
+                    VALUES (%(key)s, %(kind)s, %(recipient)s, %(payload)s, %(message_id)s)
+                    ON CONFLICT (key) DO NOTHING
+                    """,
+                    {
+                        "key": letter.key,
+                        "kind": letter.kind,
+                        "recipient": letter.recipient,
+                        "payload": json.dumps(letter.payload),
+                        "message_id": letter.message_id,
+                    },
+                )
+                for letter in letters
+            ),
+        )
+
+    def pending_keys(self, older_than_seconds: float = 0) -> list[str]:
+        found = self.rows(
+            "SELECT key FROM outbox WHERE status = 'pending' "
+            "AND created_at <= now() - make_interval(secs => %(age)s) ORDER BY created_at",
+            {"age": older_than_seconds},
+        )
+        return [row["key"] for row in found]
+
+    def letters(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT * FROM outbox WHERE %(status)s::text IS NULL OR status = %(status)s "
+            "ORDER BY created_at DESC LIMIT %(n)s",
+            {"status": status, "n": limit},
+        )
+
+    def letter(self, key: str) -> dict[str, Any] | None:
+        return self.row("SELECT * FROM outbox WHERE key = %(key)s", {"key": key})
+
+
+class Dispatcher(CookoutProjection):
+    """Decides which emails an event calls for. Delivery happens elsewhere, once per letter."""
+
+    name = "dispatcher"
+    view_class = OutboxView
+
+    # Set by the process that runs the dispatcher: hands a letter's key to the workers.
+    enqueue: ClassVar[Any] = None
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, event: Member.Joined, tracking: Tracking) -> None:
+        self.send(
+            tracking,
+            Letter(
+                key=f"welcome:{event.originator_id}",
+                kind="welcome",
+                recipient=event.email,
+                payload={"display_name": event.display_name, "handle": event.handle},
+            ),
+        )
+
+    def send(self, tracking: Tracking, *letters: Letter) -> None:
+        self.view.post(tracking, list(letters))
+        if Dispatcher.enqueue is None:
+            return
+        for letter in letters:
+            try:
+                Dispatcher.enqueue(letter.key)
+            except Exception:  # the row is safe in the outbox; the periodic sweep enqueues it again
+                log.exception("could not enqueue %s; the outbox sweep will retry", letter.key)

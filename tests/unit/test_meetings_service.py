@@ -1,0 +1,231 @@
+"""The Meetings service: who may do what, nothing saved on failure, races settled in order."""
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from datetime import UTC, datetime
+from threading import Barrier
+from uuid import uuid4
+
+import pytest
+
+from cookout.domain.base import IntegrityError, current_actor
+from cookout.domain.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound
+from cookout.domain.meetings import Meetings
+
+NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+DURING = datetime(2030, 7, 1, 16, 30, tzinfo=UTC)
+
+
+def organiser(tribe_id):
+    return "organiser"
+
+
+def member(tribe_id):
+    return "member"
+
+
+def stranger(tribe_id):
+    return None
+
+
+@pytest.fixture
+def meetings():
+    return Meetings(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def schedule(meetings, **changes):
+    fields = dict(
+        title="Picnic",
+        description="Bring food.",
+        starts_at="2030-07-01T18:00",
+        ends_at="2030-07-01T21:00",
+        timezone="Europe/Berlin",
+        venue="Volkspark",
+        address="Friedrichshain, Berlin",
+        now=NOW,
+    )
+    fields.update(changes)
+    return meetings.schedule(uuid4(), organiser, **fields)
+
+
+def as_member(member_id):
+    current_actor.set(str(member_id))
+    return member_id
+
+
+def names_of_events(meetings, meetup_id):
+    return [type(e).__name__ for e in meetings.events.get(meetup_id)]
+
+
+def test_an_organiser_schedules_a_meetup_in_local_time(meetings):
+    meetup_id = schedule(meetings, rsvp_deadline="2030-06-30T12:00", capacity=20)
+
+    meetup = meetings.get(meetup_id)
+    assert meetup.starts_at == datetime(2030, 7, 1, 16, tzinfo=UTC)
+    assert meetup.rsvp_deadline == datetime(2030, 6, 30, 10, tzinfo=UTC)
+    assert meetup.capacity == 20
+
+
+def test_only_organisers_schedule_edit_and_check_in(meetings):
+    meetup_id = schedule(meetings)
+
+    with pytest.raises(Forbidden):
+        meetings.schedule(
+            uuid4(), member, title="Mine", description="", starts_at="2030-07-01T18:00",
+            ends_at="2030-07-01T19:00", timezone="UTC", online_url="https://x.example", now=NOW,
+        )
+    with pytest.raises(Forbidden):
+        meetings.edit_details(meetup_id, member, title="Mine", description="", now=NOW)
+    with pytest.raises(Forbidden):
+        meetings.check_in(meetup_id, member, uuid4(), now=DURING)
+    assert names_of_events(meetings, meetup_id) == ["Scheduled"]
+
+
+def test_the_role_asked_about_is_the_one_in_the_meetups_own_tribe(meetings):
+    meetup_id = schedule(meetings)
+    tribe_id = meetings.get(meetup_id).tribe_id
+    asked = []
+
+    def role_in(asked_tribe_id):
+        asked.append(asked_tribe_id)
+        return "organiser"
+
+    meetings.cancel(meetup_id, role_in, message="Rain.", now=NOW)
+
+    assert asked == [tribe_id]
+
+
+def test_people_outside_the_tribe_cannot_answer(meetings):
+    meetup_id = schedule(meetings)
+    as_member(uuid4())
+
+    with pytest.raises(Forbidden):
+        meetings.answer(meetup_id, stranger, "going", now=NOW)
+
+
+def test_an_unknown_meetup_is_not_found(meetings):
+    with pytest.raises(NotFound):
+        meetings.cancel(uuid4(), organiser, now=NOW)
+
+
+def test_a_bad_reschedule_saves_nothing(meetings):
+    meetup_id = schedule(meetings)
+
+    with pytest.raises(InvalidInput) as error:
+        meetings.reschedule(
+            meetup_id, organiser, starts_at="2030-03-31T02:30", ends_at="2030-03-31T04:00",
+            timezone="Europe/Berlin", now=NOW,
+        )
+
+    assert error.value.field == "starts_at"
+    assert names_of_events(meetings, meetup_id) == ["Scheduled"]
+
+
+def test_an_answer_after_cancellation_saves_nothing(meetings):
+    meetup_id = schedule(meetings)
+    meetings.cancel(meetup_id, organiser, message="Rain all day.", now=NOW)
+    as_member(uuid4())
+
+    with pytest.raises(NotAllowedNow):
+        meetings.answer(meetup_id, member, "going", now=NOW)
+
+    assert names_of_events(meetings, meetup_id) == ["Scheduled", "Cancelled"]
+
+
+def test_a_withdrawal_and_the_promotion_it_causes_are_saved_together(meetings):
+    meetup_id = schedule(meetings, capacity=1)
+    first, second = uuid4(), uuid4()
+    as_member(first)
+    assert meetings.answer(meetup_id, member, "going", now=NOW) == "going"
+    as_member(second)
+    assert meetings.answer(meetup_id, member, "going", now=NOW) == "waitlisted"
+
+    as_member(first)
+    meetings.answer(meetup_id, member, "not_going", now=NOW)
+
+    assert meetings.get(meetup_id).going == [second]
+    assert names_of_events(meetings, meetup_id)[-2:] == [
+        "MemberWithdrew",
+        "WaitlistedMemberPromoted",
+    ]
+
+
+def test_an_organiser_invites_members_and_learns_who_was_new(meetings):
+    meetup_id = schedule(meetings)
+    ada, bo = uuid4(), uuid4()
+    meetings.invite(meetup_id, organiser, [ada], now=NOW)
+
+    assert meetings.invite(meetup_id, organiser, [ada, bo], now=NOW) == [bo]
+    assert set(meetings.get(meetup_id).calendar_holders()) == {ada, bo}
+
+
+def test_a_member_checks_in_with_the_code_the_organiser_shows(meetings):
+    meetup_id = schedule(meetings)
+    code = meetings.get(meetup_id).check_in_code
+    ada, bo = uuid4(), uuid4()
+    meetings.check_in(meetup_id, organiser, ada, now=DURING)
+    as_member(bo)
+
+    meetings.check_in_with_code(meetup_id, member, code, now=DURING)
+
+    assert meetings.get(meetup_id).met_pairs() == [(ada, bo)]
+
+
+def test_members_choose_sessions_of_a_conference(meetings):
+    meetup_id = schedule(meetings)
+    talk = meetings.add_session(
+        meetup_id, organiser, title="Keynote", starts_at="2030-07-01T18:00",
+        ends_at="2030-07-01T18:45", room="Main hall", speaker="Ada", now=NOW,
+    )
+    ada = as_member(uuid4())
+    meetings.answer(meetup_id, member, "going", now=NOW)
+
+    meetings.choose_session(meetup_id, member, talk, now=NOW)
+
+    assert meetings.get(meetup_id).session_attendees(talk) == [ada]
+
+
+@pytest.fixture
+def threads_switch_often():
+    # Without this the GIL runs each short command to completion and no save ever collides.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(interval)
+
+
+def test_a_hundred_members_racing_for_ten_seats_end_with_ten_going_and_ninety_waiting(
+    meetings, threads_switch_often
+):
+    meetup_id = schedule(meetings, capacity=10)
+    members = [uuid4() for _ in range(100)]
+    start_together = Barrier(len(members))
+    collisions = []
+    insert_events = meetings.recorder.insert_events
+
+    def insert_or_note_collision(*args, **kwargs):
+        try:
+            return insert_events(*args, **kwargs)
+        except IntegrityError:
+            collisions.append(1)
+            raise
+
+    meetings.recorder.insert_events = insert_or_note_collision
+
+    def go(member_id):
+        as_member(member_id)
+        start_together.wait()
+        return meetings.answer(meetup_id, member, "going", now=NOW)
+
+    with ThreadPoolExecutor(max_workers=len(members)) as pool:
+        results = list(pool.map(lambda m: copy_context().run(go, m), members))
+
+    meetup = meetings.get(meetup_id)
+    assert results.count("going") == 10
+    assert results.count("waitlisted") == 90
+    assert len(meetup.going) == 10
+    assert len(meetup.waitlist) == 90
+    positions = [e.position for e in meetings.events.get(meetup_id) if hasattr(e, "position")]
+    assert positions == list(range(1, 91))
+    assert collisions, "the saves never raced, so the retry went untested"

@@ -1,0 +1,132 @@
+"""Delivering the outbox: each letter is claimed, built, sent and marked in one transaction.
+
+A redelivered or retried task finds the letter already sent and does nothing; SMTP trouble is
+retried with exponential backoff and jitter, then recorded as failed with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import smtplib
+import ssl
+import tempfile
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+from cookout.platform.settings import Settings
+from cookout.projections.outbox import Dispatcher, OutboxView, letter_path
+from cookout.workers import welcome
+from cookout.workers.app import celery_app, runtime
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+Builder = Callable[[dict[str, Any], Settings], EmailMessage]
+
+BUILDERS: dict[str, Builder] = {
+    "welcome": welcome.build,
+}
+
+
+class DeliveryFailed(Exception):
+    """SMTP refused or could not be reached; worth trying again later."""
+
+
+def transport(settings: Settings) -> Callable[[EmailMessage, str], None]:
+    target = settings.smtp()
+    if target is None:
+        return lambda message, key: write_to_outbox_dir(settings.outbox_dir, message, key)
+
+    def send(message: EmailMessage, key: str) -> None:
+        try:
+            if target.scheme == "smtps":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    target.host, target.port, timeout=30, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(target.host, target.port, timeout=30)
+            with client:
+                if target.scheme == "smtp+starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if target.user:
+                    client.login(target.user, target.password or "")
+                client.send_message(message)
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+
+    return send
+
+
+def write_to_outbox_dir(folder: Path, message: EmailMessage, key: str) -> None:
+    """Embedded mode's mail: one .eml file per letter, written atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(handle, "wb") as file:
+        file.write(message.as_bytes())
+    os.replace(temporary, letter_path(folder, key))
+
+
+def address_message(message: EmailMessage, row: dict[str, Any], settings: Settings) -> EmailMessage:
+    message["From"] = settings.mail_from
+    message["To"] = row["recipient"]
+    message["Message-ID"] = row["message_id"]
+    message["Date"] = formatdate(localtime=False)
+    return message
+
+
+def deliver_letter(view: OutboxView, settings: Settings, key: str,
+                   send: Callable[[EmailMessage, str], None] | None = None) -> str:
+    """Send one letter if it is still pending. Returns its status afterwards."""
+    send = send or transport(settings)
+    with view.datastore.transaction(commit=True) as cursor:
+        cursor.execute(
+            "SELECT * FROM outbox WHERE key = %s AND status = 'pending' FOR UPDATE SKIP LOCKED", (key,)
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return "skipped"  # already sent, failed for good, or being sent by another worker
+        message = address_message(BUILDERS[row["kind"]](row["payload"], settings), row, settings)
+        try:
+            send(message, key)
+        except DeliveryFailed as error:
+            attempts = row["attempts"] + 1
+            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+            cursor.execute(
+                "UPDATE outbox SET attempts = %s, last_error = %s, status = %s WHERE key = %s",
+                (attempts, str(error), status, key),
+            )
+            return status if status == "failed" else "retry"
+        cursor.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
+            "last_error = NULL WHERE key = %s",
+            (key,),
+        )
+        return "sent"
+
+
+def backoff_seconds(retries: int) -> float:
+    """Exponential backoff with full jitter: 2, 4, 8 ... seconds, spread so retries do not stampede."""
+    return random.uniform(1, 2 ** (retries + 1))
+
+
+@celery_app.task(name="cookout.deliver", bind=True, max_retries=MAX_ATTEMPTS)
+def deliver(self: Any, key: str) -> str:
+    shared = runtime()
+    status = deliver_letter(shared.view(Dispatcher), shared.settings, key)
+    if status == "retry":
+        raise self.retry(countdown=backoff_seconds(self.request.retries))
+    return status
+
+
+@celery_app.task(name="cookout.sweep_outbox")
+def sweep_outbox() -> int:
+    """Enqueue letters still pending a while after they were written (a lost enqueue, a dead worker)."""
+    keys = runtime().view(Dispatcher).pending_keys(older_than_seconds=30)
+    for key in keys:
+        deliver.delay(key)
+    return len(keys)
