@@ -63,9 +63,13 @@ def _parse_website(value: str) -> str | None:
     website = value.strip()
     if not website:
         return None
-    parts = urlsplit(website)
+    try:
+        parts = urlsplit(website)
+    except ValueError:
+        parts = None
     if (
-        parts.scheme not in ("http", "https")
+        parts is None
+        or parts.scheme not in ("http", "https")
         or not parts.hostname
         or len(website) > 300
         or any(c.isspace() for c in website)

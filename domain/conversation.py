@@ -41,7 +41,6 @@ from cookout.domain.tribes import (
     slug_key,
 )
 
-SLUG_TAKEN = "Another tribe already uses that slug."
 MAX_TRIES = 10
 
 P = ParamSpec("P")
@@ -104,7 +103,7 @@ class Conversation(CookoutApplication):
         elif index.ref is None:
             index.reclaim(tribe.id)
         else:
-            raise Conflict(SLUG_TAKEN, field="slug")
+            raise Conflict("Another tribe already uses that slug.", field="slug")
         self.save(tribe, index)
         return tribe.id
 
@@ -166,6 +165,10 @@ class Conversation(CookoutApplication):
         tribe = self._get(tribe_id, Tribe, "tribe")
         tribe.check_can_read(acting_member())
         return tribe
+
+    def role_in(self, tribe_id: UUID) -> str | None:
+        """The acting member's role in a tribe, or None; fits `Meetings`' `role_in`."""
+        return self.get_tribe(tribe_id).role_of(acting_member())
 
     def tribe_id_for_slug(self, slug: str) -> UUID:
         """Only maps a slug to an id: `get_tribe` decides who may see the tribe."""
@@ -241,7 +244,7 @@ class Conversation(CookoutApplication):
         email: str = "",
         website: str = "",
     ) -> UUID:
-        """Comments as the signed-in member, or else as the guest named by name, email and website."""
+        """Comments as the signed-in member, or else as the guest given by name, email, website."""
         author = acting_member()
         body = parse_body(body)
         guest = None if author else parse_guest(name, email, website)
@@ -296,7 +299,7 @@ class Conversation(CookoutApplication):
 
     @retried
     def approve_comment(self, comment_id: UUID) -> None:
-        """Shows a held, hidden or spam comment; a guest's approval lets their later comments through."""
+        """Shows a held, hidden or spam comment; a guest's later comments then skip the queue."""
         comment = self._comment_to_moderate(comment_id)
         comment.approve()
         changed: list[Any] = [comment]

@@ -30,10 +30,14 @@ _LINK_REL = "nofollow ugc noopener"
 
 def render(text: str) -> Markup:
     """Sanitised HTML for a post or comment body, ready for a template."""
-    dirty = _renderer.render(text)
-    return Markup(
-        nh3.clean(dirty, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES, link_rel=_LINK_REL)
+    clean = nh3.clean(
+        _renderer.render(text),
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        link_rel=_LINK_REL,
     )
+    return Markup(clean)
 
 
 def excerpt(text: str, length: int = 200) -> str:

@@ -99,9 +99,12 @@ def test_marking_a_guest_comment_spam_holds_their_next_comment_again(app):
         ("Ann", "ann@example.org", "javascript:alert(1)", "website"),
         ("Ann", "ann@example.org", "ftp://ann.example", "website"),
         ("Ann", "ann@example.org", "https://", "website"),
+        ("Ann", "ann@example.org", "http://[::1", "website"),
     ],
 )
-def test_a_guest_gives_a_name_a_valid_email_and_an_optional_web_address(app, name, email, website, field):
+def test_a_guest_gives_a_name_a_valid_email_and_maybe_a_web_address(
+    app, name, email, website, field
+):
     post_id = a_post(app, uuid4())
     sign_out()
 

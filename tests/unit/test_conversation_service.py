@@ -93,9 +93,8 @@ def let_a_competitor_save_first(app, monkeypatch, competitor) -> None:
 def test_a_like_that_loses_a_race_with_the_same_like_is_recorded_once(app, monkeypatch):
     post_id = a_post(app, uuid4())
     act_as(fan := uuid4())
-    let_a_competitor_save_first(
-        app, monkeypatch, lambda: app.save(Like(member_id=fan, target_id=post_id, target_kind="post"))
-    )
+    same_like = Like(member_id=fan, target_id=post_id, target_kind="post")
+    let_a_competitor_save_first(app, monkeypatch, lambda: app.save(same_like))
 
     app.like(post_id)
 

@@ -25,7 +25,7 @@ def act_as(member: UUID) -> None:
     current_actor.set(str(member))
 
 
-def found(app: Conversation, organiser: UUID, slug: str = "crazies", visibility: str = "public") -> UUID:
+def found(app: Conversation, organiser: UUID, slug="crazies", visibility="public") -> UUID:
     act_as(organiser)
     return app.found_tribe("The Crazies", slug, "We run at dawn.", "crazies", visibility)
 
@@ -115,6 +115,8 @@ def test_organisers_grant_and_revoke_roles(app):
 
     app.revoke_role(tribe_id, runner)
     assert app.get_tribe(tribe_id).role_of(runner) == "member"
+    act_as(runner)
+    assert app.role_in(tribe_id) == "member"
 
 
 def test_only_organisers_grant_roles(app):

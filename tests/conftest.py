@@ -1,0 +1,139 @@
+"""Test fixtures: a fresh database per test process (embedded by default, a real server when
+COOKOUT_TEST_DATABASE_URL is set), projections running in-process, the app, and a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# Settings are read from the environment: set ours before any cookout module reads them.
+_DATA_DIR = tempfile.mkdtemp(prefix="cookout-test-")
+os.environ["COOKOUT_DATA_DIR"] = _DATA_DIR
+os.environ["COOKOUT_SECRET_KEY"] = "test-secret-key-not-for-production-use"
+for _name in ("COOKOUT_DATABASE_URL", "COOKOUT_SMTP_URL", "COOKOUT_BROKER_URL", "COOKOUT_BASE_URL"):
+    os.environ.pop(_name, None)
+if os.environ.get("COOKOUT_TEST_BROKER_URL"):
+    os.environ["COOKOUT_BROKER_URL"] = os.environ["COOKOUT_TEST_BROKER_URL"]
+
+import pgserver  # noqa: E402
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+import uvicorn  # noqa: E402
+from litestar import Litestar  # noqa: E402
+from litestar.testing import TestClient  # noqa: E402
+from psycopg.conninfo import make_conninfo  # noqa: E402
+
+from cookout.platform.app import create_app  # noqa: E402
+from cookout.platform.runtime import Runtime  # noqa: E402
+from cookout.platform.settings import Settings, load_settings  # noqa: E402
+from cookout.projections.outbox import Dispatcher  # noqa: E402
+
+EMBEDDED_TEST_PGDATA = Path(tempfile.gettempdir()) / f"cookout-test-pgdata-{os.getuid()}"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A Postgres server to create test databases on."""
+    configured = os.environ.get("COOKOUT_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    server = pgserver.get_server(EMBEDDED_TEST_PGDATA, cleanup_mode="stop")
+    yield server.get_uri("postgres")
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str, worker_id: str) -> Iterator[str]:
+    """A database of our own for this test process, dropped at the end."""
+    name = f"cookout_test_{worker_id}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield make_conninfo(server_url, dbname=name)
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        login_rate_limit_account="5 per 3 second",
+        login_rate_limit_ip="1000 per 1 minute",
+    )
+
+
+@pytest.fixture(scope="session")
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """The data layer with every projection following the log in this process."""
+    opened = Runtime(settings)
+    opened.prepare()
+    opened.start_projections()
+    yield opened
+    Dispatcher.enqueue = None
+    opened.close()
+
+
+@pytest.fixture(scope="session")
+def app(runtime: Runtime) -> Litestar:
+    return create_app(runtime.settings, runtime)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Litestar) -> Iterator[str]:
+    """The app served over real HTTP on a free local port, for the browser."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test web server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("COOKOUT_REQUIRE_BROWSER"):
+            pytest.fail("COOKOUT_REQUIRE_BROWSER is set but no chromium is on PATH")
+        pytest.skip("browser tests need Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: object, live_server: str) -> Iterator[object]:
+    context = browser.new_context(base_url=live_server)  # type: ignore[attr-defined]
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    yield opened
+    context.close()

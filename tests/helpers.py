@@ -1,0 +1,36 @@
+"""Small helpers the tests share: fresh names, and forms posted the way a browser posts them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar.testing import TestClient
+
+PASSWORD = "correct horse battery"
+
+
+def unique(prefix: str = "m") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def csrf_token(client: TestClient[Any]) -> str:
+    if "csrftoken" not in client.cookies:
+        client.get("/")
+    return client.cookies["csrftoken"]
+
+
+def post_form(client: TestClient[Any], path: str, data: dict[str, str], **kwargs: Any) -> Any:
+    """POST as a browser without JavaScript: the form's hidden CSRF field, no redirect following."""
+    return client.post(path, data={**data, "_csrf_token": csrf_token(client)}, follow_redirects=False, **kwargs)
+
+
+def sign_up(client: TestClient[Any], handle: str | None = None, email: str | None = None,
+            password: str = PASSWORD, display_name: str = "Test Person") -> Any:
+    handle = handle or unique()
+    return post_form(
+        client,
+        "/signup",
+        {"handle": handle, "display_name": display_name, "email": email or f"{handle}@example.org",
+         "password": password},
+    )
