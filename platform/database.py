@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
-import pgserver
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from cookout.platform.settings import ConfigurationError, Settings
+
+with warnings.catch_warnings():
+    # pgserver asks for a user runtime dir at import; servers and CI rarely have one, and it copes.
+    warnings.simplefilter("ignore")
+    import pgserver
 
 EMBEDDED_DBNAME = "cookout"
 
@@ -41,7 +46,7 @@ def database_url(settings: Settings, holders: list[object] | None = None) -> str
     return embedded_url(server)
 
 
-def wait_until_reachable(url: str, attempts: int = 10, delay: float = 0.5) -> None:
+def wait_until_reachable(url: str, attempts: int = 6, delay: float = 0.5) -> None:
     """Bounded retry, so a database that is still starting is waited for, and a wrong URL is not."""
     last_error: Exception | None = None
     for _ in range(attempts):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -46,14 +47,19 @@ FRIENDLY = {
 
 
 def error_page(request: Request[Any, Any, Any], status: int, detail: str | None = None) -> Template:
-    message = detail if detail and status not in (403, 500) else FRIENDLY.get(status, detail or "")
-    if status == 403 and detail and "csrf" not in detail.lower():
-        message = detail
     return Template(
         template_name="error.html",
-        context={"status": status, "title": TITLES.get(status, "Something went wrong"), "message": message},
+        context={"status": status, "title": TITLES.get(status, "Something went wrong"), "message": human_message(status, detail)},
         status_code=status,
     )
+
+
+def human_message(status: int, detail: str | None) -> str:
+    """Our own words unless the detail was written for people (a domain error, a handler's 404)."""
+    generic = not detail or detail == HTTPStatus(status).phrase or "csrf" in detail.lower()
+    if status == 500 or (generic and status in FRIENDLY):
+        return FRIENDLY[status]
+    return detail or ""
 
 
 def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:

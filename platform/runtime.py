@@ -98,7 +98,7 @@ class Runtime:
                 view_class=projection.view_class,
                 env=self.env,
             )
-            self._runners.append(runner)
+            self._runners.append(runner.__enter__())
 
     def run_projections_forever(self) -> None:
         while self._runners:

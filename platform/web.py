@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -23,9 +23,25 @@ def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
     return request.app.state.runtime
 
 
+def session_of(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    session = request.scope.get("session")
+    return session if isinstance(session, dict) else {}
+
+
 def signed_in_id(request: Request[Any, Any, Any]) -> UUID | None:
-    member_id = request.session.get("member_id") if request.scope.get("session") is not None else None
+    member_id = session_of(request).get("member_id")
     return UUID(member_id) if member_id else None
+
+
+def flashes(context: Mapping[str, Any]) -> list[dict[str, str]]:
+    """For templates: the messages left for this page, once. Safe on pages without a session (a 404)."""
+    return session_of(context["request"]).pop("_messages", [])
+
+
+def viewer(context: Mapping[str, Any]) -> dict[str, Any] | None:
+    """For templates: the signed-in member's id and handle, or None."""
+    session = session_of(context["request"])
+    return session if session.get("member_id") else None
 
 
 def require_member(request: Request[Any, Any, Any]) -> UUID:

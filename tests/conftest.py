@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 # Settings are read from the environment: set ours before any cookout module reads them.
 _DATA_DIR = tempfile.mkdtemp(prefix="cookout-test-")
@@ -22,20 +23,20 @@ for _name in ("COOKOUT_DATABASE_URL", "COOKOUT_SMTP_URL", "COOKOUT_BROKER_URL", 
 if os.environ.get("COOKOUT_TEST_BROKER_URL"):
     os.environ["COOKOUT_BROKER_URL"] = os.environ["COOKOUT_TEST_BROKER_URL"]
 
-import pgserver  # noqa: E402
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 from litestar import Litestar  # noqa: E402
 from litestar.testing import TestClient  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
 
 from cookout.platform.app import create_app  # noqa: E402
+from cookout.platform.database import embedded_server  # noqa: E402
 from cookout.platform.runtime import Runtime  # noqa: E402
 from cookout.platform.settings import Settings, load_settings  # noqa: E402
 from cookout.projections.outbox import Dispatcher  # noqa: E402
+from cookout.workers.app import celery_app  # noqa: E402
 
-EMBEDDED_TEST_PGDATA = Path(tempfile.gettempdir()) / f"cookout-test-pgdata-{os.getuid()}"
+EMBEDDED_TEST_DIR = Path(tempfile.gettempdir()) / f"cookout-test-{os.getuid()}"
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +46,7 @@ def server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    server = pgserver.get_server(EMBEDDED_TEST_PGDATA, cleanup_mode="stop")
+    server = embedded_server(EMBEDDED_TEST_DIR)
     yield server.get_uri("postgres")
     server.cleanup()
 
@@ -56,7 +57,7 @@ def database_url(server_url: str, worker_id: str) -> Iterator[str]:
     name = f"cookout_test_{worker_id}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    yield make_conninfo(server_url, dbname=name)
+    yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     with psycopg.connect(server_url, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -68,6 +69,12 @@ def settings(database_url: str) -> Settings:
         login_rate_limit_account="5 per 3 second",
         login_rate_limit_ip="1000 per 1 minute",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_task_queue(worker_id: str) -> None:
+    """Test processes may share one broker (Redis in CI); each consumes only its own tasks."""
+    celery_app.conf.task_default_queue = f"cookout-test-{worker_id}-{os.getpid()}"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,53 @@
+"""`cookout serve` on the embedded defaults: starts everything, answers, and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOKOUT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cookout.platform.cli", "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        health = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and health is None:
+            time.sleep(0.5)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    health = json.load(response)
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert health is not None and health["status"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/members/amara", timeout=5) as response:
+            assert "Amara Okafor" in response.read().decode()
+        assert (tmp_path / "var" / "pgdata").is_dir()
+        # The welcome letters reach the outbox through the projections process and the worker.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(list((tmp_path / "var" / "outbox").glob("*.eml"))) < 5:
+            time.sleep(0.5)
+        assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == 5
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "Cookout is running on" in output
+    assert "Cookout stopped." in output

@@ -1,0 +1,37 @@
+"""The source layout: `platform/` maps to `cookout.platform` without shadowing the standard library's
+`platform` module, which `uuid` and others import, when Python runs from the repository root."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_from_repo_root(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *arguments], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_platform_folder_is_not_a_regular_package() -> None:
+    assert (REPO_ROOT / "platform").is_dir()
+    assert not (REPO_ROOT / "platform" / "__init__.py").exists()
+
+
+def test_standard_library_platform_still_imports_from_the_repo_root() -> None:
+    result = run_from_repo_root("-c", "import platform, uuid; platform.system(); uuid.uuid4()")
+    assert result.returncode == 0, result.stderr
+
+
+def test_unit_tests_are_collected_from_the_repo_root() -> None:
+    # `-n 0`, not `-p no:xdist`: the `-n 2` in pyproject's addopts needs the plugin loaded.
+    result = run_from_repo_root("-m", "pytest", "--co", "-q", "-n", "0", "-p", "no:cacheprovider", "tests/unit")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cli_help_runs_from_the_repo_root_and_lists_serve() -> None:
+    result = run_from_repo_root("-m", "cookout.platform.cli", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "serve" in result.stdout

@@ -1,0 +1,160 @@
+"""Email driven by the log: written once per letter, delivered once, retried on SMTP trouble."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from celery.contrib.testing.worker import start_worker
+
+from cookout.platform.cli import rebuild
+from cookout.platform.runtime import Runtime
+from cookout.platform.settings import load_settings
+from cookout.projections.outbox import Dispatcher, letter_path
+from cookout.workers import mail
+from cookout.workers.app import celery_app, use_runtime
+from tests.helpers import PASSWORD, unique
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.received = threading.Event()
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[attr-defined]
+        self.received.set()
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def join(runtime: Runtime) -> tuple[str, str]:
+    handle = unique()
+    member_id = runtime.accounts.sign_up(handle, "Mail Person", f"{handle}@example.org", PASSWORD)
+    assert runtime.wait_for(runtime.log_position(), (Dispatcher,))
+    return f"welcome:{member_id}", handle
+
+
+def test_joining_writes_exactly_one_welcome_letter(runtime: Runtime) -> None:
+    key, handle = join(runtime)
+    letter = runtime.view(Dispatcher).letter(key)
+    assert letter["recipient"] == f"{handle}@example.org"
+    assert letter["status"] == "pending"
+    assert letter["payload"]["handle"] == handle
+
+
+def test_a_letter_is_sent_once_however_often_the_task_is_delivered(runtime: Runtime) -> None:
+    key, handle = join(runtime)
+    sent: list[EmailMessage] = []
+    view = runtime.view(Dispatcher)
+
+    def send(message: EmailMessage, _key: str) -> None:
+        sent.append(message)
+
+    assert mail.deliver_letter(view, runtime.settings, key, send) == "sent"
+    assert mail.deliver_letter(view, runtime.settings, key, send) == "skipped"
+    assert len(sent) == 1
+    assert sent[0]["To"] == f"{handle}@example.org"
+    assert sent[0]["Message-ID"] == view.letter(key)["message_id"]
+    assert f"/members/{handle}" in sent[0].get_body(("plain",)).get_content()
+
+
+def test_replaying_the_log_writes_no_second_letter(runtime: Runtime) -> None:
+    key, _ = join(runtime)
+    mail.deliver_letter(runtime.view(Dispatcher), runtime.settings, key, lambda message, k: None)
+    other = Runtime(runtime.settings)
+    try:
+        rebuild(other, Dispatcher)
+    finally:
+        other.close()
+    rows = runtime.view(Dispatcher).rows("SELECT status FROM outbox WHERE key = %(k)s", {"k": key})
+    assert rows == [{"status": "sent"}]
+
+
+def test_smtp_trouble_is_retried_then_recorded_as_failed(runtime: Runtime) -> None:
+    key, _ = join(runtime)
+    view = runtime.view(Dispatcher)
+
+    def refuse(message: EmailMessage, _key: str) -> None:
+        raise mail.DeliveryFailed("SMTPServerDisconnected: the server went away")
+
+    outcomes = [mail.deliver_letter(view, runtime.settings, key, refuse) for _ in range(mail.MAX_ATTEMPTS)]
+    assert outcomes == ["retry"] * (mail.MAX_ATTEMPTS - 1) + ["failed"]
+    letter = view.letter(key)
+    assert letter["status"] == "failed"
+    assert "server went away" in letter["last_error"]
+    assert mail.deliver_letter(view, runtime.settings, key, refuse) == "skipped"
+
+
+def test_backoff_grows_and_is_jittered() -> None:
+    early = [mail.backoff_seconds(0) for _ in range(50)]
+    late = [mail.backoff_seconds(5) for _ in range(50)]
+    assert max(early) <= 2 and min(early) >= 1
+    assert max(late) > 2 and len(set(late)) > 1
+
+
+def test_letters_go_out_through_a_real_smtp_server(runtime: Runtime, smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    key, handle = join(runtime)
+    settings = load_settings(database_url=runtime.settings.database_url, smtp_url=f"smtp://127.0.0.1:{port}")
+    assert mail.deliver_letter(runtime.view(Dispatcher), settings, key) == "sent"
+    assert inbox.received.wait(5)
+    message = inbox.messages[-1]
+    assert message["To"] == f"{handle}@example.org"
+    assert message["Subject"] == "Welcome to Cookout, Mail Person"
+
+
+def test_an_unreachable_smtp_server_is_a_retry_not_a_crash(runtime: Runtime) -> None:
+    key, _ = join(runtime)
+    settings = load_settings(database_url=runtime.settings.database_url, smtp_url="smtp://127.0.0.1:9")
+    assert mail.deliver_letter(runtime.view(Dispatcher), settings, key) == "retry"
+    assert "ConnectionRefusedError" in runtime.view(Dispatcher).letter(key)["last_error"]
+
+
+def test_embedded_mail_lands_in_the_outbox_folder_and_page(runtime: Runtime, client: object) -> None:
+    key, handle = join(runtime)
+    assert mail.deliver_letter(runtime.view(Dispatcher), runtime.settings, key) == "sent"
+    path = letter_path(runtime.settings.outbox_dir, key)
+    assert path.exists()
+    assert message_from_bytes(path.read_bytes(), policy=policy.default)["To"] == f"{handle}@example.org"
+    page = client.get("/dev/outbox")  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    assert f"{handle}@example.org" in page.text
+
+
+def test_a_real_celery_worker_delivers_what_the_dispatcher_enqueues(runtime: Runtime) -> None:
+    use_runtime(runtime)
+    Dispatcher.enqueue = lambda key: mail.deliver.delay(key)
+    try:
+        with start_worker(celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
+            key, _ = join(runtime)
+            path: Path = letter_path(runtime.settings.outbox_dir, key)
+            for _ in range(200):
+                if runtime.view(Dispatcher).letter(key)["status"] == "sent":
+                    break
+                threading.Event().wait(0.05)
+            assert runtime.view(Dispatcher).letter(key)["status"] == "sent"
+            assert path.exists()
+    finally:
+        Dispatcher.enqueue = None

@@ -1,0 +1,92 @@
+"""Members: handles, emails and passwords as the Accounts service sees them."""
+
+from __future__ import annotations
+
+import pytest
+
+from cookout.domain.accounts import Accounts
+from cookout.domain.base import current_actor
+from cookout.domain.errors import Conflict, InvalidInput
+from cookout.domain.members import parse_handle, password_matches
+
+
+@pytest.fixture
+def accounts() -> Accounts:
+    return Accounts(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def test_sign_up_records_a_member_with_a_hashed_password(accounts: Accounts) -> None:
+    member_id = accounts.sign_up("amara", "Amara Okafor", "Amara@Example.org", "a long enough secret")
+    member = accounts.get_member(member_id)
+    assert (member.handle, member.display_name, member.email) == ("amara", "Amara Okafor", "Amara@example.org")
+    assert member.password_hash.startswith("$argon2id$")
+    assert password_matches(member.password_hash, "a long enough secret")
+    assert not password_matches(member.password_hash, "a wrong secret!!")
+
+
+def test_every_event_records_who_acted(accounts: Accounts) -> None:
+    token = current_actor.set("system")
+    try:
+        member_id = accounts.sign_up("teo", "Teo", "teo@example.org", "a long enough secret")
+    finally:
+        current_actor.reset(token)
+    token = current_actor.set(str(member_id))
+    try:
+        accounts.rename(member_id, "Teo Lindqvist")
+    finally:
+        current_actor.reset(token)
+    events = list(accounts.events.get(member_id))
+    assert [type(e).__name__ for e in events] == ["Joined", "Renamed"]
+    assert [e.actor for e in events] == ["system", str(member_id)]
+
+
+def test_an_email_is_taken_whatever_its_case(accounts: Accounts) -> None:
+    accounts.sign_up("gini", "Gini", "gini@example.org", "a long enough secret")
+    with pytest.raises(Conflict) as taken:
+        accounts.sign_up("gini2", "Gini Again", "GINI@EXAMPLE.ORG", "a long enough secret")
+    assert taken.value.field == "email"
+
+
+def test_a_handle_is_taken_once(accounts: Accounts) -> None:
+    accounts.sign_up("priya", "Priya", "priya@example.org", "a long enough secret")
+    with pytest.raises(Conflict) as taken:
+        accounts.sign_up("priya", "Another Priya", "priya2@example.org", "a long enough secret")
+    assert taken.value.field == "handle"
+
+
+@pytest.mark.parametrize("handle", ["ab", "has space", "x" * 200, "Ünïcode", "semi;colon", ""])
+def test_bad_handles_are_refused_with_a_message(handle: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_handle(handle)
+    assert refused.value.field == "handle"
+    assert "3 to 30" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("email", {"email": "not-an-email"}),
+        ("email", {"email": "two@@example.org"}),
+        ("password", {"password": "short"}),
+        ("display_name", {"display_name": "   "}),
+        ("display_name", {"display_name": "x" * 81}),
+    ],
+)
+def test_bad_sign_ups_record_nothing(accounts: Accounts, field: str, kwargs: dict[str, str]) -> None:
+    values = {"handle": "melanie", "display_name": "Melanie", "email": "melanie@example.org",
+              "password": "a long enough secret", **kwargs}
+    with pytest.raises(InvalidInput) as refused:
+        accounts.sign_up(**values)
+    assert refused.value.field == field
+    assert accounts.recorder.max_notification_id() in (None, 0)
+
+
+def test_roles_are_granted_once(accounts: Accounts) -> None:
+    member_id = accounts.sign_up("admin_one", "Admin", "admin@example.org", "a long enough secret")
+    accounts.grant_role(member_id, "admin")
+    accounts.grant_role(member_id, "admin")
+    assert accounts.get_member(member_id).roles == {"admin"}
+    assert [type(e).__name__ for e in accounts.events.get(member_id)] == ["Joined", "RoleGranted"]
+    with pytest.raises(InvalidInput):
+        accounts.grant_role(member_id, "emperor")
+
