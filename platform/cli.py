@@ -164,7 +164,7 @@ def projections_run(args: argparse.Namespace) -> int:
     runtime = Runtime(load_settings())
     runtime.prepare()
     Dispatcher.enqueue = lambda key: celery_app.send_task(DELIVER_TASK, args=[key])
-    for key in runtime.view(Dispatcher).pending_keys():
+    for key in runtime.outbox.pending_keys():
         Dispatcher.enqueue(key)
     runtime.start_projections()
     signal.signal(signal.SIGTERM, lambda *_: runtime.stop_projections())

@@ -12,7 +12,7 @@ from litestar.response import Response, Template
 
 from cookout.platform.web import page, runtime_of, signed_in_id
 from cookout.projections.members import MemberDirectory
-from cookout.projections.outbox import Dispatcher, letter_path
+from cookout.projections.outbox import letter_path
 from cookout.projections.registry import PROJECTIONS
 
 
@@ -47,7 +47,7 @@ def outbox(request: Request[Any, Any, Any]) -> Template:
     if not runtime.settings.embedded_mail:
         raise NotFoundException("The outbox is shown only when Cookout keeps mail to itself.")
     letters = []
-    for row in runtime.view(Dispatcher).letters():
+    for row in runtime.outbox.letters():
         letters.append({**row, "message": read_letter(runtime.settings.outbox_dir, row["key"])})
     return page("outbox.html", letters=letters)
 

@@ -17,6 +17,7 @@ from cookout.domain.base import CookoutApplication
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
 from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
+from cookout.projections.outbox import OutboxView, Welcomes
 from cookout.projections.registry import PROJECTIONS
 
 V = TypeVar("V", bound=View)
@@ -69,6 +70,11 @@ class Runtime:
             view.create_table()
             self._views[projection] = view
         return self._views[projection]
+
+    @property
+    def outbox(self) -> OutboxView:
+        """The outbox table, which every dispatcher writes to."""
+        return self.view(Welcomes)
 
     def log_position(self) -> int:
         return self.service(CookoutApplication).recorder.max_notification_id() or 0

@@ -108,13 +108,30 @@ class OutboxView(View):
 
 
 class Dispatcher(CookoutProjection):
-    """Decides which emails an event calls for. Delivery happens elsewhere, once per letter."""
+    """Base of the projections that decide which emails an event calls for. Each feature has its own
+    dispatcher (its own position in the log); all of them post into the one outbox."""
 
-    name = "dispatcher"
     view_class = OutboxView
 
-    # Set by the process that runs the dispatcher: hands a letter's key to the workers.
+    # Set by the process that runs the dispatchers: hands a letter's key to the workers.
     enqueue: ClassVar[Any] = None
+
+    def send(self, tracking: Tracking, *letters: Letter) -> None:
+        """Post the letters and record the position in one transaction, then wake a worker."""
+        self.view.post(tracking, list(letters))
+        if Dispatcher.enqueue is None:
+            return
+        for letter in letters:
+            try:
+                Dispatcher.enqueue(letter.key)
+            except Exception:  # the row is safe in the outbox; the periodic sweep enqueues it again
+                log.exception("could not enqueue %s; the outbox sweep will retry", letter.key)
+
+
+class Welcomes(Dispatcher):
+    """A welcome letter for every member who joins."""
+
+    name = "welcomes"
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -131,13 +148,3 @@ class Dispatcher(CookoutProjection):
                 payload={"display_name": event.display_name, "handle": event.handle},
             ),
         )
-
-    def send(self, tracking: Tracking, *letters: Letter) -> None:
-        self.view.post(tracking, list(letters))
-        if Dispatcher.enqueue is None:
-            return
-        for letter in letters:
-            try:
-                Dispatcher.enqueue(letter.key)
-            except Exception:  # the row is safe in the outbox; the periodic sweep enqueues it again
-                log.exception("could not enqueue %s; the outbox sweep will retry", letter.key)

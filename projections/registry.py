@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from cookout.projections.base import CookoutProjection
 from cookout.projections.members import MemberDirectory
-from cookout.projections.outbox import Dispatcher
+from cookout.projections.outbox import Welcomes
 
-PROJECTIONS: tuple[type[CookoutProjection], ...] = (MemberDirectory, Dispatcher)
+PROJECTIONS: tuple[type[CookoutProjection], ...] = (
+    MemberDirectory,
+    Welcomes,
+)
 
 
 def projection_named(name: str) -> type[CookoutProjection]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cookout.platform.settings import Settings
-from cookout.projections.outbox import Dispatcher, OutboxView, letter_path
+from cookout.projections.outbox import OutboxView, letter_path
 from cookout.workers import welcome
 from cookout.workers.app import celery_app, runtime
 
@@ -117,7 +117,7 @@ def backoff_seconds(retries: int) -> float:
 @celery_app.task(name="cookout.deliver", bind=True, max_retries=MAX_ATTEMPTS)
 def deliver(self: Any, key: str) -> str:
     shared = runtime()
-    status = deliver_letter(shared.view(Dispatcher), shared.settings, key)
+    status = deliver_letter(shared.outbox, shared.settings, key)
     if status == "retry":
         raise self.retry(countdown=backoff_seconds(self.request.retries))
     return status
@@ -126,7 +126,7 @@ def deliver(self: Any, key: str) -> str:
 @celery_app.task(name="cookout.sweep_outbox")
 def sweep_outbox() -> int:
     """Enqueue letters still pending a while after they were written (a lost enqueue, a dead worker)."""
-    keys = runtime().view(Dispatcher).pending_keys(older_than_seconds=30)
+    keys = runtime().outbox.pending_keys(older_than_seconds=30)
     for key in keys:
         deliver.delay(key)
     return len(keys)

@@ -149,7 +149,7 @@ def test_healthz_reports_database_and_projection_lag(client: TestClient[Any]) ->
     health = client.get("/healthz").json()
     assert health["status"] == "ok"
     assert health["database"] == "ok"
-    assert set(health["projections"]) >= {"member_directory", "dispatcher"}
+    assert set(health["projections"]) >= {"member_directory", "welcomes"}
     assert all(p["lag"] >= 0 for p in health["projections"].values())
 
 

@@ -78,7 +78,7 @@ def test_projection_status_and_rebuild_from_any_directory(tmp_path: Path, settin
     url = settings.database_url  # type: ignore[attr-defined]
     status = run_cli("projections", "status", cwd=tmp_path, COOKOUT_DATABASE_URL=url)
     assert status.returncode == 0, status.stderr
-    assert "member_directory" in status.stdout and "dispatcher" in status.stdout
+    assert "member_directory" in status.stdout and "welcomes" in status.stdout
     rebuilt = run_cli("projections", "rebuild", "member_directory", cwd=tmp_path, COOKOUT_DATABASE_URL=url)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "Rebuilt member_directory" in rebuilt.stdout

@@ -16,7 +16,7 @@ from celery.contrib.testing.worker import start_worker
 from cookout.platform.cli import rebuild
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import load_settings
-from cookout.projections.outbox import Dispatcher, letter_path
+from cookout.projections.outbox import Dispatcher, Welcomes, letter_path
 from cookout.workers import mail
 from cookout.workers.app import celery_app, use_runtime
 from tests.helpers import PASSWORD, unique
@@ -52,13 +52,13 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
 def join(runtime: Runtime) -> tuple[str, str]:
     handle = unique()
     member_id = runtime.accounts.sign_up(handle, "Mail Person", f"{handle}@example.org", PASSWORD)
-    assert runtime.wait_for(runtime.log_position(), (Dispatcher,))
+    assert runtime.wait_for(runtime.log_position(), (Welcomes,))
     return f"welcome:{member_id}", handle
 
 
 def test_joining_writes_exactly_one_welcome_letter(runtime: Runtime) -> None:
     key, handle = join(runtime)
-    letter = runtime.view(Dispatcher).letter(key)
+    letter = runtime.outbox.letter(key)
     assert letter["recipient"] == f"{handle}@example.org"
     assert letter["status"] == "pending"
     assert letter["payload"]["handle"] == handle
@@ -67,7 +67,7 @@ def test_joining_writes_exactly_one_welcome_letter(runtime: Runtime) -> None:
 def test_a_letter_is_sent_once_however_often_the_task_is_delivered(runtime: Runtime) -> None:
     key, handle = join(runtime)
     sent: list[EmailMessage] = []
-    view = runtime.view(Dispatcher)
+    view = runtime.outbox
 
     def send(message: EmailMessage, _key: str) -> None:
         sent.append(message)
@@ -82,19 +82,19 @@ def test_a_letter_is_sent_once_however_often_the_task_is_delivered(runtime: Runt
 
 def test_replaying_the_log_writes_no_second_letter(runtime: Runtime) -> None:
     key, _ = join(runtime)
-    mail.deliver_letter(runtime.view(Dispatcher), runtime.settings, key, lambda message, k: None)
+    mail.deliver_letter(runtime.outbox, runtime.settings, key, lambda message, k: None)
     other = Runtime(runtime.settings)
     try:
-        rebuild(other, Dispatcher)
+        rebuild(other, Welcomes)
     finally:
         other.close()
-    rows = runtime.view(Dispatcher).rows("SELECT status FROM outbox WHERE key = %(k)s", {"k": key})
+    rows = runtime.outbox.rows("SELECT status FROM outbox WHERE key = %(k)s", {"k": key})
     assert rows == [{"status": "sent"}]
 
 
 def test_smtp_trouble_is_retried_then_recorded_as_failed(runtime: Runtime) -> None:
     key, _ = join(runtime)
-    view = runtime.view(Dispatcher)
+    view = runtime.outbox
 
     def refuse(message: EmailMessage, _key: str) -> None:
         raise mail.DeliveryFailed("SMTPServerDisconnected: the server went away")
@@ -118,7 +118,7 @@ def test_letters_go_out_through_a_real_smtp_server(runtime: Runtime, smtp_server
     inbox, port = smtp_server
     key, handle = join(runtime)
     settings = load_settings(database_url=runtime.settings.database_url, smtp_url=f"smtp://127.0.0.1:{port}")
-    assert mail.deliver_letter(runtime.view(Dispatcher), settings, key) == "sent"
+    assert mail.deliver_letter(runtime.outbox, settings, key) == "sent"
     assert inbox.received.wait(5)
     message = inbox.messages[-1]
     assert message["To"] == f"{handle}@example.org"
@@ -128,13 +128,13 @@ def test_letters_go_out_through_a_real_smtp_server(runtime: Runtime, smtp_server
 def test_an_unreachable_smtp_server_is_a_retry_not_a_crash(runtime: Runtime) -> None:
     key, _ = join(runtime)
     settings = load_settings(database_url=runtime.settings.database_url, smtp_url="smtp://127.0.0.1:9")
-    assert mail.deliver_letter(runtime.view(Dispatcher), settings, key) == "retry"
-    assert "ConnectionRefusedError" in runtime.view(Dispatcher).letter(key)["last_error"]
+    assert mail.deliver_letter(runtime.outbox, settings, key) == "retry"
+    assert "ConnectionRefusedError" in runtime.outbox.letter(key)["last_error"]
 
 
 def test_embedded_mail_lands_in_the_outbox_folder_and_page(runtime: Runtime, client: object) -> None:
     key, handle = join(runtime)
-    assert mail.deliver_letter(runtime.view(Dispatcher), runtime.settings, key) == "sent"
+    assert mail.deliver_letter(runtime.outbox, runtime.settings, key) == "sent"
     path = letter_path(runtime.settings.outbox_dir, key)
     assert path.exists()
     assert message_from_bytes(path.read_bytes(), policy=policy.default)["To"] == f"{handle}@example.org"
@@ -151,10 +151,10 @@ def test_a_real_celery_worker_delivers_what_the_dispatcher_enqueues(runtime: Run
             key, _ = join(runtime)
             path: Path = letter_path(runtime.settings.outbox_dir, key)
             for _ in range(200):
-                if runtime.view(Dispatcher).letter(key)["status"] == "sent":
+                if runtime.outbox.letter(key)["status"] == "sent":
                     break
                 threading.Event().wait(0.05)
-            assert runtime.view(Dispatcher).letter(key)["status"] == "sent"
+            assert runtime.outbox.letter(key)["status"] == "sent"
             assert path.exists()
     finally:
         Dispatcher.enqueue = None
