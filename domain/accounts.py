@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from uuid import UUID
 
 from cookout.domain.base import CookoutApplication, Index, IntegrityError
@@ -50,6 +51,29 @@ class Accounts(CookoutApplication):
     def change_password(self, member_id: UUID, password: str) -> None:
         member = self.get_member(member_id)
         member.change_password(hash_password(password))
+        self.save(member)
+
+    def update_profile(self, member_id: UUID, display_name: str, reply_emails: bool) -> None:
+        """Save the settings form at once: only what changed is recorded."""
+        member = self.get_member(member_id)
+        display_name = parse_display_name(display_name)
+        if member.display_name != display_name:
+            member.rename(display_name)
+        if member.reply_emails != reply_emails:
+            member.choose_reply_emails(reply_emails)
+        self.save(member)
+
+    def issue_calendar_feed(self, member_id: UUID) -> str:
+        """A new secret feed link; any earlier link stops working."""
+        member = self.get_member(member_id)
+        token = secrets.token_urlsafe(24)
+        member.issue_calendar_feed(token)
+        self.save(member)
+        return token
+
+    def revoke_calendar_feed(self, member_id: UUID) -> None:
+        member = self.get_member(member_id)
+        member.revoke_calendar_feed()
         self.save(member)
 
     def grant_role(self, member_id: UUID, role: str) -> None:

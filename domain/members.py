@@ -30,6 +30,8 @@ class Member(CookoutAggregate):
         self.email = email
         self.password_hash = password_hash
         self.roles: set[str] = set()
+        self.reply_emails = True
+        self.calendar_token: str | None = None
 
     @event("Renamed")
     def rename(self, display_name: str) -> None:
@@ -38,6 +40,22 @@ class Member(CookoutAggregate):
     @event("PasswordChanged")
     def change_password(self, password_hash: str) -> None:
         self.password_hash = password_hash
+
+    @event("ReplyEmailsChosen")
+    def choose_reply_emails(self, enabled: bool) -> None:
+        self.reply_emails = enabled
+
+    @event("CalendarFeedIssued")
+    def issue_calendar_feed(self, token: str) -> None:
+        self.calendar_token = token
+
+    def revoke_calendar_feed(self) -> None:
+        if self.calendar_token is not None:
+            self._revoke_calendar_feed()
+
+    @event("CalendarFeedRevoked")
+    def _revoke_calendar_feed(self) -> None:
+        self.calendar_token = None
 
     def grant_role(self, role: str) -> None:
         if role not in ROLES:

@@ -108,3 +108,6 @@ def profile(request: Request[Any, Any, Any], handle: FromPath[str]) -> Template:
 def safe_next(path: str) -> str:
     """Only local paths, so a sign-in link cannot bounce people to another site."""
     return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else ""
+
+
+ROUTES = [signup_form, signup, login_form, login, logout, profile]

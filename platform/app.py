@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -11,6 +11,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from cookout.platform import accounts, pages
+from cookout.platform import settings_pages
 from cookout.platform.auth import SignInLimits, session_config
 from cookout.platform.errors import EXCEPTION_HANDLERS
 from cookout.platform.runtime import Runtime
@@ -21,15 +22,9 @@ from cookout.platform.web import flashes, viewer
 MAX_BODY_BYTES = 1_000_000  # forms only; a larger body is refused with 413
 
 ROUTES = [
-    pages.home,
-    pages.healthz,
-    pages.outbox,
-    accounts.signup_form,
-    accounts.signup,
-    accounts.login_form,
-    accounts.login,
-    accounts.logout,
-    accounts.profile,
+    *pages.ROUTES,
+    *accounts.ROUTES,
+    *settings_pages.ROUTES,
 ]
 
 
@@ -59,7 +54,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             opened.close()
 
     return Litestar(
-        route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[STATIC_DIR])],
+        # One router for all pages: Litestar registers handlers sharing a path (GET and POST /settings)
+        # twice when they arrive in separate registrations, wrapping sync handlers in a thread twice.
+        route_handlers=[
+            Router(path="/", route_handlers=ROUTES),
+            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+        ],
+        openapi_config=None,
         template_config=template_config,
         plugins=[HTMXPlugin()],
         middleware=[session_config(settings).middleware],

@@ -64,3 +64,6 @@ def read_letter(folder: Any, key: str) -> dict[str, str] | None:
         "text": body.get_content() if body else "",
         "raw": path.read_text(errors="replace"),
     }
+
+
+ROUTES = [home, healthz, outbox]

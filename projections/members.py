@@ -25,6 +25,8 @@ class MemberDirectoryView(View):
         )
         """,
         "CREATE UNIQUE INDEX IF NOT EXISTS members_email_key ON members (lower(email))",
+        "ALTER TABLE members ADD COLUMN IF NOT EXISTS reply_emails boolean NOT NULL DEFAULT true",
+        "ALTER TABLE members ADD COLUMN IF NOT EXISTS calendar_token text UNIQUE",
     )
     tables = ("members",)
 
@@ -84,6 +86,17 @@ class MemberDirectoryView(View):
             {"h": [h.lower() for h in handles]},
         )
 
+    def by_calendar_token(self, token: str) -> dict[str, Any] | None:
+        return self.row(f"SELECT {PUBLIC_COLUMNS} FROM members WHERE calendar_token = %(t)s", {"t": token})
+
+    def private_settings(self, member_id: Any) -> dict[str, Any] | None:
+        """What only the member sees: their settings, including the secret feed token."""
+        return self.row(f"SELECT {PUBLIC_COLUMNS}, calendar_token FROM members WHERE id = %(id)s", {"id": member_id})
+
+    def password_hash(self, member_id: Any) -> str:
+        found = self.row("SELECT password_hash FROM members WHERE id = %(id)s", {"id": member_id})
+        return found["password_hash"] if found else ""
+
     def credentials(self, login: str) -> dict[str, Any] | None:
         """The member a sign-in names, by handle or by email (any case)."""
         return self.row(
@@ -105,7 +118,7 @@ class MemberDirectoryView(View):
         return self.rows("SELECT * FROM members ORDER BY id")
 
 
-PUBLIC_COLUMNS = "id, handle, display_name, email, roles, joined_at"
+PUBLIC_COLUMNS = "id, handle, display_name, email, roles, joined_at, reply_emails"
 
 
 class MemberDirectory(CookoutProjection):
@@ -127,6 +140,18 @@ class MemberDirectory(CookoutProjection):
     @process_event.register
     def _(self, event: Member.PasswordChanged, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, password_hash=event.password_hash)
+
+    @process_event.register
+    def _(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, reply_emails=event.enabled)
+
+    @process_event.register
+    def _(self, event: Member.CalendarFeedIssued, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, calendar_token=event.token)
+
+    @process_event.register
+    def _(self, event: Member.CalendarFeedRevoked, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, calendar_token=None)
 
     @process_event.register
     def _(self, event: Member.RoleGranted, tracking: Tracking) -> None:

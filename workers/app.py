@@ -19,7 +19,8 @@ def broker_options(settings: Settings) -> dict[str, object]:
     # Embedded: kombu's filesystem transport needs no server; every process shares the folder.
     queue = settings.data_path / "broker" / "queue"
     processed = settings.data_path / "broker" / "processed"
-    for folder in (queue, processed):
+    control = settings.data_path / "broker" / "control"
+    for folder in (queue, processed, control):
         folder.mkdir(parents=True, exist_ok=True)
     return {
         "broker_url": "filesystem://",
@@ -28,11 +29,13 @@ def broker_options(settings: Settings) -> dict[str, object]:
             "data_folder_out": str(queue),
             "processed_folder": str(processed),
             "store_processed": False,
+            "control_folder": str(control),
         },
     }
 
 
 def configure(app: Celery, settings: Settings) -> None:
+    settings.data_path.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule there
     app.conf.update(
         **broker_options(settings),
         task_ignore_result=True,
