@@ -39,7 +39,9 @@ class Runtime:
 
     @cached_property
     def datastore(self) -> PostgresDatastore:
-        factory: Any = InfrastructureFactory.construct(Environment("views", {**self.env, "POSTGRES_POOL_SIZE": "5"}))
+        factory: Any = InfrastructureFactory.construct(
+            Environment("views", {**self.env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "10"})
+        )
         return factory.datastore
 
     def prepare(self) -> None:
@@ -102,7 +104,8 @@ class Runtime:
                 application_class=CookoutApplication,
                 projection_class=projection,
                 view_class=projection.view_class,
-                env=self.env,
+                # Each runner applies one event at a time: one connection, a little headroom.
+                env={**self.env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"},
             )
             self._runners.append(runner.__enter__())
 
