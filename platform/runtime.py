@@ -91,6 +91,7 @@ class Runtime:
         for projection in projections:
             view = self.view(projection)
             while not view.has_tracking_id(APPLICATION_NAME, position):
+                self.raise_projection_errors()
                 if time.monotonic() >= deadline:
                     return False
                 time.sleep(pause)
@@ -104,10 +105,16 @@ class Runtime:
                 application_class=CookoutApplication,
                 projection_class=projection,
                 view_class=projection.view_class,
-                # Each runner applies one event at a time: one connection, a little headroom.
-                env={**self.env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"},
+                # Each runner applies one event at a time: one connection each for reading and writing.
+                env={**self.env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"},
             )
             self._runners.append(runner.__enter__())
+
+    def raise_projection_errors(self) -> None:
+        """A projection that failed in this process stops; say why rather than wait for it."""
+        for runner in self._runners:
+            if runner.is_interrupted.is_set():
+                runner.run_forever(timeout=0)
 
     def run_projections_forever(self) -> None:
         while self._runners:
