@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
 from cookout.domain.accounts import Accounts
@@ -19,6 +18,7 @@ from cookout.platform.settings import Settings
 from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
 from cookout.projections.outbox import OutboxView, Welcomes
 from cookout.projections.registry import PROJECTIONS
+from cookout.projections.runner import ProjectionsRunner
 
 V = TypeVar("V", bound=View)
 A = TypeVar("A", bound=CookoutApplication)
@@ -35,7 +35,7 @@ class Runtime:
         self.env = eventsourcing_env(self.url)
         self._services: dict[type, CookoutApplication] = {}
         self._views: dict[type, View] = {}
-        self._runners: list[ProjectionRunner[Any, Any]] = []
+        self._runners: list[ProjectionsRunner] = []
 
     @cached_property
     def datastore(self) -> PostgresDatastore:
@@ -99,32 +99,28 @@ class Runtime:
         return True
 
     def start_projections(self, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS) -> None:
-        """Run projections in this process (threads following the log through LISTEN/NOTIFY)."""
-        for projection in projections:
-            runner = ProjectionRunner(
-                application_class=CookoutApplication,
-                projection_class=projection,
-                view_class=projection.view_class,
-                # Each runner applies one event at a time: one connection each for reading and writing.
-                env={**self.env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"},
-            )
-            self._runners.append(runner.__enter__())
+        """Run projections in this process: one thread following the log through LISTEN/NOTIFY."""
+        # The subscription reads the log one notification at a time: one connection, some headroom.
+        log = CookoutApplication(env={**self.env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"})
+        instances = [projection(view=self.view(projection)) for projection in projections]
+        self._runners.append(ProjectionsRunner(log, instances))
 
     def raise_projection_errors(self) -> None:
         """A projection that failed in this process stops; say why rather than wait for it."""
         for runner in self._runners:
-            if runner.is_interrupted.is_set():
-                runner.run_forever(timeout=0)
+            runner.check()
 
     def run_projections_forever(self) -> None:
         while self._runners:
-            for runner in self._runners:
-                runner.run_forever(timeout=0.5)
+            for runner in list(self._runners):
+                runner.wait(timeout=0.5)
+                if runner.stopped.is_set() and runner in self._runners:
+                    return
 
     def stop_projections(self) -> None:
         runners, self._runners = self._runners, []
         for runner in runners:
-            runner.__exit__(None, None, None)
+            runner.stop()
 
     def close(self) -> None:
         self.stop_projections()
