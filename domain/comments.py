@@ -147,6 +147,13 @@ class Comment(CookoutAggregate):
         self.status = SPAM
         self.hidden_reason = None
 
+    @event("CommentFlagsDismissed")
+    def dismiss_flags(self) -> None:
+        """A moderator read the flags and kept the comment as it is."""
+        self.check_not_retracted()
+        if self.status != VISIBLE:
+            raise NotAllowedNow("Only a visible comment's flags can be dismissed.")
+
     @property
     def body(self) -> str:
         return self.versions[-1].body

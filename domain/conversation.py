@@ -29,6 +29,7 @@ from cookout.domain.comments import (
 from cookout.domain.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from cookout.domain.posts import Post, parse_body, parse_reason, parse_title
 from cookout.domain.reactions import COMMENT, POST, Flag, Like, parse_flag_reason
+from cookout.domain.subscriptions import Subscription, parse_subscriber_email
 from cookout.domain.tribes import (
     PUBLIC,
     Tribe,
@@ -243,11 +244,17 @@ class Conversation(CookoutApplication):
         name: str = "",
         email: str = "",
         website: str = "",
+        notify: bool = False,
     ) -> UUID:
-        """Comments as the signed-in member, or else as the guest given by name, email, website."""
+        """Comments as the signed-in member, or else as the guest given by name, email, website.
+
+        With `notify`, the same save subscribes `email` to the post's new comments: the guest's
+        address, or for a member the address the web layer passes from their account.
+        """
         author = acting_member()
         body = parse_body(body)
         guest = None if author else parse_guest(name, email, website)
+        notify_email = (guest.email if guest else parse_subscriber_email(email)) if notify else None
         post = self._get(post_id, Post, "post")
         self._readable_tribe(post.tribe_id, author, "post")
         post.check_open_for_comments()
@@ -270,7 +277,8 @@ class Conversation(CookoutApplication):
             body=body,
             status=PENDING if held else VISIBLE,
         )
-        self.save(comment)
+        subscription = self._subscription_to(post.id, notify_email) if notify_email else None
+        self.save(comment, *([subscription] if subscription else []))
         return comment.id
 
     @retried
@@ -334,6 +342,12 @@ class Conversation(CookoutApplication):
         self.save(*changed)
 
     @retried
+    def dismiss_flags(self, comment_id: UUID) -> None:
+        comment = self._comment_to_moderate(comment_id)
+        comment.dismiss_flags()
+        self.save(comment)
+
+    @retried
     def flag_comment(self, comment_id: UUID, reason: str = "") -> UUID:
         member = signed_in("flag a comment")
         reason = parse_flag_reason(reason)
@@ -371,13 +385,66 @@ class Conversation(CookoutApplication):
         like.unlike()
         self.save(like)
 
+    @retried
+    def toggle_like(self, target_id: UUID) -> bool:
+        """Likes what the acting member does not like yet, unlikes what they do; returns whether they like it now."""
+        member = signed_in("like")
+        like = self._find(Like.create_id(member, target_id))
+        if like is not None and like.liked:
+            like.unlike()
+        else:
+            kind = self._likeable_kind(target_id, member)
+            if like is None:
+                like = Like(member_id=member, target_id=target_id, target_kind=kind)
+            else:
+                like.like()
+        self.save(like)
+        return like.liked
+
     def liked(self, target_id: UUID) -> bool:
         """Whether the acting member likes this post or comment now."""
         member = acting_member()
         like = self._find(Like.create_id(member, target_id)) if member else None
         return like is not None and like.liked
 
+    # Subscriptions
+
+    @retried
+    def subscribe(self, post_id: UUID, email: str) -> None:
+        """Asks for an email about each new comment on a post; subscribing twice changes nothing."""
+        email = parse_subscriber_email(email)
+        post = self.get_post(post_id)
+        post.check_open_for_comments()
+        subscription = self._subscription_to(post.id, email)
+        if subscription is not None:
+            self.save(subscription)
+
+    @retried
+    def unsubscribe(self, post_id: UUID, email: str) -> bool:
+        """Stops the emails; anyone holding the signed link may ask, so asking twice is harmless.
+        Returns whether a subscription was ended."""
+        subscription = self._find(Subscription.create_id(post_id, email))
+        if not isinstance(subscription, Subscription) or not subscription.active:
+            return False
+        subscription.unsubscribe()
+        self.save(subscription)
+        return True
+
+    def is_subscribed(self, post_id: UUID, email: str) -> bool:
+        subscription = self._find(Subscription.create_id(post_id, email))
+        return isinstance(subscription, Subscription) and subscription.active
+
     # Helpers
+
+    def _subscription_to(self, post_id: UUID, email: str) -> Subscription | None:
+        """A new or renewed subscription to save, or None when `email` is already subscribed."""
+        subscription = self._find(Subscription.create_id(post_id, email))
+        if subscription is None:
+            return Subscription(post_id=post_id, email=email)
+        if subscription.active:
+            return None
+        subscription.resubscribe()
+        return subscription
 
     def _comment_to_moderate(self, comment_id: UUID) -> Comment:
         moderator = signed_in("moderate")

@@ -20,7 +20,7 @@ from cookout.domain.meetups import Meetup, Place
 from cookout.domain.schedule import parse_local, parse_window, zone
 
 ORGANISER = "organiser"
-MAX_TRIES = 20
+RETRY_SECONDS = 15.0
 
 RoleIn = Callable[[UUID], str | None]
 T = TypeVar("T")
@@ -133,6 +133,56 @@ class Meetings(CookoutApplication):
         def command(meetup: Meetup) -> None:
             check_organiser(role_in(meetup.tribe_id))
             meetup.relocate(Place(venue, address, online_url), now or datetime.now(UTC))
+
+        self._change(meetup_id, command)
+
+    def revise(
+        self,
+        meetup_id: UUID,
+        role_in: RoleIn,
+        *,
+        title: str,
+        description: str,
+        starts_at: str,
+        ends_at: str,
+        timezone: str,
+        venue: str = "",
+        address: str = "",
+        online_url: str = "",
+        capacity: int | None = None,
+        rsvp_deadline: str = "",
+        now: datetime | None = None,
+    ) -> None:
+        """Edit details, reschedule and relocate in one save: all of it happens, or none."""
+        window = parse_window(starts_at, ends_at, timezone)
+        deadline = _deadline(rsvp_deadline, window.timezone)
+
+        def command(meetup: Meetup) -> None:
+            check_organiser(role_in(meetup.tribe_id))
+            moment = now or datetime.now(UTC)
+
+            def edit() -> None:
+                meetup.edit_details(
+                    title=title,
+                    description=description,
+                    capacity=capacity,
+                    rsvp_deadline=deadline,
+                    now=moment,
+                )
+
+            # A deadline moving past the old start can only follow the start; otherwise it leads.
+            later_deadline = deadline is not None and deadline > meetup.starts_at
+            if not later_deadline:
+                edit()
+            if (window.starts_at, window.ends_at, window.timezone) != (
+                meetup.starts_at,
+                meetup.ends_at,
+                meetup.timezone,
+            ):
+                meetup.reschedule(window, moment)
+            if later_deadline:
+                edit()
+            meetup.relocate(Place(venue, address, online_url), moment)
 
         self._change(meetup_id, command)
 
@@ -277,17 +327,25 @@ class Meetings(CookoutApplication):
         self._change(meetup_id, command)
 
     def _change(self, meetup_id: UUID, command: Callable[[Meetup], T]) -> T:
-        """Load, command, save; when another save won the race, start again from the new state."""
-        for attempt in range(MAX_TRIES):
+        """Load, command, save; when another save won the race, start again from the new state.
+
+        A popular meetup sees many answers at once, so losers keep trying for a while (with
+        jittered, capped backoff) rather than a fixed number of times.
+        """
+        deadline = time.monotonic() + RETRY_SECONDS
+        attempt = 0
+        while True:
             meetup = self.get(meetup_id)
             result = command(meetup)
             try:
                 self.save(meetup)
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+                attempt += 1
+                if time.monotonic() >= deadline:
+                    raise Conflict("Too many people are changing this meetup at once. Try again.") from None
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 5)))
                 continue
             return result
-        raise Conflict("Too many people are changing this meetup at once. Try again.")
 
 
 def _deadline(text: str, timezone: str) -> datetime | None:

@@ -12,7 +12,9 @@ from litestar.response import Redirect, Template
 
 from cookout.domain import members
 from cookout.domain.errors import DomainError
+from cookout.platform import meetups
 from cookout.platform.auth import sign_in
+from cookout.platform.conversation import member_activity
 from cookout.platform.web import page, run_command, runtime_of, see_other, signed_in_id
 from cookout.projections.members import MemberDirectory
 
@@ -102,7 +104,9 @@ def profile(request: Request[Any, Any, Any], handle: FromPath[str]) -> Template:
     member = runtime_of(request).view(MemberDirectory).by_handle(handle)
     if member is None:
         raise NotFoundException(f"Nobody here goes by @{handle}.")
-    return page("member.html", member=member, own=signed_in_id(request) == member["id"])
+    return page("member.html", member=member, own=signed_in_id(request) == member["id"],
+                met=meetups.met_in_real_life(request, member["id"]),
+                activity=member_activity(request, member["id"]))
 
 
 def safe_next(path: str) -> str:

@@ -10,8 +10,9 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from cookout.platform import accounts, pages
+from cookout.platform import accounts, meetups, pages
 from cookout.platform import settings_pages
+from cookout.platform import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.auth import SignInLimits, session_config
 from cookout.platform.errors import EXCEPTION_HANDLERS
 from cookout.platform.runtime import Runtime
@@ -25,12 +26,19 @@ ROUTES = [
     *pages.ROUTES,
     *accounts.ROUTES,
     *settings_pages.ROUTES,
+    *tribes.ROUTES,
+    *posts.ROUTES,
+    *comments.ROUTES,
+    *moderation.ROUTES,
+    *subscriptions.ROUTES,
+    *meetups.ROUTES,
 ]
 
 
 def register_template_callables(engine: JinjaTemplateEngine) -> None:
     engine.register_template_callable("viewer", viewer)
     engine.register_template_callable("flashes", flashes)
+    engine.register_template_callable("upcoming_meetups", meetups.upcoming_meetups)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     # "N/window" strings in the `limits` notation; tests shorten the window.
     login_rate_limit_account: str = "5/minute"
     login_rate_limit_ip: str = "30/minute"
+    comment_rate_limit: str = "10/minute"  # per member, or per guest email
     read_your_writes_timeout: float = 2.0
 
     @field_validator("database_url")

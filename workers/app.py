@@ -11,6 +11,7 @@ from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings, load_settings
 
 OUTBOX_SWEEP_SECONDS = 60.0
+REMINDER_SWEEP_SECONDS = 300.0
 
 
 def broker_options(settings: Settings) -> dict[str, object]:
@@ -30,6 +31,9 @@ def broker_options(settings: Settings) -> dict[str, object]:
             "processed_folder": str(processed),
             "store_processed": False,
             "control_folder": str(control),
+            # The transport polls its folder; its default of once a second caps a worker at a few
+            # letters a second, which a meetup's thousand invitations would feel.
+            "polling_interval": 0.05,
         },
     }
 
@@ -45,13 +49,14 @@ def configure(app: Celery, settings: Settings) -> None:
         broker_connection_retry_on_startup=True,
         beat_schedule={
             "sweep-outbox": {"task": "cookout.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+            "meetup-reminders": {"task": "cookout.send_reminders", "schedule": REMINDER_SWEEP_SECONDS},
         },
         beat_schedule_filename=str(Path(settings.data_path) / "celerybeat-schedule"),
         timezone="UTC",
     )
 
 
-celery_app = Celery("cookout", include=["cookout.workers.mail"])
+celery_app = Celery("cookout", include=["cookout.workers.mail", "cookout.workers.reminders"])
 
 
 @celery_app.on_configure.connect

@@ -168,12 +168,14 @@ def invitation(
     message_id: str,
     now: datetime,
     organiser_name: str = "",
+    intro: str = "",
+    footer: tuple[str, ...] = (),
 ) -> EmailMessage:
     going = attendee.partstat == "ACCEPTED"
-    intro = "You're going to this meetup." if going else "You're invited to this meetup."
+    intro = intro or ("You're going to this meetup." if going else "You're invited to this meetup.")
     return _email(
         "REQUEST", entry, "Invitation", [intro], attendee, organiser, organiser_name,
-        sender, message_id, now,
+        sender, message_id, now, footer,
     )
 
 
@@ -187,6 +189,7 @@ def update(
     message_id: str,
     now: datetime,
     organiser_name: str = "",
+    footer: tuple[str, ...] = (),
 ) -> EmailMessage:
     """The entry changed; the body says what it was and what it is now."""
     lines = ["This meetup changed."]
@@ -198,7 +201,7 @@ def update(
         lines.append(f"It was called: {one_line(before.title)}.")
     return _email(
         "REQUEST", entry, "Updated", lines, attendee, organiser, organiser_name,
-        sender, message_id, now,
+        sender, message_id, now, footer,
     )
 
 
@@ -248,11 +251,12 @@ def reminder(
     message_id: str,
     now: datetime,
     organiser_name: str = "",
+    footer: tuple[str, ...] = (),
 ) -> EmailMessage:
     """A nudge before the start; the calendar part repeats the current entry unchanged."""
     return _email(
         "REQUEST", entry, "Reminder", ["This meetup is coming up."], attendee, organiser,
-        organiser_name, sender, message_id, now,
+        organiser_name, sender, message_id, now, footer,
     )
 
 
@@ -284,7 +288,9 @@ def _email(
     sender: str,
     message_id: str,
     now: datetime,
+    footer: tuple[str, ...] = (),
 ) -> EmailMessage:
+    """`footer` lines follow the facts: links for the reader, never in the calendar part."""
     ics = calendar_text(
         method, [entry], organiser=organiser, now=now, attendee=attendee,
         organiser_name=organiser_name,
@@ -301,8 +307,8 @@ def _email(
     message["To"] = attendee.email
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id
-    message.set_content("\n\n".join(lines + ["\n".join(facts)]) + "\n")
-    message.add_alternative(_html(lines, facts), subtype="html")
+    message.set_content("\n\n".join([*lines, "\n".join(facts), *footer]) + "\n")
+    message.add_alternative(_html(lines, facts, footer), subtype="html")
     message.add_alternative(
         ics.encode("utf-8"),
         maintype="text",
@@ -313,7 +319,14 @@ def _email(
     return message
 
 
-def _html(lines: list[str], facts: list[str]) -> str:
+def _html(lines: list[str], facts: list[str], footer: tuple[str, ...] = ()) -> str:
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
     items = "".join(f"<li>{html.escape(fact)}</li>" for fact in facts)
-    return f"<!doctype html><html><body>{paragraphs}<ul>{items}</ul></body></html>\n"
+    after = "".join(f"<p>{_linked(line)}</p>" for line in footer)
+    return f"<!doctype html><html><body>{paragraphs}<ul>{items}</ul>{after}</body></html>\n"
+
+
+def _linked(line: str) -> str:
+    """Escape a line and make its http(s) URL, if any, a link."""
+    escaped = html.escape(line)
+    return re.sub(r"(https?://\S+)", r'<a href="\1">\1</a>', escaped)

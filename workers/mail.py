@@ -20,7 +20,7 @@ from typing import Any
 
 from cookout.platform.settings import Settings
 from cookout.projections.outbox import OutboxView, letter_path
-from cookout.workers import welcome
+from cookout.workers import invitations, replies, welcome
 from cookout.workers.app import celery_app, runtime
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ Builder = Callable[[dict[str, Any], Settings], EmailMessage]
 
 BUILDERS: dict[str, Builder] = {
     "welcome": welcome.build,
+    **invitations.BUILDERS,
+    **replies.BUILDERS,
 }
 
 

@@ -1,0 +1,104 @@
+"""Comment throughput: comments per second through POST /p/{id}/comments with 8 concurrent clients
+(each a signed-in member, over real HTTP to uvicorn, each request waiting for the thread projection
+as a browser's next page would), and the ratio to saving the same comments straight through the
+Conversation application in one process. The projections run in a process of their own, as in
+production. Target ratio: at least 0.5.
+Run: python bench/comment_throughput.py
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _setup import acting_as, bench_runtime, machine  # noqa: E402
+
+from cookout.domain.conversation import Conversation  # noqa: E402
+from cookout.platform.app import create_app  # noqa: E402
+
+CLIENTS = 8
+PER_CLIENT = 50
+PASSWORD = "bench password 1"
+
+
+def serve(app: Any) -> tuple[uvicorn.Server, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def form(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Response:
+    if "csrftoken" not in client.cookies:
+        client.get("/")
+    return client.post(path, data={**data, "_csrf_token": client.cookies["csrftoken"]})
+
+
+def main() -> None:
+    with bench_runtime(separate_projections=True, comment_rate_limit="100000/minute") as runtime:
+        conversation = runtime.service(Conversation)
+        author = runtime.accounts.sign_up("bench_author", "Bench Author", "author@example.org", PASSWORD)
+        with acting_as(author):
+            tribe_id = conversation.found_tribe("Benchers", "benchers", "", "benchers")
+            http_post = conversation.publish_post(tribe_id, "Through HTTP", "Talk to me.")
+            direct_post = conversation.publish_post(tribe_id, "Straight through", "Talk to me.")
+        server, base_url = serve(create_app(runtime.settings, runtime))
+        clients = []
+        for n in range(CLIENTS):
+            client = httpx.Client(base_url=base_url, timeout=30)
+            response = form(client, "/signup", {"handle": f"client_{n}", "display_name": f"Client {n}",
+                                                "email": f"client{n}@example.org", "password": PASSWORD})
+            assert response.status_code == 303, response.status_code
+            clients.append(client)
+        runtime.wait_for(runtime.log_position(), timeout=60)
+
+        failures: list[int] = []
+
+        def talk(client: httpx.Client, n: int) -> None:
+            for i in range(PER_CLIENT):
+                response = form(client, f"/p/{http_post}/comments", {"body": f"Client {n} says {i}", "parent_id": ""})
+                if response.status_code != 303:
+                    failures.append(response.status_code)
+
+        threads = [threading.Thread(target=talk, args=(c, n)) for n, c in enumerate(clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        http_seconds = time.perf_counter() - started
+        server.should_exit = True
+        assert not failures, failures[:5]
+
+        members = [runtime.accounts.member_id_for_handle(f"client_{n}") for n in range(CLIENTS)]
+        started = time.perf_counter()
+        for i in range(PER_CLIENT):
+            for n, member in enumerate(members):
+                with acting_as(member):
+                    conversation.post_comment(direct_post, f"Client {n} says {i}")
+        direct_seconds = time.perf_counter() - started
+
+    total = CLIENTS * PER_CLIENT
+    http_rate, direct_rate = total / http_seconds, total / direct_seconds
+    print(f"machine: {machine()}")
+    print(f"{total} comments")
+    print(f"  HTTP, {CLIENTS} concurrent clients: {http_rate:.0f} comments/s ({http_seconds:.2f} s)")
+    print(f"  straight through the Application, one process: {direct_rate:.0f} comments/s ({direct_seconds:.2f} s)")
+    print(f"  ratio HTTP/direct: {http_rate / direct_rate:.2f}  (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Subscriptions: someone, member or guest, asked for an email about each new comment on a post.
+
+The id comes from (post, email), so an address holds at most one subscription per post
+and ticking "notify me" twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from email_validator import EmailNotValidError, validate_email
+from eventsourcing.domain import event
+
+from cookout.domain.base import CookoutAggregate
+from cookout.domain.errors import InvalidInput, NotAllowedNow
+
+
+def parse_subscriber_email(value: str) -> str:
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidInput(f"We can't send notifications to that address: {error}", field="email") from None
+
+
+class Subscription(CookoutAggregate):
+    @staticmethod
+    def create_id(post_id: UUID, email: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/cookout/subscription/{post_id}/{email.lower()}")
+
+    @event("Subscribed")
+    def __init__(self, post_id: UUID, email: str):
+        self.post_id = post_id
+        self.email = email
+        self.active = True
+
+    @event("Resubscribed")
+    def resubscribe(self) -> None:
+        if self.active:
+            raise NotAllowedNow("Already subscribed to this post.")
+        self.active = True
+
+    @event("Unsubscribed")
+    def unsubscribe(self) -> None:
+        if not self.active:
+            raise NotAllowedNow("Not subscribed to this post.")
+        self.active = False

@@ -1,0 +1,241 @@
+"""Comments: posting one or a reply (members and guests), editing with history, retracting, flagging, likes.
+
+Every form works as a plain POST answered with 303, and through htmx, answered with the partial that
+replaces or extends the page in place.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+from uuid import UUID
+
+from limits import parse, storage, strategies
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from cookout.domain.comments import PENDING
+from cookout.domain.errors import Conflict, DomainError, Forbidden, NotAllowedNow
+from cookout.platform.conversation import (
+    comment_post_and_tribe,
+    conversation,
+    history,
+    partial_or_page,
+    people,
+    post_and_tribe,
+    remember_held,
+    reply_container,
+    single_node,
+)
+from cookout.platform.errors import DOMAIN_STATUS
+from cookout.platform.settings import Settings
+from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
+from cookout.projections.activity import MemberActivity
+from cookout.projections.feed import TribeFeed
+from cookout.projections.members import MemberDirectory
+from cookout.projections.moderation import ModerationQueue
+from cookout.projections.thread import ThreadTree, is_visible, visible_count
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+COMMENT_FIELDS = ("body", "parent_id", "name", "email", "website", "notify")
+# What the next page reads after a comment changes; the feed and profile follow on their own.
+THREAD_PAGES = (ThreadTree,)
+COMMENT_PAGES = (ThreadTree, TribeFeed, ModerationQueue, MemberActivity)
+TOO_FAST = "You're commenting faster than Cookout allows. Take a breath and try again in a minute."
+
+
+class CommentLimits:
+    """Comments counted per member (or per guest email) in a moving window, shared through Redis when there is one."""
+
+    def __init__(self, settings: Settings):
+        broker = settings.broker_url or ""
+        shared = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
+        self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(shared))
+        self.limit = parse(settings.comment_rate_limit)
+
+    def allow(self, who: str) -> bool:
+        """Counts one comment; False once `who` is over the limit."""
+        return self.limiter.hit(self.limit, "comment", who)
+
+
+_limits_lock = threading.Lock()
+
+
+def comment_limits(request: Request[Any, Any, Any]) -> CommentLimits:
+    state = request.app.state
+    with _limits_lock:
+        if state.get("comment_limits") is None:
+            state.comment_limits = CommentLimits(state.settings)
+    return state.comment_limits
+
+
+@post("/p/{post_id:uuid}/comments", sync_to_thread=True)
+def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
+    post, tribe = post_and_tribe(request, post_id)
+    form = {name: data.get(name, "") for name in COMMENT_FIELDS}
+    member_id = signed_in_id(request)
+    thread = runtime_of(request).view(ThreadTree)
+    try:
+        parent_id = UUID(form["parent_id"]) if form["parent_id"].strip() else None
+        valid_parent = True
+    except ValueError:
+        parent_id, valid_parent = None, False
+    parent = thread.comment(parent_id) if parent_id else None
+    context = {"post": post, "tribe": tribe, "parent": parent, "parent_id": parent_id, "form": form,
+               "container": reply_container(request, parent), "me": member(request),
+               "people": people(request, {parent["author_id"]} if parent else set())}
+    if not valid_parent:
+        return refused(request, context, 404, "No such comment.")
+    if not comment_limits(request).allow(str(member_id) if member_id else form["email"].strip().lower()):
+        return refused(request, context, 429, TOO_FAST)
+    try:
+        comment_id = run_command(
+            request, conversation(request).post_comment, post_id, form["body"], parent_id,
+            name=form["name"], email=context["me"]["email"] if context["me"] else form["email"],
+            website=form["website"], notify=bool(form["notify"]), projections=THREAD_PAGES,
+        )
+    except DomainError as error:
+        return refused(request, context, DOMAIN_STATUS.get(type(error), 400), error.message, error.field)
+    comment = thread.comment(comment_id)
+    if member_id is None:
+        request.session["guest"] = {name: form[name] for name in ("name", "email", "website")}
+    message = "Your comment is up."
+    if comment["status"] == PENDING:
+        remember_held(request, comment_id)
+        message = "Thanks! Your comment is awaiting moderation; only you can see it until a moderator approves it."
+    if not request.htmx:  # type: ignore[attr-defined]
+        return see_other(f"/p/{post_id}#c-{comment_id}", request, message)
+    guest = session_of(request).get("guest", {})
+    return Template(
+        template_name="comments/_posted.html",
+        context={
+            **single_node(request, comment, post, tribe),
+            "count": visible_count(thread.comments(post_id)),
+            "parent": parent,
+            "container": context["container"],
+            "me": context["me"],
+            "form": {name: guest.get(name, "") for name in ("name", "email", "website")},
+            "errors": {},
+        },
+    )
+
+
+def refused(request: Request[Any, Any, Any], context: dict[str, Any], status: int, message: str,
+            field: str | None = None) -> Template:
+    """The comment form again, with the message and what was written."""
+    errors = {field or "form": message}
+    form_id = f"comment-form-{context['parent_id'] or 'top'}"
+    return partial_or_page(request, "comments/_form.html", "comments/compose.html", status, retarget=form_id,
+                           **context, errors=errors)
+
+
+def member(request: Request[Any, Any, Any]) -> dict[str, Any] | None:
+    member_id = signed_in_id(request)
+    return runtime_of(request).view(MemberDirectory).by_id(member_id) if member_id else None
+
+
+@get("/c/{comment_id:uuid}", sync_to_thread=True)
+def permalink(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template | Redirect:
+    comment, post, tribe = comment_post_and_tribe(request, comment_id)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return see_other(f"/p/{post['id']}#c-{comment_id}")
+    return Template(template_name="comments/_card.html", context=single_node(request, comment, post, tribe))
+
+
+@get("/c/{comment_id:uuid}/reply", sync_to_thread=True)
+def reply_form(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template:
+    parent, post, tribe = comment_post_and_tribe(request, comment_id)
+    if not is_visible(parent):
+        raise NotAllowedNow("You can't reply to this comment.")
+    guest = session_of(request).get("guest", {})
+    return partial_or_page(
+        request, "comments/_form.html", "comments/compose.html",
+        post=post, tribe=tribe, parent=parent, parent_id=parent["id"], container=reply_container(request, parent),
+        me=member(request), people=people(request, {parent["author_id"]}), form={name: guest.get(name, "") for name in ("name", "email", "website")}, errors={},
+    )
+
+
+@get("/c/{comment_id:uuid}/edit", sync_to_thread=True)
+def edit_form(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template:
+    comment, post, tribe = own_comment(request, comment_id)
+    return partial_or_page(request, "comments/_edit.html", "comments/edit.html",
+                           comment=comment, post=post, tribe=tribe, form={"body": comment["body"]}, errors={})
+
+
+@post("/c/{comment_id:uuid}/edit", sync_to_thread=True)
+def edit(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form) -> Template | Redirect:
+    comment, post, tribe = own_comment(request, comment_id)
+    form = {"body": data.get("body", "")}
+    try:
+        run_command(request, conversation(request).edit_comment, comment_id, form["body"], projections=THREAD_PAGES)
+    except DomainError as error:
+        if error.field is None:
+            raise
+        return partial_or_page(request, "comments/_edit.html", "comments/edit.html", 422,
+                               comment=comment, post=post, tribe=tribe, form=form, errors={error.field: error.message})
+    if not request.htmx:  # type: ignore[attr-defined]
+        return see_other(f"/p/{post['id']}#c-{comment_id}", request, "Saved. The earlier version stays in the history.")
+    edited = runtime_of(request).view(ThreadTree).comment(comment_id)
+    return Template(template_name="comments/_card.html", context=single_node(request, edited, post, tribe))
+
+
+@post("/c/{comment_id:uuid}/retract", sync_to_thread=True)
+def retract(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Redirect:
+    _, post, _ = own_comment(request, comment_id)
+    run_command(request, conversation(request).retract_comment, comment_id, projections=COMMENT_PAGES)
+    return see_other(f"/p/{post['id']}", request, "Your comment is retracted.")
+
+
+@get("/c/{comment_id:uuid}/history", sync_to_thread=True)
+def comment_history(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template:
+    comment, post, tribe = comment_post_and_tribe(request, comment_id)
+    own = comment["author_id"] is not None and comment["author_id"] == signed_in_id(request)
+    if not own and (comment["retracted"] or comment["status"] != "visible"):
+        raise NotFoundException("No such comment.")
+    versions = history(runtime_of(request).view(ThreadTree).versions(comment_id))
+    return page("conversation/history.html", subject="comment", post=post, tribe=tribe, versions=versions,
+                back=f"/p/{post['id']}#c-{comment_id}")
+
+
+@post("/c/{comment_id:uuid}/flag", sync_to_thread=True)
+def flag(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form) -> Redirect:
+    require_member(request)
+    _, post, _ = comment_post_and_tribe(request, comment_id)
+    back = f"/p/{post['id']}#c-{comment_id}"
+    try:
+        run_command(request, conversation(request).flag_comment, comment_id, data.get("reason", ""),
+                    projections=(ModerationQueue,))
+    except Conflict as error:
+        return see_other(back, request, error.message, "error")
+    return see_other(back, request, "Thanks for telling us. The moderators will take a look.")
+
+
+@post("/likes/{target_id:uuid}", sync_to_thread=True)
+def like(request: Request[Any, Any, Any], target_id: FromPath[UUID]) -> Template | Redirect:
+    require_member(request)
+    thread = runtime_of(request).view(ThreadTree)
+    comment = thread.comment(target_id)
+    if comment is not None:
+        comment, post, _ = comment_post_and_tribe(request, target_id)
+    else:
+        post, _ = post_and_tribe(request, target_id)
+    liked = run_command(request, conversation(request).toggle_like, target_id, projections=THREAD_PAGES)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return see_other(f"/p/{post['id']}" + (f"#c-{target_id}" if comment else ""))
+    target = thread.comment(target_id) or thread.post(target_id)
+    return Template(template_name="comments/_like.html",
+                    context={"target": target, "liked": liked, "viewer_id": signed_in_id(request)})
+
+
+def own_comment(request: Request[Any, Any, Any], comment_id: UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    member_id = require_member(request)
+    comment, post, tribe = comment_post_and_tribe(request, comment_id)
+    if comment["author_id"] != member_id:
+        raise Forbidden("Only its author can change a comment.")
+    return comment, post, tribe
+
+
+ROUTES = [add, permalink, reply_form, edit_form, edit, retract, comment_history, flag, like]

@@ -1,0 +1,60 @@
+"""Unsubscribing from a post's comment emails through the signed link each email carries.
+
+The link's token names the post and the address, signed with the instance secret. GET shows a page
+with a button; POST unsubscribes, and is also what mail clients send for RFC 8058 one-click
+unsubscribe, so it needs no CSRF token: the signature is the proof.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from cookout.platform.conversation import conversation
+from cookout.platform.settings import Settings
+from cookout.platform.web import page, run_command, runtime_of
+from cookout.projections.thread import ThreadTree
+
+SALT = "cookout.unsubscribe"
+PATH = "/unsubscribe"
+
+
+def unsubscribe_token(settings: Settings, post_id: UUID | str, email: str) -> str:
+    return URLSafeSerializer(settings.secret, salt=SALT).dumps([str(post_id), email])
+
+
+def unsubscribe_url(settings: Settings, post_id: UUID | str, email: str) -> str:
+    return f"{settings.base_url}{PATH}/{unsubscribe_token(settings, post_id, email)}"
+
+
+def read_token(settings: Settings, token: str) -> tuple[UUID, str]:
+    try:
+        post_id, email = URLSafeSerializer(settings.secret, salt=SALT).loads(token)
+        return UUID(post_id), str(email)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFoundException("This unsubscribe link is not valid. Copy the whole link from the email.") from None
+
+
+@get(f"{PATH}/{{token:str}}", sync_to_thread=True)
+def confirm(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    post_id, email = read_token(runtime_of(request).settings, token)
+    return page("conversation/unsubscribe.html", token=token, email=email, done=False,
+                post=runtime_of(request).view(ThreadTree).post(post_id))
+
+
+# Mail clients post here without our CSRF token (RFC 8058); the signed token is the proof.
+@post(f"{PATH}/{{token:str}}", sync_to_thread=True, status_code=200, opt={"exclude_from_csrf": True})
+def unsubscribe(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    post_id, email = read_token(runtime_of(request).settings, token)
+    run_command(request, conversation(request).unsubscribe, post_id, email, projections=())
+    return page("conversation/unsubscribe.html", token=token, email=email, done=True,
+                post=runtime_of(request).view(ThreadTree).post(post_id))
+
+
+ROUTES = [confirm, unsubscribe]

@@ -1,0 +1,137 @@
+"""Tribes: the directory, founding one, a tribe's page and feed, joining, leaving, and roles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from cookout.domain.errors import Conflict, DomainError
+from cookout.domain.tribes import ORGANISER, PUBLIC, ROLES
+from cookout.platform.conversation import conversation, partial_or_page, people, tribe_by_slug
+from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, signed_in_id
+from cookout.projections.feed import PAGE_SIZE, TribeFeed
+from cookout.projections.members import MemberDirectory
+from cookout.projections.tribes import TribeDirectory
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+TRIBE_FIELDS = ("name", "slug", "nickname", "description", "visibility")
+
+
+@get("/tribes", sync_to_thread=True)
+def directory(request: Request[Any, Any, Any]) -> Template:
+    tribes = runtime_of(request).view(TribeDirectory).readable_by(signed_in_id(request))
+    return page("tribes/index.html", tribes=tribes)
+
+
+@get("/tribes/new", sync_to_thread=False)
+def new_tribe(request: Request[Any, Any, Any]) -> Template:
+    require_member(request)
+    return page("tribes/new.html", form={"visibility": PUBLIC}, errors={})
+
+
+@post("/tribes", sync_to_thread=True)
+def found(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    require_member(request)
+    form = {name: data.get(name, "") for name in TRIBE_FIELDS}
+    try:
+        run_command(
+            request, conversation(request).found_tribe,
+            form["name"], form["slug"], form["description"], form["nickname"], form["visibility"],
+            projections=(TribeDirectory,),
+        )
+    except DomainError as error:
+        return page("tribes/new.html", status_code=422, form=form, errors={error.field or "form": error.message})
+    slug = form["slug"].strip().lower()
+    return see_other(f"/t/{slug}", request, f"{form['name'].strip()} is founded. Invite your people!")
+
+
+@get("/t/{slug:str}", sync_to_thread=True)
+def show(request: Request[Any, Any, Any], slug: FromPath[str], before: FromQuery[int | None] = None) -> Template:
+    tribe = tribe_by_slug(request, slug)
+    feed = runtime_of(request).view(TribeFeed)
+    rows = feed.page(tribe["id"], before, PAGE_SIZE + 1)
+    posts, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    context = {
+        "tribe": tribe,
+        "posts": posts,
+        "more": more,
+        "before": before,
+        "people": people(request, {p["author_id"] for p in posts}),
+        "post_count": feed.post_count(tribe["id"]),
+    }
+    return partial_or_page(request, "tribes/_feed.html", "tribes/show.html", **context)
+
+
+@post("/t/{slug:str}/join", sync_to_thread=True)
+def join(request: Request[Any, Any, Any], slug: FromPath[str]) -> Redirect:
+    require_member(request)
+    tribe = tribe_by_slug(request, slug)
+    run_command(request, conversation(request).join_tribe, tribe["id"], projections=(TribeDirectory,))
+    return see_other(f"/t/{slug}", request, f"Welcome to {tribe['name']}! You are one of the {tribe['nickname']} now.")
+
+
+@post("/t/{slug:str}/leave", sync_to_thread=True)
+def leave(request: Request[Any, Any, Any], slug: FromPath[str]) -> Redirect:
+    require_member(request)
+    tribe = tribe_by_slug(request, slug)
+    run_command(request, conversation(request).leave_tribe, tribe["id"], projections=(TribeDirectory,))
+    destination = f"/t/{slug}" if tribe["visibility"] == PUBLIC else "/tribes"
+    return see_other(destination, request, f"You left {tribe['name']}.")
+
+
+@get("/t/{slug:str}/members", sync_to_thread=True)
+def members(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+    return members_page(request, tribe_by_slug(request, slug))
+
+
+def members_page(request: Request[Any, Any, Any], tribe: dict[str, Any], status: int = 200,
+                 errors: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Template:
+    roster = runtime_of(request).view(TribeDirectory).members(tribe["id"])
+    named = people(request, {row["member_id"] for row in roster})
+    return page(
+        "tribes/members.html", status_code=status, tribe=tribe, roles=ROLES, errors=errors or {}, form=form or {},
+        roster=[{**row, "person": named.get(row["member_id"])} for row in roster],
+        organiser=tribe["role"] == ORGANISER,
+    )
+
+
+@post("/t/{slug:str}/roles", sync_to_thread=True)
+def grant(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> Template | Redirect:
+    require_member(request)
+    tribe = tribe_by_slug(request, slug)
+    try:
+        member_id = UUID(data.get("member_id", ""))
+        run_command(request, conversation(request).grant_role, tribe["id"], member_id, data.get("role", ""),
+                    projections=(TribeDirectory,))
+    except ValueError:
+        return members_page(request, tribe, 422, {"role": "Choose someone from the list."})
+    except DomainError as error:
+        if error.field != "role":
+            raise
+        return members_page(request, tribe, 422, {"role": error.message})
+    return see_other(f"/t/{slug}/members", request, "Role updated.")
+
+
+@post("/t/{slug:str}/admit", sync_to_thread=True)
+def admit(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> Template | Redirect:
+    """Moderators bring people in by handle: the way into a members-only tribe."""
+    require_member(request)
+    tribe = tribe_by_slug(request, slug)
+    handle = data.get("handle", "").strip().lstrip("@").lower()
+    person = runtime_of(request).view(MemberDirectory).by_handle(handle) if handle else None
+    if person is None:
+        return members_page(request, tribe, 422, {"handle": f"Nobody here goes by @{handle}."}, {"handle": handle})
+    try:
+        run_command(request, conversation(request).admit_member, tribe["id"], person["id"],
+                    projections=(TribeDirectory,))
+    except Conflict as error:
+        return members_page(request, tribe, 409, {"handle": error.message}, {"handle": handle})
+    return see_other(f"/t/{slug}/members", request, f"{person['display_name']} is one of the {tribe['nickname']} now.")
+
+
+ROUTES = [directory, new_tribe, found, show, join, leave, members, grant, admit]

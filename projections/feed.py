@@ -1,0 +1,185 @@
+"""The tribe feed: a tribe's posts, newest first, with their visible comment count and last activity."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from cookout.domain.comments import VISIBLE, Comment
+from cookout.domain.posts import Post
+from cookout.platform.markdown import excerpt
+from cookout.projections.base import CookoutProjection, Statement, View
+
+PAGE_SIZE = 10
+
+
+class TribeFeedView(View):
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS feed_posts (
+            id uuid PRIMARY KEY,
+            tribe_id uuid NOT NULL,
+            author_id uuid NOT NULL,
+            title text NOT NULL,
+            excerpt text NOT NULL,
+            published_at timestamptz NOT NULL,
+            position bigint NOT NULL,
+            edited boolean NOT NULL DEFAULT false,
+            retracted boolean NOT NULL DEFAULT false,
+            hidden boolean NOT NULL DEFAULT false,
+            comment_count integer NOT NULL DEFAULT 0,
+            last_activity timestamptz NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS feed_posts_tribe ON feed_posts (tribe_id, position DESC)",
+        """
+        CREATE TABLE IF NOT EXISTS feed_comments (
+            id uuid PRIMARY KEY,
+            post_id uuid NOT NULL,
+            visible boolean NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS feed_comments_post ON feed_comments (post_id)",
+    )
+    tables = ("feed_posts", "feed_comments")
+
+    def published(self, tracking: Tracking, event: Post.PostPublished) -> None:
+        self.apply(
+            tracking,
+            (
+                """
+                INSERT INTO feed_posts (id, tribe_id, author_id, title, excerpt, published_at, position, last_activity)
+                VALUES (%(id)s, %(tribe)s, %(author)s, %(title)s, %(excerpt)s, %(at)s, %(position)s, %(at)s)
+                """,
+                {
+                    "id": event.originator_id, "tribe": event.tribe_id, "author": event.author_id,
+                    "title": event.title, "excerpt": excerpt(event.body), "at": event.timestamp,
+                    "position": tracking.notification_id,
+                },
+            ),
+        )
+
+    def edited(self, tracking: Tracking, event: Post.PostEdited) -> None:
+        self.apply(
+            tracking,
+            (
+                "UPDATE feed_posts SET title = %(title)s, excerpt = %(excerpt)s, edited = true, "
+                "last_activity = greatest(last_activity, %(at)s) WHERE id = %(id)s",
+                {"id": event.originator_id, "title": event.title, "excerpt": excerpt(event.body),
+                 "at": event.timestamp},
+            ),
+        )
+
+    def mark(self, tracking: Tracking, post_id: Any, **flags: bool) -> None:
+        assignments = ", ".join(f"{name} = %({name})s" for name in flags)
+        self.apply(tracking, (f"UPDATE feed_posts SET {assignments} WHERE id = %(id)s", {"id": post_id, **flags}))
+
+    def commented(self, tracking: Tracking, event: Comment.CommentPosted) -> None:
+        visible = event.status == VISIBLE
+        self.apply(
+            tracking,
+            (
+                "INSERT INTO feed_comments (id, post_id, visible) VALUES (%(id)s, %(post)s, %(visible)s)",
+                {"id": event.originator_id, "post": event.post_id, "visible": visible},
+            ),
+            *self._recount(event.originator_id, event.timestamp if visible else None),
+        )
+
+    def comment_shown(self, tracking: Tracking, comment_id: Any, visible: bool, at: Any) -> None:
+        self.apply(
+            tracking,
+            ("UPDATE feed_comments SET visible = %(visible)s WHERE id = %(id)s", {"id": comment_id, "visible": visible}),
+            *self._recount(comment_id, at if visible else None),
+        )
+
+    @staticmethod
+    def _recount(comment_id: Any, active_at: Any) -> list[Statement]:
+        return [
+            (
+                """
+                UPDATE feed_posts p SET
+                    comment_count = (SELECT count(*) FROM feed_comments c WHERE c.post_id = p.id AND c.visible),
+                    last_activity = greatest(p.last_activity, coalesce(%(at)s, p.last_activity))
+                WHERE p.id = (SELECT post_id FROM feed_comments WHERE id = %(comment)s)
+                """,
+                {"comment": comment_id, "at": active_at},
+            )
+        ]
+
+    # Queries pages make.
+
+    def page(self, tribe_id: Any, before: int | None = None, limit: int = PAGE_SIZE) -> list[dict[str, Any]]:
+        """Up to `limit` posts older than position `before`, newest first; one more tells if there are more."""
+        return self.rows(
+            """
+            SELECT * FROM feed_posts
+            WHERE tribe_id = %(tribe)s AND NOT retracted AND NOT hidden
+              AND (%(before)s::bigint IS NULL OR position < %(before)s)
+            ORDER BY position DESC LIMIT %(limit)s
+            """,
+            {"tribe": tribe_id, "before": before, "limit": limit},
+        )
+
+    def post_count(self, tribe_id: Any) -> int:
+        found = self.row(
+            "SELECT count(*) AS n FROM feed_posts WHERE tribe_id = %(t)s AND NOT retracted AND NOT hidden",
+            {"t": tribe_id},
+        )
+        return int(found["n"]) if found else 0
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [
+            *self.rows("SELECT * FROM feed_posts ORDER BY id"),
+            *self.rows("SELECT * FROM feed_comments ORDER BY id"),
+        ]
+
+
+class TribeFeed(CookoutProjection):
+    name = "tribe_feed"
+    view_class = TribeFeedView
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, event: Post.PostPublished, tracking: Tracking) -> None:
+        self.view.published(tracking, event)
+
+    @process_event.register
+    def _(self, event: Post.PostEdited, tracking: Tracking) -> None:
+        self.view.edited(tracking, event)
+
+    @process_event.register
+    def _(self, event: Post.PostRetracted, tracking: Tracking) -> None:
+        self.view.mark(tracking, event.originator_id, retracted=True)
+
+    @process_event.register
+    def _(self, event: Post.PostHidden, tracking: Tracking) -> None:
+        self.view.mark(tracking, event.originator_id, hidden=True)
+
+    @process_event.register
+    def _(self, event: Post.PostUnhidden, tracking: Tracking) -> None:
+        self.view.mark(tracking, event.originator_id, hidden=False)
+
+    @process_event.register
+    def _(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
+        self.view.commented(tracking, event)
+
+    @process_event.register
+    def _(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
+        self.view.comment_shown(tracking, event.originator_id, True, event.timestamp)
+
+    @process_event.register
+    def _(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
+        self.view.comment_shown(tracking, event.originator_id, False, None)
+
+    @process_event.register
+    def _(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
+        self.view.comment_shown(tracking, event.originator_id, False, None)
+
+    @process_event.register
+    def _(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
+        self.view.comment_shown(tracking, event.originator_id, False, None)

@@ -1,0 +1,351 @@
+"""The thread tree: each post with its comments (parent, depth, status), every version written, and likes.
+
+Bodies are rendered to sanitised HTML here, once per version, so a busy thread page only reads rows.
+`arrange` turns a post's rows into the tree one viewer sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from cookout.domain.comments import HIDDEN, MAX_DEPTH, PENDING, SPAM, VISIBLE, Comment
+from cookout.domain.posts import Post
+from cookout.domain.reactions import Like
+from cookout.platform.markdown import render
+from cookout.projections.base import CookoutProjection, Statement, View
+
+
+class ThreadView(View):
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS thread_posts (
+            id uuid PRIMARY KEY,
+            tribe_id uuid NOT NULL,
+            author_id uuid NOT NULL,
+            title text NOT NULL,
+            body text NOT NULL,
+            body_html text NOT NULL,
+            published_at timestamptz NOT NULL,
+            edited_at timestamptz,
+            versions integer NOT NULL DEFAULT 1,
+            retracted boolean NOT NULL DEFAULT false,
+            hidden_reason text,
+            like_count integer NOT NULL DEFAULT 0
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS thread_comments (
+            id uuid PRIMARY KEY,
+            post_id uuid NOT NULL,
+            tribe_id uuid NOT NULL,
+            parent_id uuid,
+            depth integer NOT NULL,
+            author_id uuid,
+            guest_name text,
+            guest_website text,
+            body text NOT NULL,
+            body_html text NOT NULL,
+            status text NOT NULL,
+            hidden_reason text,
+            retracted boolean NOT NULL DEFAULT false,
+            posted_at timestamptz NOT NULL,
+            edited_at timestamptz,
+            versions integer NOT NULL DEFAULT 1,
+            like_count integer NOT NULL DEFAULT 0,
+            position bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS thread_comments_post ON thread_comments (post_id, position)",
+        """
+        CREATE TABLE IF NOT EXISTS thread_versions (
+            target_id uuid NOT NULL,
+            number integer NOT NULL,
+            title text,
+            body text NOT NULL,
+            written_at timestamptz NOT NULL,
+            PRIMARY KEY (target_id, number)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS thread_likes (
+            like_id uuid PRIMARY KEY,
+            target_id uuid NOT NULL,
+            member_id uuid NOT NULL,
+            liked boolean NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS thread_likes_target ON thread_likes (target_id, member_id)",
+    )
+    tables = ("thread_posts", "thread_comments", "thread_versions", "thread_likes")
+
+    def published(self, tracking: Tracking, event: Post.PostPublished) -> None:
+        self.apply(
+            tracking,
+            (
+                """
+                INSERT INTO thread_posts (id, tribe_id, author_id, title, body, body_html, published_at)
+                VALUES (%(id)s, %(tribe)s, %(author)s, %(title)s, %(body)s, %(html)s, %(at)s)
+                """,
+                {
+                    "id": event.originator_id, "tribe": event.tribe_id, "author": event.author_id,
+                    "title": event.title, "body": event.body, "html": str(render(event.body)),
+                    "at": event.timestamp,
+                },
+            ),
+            self._version(event.originator_id, event.title, event.body, event.timestamp),
+        )
+
+    def post_edited(self, tracking: Tracking, event: Post.PostEdited) -> None:
+        self.apply(
+            tracking,
+            (
+                "UPDATE thread_posts SET title = %(title)s, body = %(body)s, body_html = %(html)s, "
+                "edited_at = %(at)s, versions = versions + 1 WHERE id = %(id)s",
+                {"id": event.originator_id, "title": event.title, "body": event.body,
+                 "html": str(render(event.body)), "at": event.timestamp},
+            ),
+            self._version(event.originator_id, event.title, event.body, event.timestamp),
+        )
+
+    def update_post(self, tracking: Tracking, post_id: Any, **columns: Any) -> None:
+        assignments = ", ".join(f"{name} = %({name})s" for name in columns)
+        self.apply(tracking, (f"UPDATE thread_posts SET {assignments} WHERE id = %(id)s", {"id": post_id, **columns}))
+
+    def commented(self, tracking: Tracking, event: Comment.CommentPosted) -> None:
+        self.apply(
+            tracking,
+            (
+                """
+                INSERT INTO thread_comments (id, post_id, tribe_id, parent_id, depth, author_id, guest_name,
+                    guest_website, body, body_html, status, posted_at, position)
+                VALUES (%(id)s, %(post)s, %(tribe)s, %(parent)s, %(depth)s, %(author)s, %(guest_name)s,
+                    %(guest_website)s, %(body)s, %(html)s, %(status)s, %(at)s, %(position)s)
+                """,
+                {
+                    "id": event.originator_id, "post": event.post_id, "tribe": event.tribe_id,
+                    "parent": event.parent_id, "depth": event.depth, "author": event.author_id,
+                    "guest_name": event.guest_name, "guest_website": event.guest_website,
+                    "body": event.body, "html": str(render(event.body)), "status": event.status,
+                    "at": event.timestamp, "position": tracking.notification_id,
+                },
+            ),
+            self._version(event.originator_id, None, event.body, event.timestamp),
+        )
+
+    def comment_edited(self, tracking: Tracking, event: Comment.CommentEdited) -> None:
+        self.apply(
+            tracking,
+            (
+                "UPDATE thread_comments SET body = %(body)s, body_html = %(html)s, edited_at = %(at)s, "
+                "versions = versions + 1 WHERE id = %(id)s",
+                {"id": event.originator_id, "body": event.body, "html": str(render(event.body)),
+                 "at": event.timestamp},
+            ),
+            self._version(event.originator_id, None, event.body, event.timestamp),
+        )
+
+    def update_comment(self, tracking: Tracking, comment_id: Any, **columns: Any) -> None:
+        assignments = ", ".join(f"{name} = %({name})s" for name in columns)
+        self.apply(
+            tracking, (f"UPDATE thread_comments SET {assignments} WHERE id = %(id)s", {"id": comment_id, **columns})
+        )
+
+    def liked(self, tracking: Tracking, event: Like.Liked) -> None:
+        self.apply(
+            tracking,
+            (
+                "INSERT INTO thread_likes (like_id, target_id, member_id, liked) "
+                "VALUES (%(id)s, %(target)s, %(member)s, true)",
+                {"id": event.originator_id, "target": event.target_id, "member": event.member_id},
+            ),
+            *self._count_likes(event.originator_id),
+        )
+
+    def like_changed(self, tracking: Tracking, like_id: Any, liked: bool) -> None:
+        self.apply(
+            tracking,
+            ("UPDATE thread_likes SET liked = %(liked)s WHERE like_id = %(id)s", {"id": like_id, "liked": liked}),
+            *self._count_likes(like_id),
+        )
+
+    @staticmethod
+    def _version(target_id: Any, title: str | None, body: str, at: Any) -> Statement:
+        return (
+            """
+            INSERT INTO thread_versions (target_id, number, title, body, written_at)
+            SELECT %(target)s, coalesce(max(number), 0) + 1, %(title)s, %(body)s, %(at)s
+            FROM thread_versions WHERE target_id = %(target)s
+            """,
+            {"target": target_id, "title": title, "body": body, "at": at},
+        )
+
+    @staticmethod
+    def _count_likes(like_id: Any) -> list[Statement]:
+        count = "(SELECT count(*) FROM thread_likes WHERE target_id = t.id AND liked)"
+        target = "(SELECT target_id FROM thread_likes WHERE like_id = %(like)s)"
+        return [
+            (f"UPDATE thread_posts t SET like_count = {count} WHERE t.id = {target}", {"like": like_id}),
+            (f"UPDATE thread_comments t SET like_count = {count} WHERE t.id = {target}", {"like": like_id}),
+        ]
+
+    # Queries pages make.
+
+    def post(self, post_id: Any) -> dict[str, Any] | None:
+        return self.row("SELECT * FROM thread_posts WHERE id = %(id)s", {"id": post_id})
+
+    def comment(self, comment_id: Any) -> dict[str, Any] | None:
+        return self.row("SELECT * FROM thread_comments WHERE id = %(id)s", {"id": comment_id})
+
+    def comments(self, post_id: Any) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM thread_comments WHERE post_id = %(post)s ORDER BY position", {"post": post_id})
+
+    def versions(self, target_id: Any) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT * FROM thread_versions WHERE target_id = %(id)s ORDER BY number", {"id": target_id}
+        )
+
+    def liked_by(self, member_id: Any | None, target_ids: list[Any]) -> set[Any]:
+        if member_id is None or not target_ids:
+            return set()
+        found = self.rows(
+            "SELECT target_id FROM thread_likes WHERE member_id = %(m)s AND liked AND target_id = ANY(%(ids)s)",
+            {"m": member_id, "ids": list(target_ids)},
+        )
+        return {row["target_id"] for row in found}
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [
+            *self.rows("SELECT * FROM thread_posts ORDER BY id"),
+            *self.rows("SELECT * FROM thread_comments ORDER BY id"),
+            *self.rows("SELECT * FROM thread_versions ORDER BY target_id, number"),
+            *self.rows("SELECT * FROM thread_likes ORDER BY like_id"),
+        ]
+
+
+@dataclass
+class Node:
+    """One comment as a viewer sees it: its content, or a tombstone keeping its replies in place."""
+
+    comment: dict[str, Any]
+    shown: bool
+    children: list[Node] = field(default_factory=list)
+    # Replies below the deepest level sit beside their parent and say whom they answer.
+    answers: dict[str, Any] | None = None
+
+
+def is_visible(comment: dict[str, Any]) -> bool:
+    return comment["status"] == VISIBLE and not comment["retracted"]
+
+
+def can_see(comment: dict[str, Any], viewer_id: Any | None, held: set[Any]) -> bool:
+    """Everyone sees visible comments; authors also see theirs while held or hidden; a guest sees
+    the held comments this browser posted."""
+    if comment["retracted"]:
+        return False
+    if comment["status"] == VISIBLE:
+        return True
+    own = viewer_id is not None and comment["author_id"] == viewer_id
+    return (own and comment["status"] in (PENDING, HIDDEN)) or (comment["status"] == PENDING and comment["id"] in held)
+
+
+def container_of(comment: dict[str, Any], by_id: dict[Any, dict[str, Any]]) -> Any | None:
+    """The comment whose reply list holds this one (None for the post's own list)."""
+    ancestor = by_id.get(comment["parent_id"])
+    while ancestor is not None and ancestor["depth"] >= comment["depth"]:
+        ancestor = by_id.get(ancestor["parent_id"])
+    return ancestor["id"] if ancestor else None
+
+
+def arrange(rows: list[dict[str, Any]], viewer_id: Any | None = None, held: set[Any] | None = None) -> list[Node]:
+    """The tree one viewer sees, oldest first at every level, from rows in log order."""
+    held = held or set()
+    by_id = {row["id"]: row for row in rows}
+    needed: set[Any] = set()
+    for row in reversed(rows):
+        if row["id"] in needed or can_see(row, viewer_id, held):
+            needed.add(row["parent_id"])
+    top: list[Node] = []
+    nodes: dict[Any, Node] = {}
+    for row in rows:
+        shown = can_see(row, viewer_id, held)
+        if not shown and row["id"] not in needed:
+            continue
+        node = nodes[row["id"]] = Node(row, shown)
+        owner = container_of(row, by_id)
+        if row["depth"] == MAX_DEPTH and row["parent_id"] != owner:
+            node.answers = by_id.get(row["parent_id"])
+        (nodes[owner].children if owner in nodes else top).append(node)
+    return top
+
+
+def visible_count(rows: list[dict[str, Any]]) -> int:
+    return sum(1 for row in rows if is_visible(row))
+
+
+class ThreadTree(CookoutProjection):
+    name = "thread_tree"
+    view_class = ThreadView
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, event: Post.PostPublished, tracking: Tracking) -> None:
+        self.view.published(tracking, event)
+
+    @process_event.register
+    def _(self, event: Post.PostEdited, tracking: Tracking) -> None:
+        self.view.post_edited(tracking, event)
+
+    @process_event.register
+    def _(self, event: Post.PostRetracted, tracking: Tracking) -> None:
+        self.view.update_post(tracking, event.originator_id, retracted=True)
+
+    @process_event.register
+    def _(self, event: Post.PostHidden, tracking: Tracking) -> None:
+        self.view.update_post(tracking, event.originator_id, hidden_reason=event.reason)
+
+    @process_event.register
+    def _(self, event: Post.PostUnhidden, tracking: Tracking) -> None:
+        self.view.update_post(tracking, event.originator_id, hidden_reason=None)
+
+    @process_event.register
+    def _(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
+        self.view.commented(tracking, event)
+
+    @process_event.register
+    def _(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
+        self.view.comment_edited(tracking, event)
+
+    @process_event.register
+    def _(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
+        self.view.update_comment(tracking, event.originator_id, retracted=True)
+
+    @process_event.register
+    def _(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
+        self.view.update_comment(tracking, event.originator_id, status=VISIBLE, hidden_reason=None)
+
+    @process_event.register
+    def _(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
+        self.view.update_comment(tracking, event.originator_id, status=HIDDEN, hidden_reason=event.reason)
+
+    @process_event.register
+    def _(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
+        self.view.update_comment(tracking, event.originator_id, status=SPAM, hidden_reason=None)
+
+    @process_event.register
+    def _(self, event: Like.Liked, tracking: Tracking) -> None:
+        self.view.liked(tracking, event)
+
+    @process_event.register
+    def _(self, event: Like.LikedAgain, tracking: Tracking) -> None:
+        self.view.like_changed(tracking, event.originator_id, True)
+
+    @process_event.register
+    def _(self, event: Like.Unliked, tracking: Tracking) -> None:
+        self.view.like_changed(tracking, event.originator_id, False)

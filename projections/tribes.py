@@ -1,0 +1,195 @@
+"""The tribe directory: every tribe, who belongs to it and in which role."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from cookout.domain.tribes import MEMBER, ORGANISER, PUBLIC, Tribe
+from cookout.projections.base import CookoutProjection, View
+
+
+class TribeDirectoryView(View):
+    ddl = (
+        """
+        CREATE TABLE IF NOT EXISTS tribes (
+            id uuid PRIMARY KEY,
+            slug text NOT NULL UNIQUE,
+            name text NOT NULL,
+            description text NOT NULL,
+            nickname text NOT NULL,
+            visibility text NOT NULL,
+            founded_at timestamptz NOT NULL,
+            member_count integer NOT NULL DEFAULT 0
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS tribe_members (
+            tribe_id uuid NOT NULL,
+            member_id uuid NOT NULL,
+            role text NOT NULL,
+            joined_at timestamptz NOT NULL,
+            PRIMARY KEY (tribe_id, member_id)
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS tribe_members_member ON tribe_members (member_id)",
+    )
+    tables = ("tribes", "tribe_members")
+
+    def founded(self, tracking: Tracking, event: Tribe.TribeFounded) -> None:
+        self.apply(
+            tracking,
+            (
+                """
+                INSERT INTO tribes (id, slug, name, description, nickname, visibility, founded_at, member_count)
+                VALUES (%(id)s, %(slug)s, %(name)s, %(description)s, %(nickname)s, %(visibility)s, %(at)s, 1)
+                """,
+                {
+                    "id": event.originator_id, "slug": event.slug, "name": event.name,
+                    "description": event.description, "nickname": event.nickname,
+                    "visibility": event.visibility, "at": event.timestamp,
+                },
+            ),
+            self._add_member(event.originator_id, event.founder_id, ORGANISER, event.timestamp),
+        )
+
+    def revised(self, tracking: Tracking, event: Tribe.TribeRevised) -> None:
+        self.apply(
+            tracking,
+            (
+                "UPDATE tribes SET name = %(name)s, description = %(description)s, nickname = %(nickname)s, "
+                "visibility = %(visibility)s WHERE id = %(id)s",
+                {
+                    "id": event.originator_id, "name": event.name, "description": event.description,
+                    "nickname": event.nickname, "visibility": event.visibility,
+                },
+            ),
+        )
+
+    def joined(self, tracking: Tracking, event: Tribe.MemberJoined) -> None:
+        self.apply(
+            tracking,
+            self._add_member(event.originator_id, event.member_id, MEMBER, event.timestamp),
+            self._recount(event.originator_id),
+        )
+
+    def left(self, tracking: Tracking, event: Tribe.MemberLeft) -> None:
+        self.apply(
+            tracking,
+            (
+                "DELETE FROM tribe_members WHERE tribe_id = %(tribe)s AND member_id = %(member)s",
+                {"tribe": event.originator_id, "member": event.member_id},
+            ),
+            self._recount(event.originator_id),
+        )
+
+    def set_role(self, tracking: Tracking, tribe_id: Any, member_id: Any, role: str) -> None:
+        self.apply(
+            tracking,
+            (
+                "UPDATE tribe_members SET role = %(role)s WHERE tribe_id = %(tribe)s AND member_id = %(member)s",
+                {"tribe": tribe_id, "member": member_id, "role": role},
+            ),
+        )
+
+    @staticmethod
+    def _add_member(tribe_id: Any, member_id: Any, role: str, at: Any) -> tuple[str, dict[str, Any]]:
+        return (
+            "INSERT INTO tribe_members (tribe_id, member_id, role, joined_at) "
+            "VALUES (%(tribe)s, %(member)s, %(role)s, %(at)s)",
+            {"tribe": tribe_id, "member": member_id, "role": role, "at": at},
+        )
+
+    @staticmethod
+    def _recount(tribe_id: Any) -> tuple[str, dict[str, Any]]:
+        return (
+            "UPDATE tribes SET member_count = (SELECT count(*) FROM tribe_members WHERE tribe_id = %(tribe)s) "
+            "WHERE id = %(tribe)s",
+            {"tribe": tribe_id},
+        )
+
+    # Queries pages make.
+
+    def by_slug(self, slug: str) -> dict[str, Any] | None:
+        return self.row("SELECT * FROM tribes WHERE slug = %(slug)s", {"slug": slug.lower()})
+
+    def by_id(self, tribe_id: Any) -> dict[str, Any] | None:
+        return self.row("SELECT * FROM tribes WHERE id = %(id)s", {"id": tribe_id})
+
+    def readable_by(self, member_id: Any | None) -> list[dict[str, Any]]:
+        """Public tribes, and the members-only tribes this member belongs to; the biggest first."""
+        return self.rows(
+            """
+            SELECT t.*, m.role FROM tribes t
+            LEFT JOIN tribe_members m ON m.tribe_id = t.id AND m.member_id = %(member)s
+            WHERE t.visibility = %(public)s OR m.member_id IS NOT NULL
+            ORDER BY t.member_count DESC, t.name, t.id
+            """,
+            {"member": member_id, "public": PUBLIC},
+        )
+
+    def role_of(self, tribe_id: Any, member_id: Any | None) -> str | None:
+        if member_id is None:
+            return None
+        found = self.row(
+            "SELECT role FROM tribe_members WHERE tribe_id = %(tribe)s AND member_id = %(member)s",
+            {"tribe": tribe_id, "member": member_id},
+        )
+        return found["role"] if found else None
+
+    def members(self, tribe_id: Any) -> list[dict[str, Any]]:
+        """Organisers first, then moderators, then everyone else in the order they joined."""
+        return self.rows(
+            """
+            SELECT member_id, role, joined_at FROM tribe_members WHERE tribe_id = %(tribe)s
+            ORDER BY array_position(ARRAY['organiser', 'moderator', 'member'], role), joined_at, member_id
+            """,
+            {"tribe": tribe_id},
+        )
+
+    def tribe_ids_of(self, member_id: Any | None) -> list[Any]:
+        if member_id is None:
+            return []
+        found = self.rows("SELECT tribe_id FROM tribe_members WHERE member_id = %(m)s", {"m": member_id})
+        return [row["tribe_id"] for row in found]
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [
+            *self.rows("SELECT * FROM tribes ORDER BY id"),
+            *self.rows("SELECT * FROM tribe_members ORDER BY tribe_id, member_id"),
+        ]
+
+
+class TribeDirectory(CookoutProjection):
+    name = "tribe_directory"
+    view_class = TribeDirectoryView
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
+        self.view.founded(tracking, event)
+
+    @process_event.register
+    def _(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
+        self.view.revised(tracking, event)
+
+    @process_event.register
+    def _(self, event: Tribe.MemberJoined, tracking: Tracking) -> None:
+        self.view.joined(tracking, event)
+
+    @process_event.register
+    def _(self, event: Tribe.MemberLeft, tracking: Tracking) -> None:
+        self.view.left(tracking, event)
+
+    @process_event.register
+    def _(self, event: Tribe.RoleGranted, tracking: Tracking) -> None:
+        self.view.set_role(tracking, event.originator_id, event.member_id, event.role)
+
+    @process_event.register
+    def _(self, event: Tribe.RoleRevoked, tracking: Tracking) -> None:
+        self.view.set_role(tracking, event.originator_id, event.member_id, MEMBER)

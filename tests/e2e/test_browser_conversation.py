@@ -1,0 +1,147 @@
+"""The conversation's htmx interactions in Chromium: each changes the page in place, without a reload."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from cookout.platform.runtime import Runtime
+from tests.conversation_helpers import comment, new_member, new_post, new_tribe, settle
+from tests.helpers import PASSWORD, unique
+
+pytestmark = pytest.mark.browser
+
+
+def join_in_the_browser(page: Any, runtime: Runtime, name: str = "Browser Talker") -> UUID:
+    handle = unique()
+    page.goto("/signup")
+    page.get_by_label("Handle").fill(handle)
+    page.get_by_label("Display name").fill(name)
+    page.get_by_label("Email").fill(f"{handle}@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Join").click()
+    page.wait_for_url(f"**/members/{handle}")
+    return runtime.accounts.member_id_for_handle(handle)
+
+
+def a_post_page(page: Any, runtime: Runtime, author: UUID | None = None, title: str = "Browser thread") -> UUID:
+    author = author or new_member(runtime, "Post Author")
+    tribe_id, _ = new_tribe(runtime, author)
+    post_id = new_post(runtime, author, tribe_id, title)
+    settle(runtime)
+    page.goto(f"/p/{post_id}")
+    page.evaluate("window.marker = 1")
+    return post_id
+
+
+def not_reloaded(page: Any) -> bool:
+    return page.evaluate("window.marker") == 1
+
+
+def test_posting_a_comment_inserts_it_and_updates_the_count_in_place(page: Any, runtime: Runtime) -> None:
+    join_in_the_browser(page, runtime)
+    a_post_page(page, runtime, title="Live count")
+    assert page.locator("#thread-count").inner_text() == "0 thoughts on “Live count”"
+
+    page.locator("#comment-form-top-body").fill("Hello from **Chromium**")
+    page.get_by_role("button", name="Post comment").click()
+    page.locator("#replies-top > li.comment strong", has_text="Chromium").wait_for()
+    assert page.locator("#thread-count").inner_text() == "1 thought on “Live count”"
+    assert page.locator("#comment-form-top-body").input_value() == ""
+
+    page.locator("#comment-form-top-body").fill("And again")
+    page.get_by_role("button", name="Post comment").click()
+    page.locator("#thread-count", has_text="2 thoughts").wait_for()
+    assert page.locator("#replies-top > li.comment").count() == 2
+    assert not_reloaded(page)
+
+
+def test_an_empty_comment_shows_its_message_in_place(page: Any, runtime: Runtime) -> None:
+    join_in_the_browser(page, runtime)
+    a_post_page(page, runtime)
+    page.get_by_role("button", name="Post comment").click()
+    page.locator("#comment-form-top .error", has_text="Write something first.").wait_for()
+    assert page.locator("#replies-top > li.comment").count() == 0
+    assert not_reloaded(page)
+
+
+def test_the_reply_form_opens_inline_and_the_reply_lands_under_its_parent(page: Any, runtime: Runtime) -> None:
+    join_in_the_browser(page, runtime)
+    author = new_member(runtime, "Parent Author")
+    tribe_id, _ = new_tribe(runtime, author)
+    post_id = new_post(runtime, author, tribe_id, "Replies")
+    parent = comment(runtime, author, post_id, "Who's coming?")
+    settle(runtime)
+    page.goto(f"/p/{post_id}")
+    page.evaluate("window.marker = 1")
+
+    page.locator(f"#card-{parent} .reply-link").click()
+    reply_box = page.locator(f"#comment-form-{parent}-body")
+    reply_box.wait_for()
+    reply_box.fill("Me, with cake")
+    page.get_by_role("button", name="Post reply").click()
+    page.locator(f"#replies-{parent} > li.comment", has_text="Me, with cake").wait_for()
+    assert page.locator(f"#reply-slot-{parent}").inner_html().strip() == ""
+    assert page.locator("#thread-count").inner_text() == "2 thoughts on “Replies”"
+    assert not_reloaded(page)
+
+
+def test_editing_a_comment_happens_in_place(page: Any, runtime: Runtime) -> None:
+    me = join_in_the_browser(page, runtime)
+    post_id = a_post_page(page, runtime)
+    mine = comment(runtime, me, post_id, "Typo hree")
+    settle(runtime)
+    page.goto(f"/p/{post_id}")
+    page.evaluate("window.marker = 1")
+
+    page.locator(f"#card-{mine} .edit-link").click()
+    editor = page.locator(f"#edit-{mine}")
+    editor.wait_for()
+    assert editor.input_value() == "Typo hree"
+    editor.fill("Typo here, fixed")
+    page.get_by_role("button", name="Save").click()
+    page.locator(f"#card-{mine} .body", has_text="Typo here, fixed").wait_for()
+    assert page.locator(f"#card-{mine} a.edited").get_attribute("href") == f"/c/{mine}/history"
+    assert not_reloaded(page)
+
+
+def test_a_like_toggles_in_place(page: Any, runtime: Runtime) -> None:
+    join_in_the_browser(page, runtime)
+    author = new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, author)
+    post_id = new_post(runtime, author, tribe_id)
+    liked = comment(runtime, author, post_id, "Like this")
+    settle(runtime)
+    page.goto(f"/p/{post_id}")
+    page.evaluate("window.marker = 1")
+
+    button = page.locator(f"#card-{liked} .like-button")
+    assert button.get_attribute("aria-pressed") == "false"
+    button.click()
+    page.locator(f"#card-{liked} .like-button[aria-pressed=true]").wait_for()
+    assert page.locator(f"#card-{liked} .like-count").inner_text() == "1"
+    page.locator(f"#card-{liked} .like-button").click()
+    page.locator(f"#card-{liked} .like-button[aria-pressed=false]").wait_for()
+    assert page.locator(f"#card-{liked} .like-count").inner_text() == "0"
+    assert not_reloaded(page)
+
+
+def test_the_feed_loads_more_posts_in_place(page: Any, runtime: Runtime) -> None:
+    author = new_member(runtime)
+    tribe_id, slug = new_tribe(runtime, author)
+    for number in range(1, 14):
+        new_post(runtime, author, tribe_id, f"Feed post {number:02d}")
+    settle(runtime)
+    page.goto(f"/t/{slug}")
+    page.evaluate("window.marker = 1")
+    assert page.locator("li.feed-item").count() == 10
+    assert page.get_by_role("link", name="Feed post 04").is_visible()
+    assert page.get_by_role("link", name="Feed post 03").count() == 0
+
+    page.get_by_role("link", name="Load more").click()
+    page.get_by_role("link", name="Feed post 01").wait_for()
+    assert page.locator("li.feed-item").count() == 13
+    assert page.get_by_role("link", name="Load more").count() == 0
+    assert not_reloaded(page)

@@ -1,0 +1,364 @@
+"""Meetups through HTTP as a browser without JavaScript uses them: scheduling, answering, inviting,
+editing, cancelling, calendars, "can't make it" links, check-in, and the bad input people type."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import vobject
+from litestar.testing import TestClient
+
+from cookout.domain.meetups import GOING, INVITED, WAITLISTED
+from cookout.platform.rsvp_links import cant_make_it_token
+from cookout.platform.runtime import Runtime
+from cookout.projections.meetups import Meetups
+from cookout.workers.mail import BUILDERS, address_message
+from tests.helpers import post_form
+from tests.meetup_helpers import Tribe, local, meetup_fields, schedule, settle, sign_in
+
+TRICKY_TITLE = "Grill, chill; back\\slash 🎉🌭 " + "x" * 150
+TRICKY_TEXT = "Line one\r\nline two\nComma, semicolon; backslash \\ emoji 🎉🌭 " + "y" * 1900
+
+
+def answer(client: TestClient[Any], meetup_id: UUID, what: str, **headers: str) -> Any:
+    return post_form(client, f"/m/{meetup_id}/rsvp", {"answer": what}, headers=headers)
+
+
+def states(runtime: Runtime, meetup_id: UUID) -> dict[str, str]:
+    settle(runtime)
+    return {row["handle"]: row["state"] for row in runtime.view(Meetups).attendance(meetup_id)}
+
+
+def parse_calendar(text: str) -> Any:
+    raw = text.encode()
+    assert b"\r\r\n" not in raw
+    assert re.search(rb"(?<!\r)\n", raw) is None, "bare LF"
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
+    return vobject.readOne(text, validate=True)
+
+
+def test_an_organiser_schedules_a_meetup_and_it_is_listed_as_upcoming(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=0)
+    sign_in(client, tribe.organiser)
+    form = client.get(f"/t/{tribe.slug}/meetups/new")
+    assert form.status_code == 200
+    for field in ("title", "description", "starts_at", "ends_at", "timezone", "venue", "address",
+                  "online_url", "capacity", "rsvp_deadline"):
+        assert f'name="{field}"' in form.text
+    response = post_form(client, f"/t/{tribe.slug}/meetups", meetup_fields(title="Summer picnic"))
+    assert response.status_code == 303
+    assert re.fullmatch(r"/m/[0-9a-f-]{36}", response.headers["location"])
+    page = client.get(response.headers["location"])
+    assert "Summer picnic" in page.text
+    assert "<strong>food</strong>" in page.text
+    assert "Volkspark" in page.text
+    listing = client.get(f"/t/{tribe.slug}/meetups")
+    assert "Summer picnic" in listing.text.split("Past")[0]
+
+
+def test_a_member_who_is_not_an_organiser_gets_403_scheduling_editing_and_checking_in(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=1)
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug, starts_at=local(timedelta(minutes=30)),
+                         ends_at=local(timedelta(hours=2)))
+    sign_in(client, tribe.members[0])
+    before = runtime.log_position()
+    assert client.get(f"/t/{tribe.slug}/meetups/new").status_code == 403
+    assert post_form(client, f"/t/{tribe.slug}/meetups", meetup_fields()).status_code == 403
+    assert post_form(client, f"/m/{meetup_id}/edit", meetup_fields(title="Mine now")).status_code == 403
+    assert post_form(client, f"/m/{meetup_id}/check-in",
+                     {"member_id": str(tribe.members[0]["id"])}).status_code == 403
+    assert post_form(client, f"/m/{meetup_id}/cancel", {"message": "no"}).status_code == 403
+    assert runtime.log_position() == before
+
+
+def test_bad_times_are_refused_with_a_clear_message_and_the_input_kept(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=0)
+    sign_in(client, tribe.organiser)
+    before = runtime.log_position()
+    cases = [
+        ({"starts_at": "2031-07-01T18:00", "ends_at": "2031-07-01T17:00"}, "The end must come after the start."),
+        ({"timezone": "Mars/Olympus_Mons"}, "not a time zone we know"),
+        ({"starts_at": "2031-03-30T02:30", "ends_at": "2031-03-30T05:00"}, "does not exist in Europe/Berlin"),
+        ({"starts_at": "2031-10-26T02:30", "ends_at": "2031-10-26T05:00"}, "happens twice in Europe/Berlin"),
+        ({"capacity": "0"}, "at least 1"),
+        ({"capacity": "-3"}, "at least 1"),
+        ({"capacity": "ten"}, "at least 1"),
+    ]
+    for changes, message in cases:
+        response = post_form(client, f"/t/{tribe.slug}/meetups", meetup_fields(**changes))
+        assert response.status_code == 422, changes
+        assert message in response.text, changes
+        for value in changes.values():
+            assert f'value="{value}"' in response.text
+    assert runtime.log_position() == before
+
+
+def test_capacity_fills_then_the_waitlist_shows_positions_and_a_withdrawal_promotes_the_first(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=3)
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug, capacity="1")
+    first, second, third = tribe.members
+    for member in tribe.members:
+        sign_in(client, member)
+        assert answer(client, meetup_id, "going").status_code == 303
+    page = client.get(f"/m/{meetup_id}")
+    assert "You're on the waitlist" in page.text and "number 2" in page.text
+    assert states(runtime, meetup_id) == {first["handle"]: GOING, second["handle"]: WAITLISTED,
+                                          third["handle"]: WAITLISTED}
+
+    sign_in(client, first)
+    assert answer(client, meetup_id, "not_going").status_code == 303
+    assert states(runtime, meetup_id)[second["handle"]] == GOING
+    sign_in(client, third)
+    assert "number 1" in client.get(f"/m/{meetup_id}").text
+    promoted = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_promotion"]
+    assert [l["recipient"] for l in promoted] == [second["email"]]
+
+
+def test_outsiders_see_how_many_are_going_and_members_see_who(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=1)
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug)
+    sign_in(client, tribe.members[0])
+    answer(client, meetup_id, "going")
+    assert "Member 0" in client.get(f"/m/{meetup_id}").text
+    post_form(client, "/logout", {})
+    outside = client.get(f"/m/{meetup_id}")
+    assert outside.status_code == 200
+    assert "<strong>1</strong> going" in outside.text
+    assert "Member 0" not in outside.text
+    assert "Sign in</a> to answer" in outside.text
+
+
+def test_a_members_only_tribes_meetups_and_calendar_are_hidden_from_outsiders(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=0, visibility="members")
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug)
+    assert client.get(f"/m/{meetup_id}").status_code == 200
+    post_form(client, "/logout", {})
+    assert client.get(f"/m/{meetup_id}").status_code == 404
+    assert client.get(f"/m/{meetup_id}.ics").status_code == 404
+    assert client.get(f"/t/{tribe.slug}/meetups").status_code == 404
+    assert client.get(f"/t/{tribe.slug}/calendar.ics").status_code == 404
+
+
+def test_answering_a_cancelled_meetup_or_after_the_deadline_is_refused_and_nothing_is_recorded(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=1)
+    sign_in(client, tribe.organiser)
+    closed = schedule(client, runtime, tribe.slug, rsvp_deadline=local(timedelta(minutes=-5)))
+    cancelled = schedule(client, runtime, tribe.slug)
+    assert post_form(client, f"/m/{cancelled}/cancel", {"message": "Rain, sorry."}).status_code == 303
+    sign_in(client, tribe.members[0])
+    before = runtime.log_position()
+    refused = answer(client, cancelled, "going")
+    assert refused.status_code == 409
+    assert "This meetup was cancelled." in refused.text
+    assert "Rain, sorry." in client.get(f"/m/{cancelled}").text
+
+    late = answer(client, closed, "going")
+    assert late.status_code == 409
+    assert "Answers closed at the RSVP deadline." in late.text
+    assert runtime.log_position() == before
+    assert states(runtime, cancelled) == {} and states(runtime, closed) == {}
+
+
+def test_editing_time_and_place_in_one_form_raises_the_sequence_once_each_and_tells_holders(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=1)
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug)
+    sign_in(client, tribe.members[0])
+    answer(client, meetup_id, "going")
+    sign_in(client, tribe.organiser)
+    form = client.get(f"/m/{meetup_id}/edit")
+    assert 'value="Volkspark"' in form.text
+    changed = meetup_fields(title="Picnic, moved", starts_at=local(timedelta(days=11)),
+                            ends_at=local(timedelta(days=11, hours=2)), venue="Tempelhofer Feld",
+                            address="Tempelhof, Berlin", capacity="20")
+    assert post_form(client, f"/m/{meetup_id}/edit", changed).status_code == 303
+    settle(runtime)
+    meetup = runtime.view(Meetups).meetup(meetup_id)
+    assert (meetup["title"], meetup["venue"], meetup["capacity"], meetup["sequence"]) == (
+        "Picnic, moved", "Tempelhofer Feld", 20, 2)
+    updates = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_update"]
+    assert [l["recipient"] for l in updates] == [tribe.members[0]["email"]] * 2
+    assert {l["payload"]["entry"]["sequence"] for l in updates} == {1, 2}
+    bad = post_form(client, f"/m/{meetup_id}/edit", {**changed, "ends_at": changed["starts_at"]})
+    assert bad.status_code == 422
+    assert "The end must come after the start." in bad.text
+
+
+def test_inviting_everyone_skips_those_who_answered_and_unknown_handles_are_refused(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=3)
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug)
+    sign_in(client, tribe.members[0])
+    answer(client, meetup_id, "going")
+    sign_in(client, tribe.organiser)
+    named = post_form(client, f"/m/{meetup_id}/invite", {"members": f"@{tribe.members[1]['handle']}"})
+    assert named.status_code == 303
+    everyone = post_form(client, f"/m/{meetup_id}/invite", {"everyone": "on"})
+    assert everyone.status_code == 303
+    assert "Invited 1 member." in client.get(f"/m/{meetup_id}").text
+    found = states(runtime, meetup_id)
+    assert found == {tribe.members[0]["handle"]: GOING, tribe.members[1]["handle"]: INVITED,
+                     tribe.members[2]["handle"]: INVITED}
+    invitations = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_invitation"]
+    assert sorted(l["recipient"] for l in invitations) == sorted(m["email"] for m in tribe.members)
+    strangers = post_form(client, f"/m/{meetup_id}/invite", {"members": "nobody_here_at_all"})
+    assert strangers.status_code == 422
+    assert "Not members of this tribe: @nobody_here_at_all" in strangers.text
+
+
+def test_cancelling_sends_a_cancellation_to_everyone_holding_the_meetup(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=2)
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug)
+    post_form(client, f"/m/{meetup_id}/invite", {"everyone": "on"})
+    sign_in(client, tribe.members[1])
+    answer(client, meetup_id, "not_going")
+    sign_in(client, tribe.organiser)
+    assert client.get(f"/m/{meetup_id}/cancel").status_code == 200
+    assert post_form(client, f"/m/{meetup_id}/cancel", {"message": "Storm warning."}).status_code == 303
+    cancellations = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_cancellation"]
+    assert [l["recipient"] for l in cancellations] == [tribe.members[0]["email"]]
+    assert cancellations[0]["payload"]["message"] == "Storm warning."
+    feed = parse_calendar(client.get(f"/t/{tribe.slug}/calendar.ics").text)
+    assert [e.status.value for e in feed.vevent_list if e.uid.value == cancellations[0]["payload"]["entry"]["uid"]] == ["CANCELLED"]
+
+
+def test_tricky_text_keeps_the_calendar_valid_and_headers_clean(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=1)
+    sign_in(client, tribe.organiser)
+    newline_title = post_form(client, f"/t/{tribe.slug}/meetups", meetup_fields(title="Two\r\nBcc: x@evil.example"))
+    assert newline_title.status_code == 422
+    assert "single line" in newline_title.text
+    meetup_id = schedule(client, runtime, tribe.slug, title=TRICKY_TITLE, description=TRICKY_TEXT,
+                         venue="Café, \"Zur Linde\"; 🎉", address="Hauptstr. 1\r\n10115 Berlin \\ Hof")
+    download = client.get(f"/m/{meetup_id}.ics")
+    assert download.headers["content-type"].startswith("text/calendar")
+    event = parse_calendar(download.text).vevent
+    assert event.summary.value == TRICKY_TITLE
+    assert event.description.value == TRICKY_TEXT.replace("\r\n", "\n")
+    assert "Hauptstr. 1" in event.location.value and "🎉" in event.location.value
+
+    sign_in(client, tribe.members[0])
+    answer(client, meetup_id, "going")
+    [letter] = tribe.letters(meetup_id)
+    message = address_message(BUILDERS[letter["kind"]](letter["payload"], runtime.settings), letter,
+                              runtime.settings)
+    assert "\r" not in message["Subject"] and "\n" not in message["Subject"]
+    assert "Bcc" not in message.as_string().split("\n\n")[0]
+
+
+def test_calendar_downloads_for_a_meetup_and_its_sessions(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=1)
+    sign_in(client, tribe.organiser)
+    starts = local(timedelta(days=20))
+    meetup_id = schedule(client, runtime, tribe.slug, starts_at=starts, ends_at=local(timedelta(days=22)))
+    day_two = local(timedelta(days=21))
+    added = post_form(client, f"/m/{meetup_id}/sessions", {
+        "title": "Keynote", "starts_at": day_two, "ends_at": local(timedelta(days=21, hours=1)),
+        "room": "Hall A", "speaker": "Amara Okafor"})
+    assert added.status_code == 303
+    outside = post_form(client, f"/m/{meetup_id}/sessions", {
+        "title": "Too late", "starts_at": local(timedelta(days=30)), "ends_at": local(timedelta(days=30, hours=1)),
+        "room": "", "speaker": ""})
+    assert outside.status_code == 422
+    assert "during the meetup" in outside.text
+    settle(runtime)
+    [session] = runtime.view(Meetups).sessions(meetup_id)
+    page = client.get(f"/m/{meetup_id}")
+    assert "Agenda" in page.text and "Keynote" in page.text and "Hall A" in page.text
+    calendar = parse_calendar(client.get(f"/m/{meetup_id}/sessions/{session['id']}.ics").text)
+    assert calendar.vevent.uid.value == session["uid"]
+    assert calendar.vevent.summary.value.startswith("Keynote")
+    assert client.get(f"/m/{meetup_id}/sessions/{meetup_id}.ics").status_code == 404
+
+
+def test_a_members_private_feed_holds_what_they_go_to_and_a_revoked_token_is_404(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=1)
+    member = tribe.members[0]
+    sign_in(client, tribe.organiser)
+    going_to = schedule(client, runtime, tribe.slug, title="Going to this")
+    schedule(client, runtime, tribe.slug, title="Not this one")
+    post_form(client, f"/m/{going_to}/sessions", {
+        "title": "Lightning talks", "starts_at": local(timedelta(days=10, hours=1)),
+        "ends_at": local(timedelta(days=10, hours=2)), "room": "", "speaker": ""})
+    settle(runtime)
+    [session] = runtime.view(Meetups).sessions(going_to)
+    sign_in(client, member)
+    answer(client, going_to, "going")
+    assert post_form(client, f"/m/{going_to}/sessions/{session['id']}/choose", {}).status_code == 303
+    token = runtime.accounts.issue_calendar_feed(member["id"])
+    settle(runtime)
+    post_form(client, "/logout", {})
+    feed = parse_calendar(client.get(f"/feeds/{token}.ics").text)
+    titles = sorted(e.summary.value for e in feed.vevent_list)
+    assert titles == ["Going to this", "Lightning talks (Going to this)"]
+    runtime.accounts.revoke_calendar_feed(member["id"])
+    settle(runtime)
+    assert client.get(f"/feeds/{token}.ics").status_code == 404
+    assert client.get("/feeds/not-a-token.ics").status_code == 404
+
+
+def test_the_cant_make_it_link_frees_the_seat_without_signing_in(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=2)
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug, capacity="1")
+    first, second = tribe.members
+    for member in (first, second):
+        sign_in(client, member)
+        answer(client, meetup_id, "going")
+    post_form(client, "/logout", {})
+    token = cant_make_it_token(runtime.settings, meetup_id, first["id"])
+    confirm = client.get(f"/rsvp/{token}")
+    assert confirm.status_code == 200
+    assert "I can't make it" in confirm.text
+    assert post_form(client, f"/rsvp/{token}", {}).status_code == 303
+    assert states(runtime, meetup_id) == {first["handle"]: "not_going", second["handle"]: GOING}
+    assert "You're down as not going" in client.get(f"/rsvp/{token}").text
+    assert client.get(f"/rsvp/{token[:-2]}xx").status_code == 404
+
+
+def test_check_in_by_organiser_and_by_code_makes_met_in_real_life_connections(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=2)
+    first, second = tribe.members
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug, title="Grill night", starts_at=local(timedelta(minutes=30)),
+                         ends_at=local(timedelta(hours=3)))
+    for member in (first, second):
+        sign_in(client, member)
+        answer(client, meetup_id, "going")
+    sign_in(client, tribe.organiser)
+    code = runtime.view(Meetups).meetup(meetup_id)["check_in_code"]
+    assert code in client.get(f"/m/{meetup_id}").text
+    assert post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(first["id"])}).status_code == 303
+    sign_in(client, second)
+    wrong = post_form(client, f"/m/{meetup_id}/check-in/code", {"code": "WRONG1"})
+    assert wrong.status_code == 422
+    assert post_form(client, f"/m/{meetup_id}/check-in/code", {"code": code.lower()}).status_code == 303
+    settle(runtime)
+    profile = client.get(f"/members/{first['handle']}")
+    assert "Met in real life" in profile.text
+    assert second["display_name"] in profile.text.split("Met in real life")[1]
+    assert "Grill night" in profile.text

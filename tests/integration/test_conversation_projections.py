@@ -1,0 +1,189 @@
+"""The conversation read models on Postgres: what each holds, and that a rebuild gives the same rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from cookout.domain.conversation import Conversation
+from cookout.platform.cli import rebuild
+from cookout.platform.runtime import Runtime
+from cookout.projections.activity import COMMENT, POST, REPLY, MemberActivity
+from cookout.projections.feed import TribeFeed
+from cookout.projections.moderation import ModerationQueue
+from cookout.projections.thread import ThreadTree, arrange, visible_count
+from cookout.projections.tribes import TribeDirectory
+from tests.conversation_helpers import acting_as, comment, new_member, new_post, new_tribe, settle
+from tests.helpers import unique
+
+
+def test_tribe_directory_follows_founding_joining_roles_and_leaving(runtime: Runtime) -> None:
+    founder, joiner = new_member(runtime), new_member(runtime)
+    tribe_id, slug = new_tribe(runtime, founder)
+    conversation = runtime.service(Conversation)
+    with acting_as(joiner):
+        conversation.join_tribe(tribe_id)
+    with acting_as(founder):
+        conversation.grant_role(tribe_id, joiner, "moderator")
+    settle(runtime)
+    directory = runtime.view(TribeDirectory)
+    assert directory.by_slug(slug)["member_count"] == 2
+    assert [(m["member_id"], m["role"]) for m in directory.members(tribe_id)] == [
+        (founder, "organiser"), (joiner, "moderator")]
+
+    with acting_as(joiner):
+        conversation.leave_tribe(tribe_id)
+    settle(runtime)
+    assert directory.by_slug(slug)["member_count"] == 1
+    assert directory.role_of(tribe_id, joiner) is None
+
+
+def test_members_only_tribes_are_listed_only_for_their_members(runtime: Runtime) -> None:
+    founder, outsider = new_member(runtime), new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, founder, visibility="members")
+    settle(runtime)
+    directory = runtime.view(TribeDirectory)
+    assert tribe_id in [t["id"] for t in directory.readable_by(founder)]
+    assert tribe_id not in [t["id"] for t in directory.readable_by(outsider)]
+    assert tribe_id not in [t["id"] for t in directory.readable_by(None)]
+
+
+def test_feed_is_newest_first_and_counts_only_visible_comments(runtime: Runtime) -> None:
+    author = new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, author)
+    older = new_post(runtime, author, tribe_id, "Older")
+    newer = new_post(runtime, author, tribe_id, "Newer")
+    kept = comment(runtime, author, newer, "Visible one")
+    comment(runtime, None, newer, "A guest, held", name="Guest", email=f"{unique()}@example.org")
+    retracted = comment(runtime, author, newer, "Soon gone")
+    with acting_as(author):
+        runtime.service(Conversation).retract_comment(retracted)
+    settle(runtime)
+
+    page = runtime.view(TribeFeed).page(tribe_id)
+    assert [p["id"] for p in page] == [newer, older]
+    assert page[0]["comment_count"] == 1
+    assert page[0]["last_activity"] >= page[0]["published_at"]
+    assert [p["id"] for p in runtime.view(TribeFeed).page(tribe_id, before=page[0]["position"])] == [older]
+    assert kept
+
+
+def test_thread_keeps_every_version_status_and_like(runtime: Runtime) -> None:
+    author, fan = new_member(runtime), new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, author)
+    post_id = new_post(runtime, author, tribe_id)
+    first = comment(runtime, author, post_id, "First *thought*")
+    conversation = runtime.service(Conversation)
+    with acting_as(author):
+        conversation.edit_comment(first, "First **thought**, edited")
+    with acting_as(fan):
+        conversation.toggle_like(first)
+        conversation.toggle_like(post_id)
+        conversation.toggle_like(post_id)
+    settle(runtime)
+
+    thread = runtime.view(ThreadTree)
+    row = thread.comment(first)
+    assert row["versions"] == 2 and row["edited_at"] is not None
+    assert "<strong>thought</strong>" in row["body_html"]
+    assert [v["body"] for v in thread.versions(first)] == ["First *thought*", "First **thought**, edited"]
+    assert row["like_count"] == 1
+    assert thread.post(post_id)["like_count"] == 0
+    assert thread.liked_by(fan, [first, post_id]) == {first}
+
+
+def test_replies_nest_five_deep_then_sit_beside_their_parent(runtime: Runtime) -> None:
+    author = new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, author)
+    post_id = new_post(runtime, author, tribe_id)
+    parent = None
+    chain = []
+    for level in range(7):
+        parent = comment(runtime, author, post_id, f"Level {level + 1}", parent)
+        chain.append(parent)
+    settle(runtime)
+
+    rows = runtime.view(ThreadTree).comments(post_id)
+    assert [r["depth"] for r in rows] == [1, 2, 3, 4, 5, 5, 5]
+    tree = arrange(rows)
+    level_four = tree[0].children[0].children[0].children[0]
+    assert [n.comment["id"] for n in level_four.children] == chain[4:]
+    assert level_four.children[1].answers["id"] == chain[4]
+    assert visible_count(rows) == 7
+
+
+def test_moderation_queue_holds_pending_and_flagged_comments(runtime: Runtime) -> None:
+    organiser, flagger = new_member(runtime), new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, organiser)
+    post_id = new_post(runtime, organiser, tribe_id, "Queue test")
+    held = comment(runtime, None, post_id, "Buy cheap watches", name="Spammy", email=f"{unique()}@example.org")
+    flagged = comment(runtime, organiser, post_id, "Rude words")
+    conversation = runtime.service(Conversation)
+    with acting_as(flagger):
+        conversation.flag_comment(flagged, "Rude")
+    settle(runtime)
+
+    queue = runtime.view(ModerationQueue).queue(tribe_id)
+    assert [(q["id"], q["status"], q["flag_count"]) for q in queue] == [(held, "pending", 0), (flagged, "visible", 1)]
+    assert queue[1]["flag_reasons"] == ["Rude"] and queue[0]["post_title"] == "Queue test"
+
+    with acting_as(organiser):
+        conversation.mark_comment_spam(held)
+        conversation.dismiss_flags(flagged)
+    settle(runtime)
+    assert runtime.view(ModerationQueue).queue(tribe_id) == []
+    assert [r["id"] for r in runtime.view(ModerationQueue).recently_removed(tribe_id)] == [held]
+
+
+def test_member_activity_lists_posts_comments_and_replies_received(runtime: Runtime) -> None:
+    author, replier = new_member(runtime), new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, author)
+    secret_id, _ = new_tribe(runtime, author, visibility="members")
+    post_id = new_post(runtime, author, tribe_id, "Public post")
+    new_post(runtime, author, secret_id, "Secret post")
+    mine = comment(runtime, author, post_id, "My own comment")
+    answer = comment(runtime, replier, post_id, "An answer to you", mine)
+    comment(runtime, author, post_id, "Talking to myself", mine)
+    settle(runtime)
+
+    activity = runtime.view(MemberActivity)
+    assert [p["post_title"] for p in activity.of_member(author, POST, [])] == ["Public post"]
+    assert [p["post_title"] for p in activity.of_member(author, POST, [secret_id])] == ["Secret post", "Public post"]
+    assert [c["excerpt"] for c in activity.of_member(author, COMMENT, [])] == ["Talking to myself", "My own comment"]
+    assert [(r["item_id"], r["author_id"]) for r in activity.of_member(author, REPLY, [])] == [(answer, replier)]
+
+
+CONVERSATION_PROJECTIONS = (TribeDirectory, TribeFeed, ThreadTree, ModerationQueue, MemberActivity)
+
+
+@pytest.mark.parametrize("projection", CONVERSATION_PROJECTIONS, ids=lambda p: p.name)
+def test_rebuilding_from_the_log_gives_identical_rows(runtime: Runtime, projection: type) -> None:
+    organiser, member = new_member(runtime), new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, organiser)
+    conversation = runtime.service(Conversation)
+    with acting_as(member):
+        conversation.join_tribe(tribe_id)
+    post_id = new_post(runtime, member, tribe_id, "Rebuilt", "Body *one*")
+    with acting_as(member):
+        conversation.edit_post(post_id, "Rebuilt twice", "Body *two*")
+    first = comment(runtime, organiser, post_id, "Hello")
+    second = comment(runtime, member, post_id, "Hello back", first)
+    held = comment(runtime, None, post_id, "Guest here", name="G", email=f"{unique()}@example.org")
+    with acting_as(organiser):
+        conversation.approve_comment(held)
+        conversation.grant_role(tribe_id, member, "moderator")
+        conversation.toggle_like(second)
+    with acting_as(member):
+        conversation.flag_comment(first, "Too loud")
+        conversation.hide_comment(first, "Shouting")
+        conversation.retract_comment(second)
+    settle(runtime)
+    before = runtime.view(projection).snapshot()
+
+    other = Runtime(runtime.settings)
+    try:
+        rebuild(other, projection)
+        after = other.view(projection).snapshot()
+    finally:
+        other.close()
+    assert after == before
+    assert len(after) >= 2

@@ -1,0 +1,188 @@
+"""The meetups read model and the invitations dispatcher on Postgres: what they hold, that replaying
+the log gives identical rows and no new letter, a race for seats, and reminders."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from datetime import UTC, datetime, timedelta
+from threading import Barrier
+from typing import Any
+from uuid import UUID
+
+from cookout.domain.base import current_actor
+from cookout.domain.meetings import Meetings
+from cookout.platform.cli import rebuild
+from cookout.platform.runtime import Runtime
+from cookout.projections.invitations import Invitations
+from cookout.projections.meetups import Meetups
+from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
+
+
+def schedule(runtime: Runtime, tribe: Tribe, **changes: Any) -> UUID:
+    fields = meetup_fields(**changes)
+    fields["capacity"] = int(fields["capacity"]) if fields["capacity"] else None
+    token = acting(tribe.organiser["id"])
+    try:
+        meetup_id = runtime.service(Meetings).schedule(tribe.id, lambda _: "organiser", **fields)
+    finally:
+        current_actor.reset(token)
+    settle(runtime)
+    return meetup_id
+
+
+def as_member(runtime: Runtime, member_id: UUID, command: str, *args: Any, **kwargs: Any) -> Any:
+    token = acting(member_id)
+    try:
+        return getattr(runtime.service(Meetings), command)(*args, **kwargs)
+    finally:
+        current_actor.reset(token)
+
+
+def member_role(tribe_id: UUID) -> str:
+    return "member"
+
+
+def organiser_role(tribe_id: UUID) -> str:
+    return "organiser"
+
+
+def test_a_hundred_members_racing_for_ten_seats_end_ten_going_and_ninety_waitlisted_in_order(runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=0)
+    meetup_id = schedule(runtime, tribe, capacity="10")
+    meetings = runtime.service(Meetings)
+    member_ids = [UUID(int=n + 1 + (meetup_id.int & 0xFFFFFFFF) * 1000) for n in range(100)]
+    start = Barrier(20)
+
+    def go(member_id: UUID) -> str:
+        current_actor.set(str(member_id))
+        if member_id in member_ids[:20]:
+            start.wait()
+        return meetings.answer(meetup_id, member_role, "going")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(lambda m: copy_context().run(go, m), member_ids))
+
+    assert results.count("going") == 10 and results.count("waitlisted") == 90
+    meetup = meetings.get(meetup_id)
+    assert len(meetup.going) == 10 and len(meetup.waitlist) == 90
+    waitlisted_in_log = [e.member_id for e in meetings.events.get(meetup_id)
+                         if type(e).__name__ == "MemberWaitlisted"]
+    assert meetup.waitlist == waitlisted_in_log
+    assert [e.position for e in meetings.events.get(meetup_id) if type(e).__name__ == "MemberWaitlisted"] == list(
+        range(1, 91))
+    settle(runtime)
+    view = runtime.view(Meetups)
+    positions = {member_id: view.state_of(meetup_id, member_id)["position"] for member_id in meetup.waitlist}
+    assert [positions[m] for m in meetup.waitlist] == list(range(1, 91))
+
+
+def test_the_read_model_follows_answers_sessions_and_check_ins(runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=2)
+    first, second = (m["id"] for m in tribe.members)
+    meetup_id = schedule(runtime, tribe, capacity="1", starts_at=local(timedelta(minutes=30)),
+                         ends_at=local(timedelta(hours=5)))
+    session_id = as_member(runtime, tribe.organiser["id"], "add_session", meetup_id, organiser_role,
+                           title="Opening", starts_at=local(timedelta(minutes=40)),
+                           ends_at=local(timedelta(minutes=70)))
+    as_member(runtime, first, "answer", meetup_id, member_role, "going")
+    as_member(runtime, second, "answer", meetup_id, member_role, "going")
+    as_member(runtime, second, "choose_session", meetup_id, member_role, session_id)
+    as_member(runtime, tribe.organiser["id"], "check_in", meetup_id, organiser_role, first)
+    as_member(runtime, tribe.organiser["id"], "check_in", meetup_id, organiser_role, second)
+    settle(runtime)
+
+    view = runtime.view(Meetups)
+    assert view.state_of(meetup_id, second) == {"state": "waitlisted", "position": 1}
+    [session] = view.sessions(meetup_id, second)
+    assert (session["title"], session["chosen"], session["chosen_by"]) == ("Opening", True, 1)
+    met = view.met_in_real_life(first)
+    assert [(row["display_name"], row["meetup_id"]) for row in met] == [("Member 1", meetup_id)]
+
+
+def test_rebuilding_meetups_and_invitations_gives_identical_rows_and_no_new_letters(runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=3)
+    meetup_id = schedule(runtime, tribe, capacity="2")
+    first, second, third = (m["id"] for m in tribe.members)
+    as_member(runtime, tribe.organiser["id"], "invite", meetup_id, organiser_role, [first, second, third])
+    for member_id in (first, second, third):
+        as_member(runtime, member_id, "answer", meetup_id, member_role, "going")
+    as_member(runtime, first, "answer", meetup_id, member_role, "not_going")
+    as_member(runtime, tribe.organiser["id"], "relocate", meetup_id, organiser_role, venue="Hall",
+              address="Main St 1")
+    settle(runtime)
+    before_rows = runtime.view(Meetups).snapshot()
+    before_letters = runtime.view(Invitations).rows("SELECT key, message_id, payload FROM outbox ORDER BY key")
+    state_tables = ("invitation_meetups", "invitation_states", "invitation_people")
+    before_state = {t: runtime.view(Invitations).rows(f"SELECT * FROM {t} ORDER BY 1, 2") for t in state_tables}
+
+    other = Runtime(runtime.settings)
+    try:
+        rebuild(other, Meetups)
+        rebuild(other, Invitations)
+        after_rows = other.view(Meetups).snapshot()
+        after_letters = other.view(Invitations).rows("SELECT key, message_id, payload FROM outbox ORDER BY key")
+        after_state = {t: other.view(Invitations).rows(f"SELECT * FROM {t} ORDER BY 1, 2") for t in state_tables}
+    finally:
+        other.close()
+    assert after_rows == before_rows
+    assert after_letters == before_letters
+    assert after_state == before_state
+    kinds = sorted(l["kind"] for l in tribe.letters(meetup_id))
+    assert kinds == ["meetup_invitation"] * 5 + ["meetup_promotion"] + ["meetup_removal"] * 2 + [
+        "meetup_update"] * 2
+
+
+def test_letters_follow_calendar_holders_with_one_key_per_event_attendee_and_sequence(runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=3)
+    meetup_id = schedule(runtime, tribe, capacity="1")
+    first, second, third = (m["id"] for m in tribe.members)
+    as_member(runtime, tribe.organiser["id"], "invite", meetup_id, organiser_role, [third])
+    as_member(runtime, first, "answer", meetup_id, member_role, "going")
+    as_member(runtime, second, "answer", meetup_id, member_role, "going")
+    as_member(runtime, tribe.organiser["id"], "reschedule", meetup_id, organiser_role,
+              starts_at=local(timedelta(days=12)), ends_at=local(timedelta(days=12, hours=2)),
+              timezone="Europe/Berlin")
+    as_member(runtime, first, "answer", meetup_id, member_role, "not_going")
+    letters = tribe.letters(meetup_id)
+    emails = {m["id"]: m["email"] for m in tribe.members}
+    sent = [(l["kind"], l["recipient"], l["payload"]["entry"]["sequence"]) for l in letters]
+    assert sorted(sent) == sorted([
+        ("meetup_invitation", emails[third], 0), ("meetup_invitation", emails[first], 0),
+        ("meetup_update", emails[first], 1), ("meetup_update", emails[third], 1),
+        ("meetup_removal", emails[first], 1), ("meetup_promotion", emails[second], 1),
+    ])
+    assert len({l["key"] for l in letters}) == len(letters)
+    assert len({l["message_id"] for l in letters}) == len(letters)
+    update = next(l for l in letters if l["kind"] == "meetup_update")
+    assert update["payload"]["before"]["starts_at"] != update["payload"]["entry"]["starts_at"]
+
+
+def test_reminders_go_once_to_going_members_and_never_after_a_cancellation(runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=2)
+    soon = schedule(runtime, tribe, starts_at=local(timedelta(hours=20)), ends_at=local(timedelta(hours=22)))
+    later = schedule(runtime, tribe, starts_at=local(timedelta(days=3)), ends_at=local(timedelta(days=3, hours=1)))
+    first, second = (m["id"] for m in tribe.members)
+    for meetup_id in (soon, later):
+        as_member(runtime, first, "answer", meetup_id, member_role, "going")
+        as_member(runtime, second, "answer", meetup_id, member_role, "maybe")
+    settle(runtime)
+    view = runtime.view(Invitations)
+    now = datetime.now(UTC)
+
+    written = view.write_reminders(now)
+    mine = [key for key in written if str(soon) in key or str(later) in key]
+    assert mine == [f"meetup_reminder:{soon}:{first}"]
+    assert str(soon) not in " ".join(view.write_reminders(now))
+    reminder = view.letter(mine[0])
+    assert reminder["recipient"] == tribe.members[0]["email"]
+
+    cancelled = schedule(runtime, tribe, starts_at=local(timedelta(hours=10)), ends_at=local(timedelta(hours=11)))
+    as_member(runtime, first, "answer", cancelled, member_role, "going")
+    settle(runtime)
+    pending = [k for k in view.write_reminders(now) if str(cancelled) in k]
+    assert len(pending) == 1
+    as_member(runtime, tribe.organiser["id"], "cancel", cancelled, organiser_role, message="Off")
+    settle(runtime)
+    assert view.letter(pending[0])["status"] == "withdrawn"
+    assert [k for k in view.write_reminders(now) if str(cancelled) in k] == []

@@ -1,0 +1,147 @@
+"""Reply emails from the log: who gets one, when, once, and how they stop."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Any
+from uuid import UUID
+
+from litestar.testing import TestClient
+
+from cookout.domain.conversation import Conversation
+from cookout.platform.cli import rebuild
+from cookout.platform.runtime import Runtime
+from cookout.projections.reply_mail import ReplyMail, letter_key
+from cookout.workers import mail
+from tests.conversation_helpers import acting_as, comment, new_member, new_post, new_tribe, settle
+from tests.helpers import unique
+
+
+def email_of(runtime: Runtime, member_id: UUID) -> str:
+    return runtime.accounts.get_member(member_id).email
+
+
+def letters_for(runtime: Runtime, comment_id: UUID) -> dict[str, dict[str, Any]]:
+    rows = runtime.outbox.rows("SELECT * FROM outbox WHERE key LIKE %(k)s", {"k": f"conversation:{comment_id}:%"})
+    return {row["recipient"].lower(): row for row in rows}
+
+
+def a_thread(runtime: Runtime) -> tuple[UUID, UUID, UUID]:
+    author = new_member(runtime, "Post Author")
+    tribe_id, _ = new_tribe(runtime, author)
+    return author, tribe_id, new_post(runtime, author, tribe_id, "Reply mail")
+
+
+def test_a_reply_emails_the_author_it_answers_with_a_link_and_never_the_replier(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    replier = new_member(runtime, "Quick Replier")
+    first = comment(runtime, replier, post_id, "First!")
+    answer = comment(runtime, author, post_id, "Welcome, *friend*", first)
+    settle(runtime)
+
+    to_post_author = letters_for(runtime, first)
+    assert list(to_post_author) == [email_of(runtime, author).lower()]
+    assert to_post_author[email_of(runtime, author).lower()]["kind"] == "reply"
+    to_replier = letters_for(runtime, answer)
+    assert list(to_replier) == [email_of(runtime, replier).lower()]
+
+    sent: list[EmailMessage] = []
+    key = letter_key(answer, email_of(runtime, replier))
+    assert mail.deliver_letter(runtime.outbox, runtime.settings, key, lambda m, k: sent.append(m)) == "sent"
+    assert mail.deliver_letter(runtime.outbox, runtime.settings, key, lambda m, k: sent.append(m)) == "skipped"
+    assert len(sent) == 1
+    text = sent[0].get_body(("plain",)).get_content()
+    assert f"{runtime.settings.base_url}/p/{post_id}#c-{answer}" in text
+    assert "Post Author replied to your comment" in sent[0]["Subject"]
+    assert "Welcome, friend" in text
+
+
+def test_talking_to_yourself_sends_nothing(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    own = comment(runtime, author, post_id, "Note to self")
+    comment(runtime, author, post_id, "Another note", own)
+    settle(runtime)
+    assert letters_for(runtime, own) == {}
+
+
+def test_members_who_turned_reply_emails_off_get_none(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    runtime.accounts.update_profile(author, "Post Author", reply_emails=False)
+    settle(runtime)
+    reply = comment(runtime, new_member(runtime), post_id, "Hello?")
+    settle(runtime)
+    assert letters_for(runtime, reply) == {}
+
+
+def test_subscribers_get_one_letter_per_visible_comment_with_one_click_unsubscribe(
+    runtime: Runtime, client: TestClient[Any]
+) -> None:
+    author, _, post_id = a_thread(runtime)
+    follower = f"{unique()}@example.org"
+    comment(runtime, None, post_id, "Following along", name="Fay", email=follower, notify=True)
+    with acting_as(author):
+        runtime.service(Conversation).subscribe(post_id, follower)  # twice changes nothing
+    talker = new_member(runtime, "Talker")
+    news = comment(runtime, talker, post_id, "Some news")
+    settle(runtime)
+    letter = letters_for(runtime, news)[follower]
+    assert letter["kind"] == "new_comment"
+
+    sent: list[EmailMessage] = []
+    mail.deliver_letter(runtime.outbox, runtime.settings, letter["key"], lambda m, k: sent.append(m))
+    unsubscribe = sent[0]["List-Unsubscribe"].strip("<>")
+    assert sent[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert unsubscribe in sent[0].get_body(("plain",)).get_content()
+    path = unsubscribe.removeprefix(runtime.settings.base_url)
+    assert "Unsubscribe" in client.get(path).text
+    # A mail client's one-click POST carries no CSRF token; the signed link is enough.
+    one_click = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200 and "unsubscribed" in one_click.text
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert client.get(path.rstrip("/") + "x").status_code == 404
+
+    later = comment(runtime, talker, post_id, "More news")
+    settle(runtime)
+    assert follower not in letters_for(runtime, later)
+
+
+def test_a_held_comment_notifies_when_approved_and_only_once(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    follower = f"{unique()}@example.org"
+    comment(runtime, new_member(runtime), post_id, "Subscribed member", email=follower, notify=True)
+    held = comment(runtime, None, post_id, "Guest words", name="Gil", email=f"{unique()}@example.org")
+    settle(runtime)
+    assert letters_for(runtime, held) == {}
+
+    conversation = runtime.service(Conversation)
+    with acting_as(author):
+        conversation.approve_comment(held)
+        conversation.hide_comment(held, "Second thoughts")
+        conversation.approve_comment(held)
+    settle(runtime)
+    letters = letters_for(runtime, held)
+    assert set(letters) == {follower, email_of(runtime, author).lower()}
+    assert runtime.outbox.rows("SELECT count(*) AS n FROM outbox WHERE key LIKE %(k)s",
+                               {"k": f"conversation:{held}:%"}) == [{"n": 2}]
+
+
+def test_a_guest_is_never_emailed_about_their_own_comment(runtime: Runtime) -> None:
+    _, _, post_id = a_thread(runtime)
+    guest = f"{unique()}@example.org"
+    own = comment(runtime, None, post_id, "My own words", name="Gia", email=guest, notify=True)
+    settle(runtime)
+    assert guest not in letters_for(runtime, own)
+
+
+def test_replaying_the_log_sends_no_second_letter(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    reply = comment(runtime, new_member(runtime), post_id, "Replayed")
+    settle(runtime)
+    key = letter_key(reply, email_of(runtime, author))
+    mail.deliver_letter(runtime.outbox, runtime.settings, key, lambda m, k: None)
+    other = Runtime(runtime.settings)
+    try:
+        rebuild(other, ReplyMail)
+    finally:
+        other.close()
+    assert runtime.outbox.rows("SELECT status FROM outbox WHERE key = %(k)s", {"k": key}) == [{"status": "sent"}]

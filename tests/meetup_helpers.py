@@ -1,0 +1,116 @@
+"""Helpers the meetup tests share: tribes and members made through the same commands people run,
+meetups scheduled through the form, and waiting for the meetup projections to catch up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from litestar.testing import TestClient
+
+from cookout.domain.base import current_actor
+from cookout.domain.conversation import Conversation
+from cookout.domain.schedule import LOCAL_FORMAT
+from cookout.platform.runtime import Runtime
+from cookout.projections.invitations import Invitations
+from cookout.projections.meetups import Meetups
+from cookout.projections.members import MemberDirectory
+from tests.helpers import PASSWORD, post_form, unique
+
+ZONE = "Europe/Berlin"
+
+
+def settle(runtime: Runtime) -> None:
+    """Wait until the meetup projections and the invitations dispatcher have read the whole log."""
+    assert runtime.wait_for(runtime.log_position(), (MemberDirectory, Meetups, Invitations), timeout=20)
+
+
+def join(runtime: Runtime, name: str = "Meetup Person") -> dict[str, Any]:
+    """A member, signed up through the accounts service; returns their directory row."""
+    handle = unique()
+    runtime.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD)
+    settle(runtime)
+    return runtime.view(MemberDirectory).by_handle(handle)
+
+
+def acting(member_id: UUID | str) -> Any:
+    return current_actor.set(str(member_id))
+
+
+def found_tribe(runtime: Runtime, founder_id: UUID, visibility: str = "public") -> dict[str, Any]:
+    conversation = runtime.service(Conversation)
+    token = acting(founder_id)
+    try:
+        slug = unique("tribe-")
+        tribe_id = conversation.found_tribe("Picnic People", slug, visibility=visibility)
+    finally:
+        current_actor.reset(token)
+    settle(runtime)
+    return {"id": tribe_id, "slug": slug}
+
+
+def join_tribe(runtime: Runtime, tribe_id: UUID, member_id: UUID) -> None:
+    token = acting(member_id)
+    try:
+        runtime.service(Conversation).join_tribe(tribe_id)
+    finally:
+        current_actor.reset(token)
+    settle(runtime)
+
+
+def local(delta: timedelta, zone: str = ZONE) -> str:
+    """A local `YYYY-MM-DDTHH:MM` some time from now, in `zone`."""
+    return (datetime.now(UTC) + delta).astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
+
+
+def meetup_fields(**changes: str) -> dict[str, str]:
+    fields = {
+        "title": "Picnic in the park",
+        "description": "Bring **food** and a blanket.",
+        "starts_at": local(timedelta(days=10)),
+        "ends_at": local(timedelta(days=10, hours=3)),
+        "timezone": ZONE,
+        "venue": "Volkspark",
+        "address": "Friedrichshain, Berlin",
+        "online_url": "",
+        "capacity": "",
+        "rsvp_deadline": "",
+    }
+    fields.update(changes)
+    return fields
+
+
+def sign_in(client: TestClient[Any], member: dict[str, Any]) -> None:
+    post_form(client, "/logout", {})
+    response = post_form(client, "/login", {"login": member["handle"], "password": PASSWORD})
+    assert response.status_code == 303, response.text
+
+
+def schedule(client: TestClient[Any], runtime: Runtime, slug: str, **changes: str) -> UUID:
+    """Schedule through the form as whoever is signed in on `client`; returns the meetup id."""
+    response = post_form(client, f"/t/{slug}/meetups", meetup_fields(**changes))
+    assert response.status_code == 303, response.text
+    settle(runtime)
+    return UUID(response.headers["location"].removeprefix("/m/"))
+
+
+class Tribe:
+    """An organiser, a public or members-only tribe, and a few members, ready to meet."""
+
+    def __init__(self, runtime: Runtime, members: int = 2, visibility: str = "public"):
+        self.runtime = runtime
+        self.organiser = join(runtime, "Olga Organiser")
+        tribe = found_tribe(runtime, self.organiser["id"], visibility)
+        self.id, self.slug = tribe["id"], tribe["slug"]
+        self.members = [join(runtime, f"Member {n}") for n in range(members)]
+        for member in self.members:
+            join_tribe(runtime, self.id, member["id"])
+
+    def letters(self, meetup_id: UUID) -> list[dict[str, Any]]:
+        settle(self.runtime)
+        return self.runtime.view(Invitations).rows(
+            "SELECT * FROM outbox WHERE payload->>'meetup_id' = %(id)s ORDER BY created_at, key",
+            {"id": str(meetup_id)},
+        )
