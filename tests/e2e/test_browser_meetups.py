@@ -86,10 +86,13 @@ def test_choosing_a_session_updates_in_place(page: Any, runtime: Runtime) -> Non
     page.evaluate("window.marker = 1")
     page.get_by_role("button", name="Attend", exact=True).click()
     page.get_by_role("button", name="✓ Attending", exact=True).wait_for()
+    # htmx settles the swapped element's class a moment after its content.
+    page.locator(".session.chosen").wait_for()
     assert page.locator(".session.chosen").count() == 1
     page.get_by_role("button", name="✓ Attending", exact=True).click()
     page.get_by_role("button", name="Attend", exact=True).wait_for()
-    assert page.locator(".session.chosen").count() == 0
+    page.locator(".session.chosen").wait_for(state="detached")
+    assert page.locator(".session").count() == 1
     assert not_reloaded(page)
 
 

@@ -42,9 +42,9 @@ def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tmp_
         assert (tmp_path / "var" / "pgdata").is_dir()
         # The welcome letters reach the outbox through the projections process and the worker.
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(list((tmp_path / "var" / "outbox").glob("*.eml"))) < 5:
+        while time.monotonic() < deadline and len(list((tmp_path / "var" / "outbox").glob("welcome_*.eml"))) < 5:
             time.sleep(0.5)
-        assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == 5
+        assert len(list((tmp_path / "var" / "outbox").glob("welcome_*.eml"))) == 5
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
