@@ -74,7 +74,7 @@ class CookoutApplication(Application):
         super().__init_subclass__(**kwargs)
         cls.name = CookoutApplication.name
     # Keep the pool small: several services share one database.
-    env = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "8"}
+    env = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "4"}
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)

@@ -19,13 +19,13 @@ with warnings.catch_warnings():
 EMBEDDED_DBNAME = "cookout"
 
 
-def embedded_server(data_path: Path):
+def embedded_server(data_path: Path, cleanup_mode: str = "stop"):
     """Start (or join) the embedded PostgreSQL under data_path/pgdata, listening on a Unix socket only.
 
     The server stops when the last process holding it exits.
     """
     data_path.mkdir(parents=True, exist_ok=True)
-    return pgserver.get_server(data_path / "pgdata", cleanup_mode="stop")
+    return pgserver.get_server(data_path / "pgdata", cleanup_mode=cleanup_mode)
 
 
 def embedded_url(server) -> str:

@@ -14,6 +14,7 @@ from cookout.platform.web import page, runtime_of, signed_in_id
 from cookout.projections.members import MemberDirectory
 from cookout.projections.outbox import letter_path
 from cookout.projections.registry import PROJECTIONS
+from cookout.projections.tribes import TribeDirectory
 
 
 @get("/", sync_to_thread=True)
@@ -21,6 +22,7 @@ def home(request: Request[Any, Any, Any]) -> Template:
     directory = runtime_of(request).view(MemberDirectory)
     return page(
         "home.html",
+        tribes=runtime_of(request).view(TribeDirectory).readable_by(signed_in_id(request))[:6],
         newest=directory.newest(),
         member_count=directory.count(),
         signed_in=signed_in_id(request) is not None,

@@ -40,7 +40,7 @@ class Runtime:
     @cached_property
     def datastore(self) -> PostgresDatastore:
         factory: Any = InfrastructureFactory.construct(
-            Environment("views", {**self.env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "10"})
+            Environment("views", {**self.env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "6"})
         )
         return factory.datastore
 

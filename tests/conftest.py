@@ -3,6 +3,8 @@ COOKOUT_TEST_DATABASE_URL is set), projections running in-process, the app, and 
 
 from __future__ import annotations
 
+import atexit
+import fcntl
 import os
 import shutil
 import socket
@@ -15,7 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 # Settings are read from the environment: set ours before any cookout module reads them.
-_DATA_DIR = tempfile.mkdtemp(prefix="cookout-test-")
+_DATA_DIR = tempfile.mkdtemp(prefix="cookout-data-")
+atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
 os.environ["COOKOUT_DATA_DIR"] = _DATA_DIR
 os.environ["COOKOUT_SECRET_KEY"] = "test-secret-key-not-for-production-use"
 for _name in ("COOKOUT_DATABASE_URL", "COOKOUT_SMTP_URL", "COOKOUT_BROKER_URL", "COOKOUT_BASE_URL"):
@@ -42,7 +45,8 @@ from cookout.workers.app import celery_app  # noqa: E402
 # Argon2 at production strength costs ~100 ms a sign-up; tests sign up hundreds of people.
 members._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
-EMBEDDED_TEST_DIR = Path(tempfile.gettempdir()) / f"cookout-test-{os.getuid()}"
+# One embedded server per test run (its xdist workers share it); concurrent runs don't.
+EMBEDDED_TEST_DIR = Path(tempfile.gettempdir()) / f"cookout-test-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +56,14 @@ def server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    server = embedded_server(EMBEDDED_TEST_DIR)
+    # The run's workers start together; one of them creates the server, the others join it.
+    with open(f"{EMBEDDED_TEST_DIR}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        server = embedded_server(EMBEDDED_TEST_DIR, cleanup_mode="delete")
     yield server.get_uri("postgres")
     server.cleanup()
+    if not (EMBEDDED_TEST_DIR / "pgdata").exists():  # the last worker out tidies up
+        shutil.rmtree(EMBEDDED_TEST_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
