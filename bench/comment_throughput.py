@@ -1,5 +1,5 @@
 """Comment throughput: comments per second through POST /p/{id}/comments with 8 concurrent clients
-(each a signed-in member, over real HTTP to uvicorn, each request waiting for the thread projection
+(each a signed-in member, over real HTTP to `cookout web` in its own process, each request waiting for the thread projection
 as a browser's next page would), and the ratio to saving the same comments straight through the
 Conversation application in one process. The projections run in a process of their own, as in
 production. Target ratio: at least 0.5.
@@ -8,7 +8,10 @@ Run: python bench/comment_throughput.py
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -16,29 +19,36 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _setup import acting_as, bench_runtime, machine  # noqa: E402
 
 from cookout.domain.conversation import Conversation  # noqa: E402
-from cookout.platform.app import create_app  # noqa: E402
+from cookout.platform.settings import Settings  # noqa: E402
 
 CLIENTS = 8
 PER_CLIENT = 50
 PASSWORD = "bench password 1"
 
 
-def serve(app: Any) -> tuple[uvicorn.Server, str]:
+def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
+    """`cookout web` in a process of its own, as in production, so the clients here don't share its GIL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return server, f"http://127.0.0.1:{port}"
+    env = {**os.environ, "COOKOUT_DATABASE_URL": settings.database_url or "", "COOKOUT_SECRET_KEY": settings.secret,
+           "COOKOUT_DATA_DIR": str(settings.data_path), "COOKOUT_COMMENT_RATE_LIMIT": settings.comment_rate_limit}
+    server = subprocess.Popen([sys.executable, "-m", "cookout.platform.cli", "web", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(f"{base_url}/healthz", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return server, base_url
 
 
 def form(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Response:
@@ -55,7 +65,7 @@ def main() -> None:
             tribe_id = conversation.found_tribe("Benchers", "benchers", "", "benchers")
             http_post = conversation.publish_post(tribe_id, "Through HTTP", "Talk to me.")
             direct_post = conversation.publish_post(tribe_id, "Straight through", "Talk to me.")
-        server, base_url = serve(create_app(runtime.settings, runtime))
+        server, base_url = serve(runtime.settings)
         clients = []
         for n in range(CLIENTS):
             client = httpx.Client(base_url=base_url, timeout=30)
@@ -80,7 +90,8 @@ def main() -> None:
         for thread in threads:
             thread.join()
         http_seconds = time.perf_counter() - started
-        server.should_exit = True
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
         assert not failures, failures[:5]
 
         members = [runtime.accounts.member_id_for_handle(f"client_{n}") for n in range(CLIENTS)]

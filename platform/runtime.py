@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import cached_property
 from typing import Any, TypeVar
@@ -13,6 +14,8 @@ from eventsourcing.utils import Environment
 
 from cookout.domain.accounts import Accounts
 from cookout.domain.base import CookoutApplication
+from cookout.domain.conversation import Conversation
+from cookout.domain.meetings import Meetings
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
 from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
@@ -23,6 +26,7 @@ from cookout.projections.runner import ProjectionsRunner
 V = TypeVar("V", bound=View)
 A = TypeVar("A", bound=CookoutApplication)
 
+SERVICES: tuple[type[CookoutApplication], ...] = (Accounts, Conversation, Meetings)
 SCHEMA_LOCK = 2_026_112_501  # pg_advisory_lock key: one process creates tables at a time
 
 
@@ -36,6 +40,7 @@ class Runtime:
         self._services: dict[type, CookoutApplication] = {}
         self._views: dict[type, View] = {}
         self._runners: list[ProjectionsRunner] = []
+        self._opening = threading.RLock()
 
     @cached_property
     def datastore(self) -> PostgresDatastore:
@@ -49,29 +54,32 @@ class Runtime:
         with psycopg.connect(self.url, autocommit=True) as connection:
             connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
             try:
-                self.service(Accounts)
+                for kind in SERVICES:
+                    self.service(kind)
                 for projection in PROJECTIONS:
                     self.view(projection)
             finally:
                 connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
     def service(self, kind: type[A]) -> A:
-        if kind not in self._services:
-            self._services[kind] = kind(env=self.env)
-        return self._services[kind]  # type: ignore[return-value]
+        with self._opening:  # the first requests of a process may arrive together
+            if kind not in self._services:
+                self._services[kind] = kind(env=self.env)
+            return self._services[kind]  # type: ignore[return-value]
 
     @property
     def accounts(self) -> Accounts:
         return self.service(Accounts)
 
     def view(self, projection: type[CookoutProjection]) -> Any:
-        if projection not in self._views:
-            view = projection.view_class(
-                datastore=self.datastore, tracking_table_name=f"{projection.name}_tracking"
-            )
-            view.create_table()
-            self._views[projection] = view
-        return self._views[projection]
+        with self._opening:
+            if projection not in self._views:
+                view = projection.view_class(
+                    datastore=self.datastore, tracking_table_name=f"{projection.name}_tracking"
+                )
+                view.create_table()
+                self._views[projection] = view
+            return self._views[projection]
 
     @property
     def outbox(self) -> OutboxView:
@@ -87,7 +95,7 @@ class Runtime:
         if not position:
             return True
         deadline = time.monotonic() + (self.settings.read_your_writes_timeout if timeout is None else timeout)
-        pause = 0.005
+        pause = 0.002
         for projection in projections:
             view = self.view(projection)
             while not view.has_tracking_id(APPLICATION_NAME, position):
@@ -95,7 +103,7 @@ class Runtime:
                 if time.monotonic() >= deadline:
                     return False
                 time.sleep(pause)
-                pause = min(pause * 2, 0.05)
+                pause = min(pause * 2, 0.01)
         return True
 
     def start_projections(self, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS) -> None:
