@@ -8,7 +8,6 @@ Letters carry everything their email says; the worker adds only the send time an
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from functools import singledispatchmethod
@@ -20,7 +19,7 @@ from eventsourcing.persistence import Tracking
 from cookout.domain.meetups import GOING, INVITED, MAYBE, NOT_GOING, PARTSTAT, WAITLISTED, Meetup, calendar_change
 from cookout.domain.members import Member
 from cookout.projections.base import Statement
-from cookout.projections.outbox import Dispatcher, Letter, OutboxView
+from cookout.projections.outbox import Dispatcher, Letter, OutboxView, letter_statement
 
 log = logging.getLogger(__name__)
 
@@ -218,23 +217,6 @@ class InvitationsView(OutboxView):
             {"id": str(meetup_id)},
         )
         return {row["status"]: int(row["n"]) for row in found}
-
-
-def letter_statement(letter: Letter) -> Statement:
-    return (
-        """
-        INSERT INTO outbox (key, kind, recipient, payload, message_id)
-        VALUES (%(key)s, %(kind)s, %(recipient)s, %(payload)s, %(message_id)s)
-        ON CONFLICT (key) DO NOTHING
-        """,
-        {
-            "key": letter.key,
-            "kind": letter.kind,
-            "recipient": letter.recipient,
-            "payload": json.dumps(letter.payload),
-            "message_id": letter.message_id,
-        },
-    )
 
 
 def meetup_entry(row: dict[str, Any]) -> dict[str, Any]:

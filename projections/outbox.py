@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import Tracking
 
 from cookout.domain.members import Member
-from cookout.projections.base import CookoutProjection, View
+from cookout.projections.base import CookoutProjection, Statement, View
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,24 @@ def letter_path(folder: Path, key: str) -> Path:
     return folder / (re.sub(r"[^A-Za-z0-9_.-]", "_", key) + ".eml")
 
 
+def letter_statement(letter: Letter) -> Statement:
+    """Post one letter; a letter already there (a replay, a retry) is left as it is."""
+    return (
+        """
+        INSERT INTO outbox (key, kind, recipient, payload, message_id)
+        VALUES (%(key)s, %(kind)s, %(recipient)s, %(payload)s, %(message_id)s)
+        ON CONFLICT (key) DO NOTHING
+        """,
+        {
+            "key": letter.key,
+            "kind": letter.kind,
+            "recipient": letter.recipient,
+            "payload": json.dumps(letter.payload),
+            "message_id": letter.message_id,
+        },
+    )
+
+
 class OutboxView(View):
     ddl = (
         """
@@ -67,26 +85,7 @@ class OutboxView(View):
     tables: ClassVar[tuple[str, ...]] = ()
 
     def post(self, tracking: Tracking, letters: list[Letter]) -> None:
-        self.apply(
-            tracking,
-            *(
-                (
-                    """
-                    INSERT INTO outbox (key, kind, recipient, payload, message_id)
-                    VALUES (%(key)s, %(kind)s, %(recipient)s, %(payload)s, %(message_id)s)
-                    ON CONFLICT (key) DO NOTHING
-                    """,
-                    {
-                        "key": letter.key,
-                        "kind": letter.kind,
-                        "recipient": letter.recipient,
-                        "payload": json.dumps(letter.payload),
-                        "message_id": letter.message_id,
-                    },
-                )
-                for letter in letters
-            ),
-        )
+        self.apply(tracking, *(letter_statement(letter) for letter in letters))
 
     def pending_keys(self, older_than_seconds: float = 0) -> list[str]:
         found = self.rows(

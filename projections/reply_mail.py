@@ -11,7 +11,6 @@ only the reply-email preference is read from the member directory when the comme
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import singledispatchmethod
 from typing import Any
@@ -22,10 +21,10 @@ from cookout.domain.comments import VISIBLE, Comment
 from cookout.domain.members import Member
 from cookout.domain.posts import Post
 from cookout.domain.subscriptions import Subscription
+from cookout.domain.tribes import MEMBERS_ONLY, Tribe
 from cookout.platform.markdown import excerpt
 from cookout.projections.base import Statement
-from cookout.projections.members import MemberDirectoryView
-from cookout.projections.outbox import Dispatcher, Letter, OutboxView
+from cookout.projections.outbox import Dispatcher, Letter, OutboxView, letter_statement
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +39,27 @@ class ReplyMailView(OutboxView):
         CREATE TABLE IF NOT EXISTS reply_mail_members (
             id uuid PRIMARY KEY,
             email text NOT NULL,
-            display_name text NOT NULL
+            display_name text NOT NULL,
+            reply_emails boolean NOT NULL DEFAULT true
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS reply_mail_tribes (
+            id uuid PRIMARY KEY,
+            members_only boolean NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS reply_mail_tribe_members (
+            tribe_id uuid NOT NULL,
+            member_id uuid NOT NULL,
+            PRIMARY KEY (tribe_id, member_id)
         )
         """,
         """
         CREATE TABLE IF NOT EXISTS reply_mail_posts (
             id uuid PRIMARY KEY,
+            tribe_id uuid NOT NULL,
             author_id uuid NOT NULL,
             title text NOT NULL
         )
@@ -73,7 +87,10 @@ class ReplyMailView(OutboxView):
         "CREATE INDEX IF NOT EXISTS reply_mail_subscriptions_post ON reply_mail_subscriptions (post_id)",
     )
     # A rebuild empties what the dispatcher remembers, never the outbox: the outbox records what was sent.
-    tables = ("reply_mail_members", "reply_mail_posts", "reply_mail_comments", "reply_mail_subscriptions")
+    tables = (
+        "reply_mail_members", "reply_mail_tribes", "reply_mail_tribe_members", "reply_mail_posts",
+        "reply_mail_comments", "reply_mail_subscriptions",
+    )
 
     def record(self, tracking: Tracking, statements: list[Statement], letters: list[Letter]) -> None:
         """The dispatcher's own rows, the letters and the position, in one transaction."""
@@ -89,28 +106,37 @@ class ReplyMailView(OutboxView):
         return self.row("SELECT * FROM reply_mail_comments WHERE id = %(id)s", {"id": comment_id})
 
     def subscribers(self, post_id: Any) -> list[str]:
+        """Active subscribers who may still read the post: in a members-only tribe, only its members."""
         found = self.rows(
-            "SELECT email FROM reply_mail_subscriptions WHERE post_id = %(p)s AND active ORDER BY email",
+            """
+            SELECT s.email FROM reply_mail_subscriptions s
+            JOIN reply_mail_posts p ON p.id = s.post_id
+            JOIN reply_mail_tribes t ON t.id = p.tribe_id
+            WHERE s.post_id = %(p)s AND s.active AND (
+                NOT t.members_only OR EXISTS (
+                    SELECT 1 FROM reply_mail_members m
+                    JOIN reply_mail_tribe_members tm ON tm.member_id = m.id AND tm.tribe_id = t.id
+                    WHERE lower(m.email) = lower(s.email)))
+            ORDER BY s.email
+            """,
             {"p": post_id},
         )
         return [row["email"] for row in found]
 
+    def may_read(self, member_id: Any, tribe_id: Any) -> bool:
+        found = self.row(
+            """
+            SELECT NOT t.members_only OR EXISTS (
+                SELECT 1 FROM reply_mail_tribe_members tm WHERE tm.tribe_id = t.id AND tm.member_id = %(m)s
+            ) AS allowed
+            FROM reply_mail_tribes t WHERE t.id = %(t)s
+            """,
+            {"m": member_id, "t": tribe_id},
+        )
+        return bool(found and found["allowed"])
+
     def snapshot(self) -> list[dict[str, Any]]:
         return [row for table in self.tables for row in self.rows(f"SELECT * FROM {table} ORDER BY id")]
-
-
-def letter_statement(letter: Letter) -> Statement:
-    return (
-        """
-        INSERT INTO outbox (key, kind, recipient, payload, message_id)
-        VALUES (%(key)s, %(kind)s, %(recipient)s, %(payload)s, %(message_id)s)
-        ON CONFLICT (key) DO NOTHING
-        """,
-        {
-            "key": letter.key, "kind": letter.kind, "recipient": letter.recipient,
-            "payload": json.dumps(letter.payload), "message_id": letter.message_id,
-        },
-    )
 
 
 def letter_key(comment_id: Any, email: str) -> str:
@@ -120,10 +146,6 @@ def letter_key(comment_id: Any, email: str) -> str:
 class ReplyMail(Dispatcher):
     name = "reply_mail"
     view_class = ReplyMailView
-
-    def __init__(self, view: ReplyMailView):
-        super().__init__(view)
-        self.directory = MemberDirectoryView(datastore=view.datastore, tracking_table_name="member_directory_tracking")
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
@@ -144,10 +166,51 @@ class ReplyMail(Dispatcher):
         ))
 
     @process_event.register
+    def _(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:
+        self.remember(tracking, (
+            "UPDATE reply_mail_members SET reply_emails = %(on)s WHERE id = %(id)s",
+            {"id": event.originator_id, "on": event.enabled},
+        ))
+
+    @process_event.register
+    def _(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
+        self.view.record(tracking, [
+            ("INSERT INTO reply_mail_tribes (id, members_only) VALUES (%(id)s, %(closed)s)",
+             {"id": event.originator_id, "closed": event.visibility == MEMBERS_ONLY}),
+            self.tribe_member(event.originator_id, event.founder_id),
+        ], [])
+
+    @process_event.register
+    def _(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
+        self.remember(tracking, (
+            "UPDATE reply_mail_tribes SET members_only = %(closed)s WHERE id = %(id)s",
+            {"id": event.originator_id, "closed": event.visibility == MEMBERS_ONLY},
+        ))
+
+    @process_event.register
+    def _(self, event: Tribe.MemberJoined, tracking: Tracking) -> None:
+        self.remember(tracking, self.tribe_member(event.originator_id, event.member_id))
+
+    @process_event.register
+    def _(self, event: Tribe.MemberLeft, tracking: Tracking) -> None:
+        self.remember(tracking, (
+            "DELETE FROM reply_mail_tribe_members WHERE tribe_id = %(t)s AND member_id = %(m)s",
+            {"t": event.originator_id, "m": event.member_id},
+        ))
+
+    @staticmethod
+    def tribe_member(tribe_id: Any, member_id: Any) -> Statement:
+        return (
+            "INSERT INTO reply_mail_tribe_members (tribe_id, member_id) VALUES (%(t)s, %(m)s) ON CONFLICT DO NOTHING",
+            {"t": tribe_id, "m": member_id},
+        )
+
+    @process_event.register
     def _(self, event: Post.PostPublished, tracking: Tracking) -> None:
         self.remember(tracking, (
-            "INSERT INTO reply_mail_posts (id, author_id, title) VALUES (%(id)s, %(author)s, %(title)s)",
-            {"id": event.originator_id, "author": event.author_id, "title": event.title},
+            "INSERT INTO reply_mail_posts (id, tribe_id, author_id, title) "
+            "VALUES (%(id)s, %(tribe)s, %(author)s, %(title)s)",
+            {"id": event.originator_id, "tribe": event.tribe_id, "author": event.author_id, "title": event.title},
         ))
 
     @process_event.register
@@ -224,7 +287,8 @@ class ReplyMail(Dispatcher):
         }
         letters: dict[str, Letter] = {}
         answered = self.answered_member(comment, post)
-        if answered is not None and answered != comment["author_id"] and self.wants_reply_emails(answered):
+        if (answered is not None and answered != comment["author_id"] and self.wants_reply_emails(answered)
+                and self.view.may_read(answered, post["tribe_id"])):
             recipient = self.view.member(answered)
             if recipient is not None and recipient["email"].lower() != author_email:
                 letters[recipient["email"].lower()] = Letter(
@@ -251,8 +315,8 @@ class ReplyMail(Dispatcher):
         return parent["author_id"] if parent else None
 
     def wants_reply_emails(self, member_id: Any) -> bool:
-        settings = self.directory.by_id(member_id)
-        return True if settings is None else bool(settings.get("reply_emails", True))
+        member = self.view.member(member_id)
+        return member is not None and member["reply_emails"]
 
     # Writing.
 

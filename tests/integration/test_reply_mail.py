@@ -145,3 +145,34 @@ def test_replaying_the_log_sends_no_second_letter(runtime: Runtime) -> None:
     finally:
         other.close()
     assert runtime.outbox.rows("SELECT status FROM outbox WHERE key = %(k)s", {"k": key}) == [{"status": "sent"}]
+
+
+def test_someone_who_left_a_members_only_tribe_hears_nothing_more_from_it(runtime: Runtime) -> None:
+    founder = new_member(runtime, "Founder")
+    tribe_id, _ = new_tribe(runtime, founder, visibility="members")
+    leaver = new_member(runtime, "Leaver")
+    talk = runtime.service(Conversation)
+    with acting_as(founder):
+        talk.admit_member(tribe_id, leaver)
+    post_id = new_post(runtime, founder, tribe_id)
+    theirs = comment(runtime, leaver, post_id, "Keep me posted", notify=True, email=email_of(runtime, leaver))
+    with acting_as(leaver):
+        talk.leave_tribe(tribe_id)
+    reply = comment(runtime, founder, post_id, "A private answer", theirs)
+    settle(runtime)
+    assert email_of(runtime, leaver).lower() not in letters_for(runtime, reply)
+
+
+def test_replaying_the_log_follows_the_reply_setting_as_it_was_then(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    runtime.accounts.update_profile(author, "Post Author", reply_emails=False)
+    first = comment(runtime, new_member(runtime, "Replier"), post_id, "Hello")
+    runtime.accounts.update_profile(author, "Post Author", reply_emails=True)
+    settle(runtime)
+    assert letters_for(runtime, first) == {}
+    other = Runtime(runtime.settings)
+    try:
+        rebuild(other, ReplyMail)
+    finally:
+        other.close()
+    assert letters_for(runtime, first) == {}
