@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -18,8 +17,9 @@ from cookout.domain.conversation import Conversation
 from cookout.domain.meetings import Meetings
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
-from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
+from cookout.projections.base import CookoutProjection, View
 from cookout.projections.outbox import OutboxView, Welcomes
+from cookout.projections.positions import PositionWatcher
 from cookout.projections.registry import PROJECTIONS
 from cookout.projections.runner import ProjectionsRunner
 
@@ -41,6 +41,7 @@ class Runtime:
         self._views: dict[type, View] = {}
         self._runners: list[ProjectionsRunner] = []
         self._opening = threading.RLock()
+        self._positions: PositionWatcher | None = None
 
     @cached_property
     def datastore(self) -> PostgresDatastore:
@@ -94,17 +95,20 @@ class Runtime:
         """Read-your-writes: wait, bounded, until the projections have applied `position`."""
         if not position:
             return True
-        deadline = time.monotonic() + (self.settings.read_your_writes_timeout if timeout is None else timeout)
-        pause = 0.002
-        for projection in projections:
-            view = self.view(projection)
-            while not view.has_tracking_id(APPLICATION_NAME, position):
-                self.raise_projection_errors()
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(pause)
-                pause = min(pause * 2, 0.01)
-        return True
+        self.raise_projection_errors()
+        tables = [self.view(projection).tracking_table_name for projection in projections]
+        reached = self.positions.wait(
+            tables, position, self.settings.read_your_writes_timeout if timeout is None else timeout
+        )
+        self.raise_projection_errors()
+        return reached
+
+    @property
+    def positions(self) -> PositionWatcher:
+        with self._opening:
+            if self._positions is None:
+                self._positions = PositionWatcher(self.datastore)
+            return self._positions
 
     def start_projections(self, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS) -> None:
         """Run projections in this process: one thread following the log through LISTEN/NOTIFY."""
