@@ -75,6 +75,7 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": str(params.get("user") or "postgres"),
         "POSTGRES_PASSWORD": str(params.get("password") or ""),
         "POSTGRES_CONNECT_TIMEOUT": "5",
-        "POSTGRES_PRE_PING": "y",
+        # No ping before every query (a round trip each): a connection that went stale is retried instead.
+        "POSTGRES_PRE_PING": "n",
         "CREATE_TABLE": "y",
     }

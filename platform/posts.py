@@ -57,15 +57,23 @@ def publish(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) ->
 
 @get("/p/{post_id:uuid}", sync_to_thread=True)
 def show(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Template:
-    post, tribe = post_and_tribe(request, post_id)
+    return post_page(request, *post_and_tribe(request, post_id))
+
+
+def post_page(request: Request[Any, Any, Any], post: dict[str, Any], tribe: dict[str, Any], status: int = 200,
+              hide_form: dict[str, str] | None = None, hide_errors: dict[str, str] | None = None) -> Template:
+    viewer = signed_in_id(request)
+    if post["hidden_reason"] and post["author_id"] != viewer and not tribe["moderator"]:
+        post = {**post, "title": "A hidden post", "body": "", "body_html": ""}
     context = thread_context(request, post, tribe)
     author = context["people"].get(post["author_id"])
-    viewer = signed_in_id(request)
     me = runtime_of(request).view(MemberDirectory).by_id(viewer) if viewer else None
+    subscribed = me is not None and conversation(request).is_subscribed(post["id"], me["email"])
     guest = session_of(request).get("guest", {})
-    return page("posts/show.html", **context, author=author, me=me,
+    return page("posts/show.html", status_code=status, **context, author=author, me=me, subscribed=subscribed,
                 form={"name": guest.get("name", ""), "email": guest.get("email", ""),
-                      "website": guest.get("website", "")}, errors={})
+                      "website": guest.get("website", "")}, errors={},
+                hide_form=hide_form or {}, hide_errors=hide_errors or {})
 
 
 @get("/p/{post_id:uuid}/edit", sync_to_thread=True)
@@ -107,6 +115,58 @@ def post_history(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Te
                 back=f"/p/{post_id}")
 
 
+@post("/p/{post_id:uuid}/hide", sync_to_thread=True)
+def hide(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
+    post, tribe = moderated_post(request, post_id)
+    form = {"reason": data.get("reason", "")}
+    try:
+        run_command(request, conversation(request).hide_post, post_id, form["reason"], projections=POST_PAGES)
+    except DomainError as error:
+        if error.field is None:
+            raise
+        return post_page(request, post, tribe, 422, form, {error.field: error.message})
+    return see_other(f"/p/{post_id}", request, "Hidden. Its author and the moderators still see it, with your reason.")
+
+
+@post("/p/{post_id:uuid}/unhide", sync_to_thread=True)
+def unhide(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
+    moderated_post(request, post_id)
+    run_command(request, conversation(request).unhide_post, post_id, projections=POST_PAGES)
+    return see_other(f"/p/{post_id}", request, "Shown again: everyone can read it.")
+
+
+@post("/p/{post_id:uuid}/subscribe", sync_to_thread=True)
+def subscribe(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
+    email = own_email(request, post_id)
+    run_command(request, conversation(request).subscribe, post_id, email, projections=())
+    return see_other(f"/p/{post_id}", request, f"We will email {email} about new comments.")
+
+
+@post("/p/{post_id:uuid}/unsubscribe", sync_to_thread=True)
+def unsubscribe(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
+    email = own_email(request, post_id)
+    run_command(request, conversation(request).unsubscribe, post_id, email, projections=())
+    return see_other(f"/p/{post_id}", request, "No more emails about this post's comments.")
+
+
+def moderated_post(request: Request[Any, Any, Any], post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+    require_member(request)
+    post, tribe = post_and_tribe(request, post_id)
+    if not tribe["moderator"]:
+        raise Forbidden(f"Only the moderators of {tribe['name']} can do that.")
+    return post, tribe
+
+
+def own_email(request: Request[Any, Any, Any], post_id: UUID) -> str:
+    """The signed-in member's address from the directory, once they may read the post."""
+    member = require_member(request)
+    post_and_tribe(request, post_id)
+    me = runtime_of(request).view(MemberDirectory).by_id(member)
+    if me is None:
+        raise NotFoundException("No such member.")
+    return str(me["email"])
+
+
 def own_post(request: Request[Any, Any, Any], post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     member = require_member(request)
     post, tribe = post_and_tribe(request, post_id)
@@ -115,4 +175,4 @@ def own_post(request: Request[Any, Any, Any], post_id: UUID) -> tuple[dict[str, 
     return post, tribe
 
 
-ROUTES = [new_post, publish, show, edit_form, edit, retract, post_history]
+ROUTES = [new_post, publish, show, edit_form, edit, retract, post_history, hide, unhide, subscribe, unsubscribe]

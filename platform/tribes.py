@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from cookout.domain.errors import Conflict, DomainError
+from cookout.domain.errors import Conflict, DomainError, Forbidden
 from cookout.domain.tribes import ORGANISER, PUBLIC, ROLES
 from cookout.platform.conversation import conversation, partial_or_page, people, tribe_by_slug
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, signed_in_id
@@ -65,6 +65,38 @@ def show(request: Request[Any, Any, Any], slug: FromPath[str], before: FromQuery
         "post_count": feed.post_count(tribe["id"]),
     }
     return partial_or_page(request, "tribes/_feed.html", "tribes/show.html", **context)
+
+
+@get("/t/{slug:str}/edit", sync_to_thread=True)
+def edit_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+    tribe = organised_tribe(request, slug)
+    form = {name: tribe[name] for name in TRIBE_FIELDS}
+    return page("tribes/new.html", tribe=tribe, form=form, errors={})
+
+
+@post("/t/{slug:str}/edit", sync_to_thread=True)
+def revise(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> Template | Redirect:
+    tribe = organised_tribe(request, slug)
+    form = {name: data.get(name, "") for name in TRIBE_FIELDS if name != "slug"}
+    try:
+        run_command(
+            request, conversation(request).revise_tribe,
+            tribe["id"], form["name"], form["description"], form["nickname"], form["visibility"],
+            projections=(TribeDirectory,),
+        )
+    except DomainError as error:
+        if error.field is None:
+            raise
+        return page("tribes/new.html", status_code=422, tribe=tribe, form=form, errors={error.field: error.message})
+    return see_other(f"/t/{tribe['slug']}", request, f"Saved. The address stays /t/{tribe['slug']}.")
+
+
+def organised_tribe(request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
+    require_member(request)
+    tribe = tribe_by_slug(request, slug)
+    if tribe["role"] != ORGANISER:
+        raise Forbidden(f"Only the organisers of {tribe['name']} can do that.")
+    return tribe
 
 
 @post("/t/{slug:str}/join", sync_to_thread=True)
@@ -134,4 +166,4 @@ def admit(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> T
     return see_other(f"/t/{slug}/members", request, f"{person['display_name']} is one of the {tribe['nickname']} now.")
 
 
-ROUTES = [directory, new_tribe, found, show, join, leave, members, grant, admit]
+ROUTES = [directory, new_tribe, found, show, edit_form, revise, join, leave, members, grant, admit]

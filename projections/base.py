@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 # Every service shares this name, so there is one log and one position to wait for.
@@ -33,6 +34,7 @@ class View(PostgresTrackingRecorder):
                 cursor.execute(sql, params)  # type: ignore[arg-type]
             self._insert_tracking(cursor, tracking)
 
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.05)
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             cursor.execute(sql, params or {})  # type: ignore[arg-type]
