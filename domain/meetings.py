@@ -11,16 +11,20 @@ import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from cookout.domain.base import SYSTEM, CookoutApplication, IntegrityError, current_actor
 from cookout.domain.errors import Conflict, Forbidden
-from cookout.domain.meetups import Meetup, Place
+from cookout.domain.meetups import Meetup, Place, Session
 from cookout.domain.schedule import parse_local, parse_window, zone
 
 ORGANISER = "organiser"
 RETRY_SECONDS = 15.0
+# Answers reload the meetup; a snapshot every so many events keeps that from growing with its history.
+SNAPSHOT_INTERVAL = 50
 
 RoleIn = Callable[[UUID], str | None]
 T = TypeVar("T")
@@ -43,7 +47,45 @@ def acting_member() -> UUID:
     return UUID(actor)
 
 
+class PlaceAsDict(Transcoding):
+    type = Place
+    name = "meetup_place"
+
+    def encode(self, obj: Place) -> dict[str, str]:
+        return {"venue": obj.venue, "address": obj.address, "online_url": obj.online_url}
+
+    def decode(self, data: dict[str, str]) -> Place:
+        return Place(**data)
+
+
+class SessionAsDict(Transcoding):
+    type = Session
+    name = "meetup_session"
+
+    def encode(self, obj: Session) -> dict[str, Any]:
+        return {
+            "id": obj.id,
+            "uid": obj.uid,
+            "title": obj.title,
+            "starts_at": obj.starts_at,
+            "ends_at": obj.ends_at,
+            "room": obj.room,
+            "speaker": obj.speaker,
+            "sequence": obj.sequence,
+        }
+
+    def decode(self, data: dict[str, Any]) -> Session:
+        return Session(**data)
+
+
 class Meetings(CookoutApplication):
+    snapshotting_intervals = {Meetup: SNAPSHOT_INTERVAL}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(PlaceAsDict())
+        transcoder.register(SessionAsDict())
+
     def get(self, meetup_id: UUID) -> Meetup:
         return self._get(meetup_id, Meetup, "meetup")
 

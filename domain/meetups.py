@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import combinations
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
@@ -108,6 +109,26 @@ class Meetup(CookoutAggregate):
             uid=new_uid(),
             check_in_code=new_check_in_code(),
         )
+
+    class Snapshot(CookoutAggregate.Snapshot):
+        """JSON objects have only string keys, so the maps keyed by member or session id are
+        stored as lists of pairs and rebuilt when the meetup is reconstructed."""
+
+        KEYED_BY_ID = ("attendance", "sessions", "choices")
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            snapshot = super().take(aggregate)
+            state = dict(snapshot.state)
+            for name in cls.KEYED_BY_ID:
+                state[name] = [[key, value] for key, value in state[name].items()]
+            return replace(snapshot, state=state)
+
+        def mutate(self, _: None) -> Any:
+            meetup = super().mutate(_)
+            for name in self.KEYED_BY_ID:
+                meetup.__dict__[name] = {key: value for key, value in meetup.__dict__[name]}
+            return meetup
 
     @event("Scheduled")
     def __init__(

@@ -399,6 +399,43 @@ def session_calendar(request: Request[Any, Any, Any], meetup_id: FromPath[UUID],
     return ics_response(request, [entry], f"session-{session['id']}.ics")
 
 
+def organised_session(request: Request[Any, Any, Any], meetup_id: UUID,
+                      session_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+    meetup = organised_meetup(request, meetup_id)
+    session = view_of(request).session(session_id)
+    if session is None or session["meetup_id"] != meetup_id:
+        raise NotFoundException("No such session.")
+    return meetup, session
+
+
+@get("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/edit", sync_to_thread=True)
+def edit_session_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID],
+                      session_id: FromPath[UUID]) -> Template:
+    meetup, session = organised_session(request, meetup_id, session_id)
+    form = {
+        **{name: session[name] for name in ("title", "room", "speaker")},
+        "starts_at": format_local(session["starts_at"], meetup["timezone"]),
+        "ends_at": format_local(session["ends_at"], meetup["timezone"]),
+    }
+    return page("meetups/session_edit.html", meetup=meetup, session=session, form=form, errors={}, **HELPERS)
+
+
+@post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/edit", sync_to_thread=True)
+def edit_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], session_id: FromPath[UUID],
+                 data: Form) -> Template | Redirect:
+    meetup, session = organised_session(request, meetup_id, session_id)
+    meetings, conversation = services(request)
+    form = {name: data.get(name, "") for name in SESSION_FIELDS}
+    try:
+        run_command(request, meetings.edit_session, meetup_id, conversation.role_in, session_id, **form,
+                    projections=MEETUPS)
+    except DomainError as error:
+        return page("meetups/session_edit.html", status_code=422, meetup=meetup, session=session, form=form,
+                    errors=form_errors(error), **HELPERS)
+    return see_other(f"/m/{meetup_id}#agenda", request,
+                     "Saved. Those attending the session hear about a new time or room.")
+
+
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/remove", sync_to_thread=True)
 def remove_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID],
                    session_id: FromPath[UUID]) -> Redirect:
@@ -598,6 +635,6 @@ def met_in_real_life(request: Request[Any, Any, Any], member_id: UUID) -> list[d
 ROUTES = [
     tribe_meetups, new_meetup, schedule_meetup, edit_meetup_form, edit_meetup, cancel_meetup_form,
     cancel_meetup, invite_form, invite, meetup_page, rsvp, new_session, add_session, session_calendar,
-    remove_session, choose_session, drop_session, check_in, check_in_with_code, cant_make_it_page,
+    edit_session_form, edit_session, remove_session, choose_session, drop_session, check_in, check_in_with_code, cant_make_it_page,
     cant_make_it, tribe_calendar, member_calendar,
 ]

@@ -1,0 +1,165 @@
+"""A conference's sessions edited through HTTP as an organiser's browser without JavaScript does it:
+the prefilled form, bad input kept and explained, the calendar download beside it, and the letters
+that go to those attending when a session moves."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from litestar.testing import TestClient
+
+from cookout.platform.runtime import Runtime
+from cookout.projections.meetups import Meetups
+from tests.helpers import post_form
+from tests.meetup_helpers import Tribe, local, schedule, settle, sign_in
+
+
+def session_fields(**changes: str) -> dict[str, str]:
+    fields = {
+        "title": "Keynote",
+        "starts_at": local(timedelta(days=10, hours=1)),
+        "ends_at": local(timedelta(days=10, hours=2)),
+        "room": "Hall A",
+        "speaker": "Amara Okafor",
+    }
+    fields.update(changes)
+    return fields
+
+
+def conference(client: TestClient[Any], runtime: Runtime, tribe: Tribe) -> tuple[UUID, dict[str, Any]]:
+    """A meetup with one session on its agenda, added by the tribe's organiser; returns both."""
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug)
+    assert post_form(client, f"/m/{meetup_id}/sessions", session_fields()).status_code == 303
+    settle(runtime)
+    [session] = runtime.view(Meetups).sessions(meetup_id)
+    return meetup_id, session
+
+
+def session_updates(runtime: Runtime, session: dict[str, Any]) -> list[dict[str, Any]]:
+    assert runtime.wait_for(runtime.log_position(), timeout=20)
+    return runtime.outbox.rows(
+        "SELECT * FROM outbox WHERE kind = 'meetup_update' AND payload->'entry'->>'uid' = %(uid)s "
+        "ORDER BY created_at, key",
+        {"uid": session["uid"]},
+    )
+
+
+def test_the_edit_form_is_prefilled_in_the_meetups_time_zone_and_saving_updates_the_agenda(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=0)
+    meetup_id, session = conference(client, runtime, tribe)
+    page = client.get(f"/m/{meetup_id}")
+    assert f'href="/m/{meetup_id}/sessions/{session["id"]}/edit"' in page.text
+
+    form = client.get(f"/m/{meetup_id}/sessions/{session['id']}/edit")
+    assert form.status_code == 200
+    for name, value in session_fields().items():
+        kind = "datetime-local" if name.endswith("_at") else "text"
+        assert f'name="{name}" type="{kind}" value="{value}"' in form.text
+
+    changed = session_fields(title="Opening keynote", starts_at=local(timedelta(days=10, hours=2)),
+                             ends_at=local(timedelta(days=10, hours=3)), room="Hall B", speaker="")
+    saved = post_form(client, f"/m/{meetup_id}/sessions/{session['id']}/edit", changed)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/m/{meetup_id}#agenda"
+    settle(runtime)
+    [edited] = runtime.view(Meetups).sessions(meetup_id)
+    assert (edited["title"], edited["room"], edited["speaker"], edited["sequence"]) == (
+        "Opening keynote", "Hall B", "", 1)
+    agenda = client.get(f"/m/{meetup_id}").text
+    assert "Opening keynote" in agenda and "Hall B" in agenda and "Amara Okafor" not in agenda
+
+
+def test_bad_session_input_is_refused_with_the_message_and_the_text_kept_and_nothing_recorded(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=0)
+    meetup_id, session = conference(client, runtime, tribe)
+    url = f"/m/{meetup_id}/sessions/{session['id']}/edit"
+    before = runtime.log_position()
+    cases = [
+        ({"title": "   "}, "title", "title is missing."),
+        ({"title": "Two\r\nlines"}, "title", "must be a single line"),
+        ({"starts_at": "soon"}, "starts_at", "Give a date and time as YYYY-MM-DDTHH:MM."),
+        ({"ends_at": local(timedelta(days=10, hours=1))}, "ends_at", "The end must come after the start."),
+        ({"starts_at": local(timedelta(days=30)), "ends_at": local(timedelta(days=30, hours=1))}, "starts_at",
+         "A session must happen during the meetup."),
+        ({"room": "r" * 201}, "room", "longer than 200 characters."),
+    ]
+    for changes, field, message in cases:
+        response = post_form(client, url, session_fields(**changes))
+        assert response.status_code == 422, changes
+        assert message in response.text, changes
+        assert f'id="{field}-error"' in response.text, changes
+        for value in changes.values():
+            if "\r" not in value:
+                assert f'value="{value}"' in response.text, changes
+    assert runtime.log_position() == before
+    settle(runtime)
+    assert runtime.view(Meetups).sessions(meetup_id)[0]["title"] == "Keynote"
+
+
+def test_a_member_who_is_not_an_organiser_gets_403_and_unknown_sessions_404(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=1)
+    meetup_id, session = conference(client, runtime, tribe)
+    other_id = schedule(client, runtime, tribe.slug, title="Another picnic")
+    url = f"/m/{meetup_id}/sessions/{session['id']}/edit"
+    assert client.get(f"/m/{other_id}/sessions/{session['id']}/edit").status_code == 404
+    assert client.get(f"/m/{meetup_id}/sessions/{meetup_id}/edit").status_code == 404
+
+    sign_in(client, tribe.members[0])
+    before = runtime.log_position()
+    assert client.get(url).status_code == 403
+    assert post_form(client, url, session_fields(title="Mine now")).status_code == 403
+    assert f"/sessions/{session['id']}/edit" not in client.get(f"/m/{meetup_id}").text
+    post_form(client, "/logout", {})
+    assert post_form(client, url, session_fields(title="Mine now")).status_code in (401, 403)
+    assert runtime.log_position() == before
+
+
+def test_the_edit_form_and_the_calendar_download_live_side_by_side(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=0)
+    meetup_id, session = conference(client, runtime, tribe)
+    form = client.get(f"/m/{meetup_id}/sessions/{session['id']}/edit")
+    assert form.status_code == 200 and form.headers["content-type"].startswith("text/html")
+    download = client.get(f"/m/{meetup_id}/sessions/{session['id']}.ics")
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/calendar")
+    assert f"UID:{session['uid']}" in download.text
+    assert client.get(f"/m/{meetup_id}/sessions/{session['id']}").status_code == 404
+    assert client.get(f"/m/{meetup_id}/sessions/new").status_code == 200
+
+
+def test_attendees_of_a_session_get_an_update_when_its_time_or_room_changes_and_not_for_a_new_title(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=2)
+    attendee, bystander = tribe.members
+    meetup_id, session = conference(client, runtime, tribe)
+    for member in tribe.members:
+        sign_in(client, member)
+        assert post_form(client, f"/m/{meetup_id}/rsvp", {"answer": "going"}).status_code == 303
+    assert post_form(client, f"/m/{meetup_id}/sessions/{session['id']}/choose", {}).status_code == 303
+    assert post_form(client, f"/m/{meetup_id}/sessions/{session['id']}/drop", {}).status_code == 303
+    sign_in(client, attendee)
+    assert post_form(client, f"/m/{meetup_id}/sessions/{session['id']}/choose", {}).status_code == 303
+    sign_in(client, tribe.organiser)
+    url = f"/m/{meetup_id}/sessions/{session['id']}/edit"
+
+    assert post_form(client, url, session_fields(title="Keynote, renamed")).status_code == 303
+    assert session_updates(runtime, session) == []
+
+    assert post_form(client, url, session_fields(title="Keynote, renamed", room="Hall B")).status_code == 303
+    later = session_fields(title="Keynote, renamed", room="Hall B", starts_at=local(timedelta(days=10, hours=2)),
+                           ends_at=local(timedelta(days=10, hours=3)))
+    assert post_form(client, url, later).status_code == 303
+    letters = session_updates(runtime, session)
+    assert [l["recipient"] for l in letters] == [attendee["email"]] * 2
+    assert [l["payload"]["entry"]["sequence"] for l in letters] == [1, 2]
+    assert letters[-1]["payload"]["entry"]["session"] == {"title": "Keynote, renamed", "room": "Hall B",
+                                                          "speaker": "Amara Okafor"}
