@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import acting_as, bench_runtime, machine  # noqa: E402
 
 from cookout.domain.conversation import Conversation  # noqa: E402
+from cookout.platform.runtime import Runtime  # noqa: E402
 from cookout.platform.settings import Settings  # noqa: E402
 
 CLIENTS = 8
@@ -32,14 +33,14 @@ PER_CLIENT = 50
 PASSWORD = "bench password 1"
 
 
-def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
+def serve(settings: Settings, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     """`cookout web` in a process of its own, as in production, so the clients here don't share its GIL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "COOKOUT_DATABASE_URL": settings.database_url or "", "COOKOUT_SECRET_KEY": settings.secret,
            "COOKOUT_DATA_DIR": str(settings.data_path), "COOKOUT_COMMENT_RATE_LIMIT": settings.comment_rate_limit}
-    server = subprocess.Popen([sys.executable, "-m", "cookout.platform.cli", "web", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "cookout.platform.cli", "web", "--port", str(port), "--workers", str(workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -57,44 +58,52 @@ def form(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Respons
     return client.post(path, data={**data, "_csrf_token": client.cookies["csrftoken"]})
 
 
+def through_http(runtime: Runtime, workers: int, post_id: object) -> float:
+    """Seconds for CLIENTS signed-in members to post PER_CLIENT comments each through the web."""
+    server, base_url = serve(runtime.settings, workers)
+    clients = []
+    for n in range(CLIENTS):
+        client = httpx.Client(base_url=base_url, timeout=30)
+        response = form(client, "/signup", {"handle": f"client_{workers}_{n}", "display_name": f"Client {n}",
+                                            "email": f"client{workers}_{n}@example.org", "password": PASSWORD})
+        assert response.status_code == 303, response.status_code
+        clients.append(client)
+    runtime.wait_for(runtime.log_position(), timeout=60)
+    failures: list[int] = []
+
+    def talk(client: httpx.Client, n: int) -> None:
+        for i in range(PER_CLIENT):
+            response = form(client, f"/p/{post_id}/comments", {"body": f"Client {n} says {i}", "parent_id": ""})
+            if response.status_code != 303:
+                failures.append(response.status_code)
+
+    threads = [threading.Thread(target=talk, args=(c, n)) for n, c in enumerate(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    server.send_signal(signal.SIGINT)
+    server.wait(timeout=30)
+    assert not failures, failures[:5]
+    return seconds
+
+
 def main() -> None:
     with bench_runtime(separate_projections=True, comment_rate_limit="100000/minute") as runtime:
         conversation = runtime.service(Conversation)
         author = runtime.accounts.sign_up("bench_author", "Bench Author", "author@example.org", PASSWORD)
         with acting_as(author):
             tribe_id = conversation.found_tribe("Benchers", "benchers", "", "benchers")
-            http_post = conversation.publish_post(tribe_id, "Through HTTP", "Talk to me.")
             direct_post = conversation.publish_post(tribe_id, "Straight through", "Talk to me.")
-        server, base_url = serve(runtime.settings)
-        clients = []
-        for n in range(CLIENTS):
-            client = httpx.Client(base_url=base_url, timeout=30)
-            response = form(client, "/signup", {"handle": f"client_{n}", "display_name": f"Client {n}",
-                                                "email": f"client{n}@example.org", "password": PASSWORD})
-            assert response.status_code == 303, response.status_code
-            clients.append(client)
-        runtime.wait_for(runtime.log_position(), timeout=60)
+        http_seconds = {}
+        for workers in (1, 2):
+            with acting_as(author):
+                http_post = conversation.publish_post(tribe_id, f"Through HTTP, {workers} web workers", "Talk to me.")
+            http_seconds[workers] = through_http(runtime, workers, http_post)
 
-        failures: list[int] = []
-
-        def talk(client: httpx.Client, n: int) -> None:
-            for i in range(PER_CLIENT):
-                response = form(client, f"/p/{http_post}/comments", {"body": f"Client {n} says {i}", "parent_id": ""})
-                if response.status_code != 303:
-                    failures.append(response.status_code)
-
-        threads = [threading.Thread(target=talk, args=(c, n)) for n, c in enumerate(clients)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        http_seconds = time.perf_counter() - started
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-        assert not failures, failures[:5]
-
-        members = [runtime.accounts.member_id_for_handle(f"client_{n}") for n in range(CLIENTS)]
+        members = [runtime.accounts.member_id_for_handle(f"client_1_{n}") for n in range(CLIENTS)]
         started = time.perf_counter()
         for i in range(PER_CLIENT):
             for n, member in enumerate(members):
@@ -103,12 +112,14 @@ def main() -> None:
         direct_seconds = time.perf_counter() - started
 
     total = CLIENTS * PER_CLIENT
-    http_rate, direct_rate = total / http_seconds, total / direct_seconds
+    direct_rate = total / direct_seconds
     print(f"machine: {machine()}")
     print(f"{total} comments")
-    print(f"  HTTP, {CLIENTS} concurrent clients: {http_rate:.0f} comments/s ({http_seconds:.2f} s)")
     print(f"  straight through the Application, one process: {direct_rate:.0f} comments/s ({direct_seconds:.2f} s)")
-    print(f"  ratio HTTP/direct: {http_rate / direct_rate:.2f}  (target >= 0.5)")
+    for workers, seconds in http_seconds.items():
+        rate = total / seconds
+        print(f"  HTTP, {CLIENTS} concurrent clients, {workers} web worker(s): {rate:.0f} comments/s ({seconds:.2f} s), "
+              f"ratio HTTP/direct {rate / direct_rate:.2f}  (target >= 0.5)")
 
 
 if __name__ == "__main__":

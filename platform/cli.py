@@ -45,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
 
     web_cmd = commands.add_parser("web", help="run the web server only")
     add_host_port(web_cmd)
+    web_cmd.add_argument("--workers", type=int, default=1, help="web server processes (one per core)")
     web_cmd.set_defaults(run=web)
 
     worker_cmd = commands.add_parser("worker", help="run a Celery worker (sends mail)")
@@ -143,7 +144,7 @@ def serve(args: argparse.Namespace) -> int:
 def web(args: argparse.Namespace) -> int:
     load_settings()  # fail fast, with one line, on a bad value
     uvicorn.run("cookout.platform.app:create_app", factory=True, host=args.host, port=args.port,
-                log_level="info", proxy_headers=True)
+                workers=args.workers, log_level="info", proxy_headers=True)
     return 0
 
 
