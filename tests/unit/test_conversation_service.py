@@ -6,24 +6,9 @@ import pytest
 
 from cookout.domain.base import SYSTEM, IntegrityError, current_actor
 from cookout.domain.conversation import Conversation
+from tests.unit.conversation_fixtures import act_as
 from cookout.domain.errors import Conflict, Forbidden, NotAllowedNow, NotFound
 from cookout.domain.reactions import Like
-
-
-@pytest.fixture(autouse=True)
-def signed_out():
-    token = current_actor.set(SYSTEM)
-    yield
-    current_actor.reset(token)
-
-
-@pytest.fixture
-def app() -> Conversation:
-    return Conversation(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-
-
-def act_as(member: UUID) -> None:
-    current_actor.set(str(member))
 
 
 def a_post(app: Conversation, organiser: UUID, visibility: str = "public") -> UUID:

@@ -4,25 +4,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from cookout.domain.base import SYSTEM, current_actor
 from cookout.domain.conversation import Conversation
+from tests.unit.conversation_fixtures import act_as
 from cookout.domain.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound
-
-
-@pytest.fixture(autouse=True)
-def signed_out():
-    token = current_actor.set(SYSTEM)
-    yield
-    current_actor.reset(token)
-
-
-@pytest.fixture
-def app() -> Conversation:
-    return Conversation(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-
-
-def act_as(member: UUID) -> None:
-    current_actor.set(str(member))
 
 
 def found(app: Conversation, organiser: UUID, visibility: str = "public") -> UUID:
