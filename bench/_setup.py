@@ -1,4 +1,4 @@
-"""What both conversation benchmarks share: a database of their own, a runtime, and a thread to fill."""
+"""What the benchmarks share: a database of their own, a runtime on it, and the machine's description."""
 
 from __future__ import annotations
 
@@ -16,45 +16,34 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from argon2 import PasswordHasher
 
-from cookout.domain.base import current_actor
+from cookout.domain import members
+from cookout.domain.base import acting_as
 from cookout.platform.database import embedded_server
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import load_settings
 
+# Benchmarks create members by the hundred; password hashing is not what they measure.
+members._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+__all__ = ["acting_as", "bench_database", "bench_runtime", "machine", "percentile"]
+
 
 @contextmanager
-def bench_runtime(separate_projections: bool = False, **overrides: object) -> Iterator[Runtime]:
-    """A runtime on a fresh database (COOKOUT_BENCH_DATABASE_URL's server, or an embedded one), dropped after.
-
-    With `separate_projections` the projections run in their own process, as `cookout serve` and
-    production run them, instead of as threads beside the web server."""
+def bench_database() -> Iterator[tuple[str, Path]]:
+    """A database of our own (on COOKOUT_BENCH_DATABASE_URL's server, or an embedded one) and a temp
+    folder, both gone afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="cookout-bench-"))
     configured = os.environ.get("COOKOUT_BENCH_DATABASE_URL")
-    server = None if configured else embedded_server(folder / "pg")
+    server = None if configured else embedded_server(folder / "pg", cleanup_mode="delete")
     server_url = configured or server.get_uri("postgres")
     name = f"cookout_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    settings = load_settings(database_url=url, data_dir=folder, secret_key="bench-secret", **overrides)
-    runtime = Runtime(settings)
-    follower = None
     try:
-        runtime.prepare()
-        if separate_projections:
-            env = {**os.environ, "COOKOUT_DATABASE_URL": url, "COOKOUT_SECRET_KEY": "bench-secret",
-                   "COOKOUT_DATA_DIR": str(folder)}
-            follower = subprocess.Popen([sys.executable, "-m", "cookout.platform.cli", "projections", "run"],
-                                        env=env, stdout=subprocess.DEVNULL)
-        else:
-            runtime.start_projections()
-        yield runtime
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}")), folder
     finally:
-        if follower is not None:
-            follower.send_signal(signal.SIGINT)
-            follower.wait(timeout=30)
-        runtime.close()
         with psycopg.connect(server_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if server is not None:
@@ -62,12 +51,28 @@ def bench_runtime(separate_projections: bool = False, **overrides: object) -> It
 
 
 @contextmanager
-def acting_as(member_id: object) -> Iterator[None]:
-    token = current_actor.set(str(member_id))
-    try:
-        yield
-    finally:
-        current_actor.reset(token)
+def bench_runtime(separate_projections: bool = False, **overrides: object) -> Iterator[Runtime]:
+    """A runtime on a fresh database. With `separate_projections` the projections run in their own
+    process, as `cookout serve` and production run them, instead of as threads beside the web server."""
+    with bench_database() as (url, folder):
+        settings = load_settings(database_url=url, data_dir=folder, secret_key="bench-secret", **overrides)
+        runtime = Runtime(settings)
+        follower = None
+        try:
+            runtime.prepare()
+            if separate_projections:
+                env = {**os.environ, "COOKOUT_DATABASE_URL": url, "COOKOUT_SECRET_KEY": "bench-secret",
+                       "COOKOUT_DATA_DIR": str(folder)}
+                follower = subprocess.Popen([sys.executable, "-m", "cookout.platform.cli", "projections", "run"],
+                                            env=env, stdout=subprocess.DEVNULL)
+            else:
+                runtime.start_projections()
+            yield runtime
+        finally:
+            if follower is not None:
+                follower.send_signal(signal.SIGINT)
+                follower.wait(timeout=30)
+            runtime.close()
 
 
 def machine() -> str:
@@ -79,7 +84,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {date.today().isoformat()}"
+    return (f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, {date.today().isoformat()}")
 
 
 def percentile(samples: list[float], fraction: float) -> float:

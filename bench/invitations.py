@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from meetup_setup import bench_database, machine  # noqa: E402
+from _setup import bench_database, machine  # noqa: E402
 
 INVITEES = int(os.environ.get("BENCH_INVITEES", "1000"))
 THREADS_PER_WORKER = 4

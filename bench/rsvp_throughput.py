@@ -17,7 +17,7 @@ from typing import Any
 from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from meetup_setup import bench_database, machine  # noqa: E402
+from _setup import bench_database, machine  # noqa: E402
 
 from cookout.domain.base import IntegrityError, current_actor  # noqa: E402
 from cookout.domain.meetings import Meetings  # noqa: E402

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -16,6 +18,17 @@ SYSTEM = "system"
 
 # Set by the web layer (the signed-in member's id) and by workers ("system").
 current_actor: ContextVar[str] = ContextVar("current_actor", default=SYSTEM)
+
+@contextmanager
+def acting_as(member_id: Any) -> Iterator[None]:
+    """Commands inside run as this member ("system" for None): for workers, the demo and tests."""
+    token = current_actor.set(str(member_id) if member_id else SYSTEM)
+    try:
+        yield
+    finally:
+        current_actor.reset(token)
+
+
 # The log position of the last save in this context, for read-your-writes.
 last_position: ContextVar[int | None] = ContextVar("last_position", default=None)
 
@@ -103,6 +116,7 @@ class CookoutApplication(Application):
 
 __all__ = [
     "SYSTEM",
+    "acting_as",
     "CookoutAggregate",
     "CookoutApplication",
     "Index",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from cookout.domain.base import current_actor
+from cookout.domain.base import acting_as
 from cookout.domain.conversation import Conversation
 from cookout.domain.errors import Conflict
 from cookout.domain.meetings import Meetings
@@ -35,15 +34,6 @@ We think so. The same rules apply as in real life:
 - **Meet IRL.** See you at the cookout.
 
 How do you keep it real? Share your tips below."""
-
-
-@contextmanager
-def acting_as(member_id: UUID) -> Iterator[None]:
-    token = current_actor.set(str(member_id))
-    try:
-        yield
-    finally:
-        current_actor.reset(token)
 
 
 def seed(runtime: Runtime) -> list[str]:

@@ -4,27 +4,16 @@ commands the pages call, either straight through the service or through HTTP for
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 from litestar.testing import TestClient
 
-from cookout.domain.base import SYSTEM, current_actor
+from cookout.domain.base import acting_as
 from cookout.domain.conversation import Conversation
 from cookout.platform.runtime import Runtime
 from cookout.projections.registry import PROJECTIONS
 from tests.helpers import PASSWORD, post_form, sign_up, unique
-
-
-@contextmanager
-def acting_as(member_id: UUID | None) -> Iterator[None]:
-    token = current_actor.set(str(member_id) if member_id else SYSTEM)
-    try:
-        yield
-    finally:
-        current_actor.reset(token)
 
 
 def settle(runtime: Runtime) -> None:
