@@ -22,7 +22,7 @@ def home(request: Request[Any, Any, Any]) -> Template:
     directory = runtime_of(request).view(MemberDirectory)
     return page(
         "home.html",
-        tribes=runtime_of(request).view(TribeDirectory).readable_by(signed_in_id(request))[:6],
+        tribes=runtime_of(request).view(TribeDirectory).readable_by(signed_in_id(request), limit=6),
         newest=directory.newest(),
         member_count=directory.count(),
         signed_in=signed_in_id(request) is not None,

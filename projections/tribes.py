@@ -118,7 +118,7 @@ class TribeDirectoryView(View):
     def by_id(self, tribe_id: Any) -> dict[str, Any] | None:
         return self.row("SELECT * FROM tribes WHERE id = %(id)s", {"id": tribe_id})
 
-    def readable_by(self, member_id: Any | None) -> list[dict[str, Any]]:
+    def readable_by(self, member_id: Any | None, limit: int | None = None) -> list[dict[str, Any]]:
         """Public tribes, and the members-only tribes this member belongs to; the biggest first."""
         return self.rows(
             """
@@ -126,8 +126,9 @@ class TribeDirectoryView(View):
             LEFT JOIN tribe_members m ON m.tribe_id = t.id AND m.member_id = %(member)s
             WHERE t.visibility = %(public)s OR m.member_id IS NOT NULL
             ORDER BY t.member_count DESC, t.name, t.id
+            LIMIT %(limit)s
             """,
-            {"member": member_id, "public": PUBLIC},
+            {"member": member_id, "public": PUBLIC, "limit": limit},
         )
 
     def role_of(self, tribe_id: Any, member_id: Any | None) -> str | None:
