@@ -95,7 +95,7 @@ def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) ->
         comment_id = run_command(
             request, conversation(request).post_comment, post_id, form["body"], parent_id,
             name=form["name"], email=context["me"]["email"] if context["me"] else form["email"],
-            website=form["website"], notify=bool(form["notify"]), projections=THREAD_PAGES,
+            website=form["website"], notify=bool(form["notify"]), projections=COMMENT_PAGES,
         )
     except DomainError as error:
         return refused(request, context, DOMAIN_STATUS.get(type(error), 400), error.message, error.field)
@@ -170,7 +170,7 @@ def edit(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form
     comment, post, tribe = own_comment(request, comment_id)
     form = {"body": data.get("body", "")}
     try:
-        run_command(request, conversation(request).edit_comment, comment_id, form["body"], projections=THREAD_PAGES)
+        run_command(request, conversation(request).edit_comment, comment_id, form["body"], projections=COMMENT_PAGES)
     except DomainError as error:
         if error.field is None:
             raise
