@@ -27,7 +27,7 @@ from cookout.platform.settings import load_settings
 # Benchmarks create members by the hundred; password hashing is not what they measure.
 members._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
-__all__ = ["acting_as", "bench_database", "bench_runtime", "machine", "percentile"]
+__all__ = ["acting_as", "bench_database", "bench_runtime", "machine", "percentile", "projections_paused"]
 
 
 @contextmanager
@@ -65,14 +65,31 @@ def bench_runtime(separate_projections: bool = False, **overrides: object) -> It
                        "COOKOUT_DATA_DIR": str(folder)}
                 follower = subprocess.Popen([sys.executable, "-m", "cookout.platform.cli", "projections", "run"],
                                             env=env, stdout=subprocess.DEVNULL)
+                _followers.append(follower)
             else:
                 runtime.start_projections()
             yield runtime
         finally:
             if follower is not None:
+                _followers.remove(follower)
                 follower.send_signal(signal.SIGINT)
                 follower.wait(timeout=30)
             runtime.close()
+
+
+_followers: list[subprocess.Popen[bytes]] = []
+
+
+@contextmanager
+def projections_paused() -> Iterator[None]:
+    """Stop the projections process (SIGSTOP) for a while, so what runs meanwhile has the machine to itself."""
+    for follower in _followers:
+        follower.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for follower in _followers:
+            follower.send_signal(signal.SIGCONT)
 
 
 def machine() -> str:

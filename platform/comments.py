@@ -44,6 +44,7 @@ COMMENT_FIELDS = ("body", "parent_id", "name", "email", "website", "notify")
 # What the next page reads after a comment changes; the feed and profile follow on their own.
 THREAD_PAGES = (ThreadTree,)
 COMMENT_PAGES = (ThreadTree, TribeFeed, ModerationQueue, MemberActivity)
+HELD = "Thanks! Your comment is awaiting moderation; only you can see it until a moderator approves it."
 TOO_FAST = "You're commenting faster than Cookout allows. Take a breath and try again in a minute."
 
 
@@ -74,40 +75,38 @@ def comment_limits(request: Request[Any, Any, Any]) -> CommentLimits:
 
 @post("/p/{post_id:uuid}/comments", sync_to_thread=True)
 def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    post, tribe = post_and_tribe(request, post_id)
+    # The command checks the post, the parent and the tribe itself; the views are read only to answer.
     form = {name: data.get(name, "") for name in COMMENT_FIELDS}
     member_id = signed_in_id(request)
-    thread = runtime_of(request).view(ThreadTree)
     try:
         parent_id = UUID(form["parent_id"]) if form["parent_id"].strip() else None
-        valid_parent = True
     except ValueError:
-        parent_id, valid_parent = None, False
-    parent = thread.comment(parent_id) if parent_id else None
-    context = {"post": post, "tribe": tribe, "parent": parent, "parent_id": parent_id, "form": form,
-               "container": reply_container(request, parent), "me": member(request),
-               "people": people(request, {parent["author_id"]} if parent else set())}
-    if not valid_parent:
-        return refused(request, context, 404, "No such comment.")
+        return refused(request, post_id, None, form, 404, "No such comment.")
     if not comment_limits(request).allow(str(member_id) if member_id else form["email"].strip().lower()):
-        return refused(request, context, 429, TOO_FAST)
+        return refused(request, post_id, parent_id, form, 429, TOO_FAST)
+    me = member(request) if member_id and form["notify"] else None  # a member subscribes with their account's email
     try:
         comment_id = run_command(
             request, conversation(request).post_comment, post_id, form["body"], parent_id,
-            name=form["name"], email=context["me"]["email"] if context["me"] else form["email"],
+            name=form["name"], email=me["email"] if me else form["email"],
             website=form["website"], notify=bool(form["notify"]), projections=COMMENT_PAGES,
         )
     except DomainError as error:
-        return refused(request, context, DOMAIN_STATUS.get(type(error), 400), error.message, error.field)
-    comment = thread.comment(comment_id)
+        return refused(request, post_id, parent_id, form, DOMAIN_STATUS.get(type(error), 400), error.message,
+                       error.field)
+    thread = runtime_of(request).view(ThreadTree)
+    # Only a guest's comment can be held for moderation; a member's is up at once.
+    comment = thread.comment(comment_id) if member_id is None or request.htmx else None  # type: ignore[attr-defined]
+    held = comment is not None and comment["status"] == PENDING
     if member_id is None:
         request.session["guest"] = {name: form[name] for name in ("name", "email", "website")}
-    message = "Your comment is up."
-    if comment["status"] == PENDING:
+    if held:
         remember_held(request, comment_id)
-        message = "Thanks! Your comment is awaiting moderation; only you can see it until a moderator approves it."
     if not request.htmx:  # type: ignore[attr-defined]
-        return see_other(f"/p/{post_id}#c-{comment_id}", request, message)
+        # A published comment needs no message: the page opens at it.
+        return see_other(f"/p/{post_id}#c-{comment_id}", request, HELD if held else None)
+    post, tribe = post_and_tribe(request, post_id)
+    parent = thread.comment(parent_id) if parent_id else None
     guest = session_of(request).get("guest", {})
     return Template(
         template_name="comments/_posted.html",
@@ -115,21 +114,26 @@ def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) ->
             **single_node(request, comment, post, tribe),
             "count": visible_count(thread.comments(post_id)),
             "parent": parent,
-            "container": context["container"],
-            "me": context["me"],
+            "container": reply_container(request, parent),
+            "me": member(request),
             "form": {name: guest.get(name, "") for name in ("name", "email", "website")},
             "errors": {},
         },
     )
 
 
-def refused(request: Request[Any, Any, Any], context: dict[str, Any], status: int, message: str,
-            field: str | None = None) -> Template:
-    """The comment form again, with the message and what was written."""
+def refused(request: Request[Any, Any, Any], post_id: UUID, parent_id: UUID | None, form: dict[str, str],
+            status: int, message: str, field: str | None = None) -> Template:
+    """The comment form again, with the message and what was written (404 when the post is not readable)."""
+    post, tribe = post_and_tribe(request, post_id)
+    parent = runtime_of(request).view(ThreadTree).comment(parent_id) if parent_id else None
     errors = {field or "form": message}
-    form_id = f"comment-form-{context['parent_id'] or 'top'}"
-    return partial_or_page(request, "comments/_form.html", "comments/compose.html", status, retarget=form_id,
-                           **context, errors=errors)
+    return partial_or_page(
+        request, "comments/_form.html", "comments/compose.html", status, retarget=f"comment-form-{parent_id or 'top'}",
+        post=post, tribe=tribe, parent=parent, parent_id=parent_id, form=form, errors=errors,
+        container=reply_container(request, parent), me=member(request),
+        people=people(request, {parent["author_id"]} if parent else set()),
+    )
 
 
 def member(request: Request[Any, Any, Any]) -> dict[str, Any] | None:

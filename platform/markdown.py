@@ -6,6 +6,7 @@ the tags and URL schemes listed here, whatever the renderer let through.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -28,10 +29,16 @@ _SCHEMES = {"http", "https", "mailto"}
 _LINK_REL = "nofollow ugc noopener"
 
 
+@functools.lru_cache(maxsize=256)
+def _html(text: str) -> str:
+    """markdown-it's HTML; the projections ask for one body's HTML and excerpt in a row, so keep a few."""
+    return _renderer.render(text)
+
+
 def render(text: str) -> Markup:
     """Sanitised HTML for a post or comment body, ready for a template."""
     clean = nh3.clean(
-        _renderer.render(text),
+        _html(text),
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes=_SCHEMES,
@@ -45,7 +52,7 @@ def excerpt(text: str, length: int = 200) -> str:
 
     It holds no markup at all: templates escape it like any other string.
     """
-    markup = nh3.clean(_renderer.render(text), tags=set())
+    markup = nh3.clean(_html(text), tags=set())
     plain = re.sub(r"\s+", " ", html.unescape(markup)).strip()
     if len(plain) <= length:
         return plain

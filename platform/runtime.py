@@ -107,7 +107,7 @@ class Runtime:
     def positions(self) -> PositionWatcher:
         with self._opening:
             if self._positions is None:
-                self._positions = PositionWatcher(self.datastore)
+                self._positions = PositionWatcher(self.datastore, self.url)
             return self._positions
 
     def start_projections(self, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS) -> None:
@@ -136,6 +136,8 @@ class Runtime:
 
     def close(self) -> None:
         self.stop_projections()
+        if self._positions is not None:
+            self._positions.close()
         for service in self._services.values():
             service.close()
         if "datastore" in self.__dict__:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
@@ -17,6 +21,39 @@ APPLICATION_NAME = "cookout"
 Statement = tuple[str, dict[str, Any]]
 
 
+@dataclass
+class Batch:
+    """Events the runner applies to every projection in one transaction: each view's rows and the
+    position it reaches commit together, and side effects wait until they have."""
+
+    cursor: Any
+    reached: dict[View, int] = field(default_factory=dict)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+_batch: ContextVar[Batch | None] = ContextVar("projection_batch", default=None)
+
+
+@contextmanager
+def batch_on(cursor: Any) -> Iterator[Batch]:
+    """Within this block (in this thread) views write on `cursor` and note their positions in the batch."""
+    batch = Batch(cursor)
+    token = _batch.set(batch)
+    try:
+        yield batch
+    finally:
+        _batch.reset(token)
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Run `action` once the projection's rows are committed: now, or when the runner's batch commits."""
+    batch = _batch.get()
+    if batch is None:
+        action()
+    else:
+        batch.after_commit.append(action)
+
+
 class View(PostgresTrackingRecorder):
     """A read model's tables and SQL. Subclasses list their DDL and the tables a rebuild empties."""
 
@@ -29,13 +66,33 @@ class View(PostgresTrackingRecorder):
 
     def apply(self, tracking: Tracking, *statements: Statement) -> None:
         """Run the statements and record the tracking atomically: applied once, never skipped."""
+        batch = _batch.get()
+        if batch is not None:
+            for sql, params in statements:
+                batch.cursor.execute(sql, params)
+            batch.reached[self] = tracking.notification_id
+            return
         with self.datastore.transaction(commit=True) as cursor:
             for sql, params in statements:
                 cursor.execute(sql, params)  # type: ignore[arg-type]
             self._insert_tracking(cursor, tracking)
 
-    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.05)
+    def insert_tracking(self, tracking: Tracking) -> None:
+        batch = _batch.get()
+        if batch is not None:
+            batch.reached[self] = tracking.notification_id
+        else:
+            super().insert_tracking(tracking)
+
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        batch = _batch.get()
+        if batch is not None:  # a projection reading its own state sees the batch's earlier events
+            batch.cursor.execute(sql, params or {})
+            return list(batch.cursor.fetchall())
+        return self._rows(sql, params)
+
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.05)
+    def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             cursor.execute(sql, params or {})  # type: ignore[arg-type]
             return list(cursor.fetchall())

@@ -10,7 +10,7 @@ from eventsourcing.persistence import Tracking
 from cookout.domain.comments import VISIBLE, Comment
 from cookout.domain.posts import Post
 from cookout.platform.markdown import excerpt
-from cookout.projections.base import CookoutProjection, Statement, View
+from cookout.projections.base import CookoutProjection, View
 
 PAGE_SIZE = 10
 
@@ -84,29 +84,33 @@ class TribeFeedView(View):
                 "INSERT INTO feed_comments (id, post_id, visible) VALUES (%(id)s, %(post)s, %(visible)s)",
                 {"id": event.originator_id, "post": event.post_id, "visible": visible},
             ),
-            *self._recount(event.originator_id, event.timestamp if visible else None),
+            *([(
+                "UPDATE feed_posts SET comment_count = comment_count + 1, "
+                "last_activity = greatest(last_activity, %(at)s) WHERE id = %(post)s",
+                {"post": event.post_id, "at": event.timestamp},
+            )] if visible else []),
         )
 
     def comment_shown(self, tracking: Tracking, comment_id: Any, visible: bool, at: Any) -> None:
+        # Counted by one up or down, only when the comment's visibility really changes: a hot thread's
+        # count never rescans its comments.
         self.apply(
             tracking,
-            ("UPDATE feed_comments SET visible = %(visible)s WHERE id = %(id)s", {"id": comment_id, "visible": visible}),
-            *self._recount(comment_id, at if visible else None),
-        )
-
-    @staticmethod
-    def _recount(comment_id: Any, active_at: Any) -> list[Statement]:
-        return [
             (
                 """
+                WITH changed AS (
+                    UPDATE feed_comments SET visible = %(visible)s
+                    WHERE id = %(id)s AND visible <> %(visible)s
+                    RETURNING post_id
+                )
                 UPDATE feed_posts p SET
-                    comment_count = (SELECT count(*) FROM feed_comments c WHERE c.post_id = p.id AND c.visible),
+                    comment_count = p.comment_count + CASE WHEN %(visible)s THEN 1 ELSE -1 END,
                     last_activity = greatest(p.last_activity, coalesce(%(at)s, p.last_activity))
-                WHERE p.id = (SELECT post_id FROM feed_comments WHERE id = %(comment)s)
+                FROM changed WHERE p.id = changed.post_id
                 """,
-                {"comment": comment_id, "at": active_at},
-            )
-        ]
+                {"id": comment_id, "visible": visible, "at": at if visible else None},
+            ),
+        )
 
     # Queries pages make.
 

@@ -8,7 +8,6 @@ Letters carry everything their email says; the worker adds only the send time an
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any, ClassVar
@@ -19,9 +18,7 @@ from eventsourcing.persistence import Tracking
 from cookout.domain.meetups import GOING, INVITED, MAYBE, NOT_GOING, PARTSTAT, WAITLISTED, Meetup, calendar_change
 from cookout.domain.members import Member
 from cookout.projections.base import Statement
-from cookout.projections.outbox import Dispatcher, Letter, OutboxView, letter_statement
-
-log = logging.getLogger(__name__)
+from cookout.projections.outbox import Dispatcher, Letter, OutboxView, letter_statement, wake_workers
 
 INVITATION = "meetup_invitation"
 PROMOTION = "meetup_promotion"
@@ -691,10 +688,4 @@ class Invitations(Dispatcher):
     ) -> None:
         letters = letters or []
         self.view.record(tracking, statements, letters)
-        if Dispatcher.enqueue is None:
-            return
-        for letter in letters:
-            try:
-                Dispatcher.enqueue(letter.key)
-            except Exception:  # the row is safe in the outbox; the periodic sweep enqueues it again
-                log.exception("could not enqueue %s; the outbox sweep will retry", letter.key)
+        wake_workers(letters)

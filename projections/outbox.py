@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import singledispatchmethod
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import Tracking
 
 from cookout.domain.members import Member
-from cookout.projections.base import CookoutProjection, Statement, View
+from cookout.projections.base import CookoutProjection, Statement, View, after_commit
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +119,21 @@ class Dispatcher(CookoutProjection):
     def send(self, tracking: Tracking, *letters: Letter) -> None:
         """Post the letters and record the position in one transaction, then wake a worker."""
         self.view.post(tracking, list(letters))
-        if Dispatcher.enqueue is None:
-            return
-        for letter in letters:
-            try:
-                Dispatcher.enqueue(letter.key)
-            except Exception:  # the row is safe in the outbox; the periodic sweep enqueues it again
-                log.exception("could not enqueue %s; the outbox sweep will retry", letter.key)
+        wake_workers(letters)
+
+
+def wake_workers(letters: Sequence[Letter]) -> None:
+    """Hand the letters to the workers once the outbox rows are committed (a worker may look at once)."""
+    if letters and Dispatcher.enqueue is not None:
+        after_commit(lambda: enqueue(letters))
+
+
+def enqueue(letters: Sequence[Letter]) -> None:
+    for letter in letters:
+        try:
+            Dispatcher.enqueue(letter.key)
+        except Exception:  # the row is safe in the outbox; the periodic sweep enqueues it again
+            log.exception("could not enqueue %s; the outbox sweep will retry", letter.key)
 
 
 class Welcomes(Dispatcher):

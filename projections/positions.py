@@ -1,32 +1,40 @@
 """How far each view has read the log, watched for everyone in a process at once.
 
-Requests that ran a command wait until the views their next page reads have applied it. Rather
-than each request polling each tracking table, one thread polls all of them in a single query
-while anybody is waiting, and wakes the waiters whose positions have been reached.
+Requests that ran a command wait until the views their next page reads have applied it. The
+projections runner NOTIFYs the positions each batch reached, in the batch's own transaction; one
+thread per process LISTENs and wakes the waiters. While anybody waits it also reads the tracking
+tables now and then, for positions written by something that does not notify.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Sequence
 
+import psycopg
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Identifier, Literal
 
 from cookout.projections.base import APPLICATION_NAME
 
-POLL_SECONDS = 0.003
+CHANNEL = "cookout_views"
+# Re-read the tables this often while somebody waits, in case a notification was missed.
+FALLBACK_SECONDS = 0.05
 
 
 class PositionWatcher:
-    def __init__(self, datastore: PostgresDatastore):
+    def __init__(self, datastore: PostgresDatastore, url: str):
         self.datastore = datastore
+        self.url = url
         self.known: dict[str, int] = {}
         self.tables: set[str] = set()
         self.waiting = 0
         self.changed = threading.Condition()
-        self.poller: threading.Thread | None = None
+        self.listener: threading.Thread | None = None
+        self.listening = threading.Event()
+        self.closed = threading.Event()
         self.error: Exception | None = None
 
     def wait(self, tables: Sequence[str], position: int, timeout: float) -> bool:
@@ -37,10 +45,11 @@ class PositionWatcher:
             if self.reached(tables, position):
                 return True
             self.waiting += 1
-            try:
-                if self.poller is None or not self.poller.is_alive():
-                    self.poller = threading.Thread(target=self.poll, name="positions", daemon=True)
-                    self.poller.start()
+        try:
+            if not self.listen():
+                # The batch may have committed before we listened: look once, then rely on notifications.
+                self.learn(self.read(tables))
+            with self.changed:
                 while not self.reached(tables, position):
                     if self.error is not None:
                         raise self.error
@@ -49,33 +58,53 @@ class PositionWatcher:
                         return False
                     self.changed.wait(remaining)
                 return True
-            finally:
+        finally:
+            with self.changed:
                 self.waiting -= 1
 
     def reached(self, tables: Sequence[str], position: int) -> bool:
         return all(self.known.get(table, 0) >= position for table in tables)
 
-    def poll(self) -> None:
+    def learn(self, positions: dict[str, int]) -> None:
+        with self.changed:
+            self.known.update(positions)
+            self.changed.notify_all()
+
+    def listen(self) -> bool:
+        """Start the listening thread unless it runs; True if it was already listening."""
+        with self.changed:
+            if self.listener is not None and self.listener.is_alive() and self.listening.is_set():
+                return True
+            if self.listener is None or not self.listener.is_alive():
+                self.listening.clear()
+                self.error = None
+                self.listener = threading.Thread(target=self._listen, name="positions", daemon=True)
+                self.listener.start()
+        self.listening.wait(5)
+        return False
+
+    def _listen(self) -> None:
         try:
-            while True:
-                with self.changed:
-                    if not self.waiting:
-                        self.poller = None
-                        return
-                    tables = sorted(self.tables)
-                positions = self.read(tables)
-                with self.changed:
-                    self.known.update(positions)
-                    self.error = None
-                    self.changed.notify_all()
-                time.sleep(POLL_SECONDS)
-        except Exception as error:  # the waiters re-raise it
+            with psycopg.connect(self.url, autocommit=True) as connection:
+                connection.execute(SQL("LISTEN {0}").format(Identifier(CHANNEL)))
+                self.listening.set()
+                while not self.closed.is_set():
+                    for notification in connection.notifies(timeout=FALLBACK_SECONDS):
+                        self.learn({table: int(position) for table, position in json.loads(notification.payload).items()})
+                    with self.changed:
+                        tables = sorted(self.tables) if self.waiting else []
+                    if tables:
+                        self.learn(self.read(tables))
+        except Exception as error:  # the waiters re-raise it; the next wait starts a new listener
             with self.changed:
                 self.error = error
-                self.poller = None
                 self.changed.notify_all()
+        finally:
+            self.listening.set()
 
     def read(self, tables: Sequence[str]) -> dict[str, int]:
+        if not tables:
+            return {}
         query = SQL(" UNION ALL ").join(
             SQL("SELECT {0} AS name, notification_id FROM {1} WHERE application_name = {2}").format(
                 Literal(table), Identifier(table), Literal(APPLICATION_NAME)
@@ -85,3 +114,8 @@ class PositionWatcher:
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             cursor.execute(query)
             return {row["name"]: int(row["notification_id"]) for row in cursor.fetchall()}
+
+    def close(self) -> None:
+        self.closed.set()
+        if self.listener is not None:
+            self.listener.join(timeout=2)

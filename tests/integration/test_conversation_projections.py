@@ -67,6 +67,30 @@ def test_feed_is_newest_first_and_counts_only_visible_comments(runtime: Runtime)
     assert kept
 
 
+def test_feed_count_moves_by_one_as_comments_are_approved_hidden_and_retracted(runtime: Runtime) -> None:
+    author = new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, author)
+    post_id = new_post(runtime, author, tribe_id)
+    held = comment(runtime, None, post_id, "A guest, held", name="Guest", email=f"{unique()}@example.org")
+    shown = comment(runtime, author, post_id, "Shown")
+    conversation = runtime.service(Conversation)
+
+    def count() -> int:
+        settle(runtime)
+        return runtime.view(TribeFeed).page(tribe_id)[0]["comment_count"]
+
+    assert count() == 1
+    with acting_as(author):
+        conversation.approve_comment(held)
+    assert count() == 2
+    with acting_as(author):
+        conversation.hide_comment(held, "Off topic")
+    assert count() == 1
+    with acting_as(author):
+        conversation.retract_comment(shown)
+    assert count() == 0
+
+
 def test_thread_keeps_every_version_status_and_like(runtime: Runtime) -> None:
     author, fan = new_member(runtime), new_member(runtime)
     tribe_id, _ = new_tribe(runtime, author)
@@ -187,3 +211,17 @@ def test_rebuilding_from_the_log_gives_identical_rows(runtime: Runtime, projecti
         other.close()
     assert after == before
     assert len(after) >= 2
+
+
+def test_the_home_page_list_is_the_biggest_readable_tribes_first(runtime: Runtime) -> None:
+    founder, joiner = new_member(runtime), new_member(runtime)
+    tribe_id, _ = new_tribe(runtime, founder)
+    with acting_as(joiner):
+        runtime.service(Conversation).join_tribe(tribe_id)
+    settle(runtime)
+    biggest = runtime.view(TribeDirectory).readable_by(None, limit=6)
+    assert 0 < len(biggest) <= 6
+    counts = [tribe["member_count"] for tribe in biggest]
+    assert counts == sorted(counts, reverse=True)
+    everyone = runtime.view(TribeDirectory).readable_by(None)
+    assert biggest == everyone[: len(biggest)]

@@ -176,3 +176,179 @@ def test_replaying_the_log_follows_the_reply_setting_as_it_was_then(runtime: Run
     finally:
         other.close()
     assert letters_for(runtime, first) == {}
+
+
+# Who hears about a comment, case by case: each pins what announcements() decides.
+
+def subscribe(runtime: Runtime, as_member: UUID, post_id: UUID, email: str) -> None:
+    with acting_as(as_member):
+        runtime.service(Conversation).subscribe(post_id, email)
+
+
+def test_a_reply_to_a_comment_whose_author_turned_reply_emails_off_only_reaches_subscribers(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    quiet = new_member(runtime, "Quiet One")
+    theirs = comment(runtime, quiet, post_id, "Do not write back")
+    follower = f"{unique()}@example.org"
+    subscribe(runtime, author, post_id, follower)
+    runtime.accounts.update_profile(quiet, "Quiet One", reply_emails=False)
+    settle(runtime)
+    answer = comment(runtime, new_member(runtime, "Replier"), post_id, "Writing back anyway", theirs)
+    settle(runtime)
+    letters = letters_for(runtime, answer)
+    assert set(letters) == {follower}  # not the quiet one; not the post's author, whose post it doesn't answer
+    assert letters[follower]["kind"] == "new_comment"
+
+
+def test_reply_emails_off_still_leaves_the_subscription_and_on_means_one_reply_letter(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    reader = new_member(runtime, "Reader")
+    address = email_of(runtime, reader)
+    first = comment(runtime, reader, post_id, "Subscribing", notify=True, email=address)
+    answer = comment(runtime, author, post_id, "Thanks", first)
+    settle(runtime)
+    letters = letters_for(runtime, answer)
+    assert list(letters) == [address.lower()] and letters[address.lower()]["kind"] == "reply"
+
+    runtime.accounts.update_profile(reader, "Reader", reply_emails=False)
+    settle(runtime)
+    again = comment(runtime, author, post_id, "Thanks again", first)
+    settle(runtime)
+    letters = letters_for(runtime, again)
+    assert list(letters) == [address.lower()] and letters[address.lower()]["kind"] == "new_comment"
+
+
+def test_in_a_members_only_tribe_only_members_who_stayed_hear_of_replies(runtime: Runtime) -> None:
+    founder = new_member(runtime, "Founder")
+    tribe_id, _ = new_tribe(runtime, founder, visibility="members")
+    stayer, leaver, poster = new_member(runtime, "Stayer"), new_member(runtime, "Leaver"), new_member(runtime, "Poster")
+    talk = runtime.service(Conversation)
+    with acting_as(founder):
+        for member in (stayer, leaver, poster):
+            talk.admit_member(tribe_id, member)
+    post_id = new_post(runtime, poster, tribe_id)
+    from_stayer = comment(runtime, stayer, post_id, "Staying")
+    from_leaver = comment(runtime, leaver, post_id, "Going")  # no subscription
+    for gone in (leaver, poster):
+        with acting_as(gone):
+            talk.leave_tribe(tribe_id)
+    to_stayer = comment(runtime, founder, post_id, "Good", from_stayer)
+    to_leaver = comment(runtime, founder, post_id, "Bye", from_leaver)
+    to_post = comment(runtime, stayer, post_id, "Where did the poster go?")
+    settle(runtime)
+    letters = letters_for(runtime, to_stayer)
+    assert list(letters) == [email_of(runtime, stayer).lower()]
+    assert letters[email_of(runtime, stayer).lower()]["payload"]["to_comment"] is True
+    assert letters_for(runtime, to_leaver) == {}
+    assert letters_for(runtime, to_post) == {}
+
+
+def test_a_subscriber_who_comments_is_not_told_of_their_own_comment_whatever_the_case(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    talker = new_member(runtime, "Talker")
+    address = email_of(runtime, talker)
+    local, domain = address.split("@")
+    subscribe(runtime, author, post_id, f"{local.upper()}@{domain}")
+    other = f"{unique()}@example.org"
+    subscribe(runtime, author, post_id, other)
+    news = comment(runtime, talker, post_id, "My own news")
+    settle(runtime)
+    letters = letters_for(runtime, news)
+    assert set(letters) == {email_of(runtime, author).lower(), other}
+    assert letters[email_of(runtime, author).lower()]["kind"] == "reply"
+    assert letters[other]["kind"] == "new_comment"
+
+
+def test_a_guest_with_a_subscribed_address_is_not_told_of_their_own_comment(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    local = unique()
+    subscribe(runtime, author, post_id, f"{local.capitalize()}@example.org")
+    held = comment(runtime, None, post_id, "Guest words", name="Gus", email=f"{local}@example.org")
+    settle(runtime)
+    assert letters_for(runtime, held) == {}
+    with acting_as(author):
+        runtime.service(Conversation).approve_comment(held)
+    later = comment(runtime, None, post_id, "Now I skip the queue", name="Gus", email=f"{local}@example.org")
+    settle(runtime)
+    for said in (held, later):
+        letters = letters_for(runtime, said)
+        assert list(letters) == [email_of(runtime, author).lower()]
+        assert letters[email_of(runtime, author).lower()]["payload"]["author_name"] == "Gus"
+
+
+def test_replying_to_your_own_comment_tells_only_the_subscribers(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    musing = new_member(runtime, "Muser")
+    own = comment(runtime, musing, post_id, "A thought", notify=True, email=email_of(runtime, musing))
+    follower = f"{unique()}@example.org"
+    subscribe(runtime, author, post_id, follower)
+    settle(runtime)
+    second = comment(runtime, musing, post_id, "A second thought", own)
+    settle(runtime)
+    letters = letters_for(runtime, second)
+    assert set(letters) == {follower} and letters[follower]["kind"] == "new_comment"
+
+
+def test_letters_carry_the_whole_payload_reply_first_then_subscribers_by_address(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    parent_author = new_member(runtime, "Parent Author")
+    parent = comment(runtime, parent_author, post_id, "Parent")
+    tag = unique()
+    followers = [f"{tag}-{letter}@example.org" for letter in "zbm"]
+    for follower in followers:
+        subscribe(runtime, author, post_id, follower)
+    subscribe(runtime, author, post_id, email_of(runtime, parent_author))  # one letter to them, the reply
+    runtime.accounts.update_profile(author, "Renamed Author", reply_emails=True)
+    replier = new_member(runtime, "Replier")
+    answer = comment(runtime, replier, post_id, "A *long* reply " + "word " * 200, parent)
+    settle(runtime)
+
+    dispatcher = ReplyMail(runtime.view(ReplyMail))
+    letters = dispatcher.announcements(runtime.view(ReplyMail).comment(answer))
+    common = {
+        "post_id": str(post_id), "post_title": "Reply mail", "comment_id": str(answer), "author_name": "Replier",
+        "excerpt": letters[0].payload["excerpt"],
+    }
+    assert common["excerpt"].startswith("A long reply word") and common["excerpt"].endswith("…")
+    assert [(letter.kind, letter.recipient) for letter in letters] == [
+        ("reply", email_of(runtime, parent_author)), *(("new_comment", email) for email in sorted(followers))]
+    assert letters[0].payload == {**common, "recipient_name": "Parent Author", "to_comment": True}
+    for letter in letters[1:]:
+        assert letter.payload == {**common, "email": letter.recipient}
+        assert letter.key == letter_key(answer, letter.recipient)
+    stored = letters_for(runtime, answer)
+    assert {email: row["payload"] for email, row in stored.items()} == {
+        letter.recipient.lower(): letter.payload for letter in letters}
+    # The post's author is not subscribed and the comment answers a comment: nothing for them.
+    assert email_of(runtime, author).lower() not in stored
+
+
+def test_a_reply_to_the_post_names_the_renamed_author_and_says_so(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    runtime.accounts.update_profile(author, "Renamed Author", reply_emails=True)
+    guest_email = f"{unique()}@example.org"
+    with acting_as(author):
+        runtime.service(Conversation).approve_comment(
+            comment(runtime, None, post_id, "Knock knock", name="Guest", email=guest_email))
+    reply = comment(runtime, None, post_id, "Hello from a guest", name="Guest", email=guest_email)
+    settle(runtime)
+    letters = letters_for(runtime, reply)
+    assert list(letters) == [email_of(runtime, author).lower()]
+    payload = letters[email_of(runtime, author).lower()]["payload"]
+    assert payload == {"post_id": str(post_id), "post_title": "Reply mail", "comment_id": str(reply),
+                       "author_name": "Guest", "excerpt": "Hello from a guest",
+                       "recipient_name": "Renamed Author", "to_comment": False}
+
+
+def test_deciding_who_hears_about_a_comment_is_one_query(runtime: Runtime) -> None:
+    author, _, post_id = a_thread(runtime)
+    parent = comment(runtime, new_member(runtime), post_id, "Parent", notify=True, email=f"{unique()}@example.org")
+    answer = comment(runtime, new_member(runtime), post_id, "Answer", parent)
+    settle(runtime)
+    view = ReplyMail.view_class(datastore=runtime.datastore, tracking_table_name=f"{ReplyMail.name}_tracking")
+    found = view.comment(answer)
+    queries: list[str] = []
+    reads = view.rows
+    view.rows = lambda sql, params=None: queries.append(sql) or reads(sql, params)  # type: ignore[method-assign]
+    assert len(ReplyMail(view).announcements(found)) == 2
+    assert len(queries) == 1

@@ -1,0 +1,138 @@
+"""The runner applies whatever events arrived together in one transaction: all of a batch or none of it,
+side effects only after the commit, and waiting requests woken by the batch's notification."""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import singledispatchmethod
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import Tracking
+
+from cookout.domain.base import CookoutApplication
+from cookout.domain.members import Member
+from cookout.platform.runtime import Runtime
+from cookout.projections import positions
+from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
+from cookout.projections.members import MemberDirectory
+from cookout.projections.outbox import Dispatcher
+from cookout.projections.positions import PositionWatcher
+from cookout.projections.runner import ProjectionsRunner
+from tests.helpers import PASSWORD, unique
+
+
+class JoinersView(View):
+    ddl = ("CREATE TABLE IF NOT EXISTS test_joiners (position bigint PRIMARY KEY, display_name text NOT NULL)",)
+    tables = ("test_joiners",)
+
+    def recorded(self) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM test_joiners ORDER BY position")
+
+
+class Joiners(CookoutProjection):
+    """Remembers every member who joins; refuses, like a bug would, one called "Boom"."""
+
+    name = "test_joiners"
+    view_class = JoinersView
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, event: Member.Joined, tracking: Tracking) -> None:
+        self.view.apply(tracking, (
+            "INSERT INTO test_joiners (position, display_name) VALUES (%(p)s, %(n)s)",
+            {"p": tracking.notification_id, "n": event.display_name},
+        ))
+        if event.display_name == "Boom":
+            raise RuntimeError("a projection bug")
+
+
+@pytest.fixture
+def joiners(runtime: Runtime) -> Any:
+    view = JoinersView(datastore=runtime.datastore, tracking_table_name=f"{unique('joiners')}_tracking")
+    view.create_table()
+    view.reset()
+    view.insert_tracking(Tracking(APPLICATION_NAME, runtime.log_position()))
+    return view
+
+
+def follow(runtime: Runtime, view: JoinersView) -> ProjectionsRunner:
+    log = CookoutApplication(env={**runtime.env, "POSTGRES_POOL_SIZE": "1"})
+    return ProjectionsRunner(log, [Joiners(view=view)])
+
+
+def join(runtime: Runtime, name: str) -> None:
+    handle = unique()
+    runtime.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD)
+
+
+def test_events_recorded_together_are_applied_and_tracked_together(runtime: Runtime, joiners: JoinersView) -> None:
+    for name in ("Ada", "Grace", "Edsger"):
+        join(runtime, name)
+    head = runtime.log_position()
+    runner = follow(runtime, joiners)
+    try:
+        deadline = time.monotonic() + 10
+        while joiners.position() < head and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        runner.stop()
+    assert joiners.position() >= head
+    assert [row["display_name"] for row in joiners.recorded()] == ["Ada", "Grace", "Edsger"]
+
+
+def test_a_failing_event_leaves_no_rows_and_no_position_from_its_batch(runtime: Runtime, joiners: JoinersView) -> None:
+    for name in ("Before", "Boom", "After"):
+        join(runtime, name)
+    runner = follow(runtime, joiners)
+    runner.stopped.wait(10)
+    runner.stop()
+    with pytest.raises(RuntimeError, match="a projection bug"):
+        runner.check()
+    # Whatever was committed, rows and position agree: nothing from the failed batch is kept.
+    names = [row["display_name"] for row in joiners.recorded()]
+    assert names in ([], ["Before"])
+    assert all(row["position"] <= joiners.position() for row in joiners.recorded())
+
+
+def test_workers_are_woken_only_after_the_letter_is_committed(runtime: Runtime) -> None:
+    seen: list[bool] = []
+
+    def enqueue(key: str) -> None:
+        # Another connection: only committed rows are visible to a worker.
+        seen.append(runtime.outbox.letter(key) is not None)
+
+    Dispatcher.enqueue = enqueue
+    try:
+        join(runtime, "Woken Later")
+        assert runtime.wait_for(runtime.log_position(), timeout=10)
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        Dispatcher.enqueue = None
+    assert seen and all(seen)
+
+
+def test_a_waiting_request_is_woken_by_the_batch_notification_not_by_polling(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(positions, "FALLBACK_SECONDS", 5.0)  # far longer than the wait below allows
+    watcher = PositionWatcher(runtime.datastore, runtime.url)
+    table = runtime.view(MemberDirectory).tracking_table_name
+    try:
+        assert watcher.wait([table], runtime.log_position(), timeout=5)  # starts listening
+        join(runtime, "Notified")
+        started = time.monotonic()
+        released: list[bool] = []
+        waiter = threading.Thread(target=lambda: released.append(watcher.wait([table], runtime.log_position(), 3)))
+        waiter.start()
+        waiter.join()
+        assert released == [True]
+        assert time.monotonic() - started < 2
+    finally:
+        watcher.close()
