@@ -77,7 +77,7 @@ def run(url: str, sink: Sink, port: int) -> None:
     from cookout.platform.runtime import Runtime
     from cookout.platform.settings import load_settings
     from cookout.projections.invitations import Invitations
-    from cookout.projections.outbox import DELIVER_TASK, Dispatcher
+    from cookout.projections.outbox import DELIVER_ALL_TASK, Dispatcher
     from cookout.workers.app import celery_app
     from cookout.workers.mail import BUILDERS, address_message
 
@@ -86,7 +86,7 @@ def run(url: str, sink: Sink, port: int) -> None:
     runtime.prepare()
     runtime.start_projections()
     queue = f"bench-{uuid.uuid4().hex[:8]}"
-    Dispatcher.enqueue = lambda key: celery_app.send_task(DELIVER_TASK, args=[key], queue=queue)
+    Dispatcher.enqueue = lambda keys: celery_app.send_task(DELIVER_ALL_TASK, args=[keys], queue=queue)
 
     organiser = runtime.accounts.sign_up("organiser", "Olga", "olga@example.org", "correct horse battery")
     token = current_actor.set(str(organiser))

@@ -16,7 +16,7 @@ from cookout.platform import demo
 from cookout.platform.database import database_url
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import ConfigurationError, load_settings
-from cookout.projections.outbox import DELIVER_TASK, Dispatcher
+from cookout.projections.outbox import DELIVER_ALL_TASK, Dispatcher, hand_over
 from cookout.projections.registry import PROJECTIONS, projection_named
 from cookout.workers.app import celery_app
 
@@ -165,9 +165,8 @@ def beat(args: argparse.Namespace) -> int:
 def projections_run(args: argparse.Namespace) -> int:
     runtime = Runtime(load_settings())
     runtime.prepare()
-    Dispatcher.enqueue = lambda key: celery_app.send_task(DELIVER_TASK, args=[key])
-    for key in runtime.outbox.pending_keys():
-        Dispatcher.enqueue(key)
+    Dispatcher.enqueue = lambda keys: celery_app.send_task(DELIVER_ALL_TASK, args=[keys])
+    hand_over(runtime.outbox.pending_keys())
     runtime.start_projections()
     signal.signal(signal.SIGTERM, lambda *_: runtime.stop_projections())
     print("Projections are following the event log.", flush=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+import functools
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
@@ -28,7 +29,11 @@ class Batch:
 
     cursor: Any
     reached: dict[View, int] = field(default_factory=dict)
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    after_commit: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = field(default_factory=dict)
+
+    def actions(self) -> list[Callable[[], None]]:
+        """What to do now that the batch is committed."""
+        return [functools.partial(action, items) for action, items in self.after_commit.values()]
 
 
 _batch: ContextVar[Batch | None] = ContextVar("projection_batch", default=None)
@@ -45,13 +50,15 @@ def batch_on(cursor: Any) -> Iterator[Batch]:
         _batch.reset(token)
 
 
-def after_commit(action: Callable[[], None]) -> None:
-    """Run `action` once the projection's rows are committed: now, or when the runner's batch commits."""
+def after_commit(name: str, items: list[Any], action: Callable[[list[Any]], None]) -> None:
+    """Call `action(items)` once the projection's rows are committed: now, or when the runner's batch
+    commits; a batch gathers the items of every call with this `name` into one call (one message to
+    the workers for a batch of events, not one per event)."""
     batch = _batch.get()
     if batch is None:
-        action()
+        action(items)
     else:
-        batch.after_commit.append(action)
+        batch.after_commit.setdefault(name, (action, []))[1].extend(items)
 
 
 class View(PostgresTrackingRecorder):

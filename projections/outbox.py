@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import singledispatchmethod
 from pathlib import Path
@@ -24,6 +24,8 @@ from cookout.projections.base import CookoutProjection, Statement, View, after_c
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "cookout.deliver"
+DELIVER_ALL_TASK = "cookout.deliver_all"
+LETTERS_PER_TASK = 20
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,8 @@ class Dispatcher(CookoutProjection):
 
     view_class = OutboxView
 
-    # Set by the process that runs the dispatchers: hands a letter's key to the workers.
-    enqueue: ClassVar[Any] = None
+    # Set by the process that runs the dispatchers: hands a list of letters' keys to the workers.
+    enqueue: ClassVar[Callable[[list[str]], None] | None] = None
 
     def send(self, tracking: Tracking, *letters: Letter) -> None:
         """Post the letters and record the position in one transaction, then wake a worker."""
@@ -123,17 +125,22 @@ class Dispatcher(CookoutProjection):
 
 
 def wake_workers(letters: Sequence[Letter]) -> None:
-    """Hand the letters to the workers once the outbox rows are committed (a worker may look at once)."""
+    """Hand the letters to the workers once the outbox rows are committed (a worker may look at once);
+    the letters of a whole batch of events go together."""
     if letters and Dispatcher.enqueue is not None:
-        after_commit(lambda: enqueue(letters))
+        after_commit("letters", [letter.key for letter in letters], hand_over)
 
 
-def enqueue(letters: Sequence[Letter]) -> None:
-    for letter in letters:
+def hand_over(keys: Sequence[str]) -> None:
+    """Give the keys to the workers, a few per task: few broker messages when the log is busy, and a big
+    round of invitations still spreads over every worker."""
+    for start in range(0, len(keys), LETTERS_PER_TASK):
+        chunk = list(keys[start:start + LETTERS_PER_TASK])
         try:
-            Dispatcher.enqueue(letter.key)
-        except Exception:  # the row is safe in the outbox; the periodic sweep enqueues it again
-            log.exception("could not enqueue %s; the outbox sweep will retry", letter.key)
+            if Dispatcher.enqueue is not None:
+                Dispatcher.enqueue(chunk)
+        except Exception:  # the rows are safe in the outbox; the periodic sweep enqueues them again
+            log.exception("could not enqueue %s; the outbox sweep will retry", ", ".join(chunk))
 
 
 class Welcomes(Dispatcher):

@@ -22,7 +22,6 @@ from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import ApplicationSubscription
 from psycopg.sql import SQL, Identifier, Literal
 
 from cookout.projections.base import APPLICATION_NAME, CookoutProjection, batch_on
@@ -66,54 +65,49 @@ def _handles(projection: type[CookoutProjection], event: type) -> bool:
 class ProjectionsRunner:
     def __init__(self, app: Application[Any], projections: Sequence[CookoutProjection]):
         self.app = app
+        self.recorder: Any = app.recorder
         self.projections = list(projections)
         self.positions = {id(p): p.view.max_tracking_id(APPLICATION_NAME) or 0 for p in self.projections}
         self.datastore = self.projections[0].view.datastore if self.projections else None
-        self.arrived: queue.Queue[Any] = queue.Queue(maxsize=10 * BATCH_LIMIT)
         self.error: BaseException | None = None
         self.stopped = threading.Event()
-        self.subscription = ApplicationSubscription(app=app, gt=min(self.positions.values(), default=0))
-        self.subscription.__enter__()
-        # One thread reads and decodes the log while the other applies what has arrived.
-        self.reader = threading.Thread(target=self._read, name="projections-log", daemon=True)
+        self.listening = threading.Event()
+        self.committed: queue.Queue[Any] = queue.Queue()
+        # One thread follows the log and applies it; another carries out what the committed batches
+        # asked for (waking mail workers), off the path of the next batch.
         self.thread = threading.Thread(target=self._follow, name="projections", daemon=True)
-        self.reader.start()
+        self.waker = threading.Thread(target=self._wake, name="projections-wake", daemon=True)
         self.thread.start()
+        self.waker.start()
+        self.listening.wait(10)
 
-    def _read(self) -> None:
+    def _follow(self) -> None:
+        # Rather than eventsourcing's ApplicationSubscription (three threads, one event at a time), one
+        # thread: LISTEN for the log's NOTIFY, then read everything recorded since, as one batch.
         try:
-            for item in self.subscription:
+            with self.recorder.datastore.get_connection() as connection:
+                connection.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
+                self.listening.set()
+                last = min(self.positions.values(), default=0)
                 while not self.stopped.is_set():
-                    try:
-                        self.arrived.put(item, timeout=WAKE_SECONDS)
-                        break
-                    except queue.Full:  # the applier is behind; hold on
+                    notifications = self.recorder.select_notifications(
+                        start=last, limit=BATCH_LIMIT, inclusive_of_start=False
+                    )
+                    if notifications:
+                        self.apply([
+                            (self.app.mapper.to_domain_event(notification), Tracking(self.app.name, notification.id))
+                            for notification in notifications
+                        ])
+                        last = notifications[-1].id
                         continue
+                    for _ in connection.notifies(timeout=WAKE_SECONDS, stop_after=1):
+                        pass  # something was recorded (or a stop is due): look again
         except BaseException as error:  # noqa: BLE001 -- kept and re-raised in the caller's thread
             if not self.stopped.is_set():
                 self.error = error
         finally:
+            self.listening.set()
             self.stopped.set()
-
-    def _follow(self) -> None:
-        try:
-            while not self.stopped.is_set():
-                try:
-                    batch = [self.arrived.get(timeout=WAKE_SECONDS)]
-                except queue.Empty:
-                    continue
-                while len(batch) < BATCH_LIMIT:
-                    try:
-                        batch.append(self.arrived.get_nowait())
-                    except queue.Empty:
-                        break
-                self.apply(batch)
-        except BaseException as error:  # noqa: BLE001
-            if not self.stopped.is_set():
-                self.error = error
-        finally:
-            self.stopped.set()
-            self.subscription.stop()
 
     def apply(self, events: list[tuple[Any, Tracking]]) -> None:
         """Apply the events to every projection that hasn't yet, with their positions, in one transaction."""
@@ -137,8 +131,17 @@ class ProjectionsRunner:
                 ], prepare=True)
         for projection in self.projections:
             self.positions[id(projection)] = max(self.positions[id(projection)], events[-1][1].notification_id)
-        for action in batch.after_commit:
-            action()
+        for action in batch.actions():
+            self.committed.put(action)
+
+    def _wake(self) -> None:
+        # Runs until the applier has stopped and everything it committed has been acted on.
+        while not (self.stopped.is_set() and not self.thread.is_alive() and self.committed.empty()):
+            try:
+                action = self.committed.get(timeout=WAKE_SECONDS)
+            except queue.Empty:
+                continue
+            action()  # actions handle their own failures: the outbox sweep is the safety net
 
     def check(self) -> None:
         """Re-raise, in the caller's thread, whatever stopped a projection."""
@@ -151,10 +154,7 @@ class ProjectionsRunner:
         self.check()
 
     def stop(self) -> None:
-        if not self.stopped.is_set():
-            self.stopped.set()
-            self.subscription.stop()
-        self.reader.join(timeout=10)
+        self.stopped.set()
         self.thread.join(timeout=10)
-        self.subscription.__exit__(None, None, None)
+        self.waker.join(timeout=10)
         self.app.close()

@@ -125,6 +125,19 @@ def deliver(self: Any, key: str) -> str:
     return status
 
 
+@celery_app.task(name="cookout.deliver_all")
+def deliver_all(keys: list[str]) -> dict[str, str]:
+    """The letters a batch of events called for, one after another; a letter the server refused goes on
+    to retry on its own, with backoff, so it holds up no other letter."""
+    shared = runtime()
+    statuses = {}
+    for key in keys:
+        statuses[key] = deliver_letter(shared.outbox, shared.settings, key)
+        if statuses[key] == "retry":
+            deliver.apply_async(args=[key], countdown=backoff_seconds(0))
+    return statuses
+
+
 @celery_app.task(name="cookout.sweep_outbox")
 def sweep_outbox() -> int:
     """Enqueue letters still pending a while after they were written (a lost enqueue, a dead worker)."""

@@ -145,7 +145,7 @@ def test_embedded_mail_lands_in_the_outbox_folder_and_page(runtime: Runtime, cli
 
 def test_a_real_celery_worker_delivers_what_the_dispatcher_enqueues(runtime: Runtime) -> None:
     use_runtime(runtime)
-    Dispatcher.enqueue = lambda key: mail.deliver.delay(key)
+    Dispatcher.enqueue = lambda keys: mail.deliver_all.delay(keys)
     try:
         with start_worker(celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
             key, _ = join(runtime)

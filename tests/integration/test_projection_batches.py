@@ -102,9 +102,9 @@ def test_a_failing_event_leaves_no_rows_and_no_position_from_its_batch(runtime: 
 def test_workers_are_woken_only_after_the_letter_is_committed(runtime: Runtime) -> None:
     seen: list[bool] = []
 
-    def enqueue(key: str) -> None:
+    def enqueue(keys: list[str]) -> None:
         # Another connection: only committed rows are visible to a worker.
-        seen.append(runtime.outbox.letter(key) is not None)
+        seen.extend(runtime.outbox.letter(key) is not None for key in keys)
 
     Dispatcher.enqueue = enqueue
     try:
