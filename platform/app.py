@@ -18,7 +18,7 @@ from cookout.platform.errors import EXCEPTION_HANDLERS
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings, load_settings
 from cookout.platform.templating import STATIC_DIR, TEMPLATES_DIR
-from cookout.platform.web import flashes, viewer
+from cookout.platform.web import catch_up, flashes, viewer
 
 MAX_BODY_BYTES = 1_000_000  # forms only; a larger body is refused with 413
 
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             exclude=["/static"],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=catch_up,
         request_max_body_size=MAX_BODY_BYTES,
         on_startup=[open_runtime],
         on_shutdown=[close_runtime],

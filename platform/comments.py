@@ -73,7 +73,9 @@ def comment_limits(request: Request[Any, Any, Any]) -> CommentLimits:
     return state.comment_limits
 
 
-@post("/p/{post_id:uuid}/comments", sync_to_thread=True)
+# It reads no view before the command (which checks the post, parent and tribe in the log itself), so a
+# member can comment again at once, without waiting for the views to show the last comment.
+@post("/p/{post_id:uuid}/comments", sync_to_thread=True, opt={"catch_up": False})
 def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
     # The command checks the post, the parent and the tribe itself; the views are read only to answer.
     form = {name: data.get(name, "") for name in COMMENT_FIELDS}
@@ -90,6 +92,8 @@ def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) ->
             request, conversation(request).post_comment, post_id, form["body"], parent_id,
             name=form["name"], email=me["email"] if me else form["email"],
             website=form["website"], notify=bool(form["notify"]), projections=COMMENT_PAGES,
+            # A member's plain POST reads nothing after the command: the page it redirects to waits instead.
+            wait=bool(request.htmx) or member_id is None,  # type: ignore[attr-defined]
         )
     except DomainError as error:
         return refused(request, post_id, parent_id, form, DOMAIN_STATUS.get(type(error), 400), error.message,

@@ -103,6 +103,11 @@ class Runtime:
         self.raise_projection_errors()
         return reached
 
+    def has_reached(self, position: int, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS) -> bool:
+        """Whether the views are known, in this process and without asking Postgres, to have `position`."""
+        return self.positions.reached([self.view(projection).tracking_table_name for projection in projections],
+                                      position)
+
     @property
     def positions(self) -> PositionWatcher:
         with self._opening:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
+import anyio.to_thread
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 from litestar.plugins.flash import flash
@@ -17,6 +18,11 @@ from cookout.platform.runtime import Runtime
 from cookout.projections.base import CookoutProjection
 
 T = TypeVar("T")
+
+# The log position a command reached, for the page after it when the command did not wait itself.
+SEEN_COOKIE = "cookout_seen"
+SEEN_SECONDS = 60
+SEEN_SCOPE_KEY = "cookout.seen_position"
 
 
 def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
@@ -52,9 +58,13 @@ def require_member(request: Request[Any, Any, Any]) -> UUID:
 
 
 def run_command(request: Request[Any, Any, Any], command: Callable[..., T], *args: Any,
-                projections: tuple[type[CookoutProjection], ...] | None = None, **kwargs: Any) -> T:
+                projections: tuple[type[CookoutProjection], ...] | None = None, wait: bool = True,
+                **kwargs: Any) -> T:
     """Run one command as the signed-in member, then wait (bounded) until the projections the next
-    page reads have applied it, so that page shows what was just done. Runs in a worker thread."""
+    page reads have applied it, so that page shows what was just done. Runs in a worker thread.
+
+    With `wait=False` the answer must be a redirect made by `see_other`: the position goes with it in a
+    cookie, and the page it leads to waits instead (`catch_up`), while the browser follows it."""
     member_id = signed_in_id(request)
     actor_token = current_actor.set(str(member_id) if member_id else "guest")
     position_token = last_position.set(None)
@@ -65,6 +75,9 @@ def run_command(request: Request[Any, Any, Any], command: Callable[..., T], *arg
         current_actor.reset(actor_token)
         last_position.reset(position_token)
     runtime = runtime_of(request)
+    if not wait:
+        request.scope[SEEN_SCOPE_KEY] = position  # type: ignore[literal-required]
+        return result
     if projections is None:
         runtime.wait_for(position)
     else:
@@ -80,4 +93,22 @@ def see_other(path: str, request: Request[Any, Any, Any] | None = None, message:
               category: str = "success") -> Redirect:
     if request is not None and message:
         flash(request, message, category=category)
-    return Redirect(path=path, status_code=HTTP_303_SEE_OTHER)
+    redirect = Redirect(path=path, status_code=HTTP_303_SEE_OTHER)
+    position = request.scope.get(SEEN_SCOPE_KEY) if request is not None else None
+    if position:
+        redirect.set_cookie(SEEN_COOKIE, str(position), max_age=SEEN_SECONDS, httponly=True, samesite="lax",
+                            secure=runtime_of(request).settings.https)
+    return redirect
+
+
+async def catch_up(request: Request[Any, Any, Any]) -> None:
+    """Before any handler that reads the views: if this browser's last command did not wait for them,
+    wait here (bounded) until they have it. A position already reached costs no query and no thread.
+    Handlers that read no view before their command say so with `opt={"catch_up": False}`."""
+    seen = request.cookies.get(SEEN_COOKIE, "")
+    if not seen.isdigit() or not request.route_handler.opt.get("catch_up", True):
+        return None
+    runtime = runtime_of(request)
+    if not runtime.has_reached(int(seen)):
+        await anyio.to_thread.run_sync(runtime.wait_for, int(seen))
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import pytest
 from litestar.testing import TestClient
 
 from cookout.domain.conversation import Conversation
@@ -54,3 +55,44 @@ def test_a_member_who_asks_to_be_notified_follows_with_their_accounts_email(clie
     service = runtime.service(Conversation)
     assert service.is_subscribed(UUID(post_id), f"{handle}@example.org")
     assert not service.is_subscribed(UUID(post_id), "someone@else.example")
+
+
+def test_the_page_after_a_members_comment_waits_for_the_views_instead_of_the_post(
+    client: TestClient[Any], runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed_up(client)
+    post_id = publish(client, found_tribe(client))
+    waits: list[int | None] = []
+    real_wait = runtime.wait_for
+    monkeypatch.setattr(runtime, "wait_for", lambda position, *args, **kwargs: (
+        waits.append(position), real_wait(position, *args, **kwargs))[1])
+    monkeypatch.setattr(runtime, "has_reached", lambda position, *args: False)
+
+    posted = reply(client, post_id, "Answered at once")
+    assert posted.status_code == 303
+    assert waits == []  # the POST did not wait for the views
+    seen = int(client.cookies["cookout_seen"])
+    assert seen >= runtime.log_position() - 1
+    page = client.get(f"/p/{post_id}").text
+    assert waits == [seen]  # the page did, before reading them
+    assert "Answered at once" in page
+
+
+def test_a_second_comment_does_not_wait_for_the_first_to_show(
+    client: TestClient[Any], runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed_up(client)
+    post_id = publish(client, found_tribe(client))
+    reply(client, post_id, "One")
+    client.cookies.set("cookout_seen", str(runtime.log_position() + 10**9))  # as if the views were far behind
+    waits: list[int] = []
+    monkeypatch.setattr(runtime, "wait_for", lambda position, *args, **kwargs: waits.append(position) or True)
+    assert reply(client, post_id, "Two").status_code == 303
+    assert waits == []
+
+
+def test_a_nonsense_position_cookie_is_ignored(client: TestClient[Any]) -> None:
+    signed_up(client)
+    post_id = publish(client, found_tribe(client))
+    client.cookies.set("cookout_seen", "not-a-number")
+    assert client.get(f"/p/{post_id}").status_code == 200

@@ -158,3 +158,19 @@ def test_a_real_celery_worker_delivers_what_the_dispatcher_enqueues(runtime: Run
             assert path.exists()
     finally:
         Dispatcher.enqueue = None
+
+
+def test_deliver_all_sends_each_letter_and_leaves_a_refused_one_to_retry_on_its_own(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_runtime(runtime)
+    (sent, _), (refused, _) = join(runtime), join(runtime)
+    real = mail.deliver_letter
+    monkeypatch.setattr(mail, "deliver_letter", lambda view, settings, key, send=None: (
+        "retry" if key == refused else real(view, settings, key, send)))
+    retried: list[tuple[list[str], float]] = []
+    monkeypatch.setattr(mail.deliver, "apply_async", lambda args, countdown: retried.append((args, countdown)))
+    assert mail.deliver_all([sent, refused]) == {sent: "sent", refused: "retry"}
+    assert runtime.outbox.letter(sent)["status"] == "sent"
+    assert [args for args, _ in retried] == [[refused]]
+    assert 1 <= retried[0][1] <= 2

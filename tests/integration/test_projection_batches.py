@@ -17,7 +17,7 @@ from cookout.platform.runtime import Runtime
 from cookout.projections import positions
 from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
 from cookout.projections.members import MemberDirectory
-from cookout.projections.outbox import Dispatcher
+from cookout.projections.outbox import LETTERS_PER_TASK, Dispatcher, hand_over
 from cookout.projections.positions import PositionWatcher
 from cookout.projections.runner import ProjectionsRunner
 from tests.helpers import PASSWORD, unique
@@ -136,3 +136,15 @@ def test_a_waiting_request_is_woken_by_the_batch_notification_not_by_polling(
         assert time.monotonic() - started < 2
     finally:
         watcher.close()
+
+
+def test_letters_are_handed_to_the_workers_a_few_per_task() -> None:
+    tasks: list[list[str]] = []
+    keys = [f"welcome:{n}" for n in range(2 * LETTERS_PER_TASK + 5)]
+    Dispatcher.enqueue = tasks.append
+    try:
+        hand_over(keys)
+    finally:
+        Dispatcher.enqueue = None
+    assert [len(task) for task in tasks] == [LETTERS_PER_TASK, LETTERS_PER_TASK, 5]
+    assert [key for task in tasks for key in task] == keys
