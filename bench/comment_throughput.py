@@ -81,24 +81,27 @@ def through_http(runtime: Runtime, workers: int, post_id: object, tag: str = "")
     failures: list[int] = []
 
     def talk(client: httpx.Client, n: int) -> None:
-        # A plain keep-alive connection, as a browser without JavaScript would hold, with its cookie
-        # header worked out again only when the server sets a cookie: the clients share the machine's
-        # two cores with the server, so they should spend as little of them as they can.
+        # A plain keep-alive connection, as a browser without JavaScript would hold, whose cookie header
+        # and CSRF token are worked out again only when the server sets a cookie: the clients share the
+        # machine's two cores with the server, so they should spend as little of them as they can.
         jar, url = client.cookies.jar, f"{base_url}/p/{post_id}/comments"
         connection = http.client.HTTPConnection(urlsplit(base_url).netloc, timeout=30)
-        request = urllib.request.Request(url, method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"})
-        jar.add_cookie_header(request)
+
+        def cookies() -> tuple[urllib.request.Request, dict[str, str], str]:
+            request = urllib.request.Request(url, method="POST", headers={
+                "Content-Type": "application/x-www-form-urlencoded"})
+            jar.add_cookie_header(request)
+            return request, dict(request.header_items()), next(c.value for c in jar if c.name == "csrftoken")
+
+        request, headers, token = cookies()
         for i in range(PER_CLIENT):
-            token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
             body = urlencode({"body": f"Client {n} says {i}", "parent_id": "", "_csrf_token": token})
-            connection.request("POST", urlsplit(url).path, body=body, headers=dict(request.header_items()))
+            connection.request("POST", urlsplit(url).path, body=body, headers=headers)
             response = connection.getresponse()
             response.read()
             if response.headers.get_all("Set-Cookie"):
                 jar.extract_cookies(response, request)  # type: ignore[arg-type]
-                request = urllib.request.Request(url, method="POST", headers={
-                    "Content-Type": "application/x-www-form-urlencoded"})
-                jar.add_cookie_header(request)
+                request, headers, token = cookies()
             if response.status != 303:
                 failures.append(response.status)
         connection.close()

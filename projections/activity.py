@@ -107,13 +107,14 @@ class MemberActivityView(View):
             "position": tracking.notification_id, "status": event.status, "parent": event.parent_id,
         }
         columns = "item_id, member_id, kind, post_id, tribe_id, author_id, guest_name, excerpt, at, position, status"
-        own = (
-            f"INSERT INTO activity_items ({columns}) VALUES (%(id)s, %(author)s, 'comment', %(post)s, %(tribe)s, "
-            "%(author)s, %(guest)s, %(excerpt)s, %(at)s, %(position)s, %(status)s)"
-        )
-        # The reply goes to the parent comment's author, or to the post's author for a top-level comment.
-        received = f"""
+        # The author's own item (members only), and the reply item for the parent comment's author, or
+        # for the post's author when the comment is top-level; one statement for both.
+        items = f"""
             INSERT INTO activity_items ({columns})
+            SELECT %(id)s, %(author)s, 'comment', %(post)s, %(tribe)s, %(author)s, %(guest)s, %(excerpt)s, %(at)s,
+                   %(position)s, %(status)s
+            WHERE %(author)s::uuid IS NOT NULL
+            UNION ALL
             SELECT %(id)s, recipient, 'reply', %(post)s, %(tribe)s, %(author)s, %(guest)s, %(excerpt)s, %(at)s,
                    %(position)s, %(status)s
             FROM (
@@ -124,10 +125,7 @@ class MemberActivityView(View):
             ) AS target
             WHERE recipient IS DISTINCT FROM %(author)s
         """
-        statements = [(received, values)]
-        if event.author_id is not None:
-            statements.insert(0, (own, values))
-        self.apply(tracking, *statements)
+        self.apply(tracking, (items, values))
 
     def update_items(self, tracking: Tracking, item_id: Any, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = %({name})s" for name in columns)

@@ -81,14 +81,17 @@ class TribeFeedView(View):
         self.apply(
             tracking,
             (
-                "INSERT INTO feed_comments (id, post_id, visible) VALUES (%(id)s, %(post)s, %(visible)s)",
-                {"id": event.originator_id, "post": event.post_id, "visible": visible},
+                """
+                WITH added AS (
+                    INSERT INTO feed_comments (id, post_id, visible) VALUES (%(id)s, %(post)s, %(visible)s)
+                    RETURNING post_id, visible
+                )
+                UPDATE feed_posts p SET comment_count = p.comment_count + 1,
+                    last_activity = greatest(p.last_activity, %(at)s)
+                FROM added WHERE p.id = added.post_id AND added.visible
+                """,
+                {"id": event.originator_id, "post": event.post_id, "visible": visible, "at": event.timestamp},
             ),
-            *([(
-                "UPDATE feed_posts SET comment_count = comment_count + 1, "
-                "last_activity = greatest(last_activity, %(at)s) WHERE id = %(post)s",
-                {"post": event.post_id, "at": event.timestamp},
-            )] if visible else []),
         )
 
     def comment_shown(self, tracking: Tracking, comment_id: Any, visible: bool, at: Any) -> None:
