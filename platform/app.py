@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # twice when they arrive in separate registrations, wrapping sync handlers in a thread twice.
         route_handlers=[
             Router(path="/", route_handlers=ROUTES),
-            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+            create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"catch_up": False}),
         ],
         openapi_config=None,
         template_config=template_config,

@@ -96,3 +96,12 @@ def test_a_nonsense_position_cookie_is_ignored(client: TestClient[Any]) -> None:
     post_id = publish(client, found_tribe(client))
     client.cookies.set("cookout_seen", "not-a-number")
     assert client.get(f"/p/{post_id}").status_code == 200
+
+
+def test_static_files_never_wait_for_the_views(client: TestClient[Any], runtime: Runtime,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[int] = []
+    monkeypatch.setattr(runtime, "wait_for", lambda position, *args, **kwargs: waits.append(position) or True)
+    client.cookies.set("cookout_seen", str(runtime.log_position() + 10**9))
+    assert client.get("/static/cookout.css").status_code == 200
+    assert waits == []
