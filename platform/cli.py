@@ -18,6 +18,7 @@ from cookout.platform.runtime import Runtime
 from cookout.platform.settings import ConfigurationError, load_settings
 from cookout.projections.outbox import DELIVER_ALL_TASK, Dispatcher, hand_over
 from cookout.projections.registry import PROJECTIONS, projection_named
+from cookout.projections.runner import ProjectionBusy
 from cookout.workers.app import celery_app
 
 RESTART_LIMIT = 5
@@ -27,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args) or 0
-    except ConfigurationError as error:
+    except (ConfigurationError, ProjectionBusy) as error:
         print(f"cookout: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -204,10 +205,9 @@ def projections_rebuild(args: argparse.Namespace) -> int:
 
 
 def rebuild(runtime: Runtime, projection: type, timeout: float = 600) -> int:
-    """Empty one view and replay the whole log into it. Stop `cookout projections run` first."""
-    runtime.view(projection).reset()
+    """Empty one view and replay the whole log into it. Refused while `cookout projections run` runs it."""
     head = runtime.log_position()
-    runtime.start_projections((projection,))
+    runtime.start_projections((projection,), rebuild=True)
     try:
         if not runtime.wait_for(head, (projection,), timeout=timeout):
             raise ConfigurationError(f"rebuilding {projection.name} did not reach position {head} in {timeout} s")

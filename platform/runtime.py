@@ -115,12 +115,14 @@ class Runtime:
                 self._positions = PositionWatcher(self.datastore, self.url)
             return self._positions
 
-    def start_projections(self, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS) -> None:
-        """Run projections in this process: one thread following the log through LISTEN/NOTIFY."""
+    def start_projections(self, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS,
+                          rebuild: bool = False) -> None:
+        """Run projections in this process: one thread following the log through LISTEN/NOTIFY. With
+        `rebuild`, their views are emptied first and the whole log replayed into them."""
         # The subscription reads the log one notification at a time: one connection, some headroom.
         log = CookoutApplication(env={**self.env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"})
         instances = [projection(view=self.view(projection)) for projection in projections]
-        self._runners.append(ProjectionsRunner(log, instances))
+        self._runners.append(ProjectionsRunner(log, instances, rebuild=rebuild))
 
     def raise_projection_errors(self) -> None:
         """A projection that failed in this process stops; say why rather than wait for it."""

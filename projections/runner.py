@@ -13,6 +13,7 @@ write (read-your-writes) wakes the moment the views have it, without polling.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import queue
 import threading
@@ -49,6 +50,15 @@ def advance_statement(tables: tuple[str, ...]) -> bytes:
     return SQL("WITH {0} SELECT pg_notify({1}, %s)").format(moves, Literal(POSITIONS_CHANNEL)).as_bytes(None)
 
 
+class ProjectionBusy(RuntimeError):
+    """A projection is already being applied by another process."""
+
+
+def lock_key(name: str) -> int:
+    """The advisory lock key of a projection: a stable 64-bit number from its name."""
+    return int.from_bytes(hashlib.sha256(f"cookout projection {name}".encode()).digest()[:8], "big", signed=True)
+
+
 def handles(projection: CookoutProjection, event: Any) -> bool:
     """Whether the projection has a handler for this kind of event, not just the default."""
     return _handles(type(projection), type(event))
@@ -63,8 +73,9 @@ def _handles(projection: type[CookoutProjection], event: type) -> bool:
 
 
 class ProjectionsRunner:
-    def __init__(self, app: Application[Any], projections: Sequence[CookoutProjection]):
+    def __init__(self, app: Application[Any], projections: Sequence[CookoutProjection], rebuild: bool = False):
         self.app = app
+        self.rebuild = rebuild  # empty the views first (once they are ours), and replay the whole log
         self.recorder: Any = app.recorder
         self.projections = list(projections)
         self.positions = {id(p): p.view.max_tracking_id(APPLICATION_NAME) or 0 for p in self.projections}
@@ -86,6 +97,11 @@ class ProjectionsRunner:
         # thread: LISTEN for the log's NOTIFY, then read everything recorded since, as one batch.
         try:
             with self.recorder.datastore.get_connection() as connection:
+                self._claim(connection)
+                if self.rebuild:
+                    for projection in self.projections:
+                        projection.view.reset()
+                        self.positions[id(projection)] = 0
                 connection.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
                 self.listening.set()
                 last = min(self.positions.values(), default=0)
@@ -102,12 +118,25 @@ class ProjectionsRunner:
                         continue
                     for _ in connection.notifies(timeout=WAKE_SECONDS, stop_after=1):
                         pass  # something was recorded (or a stop is due): look again
+                connection.execute("SELECT pg_advisory_unlock_all()")
         except BaseException as error:  # noqa: BLE001 -- kept and re-raised in the caller's thread
             if not self.stopped.is_set():
                 self.error = error
         finally:
             self.listening.set()
             self.stopped.set()
+
+    def _claim(self, connection: Any) -> None:
+        """Hold each projection's advisory lock for as long as this runner lives: two processes applying
+        the same projection (two `projections run`, or a rebuild beside one) would write its rows twice."""
+        for projection in self.projections:
+            held = connection.execute("SELECT pg_try_advisory_lock(%s) AS held", (lock_key(projection.name),))
+            if not held.fetchone()["held"]:
+                connection.execute("SELECT pg_advisory_unlock_all()")
+                raise ProjectionBusy(
+                    f"Another process is running the {projection.name} projection. Run `cookout projections run`"
+                    " in one process only, and stop it before `cookout projections rebuild`."
+                )
 
     def apply(self, events: list[tuple[Any, Tracking]]) -> None:
         """Apply the events to every projection that hasn't yet, with their positions, in one transaction."""

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from litestar.testing import TestClient
 
+from cookout.platform.runtime import Runtime
+
 PASSWORD = "correct horse battery"
+
+
+@contextmanager
+def rebuilding(runtime: Runtime) -> Iterator[Runtime]:
+    """A second runtime, as `cookout projections rebuild` opens, with this one's projections stopped
+    meanwhile: a projection runs in one process at a time."""
+    runtime.stop_projections()
+    other = Runtime(runtime.settings)
+    try:
+        yield other
+    finally:
+        other.close()
+        runtime.start_projections()
 
 
 def unique(prefix: str = "m") -> str:

@@ -79,7 +79,11 @@ def test_projection_status_and_rebuild_from_any_directory(tmp_path: Path, settin
     status = run_cli("projections", "status", cwd=tmp_path, COOKOUT_DATABASE_URL=url)
     assert status.returncode == 0, status.stderr
     assert "member_directory" in status.stdout and "welcomes" in status.stdout
-    rebuilt = run_cli("projections", "rebuild", "member_directory", cwd=tmp_path, COOKOUT_DATABASE_URL=url)
+    runtime.stop_projections()  # type: ignore[attr-defined]  # a rebuild runs while `projections run` is stopped
+    try:
+        rebuilt = run_cli("projections", "rebuild", "member_directory", cwd=tmp_path, COOKOUT_DATABASE_URL=url)
+    finally:
+        runtime.start_projections()  # type: ignore[attr-defined]
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "Rebuilt member_directory" in rebuilt.stdout
     unknown = run_cli("projections", "rebuild", "nope", cwd=tmp_path, COOKOUT_DATABASE_URL=url)

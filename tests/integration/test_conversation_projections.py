@@ -13,7 +13,7 @@ from cookout.projections.moderation import ModerationQueue
 from cookout.projections.thread import ThreadTree, arrange, visible_count
 from cookout.projections.tribes import TribeDirectory
 from tests.conversation_helpers import acting_as, comment, new_member, new_post, new_tribe, settle
-from tests.helpers import unique
+from tests.helpers import rebuilding, unique
 
 
 def test_tribe_directory_follows_founding_joining_roles_and_leaving(runtime: Runtime) -> None:
@@ -203,12 +203,9 @@ def test_rebuilding_from_the_log_gives_identical_rows(runtime: Runtime, projecti
     settle(runtime)
     before = runtime.view(projection).snapshot()
 
-    other = Runtime(runtime.settings)
-    try:
+    with rebuilding(runtime) as other:
         rebuild(other, projection)
         after = other.view(projection).snapshot()
-    finally:
-        other.close()
     assert after == before
     assert len(after) >= 2
 

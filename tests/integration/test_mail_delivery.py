@@ -19,7 +19,7 @@ from cookout.platform.settings import load_settings
 from cookout.projections.outbox import Dispatcher, Welcomes, letter_path
 from cookout.workers import mail
 from cookout.workers.app import celery_app, use_runtime
-from tests.helpers import PASSWORD, unique
+from tests.helpers import PASSWORD, rebuilding, unique
 
 
 class Inbox:
@@ -83,11 +83,8 @@ def test_a_letter_is_sent_once_however_often_the_task_is_delivered(runtime: Runt
 def test_replaying_the_log_writes_no_second_letter(runtime: Runtime) -> None:
     key, _ = join(runtime)
     mail.deliver_letter(runtime.outbox, runtime.settings, key, lambda message, k: None)
-    other = Runtime(runtime.settings)
-    try:
+    with rebuilding(runtime) as other:
         rebuild(other, Welcomes)
-    finally:
-        other.close()
     rows = runtime.outbox.rows("SELECT status FROM outbox WHERE key = %(k)s", {"k": key})
     assert rows == [{"status": "sent"}]
 

@@ -16,6 +16,7 @@ from cookout.platform.cli import rebuild
 from cookout.platform.runtime import Runtime
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
+from tests.helpers import rebuilding
 from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
 
 
@@ -116,15 +117,12 @@ def test_rebuilding_meetups_and_invitations_gives_identical_rows_and_no_new_lett
     state_tables = ("invitation_meetups", "invitation_states", "invitation_people")
     before_state = {t: runtime.view(Invitations).rows(f"SELECT * FROM {t} ORDER BY 1, 2") for t in state_tables}
 
-    other = Runtime(runtime.settings)
-    try:
+    with rebuilding(runtime) as other:
         rebuild(other, Meetups)
         rebuild(other, Invitations)
         after_rows = other.view(Meetups).snapshot()
         after_letters = other.view(Invitations).rows("SELECT key, message_id, payload FROM outbox ORDER BY key")
         after_state = {t: other.view(Invitations).rows(f"SELECT * FROM {t} ORDER BY 1, 2") for t in state_tables}
-    finally:
-        other.close()
     assert after_rows == before_rows
     assert after_letters == before_letters
     assert after_state == before_state

@@ -6,7 +6,7 @@ from cookout.domain.base import current_actor
 from cookout.platform.cli import rebuild
 from cookout.platform.runtime import Runtime
 from cookout.projections.members import MemberDirectory
-from tests.helpers import PASSWORD, unique
+from tests.helpers import PASSWORD, rebuilding, unique
 
 
 def test_directory_follows_joins_renames_and_roles(runtime: Runtime) -> None:
@@ -43,11 +43,8 @@ def test_rebuilding_the_directory_from_the_log_gives_identical_rows(runtime: Run
     before = runtime.view(MemberDirectory).snapshot()
 
     # A second runtime, as `cookout projections rebuild` would open.
-    other = Runtime(runtime.settings)
-    try:
+    with rebuilding(runtime) as other:
         rebuild(other, MemberDirectory)
         after = other.view(MemberDirectory).snapshot()
-    finally:
-        other.close()
     assert after == before
     assert len(after) >= 3

@@ -13,13 +13,14 @@ from eventsourcing.persistence import Tracking
 
 from cookout.domain.base import CookoutApplication
 from cookout.domain.members import Member
+from cookout.platform import cli
 from cookout.platform.runtime import Runtime
 from cookout.projections import positions
 from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
 from cookout.projections.members import MemberDirectory
 from cookout.projections.outbox import LETTERS_PER_TASK, Dispatcher, hand_over
 from cookout.projections.positions import PositionWatcher
-from cookout.projections.runner import ProjectionsRunner
+from cookout.projections.runner import ProjectionBusy, ProjectionsRunner
 from tests.helpers import PASSWORD, unique
 
 
@@ -148,3 +149,35 @@ def test_letters_are_handed_to_the_workers_a_few_per_task() -> None:
         Dispatcher.enqueue = None
     assert [len(task) for task in tasks] == [LETTERS_PER_TASK, LETTERS_PER_TASK, 5]
     assert [key for task in tasks for key in task] == keys
+
+
+def test_a_projection_runs_in_one_process_at_a_time(runtime: Runtime, joiners: JoinersView) -> None:
+    first = follow(runtime, joiners)
+    try:
+        second = follow(runtime, joiners)
+        second.stopped.wait(5)
+        second.stop()
+        with pytest.raises(ProjectionBusy, match="test_joiners"):
+            second.check()
+        join(runtime, "Still Followed")
+        deadline = time.monotonic() + 10
+        while "Still Followed" not in [r["display_name"] for r in joiners.recorded()] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "Still Followed" in [r["display_name"] for r in joiners.recorded()]
+    finally:
+        first.stop()
+    third = follow(runtime, joiners)  # the lock went with the first runner
+    third.stop()
+    third.check()
+
+
+def test_a_rebuild_is_refused_while_the_projection_runs_and_leaves_the_view_alone(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    join(runtime, "Kept Through A Refused Rebuild")
+    assert runtime.wait_for(runtime.log_position(), timeout=10)
+    before = runtime.view(MemberDirectory).snapshot()
+    monkeypatch.setenv("COOKOUT_DATABASE_URL", runtime.settings.database_url or "")
+    assert cli.main(["projections", "rebuild", "member_directory"]) == 2
+    assert "Another process is running the member_directory projection" in capsys.readouterr().err
+    assert runtime.view(MemberDirectory).snapshot() == before

@@ -14,7 +14,7 @@ from cookout.platform.runtime import Runtime
 from cookout.projections.reply_mail import ReplyMail, letter_key
 from cookout.workers import mail
 from tests.conversation_helpers import acting_as, comment, new_member, new_post, new_tribe, settle
-from tests.helpers import unique
+from tests.helpers import rebuilding, unique
 
 
 def email_of(runtime: Runtime, member_id: UUID) -> str:
@@ -139,11 +139,8 @@ def test_replaying_the_log_sends_no_second_letter(runtime: Runtime) -> None:
     settle(runtime)
     key = letter_key(reply, email_of(runtime, author))
     mail.deliver_letter(runtime.outbox, runtime.settings, key, lambda m, k: None)
-    other = Runtime(runtime.settings)
-    try:
+    with rebuilding(runtime) as other:
         rebuild(other, ReplyMail)
-    finally:
-        other.close()
     assert runtime.outbox.rows("SELECT status FROM outbox WHERE key = %(k)s", {"k": key}) == [{"status": "sent"}]
 
 
@@ -170,11 +167,8 @@ def test_replaying_the_log_follows_the_reply_setting_as_it_was_then(runtime: Run
     runtime.accounts.update_profile(author, "Post Author", reply_emails=True)
     settle(runtime)
     assert letters_for(runtime, first) == {}
-    other = Runtime(runtime.settings)
-    try:
+    with rebuilding(runtime) as other:
         rebuild(other, ReplyMail)
-    finally:
-        other.close()
     assert letters_for(runtime, first) == {}
 
 
