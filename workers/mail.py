@@ -132,7 +132,11 @@ def deliver_all(keys: list[str]) -> dict[str, str]:
     shared = runtime()
     statuses = {}
     for key in keys:
-        statuses[key] = deliver_letter(shared.outbox, shared.settings, key)
+        try:
+            statuses[key] = deliver_letter(shared.outbox, shared.settings, key)
+        except Exception:  # one broken letter must not hold back the others; the sweep offers it again
+            log.exception("could not deliver %s", key)
+            statuses[key] = "error"
         if statuses[key] == "retry":
             deliver.apply_async(args=[key], countdown=backoff_seconds(0))
     return statuses

@@ -171,3 +171,20 @@ def test_deliver_all_sends_each_letter_and_leaves_a_refused_one_to_retry_on_its_
     assert runtime.outbox.letter(sent)["status"] == "sent"
     assert [args for args, _ in retried] == [[refused]]
     assert 1 <= retried[0][1] <= 2
+
+
+def test_one_broken_letter_does_not_hold_back_the_rest_of_its_task(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_runtime(runtime)
+    (broken, _), (fine, _) = join(runtime), join(runtime)
+    real = mail.deliver_letter
+
+    def deliver_letter(view: object, settings: object, key: str, send: object = None) -> str:
+        if key == broken:
+            raise KeyError("a builder bug")
+        return real(view, settings, key, send)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mail, "deliver_letter", deliver_letter)
+    assert mail.deliver_all([broken, fine]) == {broken: "error", fine: "sent"}
+    assert runtime.outbox.letter(broken)["status"] == "pending"  # the sweep offers it again
