@@ -50,15 +50,18 @@ def batch_on(cursor: Any) -> Iterator[Batch]:
         _batch.reset(token)
 
 
-def after_commit(name: str, items: list[Any], action: Callable[[list[Any]], None]) -> None:
-    """Call `action(items)` once the projection's rows are committed: now, or when the runner's batch
-    commits; a batch gathers the items of every call with this `name` into one call (one message to
-    the workers for a batch of events, not one per event)."""
+def current_batch() -> Batch:
+    """The runner's batch this thread is applying; projections write nowhere else."""
     batch = _batch.get()
     if batch is None:
-        action(items)
-    else:
-        batch.after_commit.setdefault(name, (action, []))[1].extend(items)
+        raise RuntimeError("projections write only inside a ProjectionsRunner batch")
+    return batch
+
+
+def after_commit(name: str, items: list[Any], action: Callable[[list[Any]], None]) -> None:
+    """Call `action(items)` once the batch has committed; the batch gathers the items of every call with
+    this `name` into one call (one message to the workers for a batch of events, not one per event)."""
+    current_batch().after_commit.setdefault(name, (action, []))[1].extend(items)
 
 
 class View(PostgresTrackingRecorder):
@@ -72,17 +75,12 @@ class View(PostgresTrackingRecorder):
         self.sql_create_statements.extend(SQL(statement) for statement in self.ddl)  # type: ignore[arg-type]
 
     def apply(self, tracking: Tracking, *statements: Statement) -> None:
-        """Run the statements and record the tracking atomically: applied once, never skipped."""
-        batch = _batch.get()
-        if batch is not None:
-            for sql, params in statements:
-                batch.cursor.execute(sql, params)
-            batch.reached[self] = tracking.notification_id
-            return
-        with self.datastore.transaction(commit=True) as cursor:
-            for sql, params in statements:
-                cursor.execute(sql, params)  # type: ignore[arg-type]
-            self._insert_tracking(cursor, tracking)
+        """Run the statements in the runner's batch, whose commit records the tracking with them:
+        applied once, never skipped."""
+        batch = current_batch()
+        for sql, params in statements:
+            batch.cursor.execute(sql, params)
+        batch.reached[self] = tracking.notification_id
 
     def insert_tracking(self, tracking: Tracking) -> None:
         batch = _batch.get()

@@ -18,7 +18,7 @@ from eventsourcing.persistence import Tracking
 from cookout.domain.meetups import GOING, INVITED, MAYBE, NOT_GOING, PARTSTAT, WAITLISTED, Meetup, calendar_change
 from cookout.domain.members import Member
 from cookout.projections.base import Statement
-from cookout.projections.outbox import Dispatcher, Letter, OutboxView, letter_statement, wake_workers
+from cookout.projections.outbox import Dispatcher, Letter, OutboxView, letter_statement
 
 INVITATION = "meetup_invitation"
 PROMOTION = "meetup_promotion"
@@ -97,10 +97,6 @@ class InvitationsView(OutboxView):
         "invitation_choices",
         "invitation_people",
     )
-
-    def record(self, tracking: Tracking, statements: list[Statement], letters: list[Letter]) -> None:
-        """The dispatcher's state, its letters and its position, in one transaction."""
-        self.apply(tracking, *statements, *(letter_statement(letter) for letter in letters))
 
     # Reading the dispatcher's state
 
@@ -686,6 +682,4 @@ class Invitations(Dispatcher):
     def record(
         self, tracking: Tracking, statements: list[Statement], letters: list[Letter] | None = None
     ) -> None:
-        letters = letters or []
-        self.view.record(tracking, statements, letters)
-        wake_workers(letters)
+        self.view.post(tracking, letters or [], statements)

@@ -87,8 +87,11 @@ class OutboxView(View):
     # A rebuild keeps the rows: they are the record of what was sent.
     tables: ClassVar[tuple[str, ...]] = ()
 
-    def post(self, tracking: Tracking, letters: list[Letter]) -> None:
-        self.apply(tracking, *(letter_statement(letter) for letter in letters))
+    def post(self, tracking: Tracking, letters: Sequence[Letter], statements: Sequence[Statement] = ()) -> None:
+        """The dispatcher's own rows, its letters and its position in one transaction; once that has
+        committed, the letters go to the workers."""
+        self.apply(tracking, *statements, *(letter_statement(letter) for letter in letters))
+        wake_workers(letters)
 
     def pending_keys(self, older_than_seconds: float = 0) -> list[str]:
         found = self.rows(
@@ -120,8 +123,7 @@ class Dispatcher(CookoutProjection):
 
     def send(self, tracking: Tracking, *letters: Letter) -> None:
         """Post the letters and record the position in one transaction, then wake a worker."""
-        self.view.post(tracking, list(letters))
-        wake_workers(letters)
+        self.view.post(tracking, letters)
 
 
 def wake_workers(letters: Sequence[Letter]) -> None:

@@ -23,7 +23,7 @@ from cookout.domain.subscriptions import Subscription
 from cookout.domain.tribes import MEMBERS_ONLY, Tribe
 from cookout.platform.markdown import excerpt
 from cookout.projections.base import Statement
-from cookout.projections.outbox import Dispatcher, Letter, OutboxView, letter_statement, wake_workers
+from cookout.projections.outbox import Dispatcher, Letter, OutboxView
 
 REPLY = "reply"
 NEW_COMMENT = "new_comment"
@@ -88,10 +88,6 @@ class ReplyMailView(OutboxView):
         "reply_mail_members", "reply_mail_tribes", "reply_mail_tribe_members", "reply_mail_posts",
         "reply_mail_comments", "reply_mail_subscriptions",
     )
-
-    def record(self, tracking: Tracking, statements: list[Statement], letters: list[Letter]) -> None:
-        """The dispatcher's own rows, the letters and the position, in one transaction."""
-        self.apply(tracking, *statements, *(letter_statement(letter) for letter in letters))
 
     def comment(self, comment_id: Any) -> dict[str, Any] | None:
         return self.row("SELECT * FROM reply_mail_comments WHERE id = %(id)s", {"id": comment_id})
@@ -182,11 +178,11 @@ class ReplyMail(Dispatcher):
 
     @process_event.register
     def _(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
-        self.view.record(tracking, [
+        self.view.post(tracking, [], [
             ("INSERT INTO reply_mail_tribes (id, members_only) VALUES (%(id)s, %(closed)s)",
              {"id": event.originator_id, "closed": event.visibility == MEMBERS_ONLY}),
             self.tribe_member(event.originator_id, event.founder_id),
-        ], [])
+        ])
 
     @process_event.register
     def _(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
@@ -321,8 +317,7 @@ class ReplyMail(Dispatcher):
         )
 
     def remember(self, tracking: Tracking, statement: Statement) -> None:
-        self.view.record(tracking, [statement], [])
+        self.view.post(tracking, [], [statement])
 
     def dispatch(self, tracking: Tracking, statements: list[Statement], letters: list[Letter]) -> None:
-        self.view.record(tracking, statements, letters)
-        wake_workers(letters)
+        self.view.post(tracking, letters, statements)
