@@ -130,7 +130,9 @@ def serve(args: argparse.Namespace) -> int:
         pass
     for process in running.values():
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            # SIGTERM, not SIGINT: a tree started in the background (nohup, `&` in a script) inherits an
+            # ignored SIGINT, and each child stops cleanly on SIGTERM.
+            process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
     for process in running.values():
         try:
