@@ -15,6 +15,7 @@ from cookout.platform import settings_pages
 from cookout.platform import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.auth import SignInLimits, session_config
 from cookout.platform.errors import EXCEPTION_HANDLERS
+from cookout.platform.headers import security_headers
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings, load_settings
 from cookout.platform.templating import STATIC_DIR, TEMPLATES_DIR
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=catch_up,
+        before_send=[security_headers(settings.https)],
         request_max_body_size=MAX_BODY_BYTES,
         on_startup=[open_runtime],
         on_shutdown=[close_runtime],

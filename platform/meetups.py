@@ -19,6 +19,7 @@ from cookout.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from cookout.domain.meetings import ORGANISER, Meetings
 from cookout.domain.meetups import CHECK_IN_CLOSES, CHECK_IN_OPENS, GOING, HOLDS_ENTRY, MAYBE, WAITLISTED, Place
 from cookout.domain.schedule import format_local, to_local
+from cookout.platform.headers import NO_STORE
 from cookout.platform.markdown import render
 from cookout.platform.rsvp_links import read_cant_make_it_token
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, signed_in_id
@@ -509,7 +510,7 @@ def check_in_with_code(request: Request[Any, Any, Any], meetup_id: FromPath[UUID
 # "Can't make it" links
 
 
-@get("/rsvp/{token:str}", sync_to_thread=True)
+@get("/rsvp/{token:str}", sync_to_thread=True, cache_control=NO_STORE)
 def cant_make_it_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     meetup_id, member_id = read_cant_make_it_token(runtime_of(request).settings, token)
     view = view_of(request)

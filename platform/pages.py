@@ -10,6 +10,7 @@ from litestar import Request, get
 from litestar.exceptions import NotFoundException
 from litestar.response import Response, Template
 
+from cookout.platform.headers import NO_STORE
 from cookout.platform.web import page, runtime_of, signed_in_id
 from cookout.projections.members import MemberDirectory
 from cookout.projections.outbox import letter_path
@@ -43,7 +44,7 @@ def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response({"status": "ok", "database": "ok", "log_position": head, "projections": projections})
 
 
-@get("/dev/outbox", sync_to_thread=True)
+@get("/dev/outbox", sync_to_thread=True, cache_control=NO_STORE)
 def outbox(request: Request[Any, Any, Any]) -> Template:
     runtime = runtime_of(request)
     if not runtime.settings.embedded_mail:

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from cookout.domain import members
 from cookout.domain.errors import DomainError
+from cookout.platform.headers import NO_STORE
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other
 from cookout.projections.members import MemberDirectory
 
@@ -33,12 +34,12 @@ def settings_page(request: Request[Any, Any, Any], status_code: int = 200, form:
     )
 
 
-@get("/settings", sync_to_thread=True)
+@get("/settings", sync_to_thread=True, cache_control=NO_STORE)
 def show_settings(request: Request[Any, Any, Any]) -> Template:
     return settings_page(request)
 
 
-@post("/settings", sync_to_thread=True)
+@post("/settings", sync_to_thread=True, cache_control=NO_STORE)
 def save_settings(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     member_id = require_member(request)
     form = {"display_name": data.get("display_name", ""), "reply_emails": data.get("reply_emails") == "on"}
@@ -50,7 +51,7 @@ def save_settings(request: Request[Any, Any, Any], data: Form) -> Template | Red
     return see_other("/settings", request, "Your settings are saved.")
 
 
-@post("/settings/password", sync_to_thread=True)
+@post("/settings/password", sync_to_thread=True, cache_control=NO_STORE)
 def change_password(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     member_id = require_member(request)
     runtime = runtime_of(request)

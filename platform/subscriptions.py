@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from cookout.platform.conversation import conversation
+from cookout.platform.headers import NO_STORE
 from cookout.platform.settings import Settings
 from cookout.platform.web import page, run_command, runtime_of
 from cookout.projections.thread import ThreadTree
@@ -41,7 +42,7 @@ def read_token(settings: Settings, token: str) -> tuple[UUID, str]:
         raise NotFoundException("This unsubscribe link is not valid. Copy the whole link from the email.") from None
 
 
-@get(f"{PATH}/{{token:str}}", sync_to_thread=True)
+@get(f"{PATH}/{{token:str}}", sync_to_thread=True, cache_control=NO_STORE)
 def confirm(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     post_id, email = read_token(runtime_of(request).settings, token)
     return page("conversation/unsubscribe.html", token=token, email=email, done=False,
@@ -49,7 +50,7 @@ def confirm(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
 
 
 # Mail clients post here without our CSRF token (RFC 8058); the signed token is the proof.
-@post(f"{PATH}/{{token:str}}", sync_to_thread=True, status_code=200, opt={"exclude_from_csrf": True})
+@post(f"{PATH}/{{token:str}}", sync_to_thread=True, status_code=200, cache_control=NO_STORE, opt={"exclude_from_csrf": True})
 def unsubscribe(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     post_id, email = read_token(runtime_of(request).settings, token)
     run_command(request, conversation(request).unsubscribe, post_id, email, projections=())
