@@ -190,6 +190,18 @@ def edit(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form
     return Template(template_name="comments/_card.html", context=single_node(request, edited, post, tribe))
 
 
+@get("/c/{comment_id:uuid}/retract", sync_to_thread=True)
+def confirm_retract(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template | Redirect:
+    """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
+    comment, post, tribe = own_comment(request, comment_id)
+    back = f"/p/{post['id']}#c-{comment_id}"
+    if comment["retracted"]:
+        return see_other(back, request, "This comment is already retracted.")
+    return page("conversation/retract.html", subject="comment", post=post, tribe=tribe,
+                question="Retract this comment?", consequence="Its replies stay, and a tombstone keeps their place.",
+                preview=comment["body"], action=f"/c/{comment_id}/retract", back=back)
+
+
 @post("/c/{comment_id:uuid}/retract", sync_to_thread=True)
 def retract(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Redirect:
     _, post, _ = own_comment(request, comment_id)
@@ -246,4 +258,4 @@ def own_comment(request: Request[Any, Any, Any], comment_id: UUID) -> tuple[dict
     return comment, post, tribe
 
 
-ROUTES = [add, permalink, reply_form, edit_form, edit, retract, comment_history, flag, like]
+ROUTES = [add, permalink, reply_form, edit_form, edit, confirm_retract, retract, comment_history, flag, like]

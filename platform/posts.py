@@ -98,6 +98,17 @@ def edit(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -
     return see_other(f"/p/{post_id}", request, "Saved. The earlier version stays in the history.")
 
 
+@get("/p/{post_id:uuid}/retract", sync_to_thread=True)
+def confirm_retract(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Template | Redirect:
+    """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
+    post, tribe = own_post(request, post_id)
+    if post["retracted"]:
+        return see_other(f"/p/{post_id}", request, "This post is already retracted.")
+    return page("conversation/retract.html", subject="post", post=post, tribe=tribe,
+                question="Retract this post?", consequence="Its comments stay, and a tombstone keeps their place.",
+                preview=post["title"], action=f"/p/{post_id}/retract", back=f"/p/{post_id}")
+
+
 @post("/p/{post_id:uuid}/retract", sync_to_thread=True)
 def retract(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
     own_post(request, post_id)
@@ -175,4 +186,4 @@ def own_post(request: Request[Any, Any, Any], post_id: UUID) -> tuple[dict[str, 
     return post, tribe
 
 
-ROUTES = [new_post, publish, show, edit_form, edit, retract, post_history, hide, unhide, subscribe, unsubscribe]
+ROUTES = [new_post, publish, show, edit_form, edit, confirm_retract, retract, post_history, hide, unhide, subscribe, unsubscribe]
