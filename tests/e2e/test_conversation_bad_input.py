@@ -30,10 +30,6 @@ from tests.conversation_helpers import (
 )
 from tests.helpers import post_form, unique
 
-OUR_HANDLERS = {
-    ("onsubmit", "return confirm('Retract this comment? Its replies stay.')"),
-    ("onsubmit", "return confirm('Retract this post? Its comments stay.')"),
-}
 XSS = [
     "<script>alert('xss')</script>",
     '<img src=x onerror="alert(1)">',
@@ -66,8 +62,7 @@ def assert_inert(html: str) -> None:
         if tag == "script":
             assert dict(attributes).get("src") == "/static/htmx-2.0.8.min.js"
         for name, value in attributes:
-            if name.startswith("on"):
-                assert (name, value) in OUR_HANDLERS, (tag, name, value)
+            assert not name.startswith("on"), (tag, name, value)  # the pages have no handlers of their own
             if name in ("href", "src", "action", "hx-get", "hx-post"):
                 assert not re.match(r"\s*(javascript|data|vbscript):", value or "", re.I), (tag, name, value)
 
