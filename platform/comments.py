@@ -246,7 +246,7 @@ def like(request: Request[Any, Any, Any], target_id: FromPath[UUID]) -> Template
 
 def own_comment(request: Request[Any, Any, Any], comment_id: UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     member_id = require_member(request)
-    comment, post, tribe = comment_post_and_tribe(request, comment_id)
+    comment, post, tribe = seen_comment(request, comment_id)  # a retracted one is gone for its author too
     if comment["author_id"] != member_id:
         raise Forbidden("Only its author can change a comment.")
     return comment, post, tribe

@@ -10,6 +10,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from cookout.platform.runtime import Runtime
+from cookout.platform.subscriptions import unsubscribe_token
 from tests.conversation_helpers import (
     comment_id_of,
     found_tribe,
@@ -74,6 +76,7 @@ def read_routes(thread: Thread) -> list[str]:
         f"/p/{thread.post_id}", f"/t/{thread.slug}", "/tribes",
         f"/members/{thread.author}", f"/members/{thread.moderator}",
         *(f"/c/{c}" for c in comments), *(f"/c/{c}/history" for c in comments), *(f"/c/{c}/reply" for c in comments),
+        *(f"/c/{c}/edit" for c in comments),
     ]
 
 
@@ -143,7 +146,7 @@ def test_the_moderators_read_every_comment_with_its_status_but_none_retracted(ap
     assert RETRACTED not in seen
 
 
-def test_a_retracted_post_leaves_its_title_everywhere(app: Litestar) -> None:
+def test_a_retracted_post_leaves_its_title_everywhere(app: Litestar, runtime: Runtime) -> None:
     with client_for(app) as client:
         author = signed_up(client, "Post Author")
         slug = found_tribe(client)
@@ -156,7 +159,8 @@ def test_a_retracted_post_leaves_its_title_everywhere(app: Litestar) -> None:
         assert post_form(client, f"/p/{post_id}/retract", {}).status_code == 303
         pages = []
         for path in (f"/p/{post_id}", f"/c/{comment_id}", f"/c/{comment_id}/history", f"/c/{comment_id}/reply",
-                     f"/p/{post_id}/history", f"/t/{slug}", f"/members/{author}", f"/members/{commenter}"):
+                     f"/p/{post_id}/history", f"/t/{slug}", f"/members/{author}", f"/members/{commenter}",
+                     f"/unsubscribe/{unsubscribe_token(runtime.settings, post_id, 'reader@example.org')}"):
             for headers in ({}, HTMX):
                 pages.append(client.get(path, headers=headers).text)
         shown = client.get(f"/p/{post_id}").text
