@@ -16,7 +16,7 @@ from diff_match_patch import diff_match_patch
 
 SAME, REMOVED, ADDED = "same", "removed", "added"
 # Words and runs of whitespace, on both sides together, left to compare once the shared start and end are set aside.
-MAX_TOKENS = 4_000
+MAX_TOKENS = 12_000
 # CPU a single diff may take; a normal edit takes a few milliseconds.
 SECONDS = 0.25
 
