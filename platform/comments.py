@@ -14,7 +14,7 @@ from limits import parse, storage, strategies
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from cookout.domain.comments import PENDING
@@ -22,13 +22,15 @@ from cookout.domain.errors import Conflict, DomainError, Forbidden, NotAllowedNo
 from cookout.platform.conversation import (
     comment_post_and_tribe,
     conversation,
-    history,
+    history_page,
     partial_or_page,
     people,
     post_and_tribe,
     remember_held,
     reply_container,
+    seen_comment,
     single_node,
+    viewer_of,
 )
 from cookout.platform.errors import DOMAIN_STATUS
 from cookout.platform.settings import Settings
@@ -37,7 +39,7 @@ from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory
 from cookout.projections.moderation import ModerationQueue
-from cookout.projections.thread import ThreadTree, is_visible, visible_count
+from cookout.projections.thread import ThreadTree, is_visible, may_see_comment, visible_count
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 COMMENT_FIELDS = ("body", "parent_id", "name", "email", "website", "notify")
@@ -46,6 +48,7 @@ THREAD_PAGES = (ThreadTree,)
 COMMENT_PAGES = (ThreadTree, TribeFeed, ModerationQueue, MemberActivity)
 HELD = "Thanks! Your comment is awaiting moderation; only you can see it until a moderator approves it."
 TOO_FAST = "You're commenting faster than Cookout allows. Take a breath and try again in a minute."
+HistoryPage = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 
 
 class CommentLimits:
@@ -131,6 +134,8 @@ def refused(request: Request[Any, Any, Any], post_id: UUID, parent_id: UUID | No
     """The comment form again, with the message and what was written (404 when the post is not readable)."""
     post, tribe = post_and_tribe(request, post_id)
     parent = runtime_of(request).view(ThreadTree).comment(parent_id) if parent_id else None
+    if parent is not None and not may_see_comment(parent, viewer_of(request, tribe)):
+        parent = None  # the form keeps the id the visitor sent, but shows nothing they may not read
     errors = {field or "form": message}
     return partial_or_page(
         request, "comments/_form.html", "comments/compose.html", status, retarget=f"comment-form-{parent_id or 'top'}",
@@ -148,14 +153,18 @@ def member(request: Request[Any, Any, Any]) -> dict[str, Any] | None:
 @get("/c/{comment_id:uuid}", sync_to_thread=True)
 def permalink(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template | Redirect:
     comment, post, tribe = comment_post_and_tribe(request, comment_id)
+    context = single_node(request, comment, post, tribe)
+    # A retracted comment answers its tombstone; one this viewer may not read is not there for them.
+    if not context["node"].shown and not comment["retracted"]:
+        raise NotFoundException("No such comment.")
     if not request.htmx:  # type: ignore[attr-defined]
         return see_other(f"/p/{post['id']}#c-{comment_id}")
-    return Template(template_name="comments/_card.html", context=single_node(request, comment, post, tribe))
+    return Template(template_name="comments/_card.html", context=context)
 
 
 @get("/c/{comment_id:uuid}/reply", sync_to_thread=True)
 def reply_form(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template:
-    parent, post, tribe = comment_post_and_tribe(request, comment_id)
+    parent, post, tribe = seen_comment(request, comment_id)
     if not is_visible(parent):
         raise NotAllowedNow("You can't reply to this comment.")
     guest = session_of(request).get("guest", {})
@@ -210,20 +219,17 @@ def retract(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Redi
 
 
 @get("/c/{comment_id:uuid}/history", sync_to_thread=True)
-def comment_history(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template:
-    comment, post, tribe = comment_post_and_tribe(request, comment_id)
-    own = comment["author_id"] is not None and comment["author_id"] == signed_in_id(request)
-    if not own and (comment["retracted"] or comment["status"] != "visible"):
-        raise NotFoundException("No such comment.")
-    versions = history(runtime_of(request).view(ThreadTree).versions(comment_id))
-    return page("conversation/history.html", subject="comment", post=post, tribe=tribe, versions=versions,
+def comment_history(request: Request[Any, Any, Any], comment_id: FromPath[UUID], number: HistoryPage = 1) -> Template:
+    comment, post, tribe = seen_comment(request, comment_id)
+    return page("conversation/history.html", subject="comment", post=post, tribe=tribe,
+                **history_page(request, comment_id, number), here=f"/c/{comment_id}/history",
                 back=f"/p/{post['id']}#c-{comment_id}")
 
 
 @post("/c/{comment_id:uuid}/flag", sync_to_thread=True)
 def flag(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form) -> Redirect:
     require_member(request)
-    _, post, _ = comment_post_and_tribe(request, comment_id)
+    _, post, _ = seen_comment(request, comment_id)
     back = f"/p/{post['id']}#c-{comment_id}"
     try:
         run_command(request, conversation(request).flag_comment, comment_id, data.get("reason", ""),
@@ -239,7 +245,7 @@ def like(request: Request[Any, Any, Any], target_id: FromPath[UUID]) -> Template
     thread = runtime_of(request).view(ThreadTree)
     comment = thread.comment(target_id)
     if comment is not None:
-        comment, post, _ = comment_post_and_tribe(request, target_id)
+        comment, post, _ = seen_comment(request, target_id)
     else:
         post, _ = post_and_tribe(request, target_id)
     liked = run_command(request, conversation(request).toggle_like, target_id, projections=THREAD_PAGES)
@@ -252,7 +258,7 @@ def like(request: Request[Any, Any, Any], target_id: FromPath[UUID]) -> Template
 
 def own_comment(request: Request[Any, Any, Any], comment_id: UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     member_id = require_member(request)
-    comment, post, tribe = comment_post_and_tribe(request, comment_id)
+    comment, post, tribe = seen_comment(request, comment_id)  # a retracted one is gone for its author too
     if comment["author_id"] != member_id:
         raise Forbidden("Only its author can change a comment.")
     return comment, post, tribe

@@ -1,13 +1,14 @@
 """What the conversation pages share: finding the tribe, post or comment a viewer may read, the people
 named on a page, the thread as one viewer sees it, and answering htmx and plain requests alike.
 
-Pages read only the projections; a members-only tribe's content is "not found" for outsiders.
+Pages read only the projections; a members-only tribe's content is "not found" for outsiders. What a
+viewer may read of a post or comment is decided by `may_see_post` and `may_see_comment` (in the thread
+projection), through `viewer_of`, on every page, partial and feed.
 """
 
 from __future__ import annotations
 
-import re
-from difflib import SequenceMatcher
+from math import ceil
 from typing import Any
 from uuid import UUID
 
@@ -22,10 +23,21 @@ from cookout.platform.markdown import render
 from cookout.platform.web import page, runtime_of, session_of, signed_in_id
 from cookout.projections.activity import COMMENT, POST, REPLY, MemberActivity
 from cookout.projections.members import MemberDirectory
-from cookout.projections.thread import Node, ThreadTree, arrange, container_of, visible_count
+from cookout.projections.thread import (
+    Node,
+    ThreadTree,
+    Viewer,
+    arrange,
+    container_of,
+    may_see_comment,
+    may_see_post,
+    visible_count,
+)
 from cookout.projections.tribes import TribeDirectory
 
 HELD_KEEP = 20  # held comment ids a guest's session remembers
+HISTORY_PAGE = 20  # versions on one page of an edit history
+RETRACTED_POST, HIDDEN_POST = "Retracted post", "A hidden post"
 
 
 def conversation(request: Request[Any, Any, Any]) -> Conversation:
@@ -44,12 +56,26 @@ def tribe_by_slug(request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
     return readable(request, runtime_of(request).view(TribeDirectory).by_slug(slug))
 
 
+def viewer_of(request: Request[Any, Any, Any], tribe: dict[str, Any]) -> Viewer:
+    """Who is reading, as the visibility rules need to know them, in a tribe from `readable`."""
+    return Viewer(signed_in_id(request), bool(tribe["moderator"]), frozenset(held_comments(request)))
+
+
 def post_and_tribe(request: Request[Any, Any, Any], post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The post as this viewer may read it (a retracted or hidden one without its title and body)."""
     runtime = runtime_of(request)
     post = runtime.view(ThreadTree).post(post_id)
     if post is None:
         raise NotFoundException("No such post.")
-    return post, readable(request, runtime.view(TribeDirectory).by_id(post["tribe_id"]), "post")
+    tribe = readable(request, runtime.view(TribeDirectory).by_id(post["tribe_id"]), "post")
+    return post_as_seen(post, viewer_of(request, tribe)), tribe
+
+
+def post_as_seen(post: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    if may_see_post(post, viewer):
+        return post
+    title = RETRACTED_POST if post["retracted"] else HIDDEN_POST
+    return {**post, "title": title, "body": "", "body_html": ""}
 
 
 def comment_post_and_tribe(
@@ -62,6 +88,16 @@ def comment_post_and_tribe(
         post, tribe = post_and_tribe(request, comment["post_id"])
     except NotFoundException:
         raise NotFoundException("No such comment.") from None
+    return comment, post, tribe
+
+
+def seen_comment(
+    request: Request[Any, Any, Any], comment_id: UUID
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A comment this viewer may read, with its post and tribe; any other is "not found"."""
+    comment, post, tribe = comment_post_and_tribe(request, comment_id)
+    if not may_see_comment(comment, viewer_of(request, tribe)):
+        raise NotFoundException("No such comment.")
     return comment, post, tribe
 
 
@@ -83,10 +119,9 @@ def remember_held(request: Request[Any, Any, Any], comment_id: UUID) -> None:
 def thread_context(request: Request[Any, Any, Any], post: dict[str, Any], tribe: dict[str, Any]) -> dict[str, Any]:
     """Everything the thread partials need to show one post's comments to this viewer."""
     rows = runtime_of(request).view(ThreadTree).comments(post["id"])
-    viewer = signed_in_id(request)
     return {
         **card_context(request, post, tribe, rows),
-        "nodes": arrange(rows, viewer, held_comments(request)),
+        "nodes": arrange(rows, viewer_of(request, tribe)),
         "count": visible_count(rows),
     }
 
@@ -109,7 +144,7 @@ def single_node(request: Request[Any, Any, Any], comment: dict[str, Any], post: 
     """The context to render one comment on its own: after an edit, a like, or a new reply."""
     thread = runtime_of(request).view(ThreadTree)
     parent = thread.comment(comment["parent_id"]) if comment["parent_id"] else None
-    node = Node(comment, shown=True)
+    node = Node(comment, shown=may_see_comment(comment, viewer_of(request, tribe)))
     if parent is not None and comment["depth"] == MAX_DEPTH and parent["depth"] == MAX_DEPTH:
         node.answers = parent
     rows = [comment, *([parent] if parent else [])]
@@ -142,41 +177,34 @@ def partial_or_page(request: Request[Any, Any, Any], partial: str, full: str, st
 def member_activity(request: Request[Any, Any, Any], member_id: UUID) -> dict[str, list[dict[str, Any]]]:
     """For a profile: what the member wrote and the replies they received, in tribes the viewer may read."""
     runtime = runtime_of(request)
-    readable_tribes = runtime.view(TribeDirectory).tribe_ids_of(signed_in_id(request))
+    viewer = Viewer(signed_in_id(request))
+    readable_tribes = runtime.view(TribeDirectory).tribe_ids_of(viewer.member_id)
     activity = runtime.view(MemberActivity)
     found = {kind: activity.of_member(member_id, kind, readable_tribes) for kind in (POST, COMMENT, REPLY)}
+    for row in [*found[POST], *found[COMMENT], *found[REPLY]]:
+        post = {"title": row["post_title"], "body": "", "body_html": "", "author_id": row["post_author_id"],
+                "retracted": row["post_retracted"], "hidden_reason": row["post_hidden"]}
+        row["post_title"] = post_as_seen(post, viewer)["title"]
     repliers = people(request, {row["author_id"] for row in found[REPLY]})
     for row in found[REPLY]:
         row["author"] = repliers.get(row["author_id"])
     return {"posts": found[POST], "comments": found[COMMENT], "replies": found[REPLY]}
 
 
-def history(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each version with what changed since the one before, newest first, for the history pages."""
-    entries = []
-    previous: dict[str, Any] | None = None
-    for version in versions:
-        entries.append({
-            **version,
-            "html": render(version["body"]),
-            "title_changes": (changes(previous["title"], version["title"])
-                              if previous and previous["title"] != version["title"] else []),
-            "changes": changes(previous["body"], version["body"]) if previous else [],
-        })
-        previous = version
-    return entries[::-1]
-
-
-def changes(old: str, new: str) -> list[tuple[str, str]]:
-    """A word-level diff as (kind, text) pieces, kind one of same, removed, added; templates escape the text."""
-    before, after = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
-    pieces: list[tuple[str, str]] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
-        if tag == "equal":
-            pieces.append(("same", "".join(before[i1:i2])))
-            continue
-        if i2 > i1:
-            pieces.append(("removed", "".join(before[i1:i2])))
-        if j2 > j1:
-            pieces.append(("added", "".join(after[j1:j2])))
-    return pieces
+def history_page(request: Request[Any, Any, Any], target_id: UUID, number: int) -> dict[str, Any]:
+    """One page of a post's or comment's versions, newest first, each with what changed since the one
+    before (diffed once, when the edit was projected); a page past the last is "not found"."""
+    thread = runtime_of(request).view(ThreadTree)
+    total = thread.version_count(target_id)
+    pages = max(ceil(total / HISTORY_PAGE), 1)
+    if number > pages:
+        raise NotFoundException("The history has no such page.")
+    versions = thread.versions(target_id, HISTORY_PAGE, (number - 1) * HISTORY_PAGE)
+    return {
+        "versions": [{**version, "html": render(version["body"]), "changes": version["changes"] or [],
+                      "title_changes": version["title_changes"] or []} for version in versions],
+        "latest": total,
+        "page_number": number,
+        "newer": number - 1 if number > 1 else None,
+        "older": number + 1 if number < pages else None,
+    }

@@ -8,26 +8,28 @@ from uuid import UUID
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from cookout.domain.errors import DomainError, Forbidden
 from cookout.platform.conversation import (
     conversation,
-    history,
+    history_page,
     post_and_tribe,
     thread_context,
     tribe_by_slug,
+    viewer_of,
 )
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory
 from cookout.projections.moderation import ModerationQueue
-from cookout.projections.thread import ThreadTree
+from cookout.projections.thread import ThreadTree, may_see_post
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 POST_PAGES = (ThreadTree, TribeFeed, ModerationQueue, MemberActivity)
+HistoryPage = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 
 
 @get("/t/{slug:str}/posts/new", sync_to_thread=True)
@@ -63,8 +65,6 @@ def show(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Template:
 def post_page(request: Request[Any, Any, Any], post: dict[str, Any], tribe: dict[str, Any], status: int = 200,
               hide_form: dict[str, str] | None = None, hide_errors: dict[str, str] | None = None) -> Template:
     viewer = signed_in_id(request)
-    if post["hidden_reason"] and post["author_id"] != viewer and not tribe["moderator"]:
-        post = {**post, "title": "A hidden post", "body": "", "body_html": ""}
     context = thread_context(request, post, tribe)
     author = context["people"].get(post["author_id"])
     me = runtime_of(request).view(MemberDirectory).by_id(viewer) if viewer else None
@@ -117,13 +117,12 @@ def retract(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirec
 
 
 @get("/p/{post_id:uuid}/history", sync_to_thread=True)
-def post_history(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Template:
+def post_history(request: Request[Any, Any, Any], post_id: FromPath[UUID], number: HistoryPage = 1) -> Template:
     post, tribe = post_and_tribe(request, post_id)
-    if post["retracted"] or post["hidden_reason"]:
+    if not may_see_post(post, viewer_of(request, tribe)):
         raise NotFoundException("This post's history is no longer shown.")
-    versions = history(runtime_of(request).view(ThreadTree).versions(post_id))
-    return page("conversation/history.html", subject="post", post=post, tribe=tribe, versions=versions,
-                back=f"/p/{post_id}")
+    return page("conversation/history.html", subject="post", post=post, tribe=tribe,
+                **history_page(request, post_id, number), here=f"/p/{post_id}/history", back=f"/p/{post_id}")
 
 
 @post("/p/{post_id:uuid}/hide", sync_to_thread=True)

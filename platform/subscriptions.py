@@ -16,11 +16,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from cookout.platform.conversation import conversation
+from cookout.platform.conversation import conversation, post_as_seen
 from cookout.platform.headers import NO_STORE
 from cookout.platform.settings import Settings
 from cookout.platform.web import page, run_command, runtime_of
-from cookout.projections.thread import ThreadTree
+from cookout.projections.thread import ThreadTree, Viewer
 
 SALT = "cookout.unsubscribe"
 PATH = "/unsubscribe"
@@ -46,7 +46,7 @@ def read_token(settings: Settings, token: str) -> tuple[UUID, str]:
 def confirm(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     post_id, email = read_token(runtime_of(request).settings, token)
     return page("conversation/unsubscribe.html", token=token, email=email, done=False,
-                post=runtime_of(request).view(ThreadTree).post(post_id))
+                post=subscribed_post(request, post_id))
 
 
 # Mail clients post here without our CSRF token (RFC 8058); the signed token is the proof.
@@ -55,7 +55,13 @@ def unsubscribe(request: Request[Any, Any, Any], token: FromPath[str]) -> Templa
     post_id, email = read_token(runtime_of(request).settings, token)
     run_command(request, conversation(request).unsubscribe, post_id, email, projections=())
     return page("conversation/unsubscribe.html", token=token, email=email, done=True,
-                post=runtime_of(request).view(ThreadTree).post(post_id))
+                post=subscribed_post(request, post_id))
+
+
+def subscribed_post(request: Request[Any, Any, Any], post_id: UUID) -> dict[str, Any] | None:
+    """The post a letter was about, as anyone holding the link may see it: a retracted one without its title."""
+    post = runtime_of(request).view(ThreadTree).post(post_id)
+    return post_as_seen(post, Viewer()) if post else None
 
 
 ROUTES = [confirm, unsubscribe]

@@ -137,18 +137,22 @@ class MemberActivityView(View):
     # Queries pages make.
 
     def of_member(self, member_id: Any, kind: str, readable_tribes: list[Any], limit: int = 10) -> list[dict[str, Any]]:
-        """What one member wrote or received, newest first, from tribes the viewer may read."""
+        """What one member wrote or received, newest first, from tribes the viewer may read, with whether
+        its post is retracted or hidden (the page then leaves the post's title out)."""
         return self.rows(
             """
-            SELECT i.*, p.title AS post_title, t.slug AS tribe_slug, t.name AS tribe_name
+            SELECT i.*, p.title AS post_title, p.author_id AS post_author_id, t.slug AS tribe_slug,
+                   t.name AS tribe_name, coalesce(own.retracted, false) AS post_retracted,
+                   coalesce(own.status = %(hidden)s, false) AS post_hidden
             FROM activity_items i
             JOIN activity_posts p ON p.id = i.post_id
             JOIN activity_tribes t ON t.id = i.tribe_id
+            LEFT JOIN activity_items own ON own.item_id = i.post_id AND own.kind = %(post)s
             WHERE i.member_id = %(member)s AND i.kind = %(kind)s AND i.status = %(visible)s AND NOT i.retracted
               AND (t.visibility = %(public)s OR t.id = ANY(%(readable)s))
             ORDER BY i.position DESC LIMIT %(n)s
             """,
-            {"member": member_id, "kind": kind, "visible": VISIBLE, "public": PUBLIC,
+            {"member": member_id, "kind": kind, "visible": VISIBLE, "hidden": HIDDEN, "post": POST, "public": PUBLIC,
              "readable": list(readable_tribes), "n": limit},
         )
 

@@ -11,12 +11,14 @@ from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from psycopg.types.json import Jsonb
 
 from cookout.domain.comments import HIDDEN, MAX_DEPTH, PENDING, SPAM, VISIBLE, Comment
 from cookout.domain.posts import Post
 from cookout.domain.reactions import Like
 from cookout.platform.markdown import render
 from cookout.projections.base import CookoutProjection, Statement, View
+from cookout.projections.diffs import word_changes
 
 
 class ThreadView(View):
@@ -67,9 +69,14 @@ class ThreadView(View):
             title text,
             body text NOT NULL,
             written_at timestamptz NOT NULL,
+            changes jsonb,
+            title_changes jsonb,
             PRIMARY KEY (target_id, number)
         )
         """,
+        # Installs from before diffs were stored; `cookout projections rebuild thread_tree` fills them in.
+        "ALTER TABLE thread_versions ADD COLUMN IF NOT EXISTS changes jsonb",
+        "ALTER TABLE thread_versions ADD COLUMN IF NOT EXISTS title_changes jsonb",
         """
         CREATE TABLE IF NOT EXISTS thread_likes (
             like_id uuid PRIMARY KEY,
@@ -96,7 +103,7 @@ class ThreadView(View):
                     "at": event.timestamp,
                 },
             ),
-            self._version(event.originator_id, event.title, event.body, event.timestamp),
+            self._first_version(event.originator_id, event.title, event.body, event.timestamp),
         )
 
     def post_edited(self, tracking: Tracking, event: Post.PostEdited) -> None:
@@ -108,7 +115,7 @@ class ThreadView(View):
                 {"id": event.originator_id, "title": event.title, "body": event.body,
                  "html": str(render(event.body)), "at": event.timestamp},
             ),
-            self._version(event.originator_id, event.title, event.body, event.timestamp),
+            self._next_version(event.originator_id, event.title, event.body, event.timestamp),
         )
 
     def update_post(self, tracking: Tracking, post_id: Any, **columns: Any) -> None:
@@ -133,7 +140,7 @@ class ThreadView(View):
                     "at": event.timestamp, "position": tracking.notification_id,
                 },
             ),
-            self._version(event.originator_id, None, event.body, event.timestamp),
+            self._first_version(event.originator_id, None, event.body, event.timestamp),
         )
 
     def comment_edited(self, tracking: Tracking, event: Comment.CommentEdited) -> None:
@@ -145,7 +152,7 @@ class ThreadView(View):
                 {"id": event.originator_id, "body": event.body, "html": str(render(event.body)),
                  "at": event.timestamp},
             ),
-            self._version(event.originator_id, None, event.body, event.timestamp),
+            self._next_version(event.originator_id, None, event.body, event.timestamp),
         )
 
     def update_comment(self, tracking: Tracking, comment_id: Any, **columns: Any) -> None:
@@ -173,14 +180,32 @@ class ThreadView(View):
         )
 
     @staticmethod
-    def _version(target_id: Any, title: str | None, body: str, at: Any) -> Statement:
+    def _first_version(target_id: Any, title: str | None, body: str, at: Any) -> Statement:
         return (
-            """
-            INSERT INTO thread_versions (target_id, number, title, body, written_at)
-            SELECT %(target)s, coalesce(max(number), 0) + 1, %(title)s, %(body)s, %(at)s
-            FROM thread_versions WHERE target_id = %(target)s
-            """,
+            "INSERT INTO thread_versions (target_id, number, title, body, written_at, changes, title_changes) "
+            "VALUES (%(target)s, 1, %(title)s, %(body)s, %(at)s, '[]', '[]')",
             {"target": target_id, "title": title, "body": body, "at": at},
+        )
+
+    def _next_version(self, target_id: Any, title: str | None, body: str, at: Any) -> Statement:
+        """The edit as a new version with what changed since the one before, diffed here once for every
+        reader of the history."""
+        previous = self.row(
+            "SELECT number, title, body FROM thread_versions WHERE target_id = %(target)s "
+            "ORDER BY number DESC LIMIT 1",
+            {"target": target_id},
+        )
+        number, changes, title_changes = 1, [], []
+        if previous is not None:
+            number = previous["number"] + 1
+            changes = word_changes(previous["body"], body)
+            if title is not None and previous["title"] is not None and previous["title"] != title:
+                title_changes = word_changes(previous["title"], title)
+        return (
+            "INSERT INTO thread_versions (target_id, number, title, body, written_at, changes, title_changes) "
+            "VALUES (%(target)s, %(number)s, %(title)s, %(body)s, %(at)s, %(changes)s, %(title_changes)s)",
+            {"target": target_id, "number": number, "title": title, "body": body, "at": at,
+             "changes": Jsonb(changes), "title_changes": Jsonb(title_changes)},
         )
 
     @staticmethod
@@ -203,10 +228,16 @@ class ThreadView(View):
     def comments(self, post_id: Any) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM thread_comments WHERE post_id = %(post)s ORDER BY position", {"post": post_id})
 
-    def versions(self, target_id: Any) -> list[dict[str, Any]]:
+    def versions(self, target_id: Any, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        """A page of a post's or comment's versions, newest first."""
         return self.rows(
-            "SELECT * FROM thread_versions WHERE target_id = %(id)s ORDER BY number", {"id": target_id}
+            "SELECT * FROM thread_versions WHERE target_id = %(id)s ORDER BY number DESC LIMIT %(n)s OFFSET %(skip)s",
+            {"id": target_id, "n": limit, "skip": offset},
         )
+
+    def version_count(self, target_id: Any) -> int:
+        found = self.row("SELECT count(*) AS n FROM thread_versions WHERE target_id = %(id)s", {"id": target_id})
+        return int(found["n"]) if found else 0
 
     def liked_by(self, member_id: Any | None, target_ids: list[Any]) -> set[Any]:
         if member_id is None or not target_ids:
@@ -241,15 +272,37 @@ def is_visible(comment: dict[str, Any]) -> bool:
     return comment["status"] == VISIBLE and not comment["retracted"]
 
 
-def can_see(comment: dict[str, Any], viewer_id: Any | None, held: set[Any]) -> bool:
-    """Everyone sees visible comments; authors also see theirs while held or hidden; a guest sees
-    the held comments this browser posted."""
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads a tribe's conversation: the member (None for a visitor), whether they moderate or organise
+    the tribe, and the held comments this browser wrote as a guest."""
+
+    member_id: Any | None = None
+    moderator: bool = False
+    held: frozenset[Any] = frozenset()
+
+
+def may_see_comment(comment: dict[str, Any], viewer: Viewer) -> bool:
+    """The one rule for a comment's content, on every page, partial and feed. Nobody reads a retracted
+    comment (its replies keep a tombstone); everyone reads published ones; the tribe's moderators read the
+    rest, with its status; its author reads theirs while held or hidden, and a guest the held comments
+    this browser posted."""
     if comment["retracted"]:
         return False
-    if comment["status"] == VISIBLE:
+    if comment["status"] == VISIBLE or viewer.moderator:
         return True
-    own = viewer_id is not None and comment["author_id"] == viewer_id
-    return (own and comment["status"] in (PENDING, HIDDEN)) or (comment["status"] == PENDING and comment["id"] in held)
+    own = viewer.member_id is not None and comment["author_id"] == viewer.member_id
+    return (own and comment["status"] in (PENDING, HIDDEN)) or (comment["status"] == PENDING and comment["id"] in viewer.held)
+
+
+def may_see_post(post: dict[str, Any], viewer: Viewer) -> bool:
+    """The one rule for a post's title and body: nobody reads a retracted post; a hidden one only its author
+    and the tribe's moderators."""
+    if post["retracted"]:
+        return False
+    return not post["hidden_reason"] or viewer.moderator or (
+        viewer.member_id is not None and post["author_id"] == viewer.member_id
+    )
 
 
 def container_of(comment: dict[str, Any], by_id: dict[Any, dict[str, Any]]) -> Any | None:
@@ -260,18 +313,18 @@ def container_of(comment: dict[str, Any], by_id: dict[Any, dict[str, Any]]) -> A
     return ancestor["id"] if ancestor else None
 
 
-def arrange(rows: list[dict[str, Any]], viewer_id: Any | None = None, held: set[Any] | None = None) -> list[Node]:
+def arrange(rows: list[dict[str, Any]], viewer: Viewer | None = None) -> list[Node]:
     """The tree one viewer sees, oldest first at every level, from rows in log order."""
-    held = held or set()
+    viewer = viewer or Viewer()
     by_id = {row["id"]: row for row in rows}
     needed: set[Any] = set()
     for row in reversed(rows):
-        if row["id"] in needed or can_see(row, viewer_id, held):
+        if row["id"] in needed or may_see_comment(row, viewer):
             needed.add(row["parent_id"])
     top: list[Node] = []
     nodes: dict[Any, Node] = {}
     for row in rows:
-        shown = can_see(row, viewer_id, held)
+        shown = may_see_comment(row, viewer)
         if not shown and row["id"] not in needed:
             continue
         node = nodes[row["id"]] = Node(row, shown)

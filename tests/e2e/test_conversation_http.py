@@ -293,9 +293,11 @@ def test_a_hidden_comment_is_gone_for_others_but_its_author_sees_the_reason(clie
     refused = post_form(client, f"/c/{comment_id}/hide", {"reason": ""})
     assert refused.status_code == 422 and "Say why" in refused.text
     assert post_form(client, f"/c/{comment_id}/hide", {"reason": "No shouting, please"}).status_code == 303
-    assert "SHOUTING" not in client.get(f"/p/{post_id}").text
+    moderator_view = client.get(f"/p/{post_id}").text  # the moderators see it, marked hidden
+    assert "SHOUTING" in moderator_view and "Only its author and the moderators see it" in moderator_view
     assert "SHOUTING" in client.get(f"/t/{slug}/moderation").text  # recently removed, can be undone
     sign_out(client)
+    assert "SHOUTING" not in client.get(f"/p/{post_id}").text
     sign_in(client, author)
     page = client.get(f"/p/{post_id}").text
     assert "SHOUTING" in page and "No shouting, please" in page
@@ -334,8 +336,9 @@ def test_spam_disappears_and_the_guest_is_held_again(client: TestClient[Any], ap
     spam = comment_id_of(reply(client, post_id, "Cheap watches", name="Sly", email=email))
     sign_in(client, organiser)
     assert post_form(client, f"/c/{spam}/spam", {}).status_code == 303
-    assert "Cheap watches" not in client.get(f"/p/{post_id}").text
+    assert "Marked as spam: only the moderators see it" in client.get(f"/p/{post_id}").text
     sign_out(client)
+    assert "Cheap watches" not in client.get(f"/p/{post_id}").text
     with TestClient(app=app, base_url="http://testserver.local") as guest:
         reply(guest, post_id, "More watches", name="Sly", email=email)
         assert "More watches" in guest.get(f"/p/{post_id}").text
