@@ -202,10 +202,12 @@ def edit(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form
 @get("/c/{comment_id:uuid}/retract", sync_to_thread=True)
 def confirm_retract(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template | Redirect:
     """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
-    comment, post, tribe = own_comment(request, comment_id)
+    member_id = require_member(request)
+    comment, post, _ = comment_post_and_tribe(request, comment_id)
     back = f"/p/{post['id']}#c-{comment_id}"
-    if comment["retracted"]:
+    if comment["retracted"] and comment["author_id"] == member_id:  # a second tab, or the back button
         return see_other(back, request, "This comment is already retracted.")
+    comment, post, tribe = own_comment(request, comment_id)
     return page("conversation/retract.html", subject="comment", post=post, tribe=tribe,
                 question="Retract this comment?", consequence="Its replies stay, and a tombstone keeps their place.",
                 preview=comment["body"], action=f"/c/{comment_id}/retract", back=back)
