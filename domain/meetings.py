@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from cookout.domain.base import SYSTEM, CookoutApplication, IntegrityError, current_actor
-from cookout.domain.errors import Conflict, Forbidden
+from cookout.domain.errors import Conflict, Forbidden, NotAllowedNow
 from cookout.domain.meetups import Meetup, Place, Session
 from cookout.domain.schedule import parse_local, parse_window, zone
 
@@ -346,12 +346,20 @@ class Meetings(CookoutApplication):
         self._change(meetup_id, command)
 
     def check_in(
-        self, meetup_id: UUID, role_in: RoleIn, member_id: UUID, *, now: datetime | None = None
+        self,
+        meetup_id: UUID,
+        role_in: RoleIn,
+        member_id: UUID,
+        member_role_in: RoleIn,
+        *,
+        now: datetime | None = None,
     ) -> None:
-        """An organiser checks a member in."""
+        """An organiser checks in a member of the tribe; `member_role_in` is that member's role."""
 
         def command(meetup: Meetup) -> None:
             check_organiser(role_in(meetup.tribe_id))
+            if member_role_in(meetup.tribe_id) is None:
+                raise NotAllowedNow("Only members of this tribe can be checked in.", field="member_id")
             meetup.check_in(member_id, now or datetime.now(UTC))
 
         self._change(meetup_id, command)

@@ -32,6 +32,8 @@ ANSWERS = (GOING, MAYBE, NOT_GOING)
 HOLDS_ENTRY = frozenset({INVITED, GOING, MAYBE})
 PARTSTAT = {INVITED: "NEEDS-ACTION", GOING: "ACCEPTED", MAYBE: "TENTATIVE", NOT_GOING: "DECLINED"}
 CAN_CHOOSE_SESSIONS = frozenset({GOING, MAYBE, WAITLISTED})
+# "Met in real life" is a trust signal: only someone who said they might come can have been there.
+CAN_CHECK_IN = frozenset({GOING, MAYBE, WAITLISTED})
 
 CHECK_IN_OPENS = timedelta(hours=1)
 CHECK_IN_CLOSES = timedelta(hours=6)
@@ -580,13 +582,21 @@ class Meetup(CookoutAggregate):
 
     # Check-in
 
+    def check_answered_coming(self, member_id: UUID, message: str) -> None:
+        if self.attendance.get(member_id) not in CAN_CHECK_IN:
+            raise NotAllowedNow(message, field="member_id")
+
     def check_in(self, member_id: UUID, now: datetime) -> None:
         self.check_check_in_open(now)
+        self.check_answered_coming(
+            member_id, "Only people who answered going or maybe, or are on the waitlist, can be checked in."
+        )
         if member_id not in self.checked_in:
             self._check_in(member_id=member_id)
 
     def check_in_with_code(self, member_id: UUID, code: str, now: datetime) -> None:
         self.check_check_in_open(now)
+        self.check_answered_coming(member_id, "Answer going or maybe first; then check in with the code.")
         if not secrets.compare_digest(code.strip().upper().encode(), self.check_in_code.encode()):
             raise InvalidInput("That code is not the one the organiser shows.", field="code")
         self.check_in(member_id, now)

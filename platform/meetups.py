@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+from limits import parse, storage, strategies
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from cookout.domain.base import current_actor, last_position
 from cookout.domain.conversation import Conversation
-from cookout.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
+from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from cookout.domain.meetings import ORGANISER, Meetings
 from cookout.domain.meetups import CHECK_IN_CLOSES, CHECK_IN_OPENS, GOING, HOLDS_ENTRY, MAYBE, WAITLISTED, Place
 from cookout.domain.schedule import format_local, to_local
 from cookout.platform.markdown import render
 from cookout.platform.rsvp_links import read_cant_make_it_token
+from cookout.platform.settings import Settings
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, signed_in_id
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups, MeetupsView
@@ -478,6 +481,32 @@ def session_choice(request: Request[Any, Any, Any], meetup_id: UUID, session_id:
 # Check-in
 
 
+class CheckInCodeLimits:
+    """Tries at a meetup's check-in code, counted per member and meetup, shared through Redis when there is one."""
+
+    def __init__(self, settings: Settings):
+        broker = settings.broker_url or ""
+        shared = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
+        self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(shared))
+        self.limit = parse(settings.check_in_code_rate_limit)
+
+    def allow(self, meetup_id: UUID, member_id: str) -> bool:
+        """Counts one try; False once the member is over the limit at this meetup."""
+        return self.limiter.hit(self.limit, "check-in-code", str(meetup_id), member_id)
+
+
+_check_in_limits_lock = threading.Lock()
+TOO_MANY_CODES = "Too many tries at the check-in code. Ask the organiser to check you in, or try again later."
+
+
+def check_in_code_limits(request: Request[Any, Any, Any]) -> CheckInCodeLimits:
+    state = request.app.state
+    with _check_in_limits_lock:
+        if state.get("check_in_code_limits") is None:
+            state.check_in_code_limits = CheckInCodeLimits(state.settings)
+    return state.check_in_code_limits
+
+
 @post("/m/{meetup_id:uuid}/check-in", sync_to_thread=True)
 def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     organised_meetup(request, meetup_id)
@@ -486,8 +515,12 @@ def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: F
         member_id = UUID(data.get("member_id", ""))
     except ValueError:
         raise InvalidInput("Choose who to check in.", field="member_id") from None
+    def member_role_in(tribe_id: UUID) -> str | None:
+        return conversation.get_tribe(tribe_id).role_of(member_id)
+
     try:
-        run_command(request, meetings.check_in, meetup_id, conversation.role_in, member_id, projections=MEETUPS)
+        run_command(request, meetings.check_in, meetup_id, conversation.role_in, member_id, member_role_in,
+                    projections=MEETUPS)
     except DomainError as error:
         return partial_or_page(request, meetup_id, "meetups/_check_in.html", error)
     return partial_or_page(request, meetup_id, "meetups/_check_in.html")
@@ -495,9 +528,13 @@ def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: F
 
 @post("/m/{meetup_id:uuid}/check-in/code", sync_to_thread=True)
 def check_in_with_code(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    require_member(request)
+    member_id = require_member(request)
     readable_meetup(request, meetup_id)
     meetings, conversation = services(request)
+    if not check_in_code_limits(request).allow(meetup_id, str(member_id)):
+        if not request.headers.get("hx-request"):
+            raise TooManyRequestsException(TOO_MANY_CODES)
+        return partial_or_page(request, meetup_id, "meetups/_check_in.html", Conflict(TOO_MANY_CODES, field="code"))
     try:
         run_command(request, meetings.check_in_with_code, meetup_id, conversation.role_in,
                     data.get("code", ""), projections=MEETUPS)

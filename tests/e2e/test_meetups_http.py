@@ -17,7 +17,7 @@ from cookout.platform.runtime import Runtime
 from cookout.projections.meetups import Meetups
 from cookout.workers.mail import BUILDERS, address_message
 from tests.helpers import post_form
-from tests.meetup_helpers import Tribe, local, meetup_fields, schedule, settle, sign_in
+from tests.meetup_helpers import Tribe, join, local, meetup_fields, schedule, settle, sign_in
 
 TRICKY_TITLE = "Grill, chill; back\\slash 🎉🌭 " + "x" * 150
 TRICKY_TEXT = "Line one\r\nline two\nComma, semicolon; backslash \\ emoji 🎉🌭 " + "y" * 1900
@@ -362,3 +362,55 @@ def test_check_in_by_organiser_and_by_code_makes_met_in_real_life_connections(
     assert "Met in real life" in profile.text
     assert second["display_name"] in profile.text.split("Met in real life")[1]
     assert "Grill night" in profile.text
+
+
+def test_an_organiser_cannot_check_in_an_outsider_or_a_member_who_never_answered_and_no_profile_shows_it(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=2)
+    coming, silent = tribe.members
+    outsider = join(runtime, "Passer By")
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug, title="Grill night", starts_at=local(timedelta(minutes=30)),
+                         ends_at=local(timedelta(hours=3)))
+    sign_in(client, coming)
+    answer(client, meetup_id, "going")
+    sign_in(client, tribe.organiser)
+    assert post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(coming["id"])}).status_code == 303
+    before = runtime.log_position()
+
+    refused_outsider = post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(outsider["id"])})
+    refused_silent = post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(silent["id"])},
+                               headers={"HX-Request": "true"})
+
+    assert refused_outsider.status_code == 409
+    assert "Only members of this tribe can be checked in." in refused_outsider.text
+    assert "answered going or maybe, or are on the waitlist" in refused_silent.text
+    assert runtime.log_position() == before
+    settle(runtime)
+    for person in (outsider, silent):
+        profile = client.get(f"/members/{person['handle']}").text
+        assert "Grill night" not in profile
+        assert "Nobody yet." in profile
+
+
+def test_guessing_the_check_in_code_is_stopped_after_a_few_tries(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=1)
+    [guesser] = tribe.members
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug, starts_at=local(timedelta(minutes=30)),
+                         ends_at=local(timedelta(hours=3)))
+    code = runtime.view(Meetups).meetup(meetup_id)["check_in_code"]
+    sign_in(client, guesser)
+    answer(client, meetup_id, "going")
+    guesses = [post_form(client, f"/m/{meetup_id}/check-in/code", {"code": f"WRONG{n}"}) for n in range(5)]
+    assert [g.status_code for g in guesses] == [422] * 5
+
+    stopped = post_form(client, f"/m/{meetup_id}/check-in/code", {"code": code})
+    stopped_htmx = post_form(client, f"/m/{meetup_id}/check-in/code", {"code": code}, headers={"HX-Request": "true"})
+
+    assert stopped.status_code == 429
+    assert "Too many tries at the check-in code" in stopped.text
+    assert "Too many tries at the check-in code" in stopped_htmx.text
+    settle(runtime)
+    assert not any(a["checked_in"] for a in runtime.view(Meetups).attendance(meetup_id))
