@@ -264,6 +264,18 @@ class Meetings(CookoutApplication):
 
         return self._change(meetup_id, command)
 
+    def cant_make_it(
+        self, meetup_id: UUID, role_in: RoleIn, since: int, *, now: datetime | None = None
+    ) -> None:
+        """The acting member follows the "can't make it" link of a letter made at version `since`."""
+        member_id = acting_member()
+
+        def command(meetup: Meetup) -> None:
+            check_member(role_in(meetup.tribe_id))
+            meetup.cant_make_it(member_id, since, now or datetime.now(UTC))
+
+        self._change(meetup_id, command)
+
     def add_session(
         self,
         meetup_id: UUID,

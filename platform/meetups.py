@@ -17,7 +17,7 @@ from litestar.response import Redirect, Response, Template
 
 from cookout.domain.base import current_actor, last_position
 from cookout.domain.conversation import Conversation
-from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from cookout.domain.meetings import ORGANISER, Meetings
 from cookout.domain.meetups import CHECK_IN_CLOSES, CHECK_IN_OPENS, GOING, HOLDS_ENTRY, MAYBE, WAITLISTED, Place
 from cookout.domain.schedule import format_local, to_local
@@ -548,25 +548,35 @@ def check_in_with_code(request: Request[Any, Any, Any], meetup_id: FromPath[UUID
 
 @get("/rsvp/{token:str}", sync_to_thread=True)
 def cant_make_it_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    meetup_id, member_id = read_cant_make_it_token(runtime_of(request).settings, token)
+    link = read_cant_make_it_token(runtime_of(request).settings, token)
     view = view_of(request)
-    meetup = view.meetup(meetup_id)
+    meetup = view.meetup(link.meetup_id)
     if meetup is None:
         raise NotFoundException("No such meetup.")
-    state = view.state_of(meetup_id, member_id)
+    if datetime.now(UTC) >= meetup["ends_at"]:
+        return page("meetups/cant_make_it.html", status_code=410, meetup=meetup, token=token, over=True, **HELPERS)
+    state = view.state_of(link.meetup_id, link.member_id)
     coming = bool(state) and state["state"] in (*HOLDS_ENTRY, WAITLISTED)
     return page("meetups/cant_make_it.html", meetup=meetup, token=token, coming=coming, **HELPERS)
 
 
 @post("/rsvp/{token:str}", sync_to_thread=True)
-def cant_make_it(request: Request[Any, Any, Any], token: FromPath[str]) -> Redirect:
+def cant_make_it(request: Request[Any, Any, Any], token: FromPath[str]) -> Template | Redirect:
     runtime = runtime_of(request)
-    meetup_id, member_id = read_cant_make_it_token(runtime.settings, token)
+    link = read_cant_make_it_token(runtime.settings, token)
+    meetup = view_of(request).meetup(link.meetup_id)
+    if meetup is None:
+        raise NotFoundException("No such meetup.")
+    if datetime.now(UTC) >= meetup["ends_at"]:
+        return page("meetups/cant_make_it.html", status_code=410, meetup=meetup, token=token, over=True, **HELPERS)
     meetings, conversation = services(request)
-    actor, position = current_actor.set(str(member_id)), last_position.set(None)
+    actor, position = current_actor.set(str(link.member_id)), last_position.set(None)
     try:
-        meetings.answer(meetup_id, conversation.role_in, "not_going")
+        meetings.cant_make_it(link.meetup_id, conversation.role_in, link.since)
         written = last_position.get()
+    except NotAllowedNow as refused:
+        return page("meetups/cant_make_it.html", status_code=409, meetup=meetup, token=token,
+                    refused=refused.message, **HELPERS)
     finally:
         current_actor.reset(actor)
         last_position.reset(position)
