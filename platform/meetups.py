@@ -515,6 +515,7 @@ def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: F
         member_id = UUID(data.get("member_id", ""))
     except ValueError:
         raise InvalidInput("Choose who to check in.", field="member_id") from None
+
     def member_role_in(tribe_id: UUID) -> str | None:
         return conversation.get_tribe(tribe_id).role_of(member_id)
 
