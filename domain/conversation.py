@@ -249,7 +249,8 @@ class Conversation(CookoutApplication):
         """Comments as the signed-in member, or else as the guest given by name, email, website.
 
         With `notify`, the same save subscribes `email` to the post's new comments: the guest's
-        address, or for a member the address the web layer passes from their account.
+        address (waiting for its owner's confirmation), or for a member the address the web layer
+        passes from their account.
         """
         author = acting_member()
         body = parse_body(body)
@@ -277,7 +278,7 @@ class Conversation(CookoutApplication):
             body=body,
             status=PENDING if held else VISIBLE,
         )
-        subscription = self._subscription_to(post.id, notify_email) if notify_email else None
+        subscription = self._subscription_to(post.id, notify_email, confirmed=guest is None) if notify_email else None
         self.save(comment, *([subscription] if subscription else []))
         return comment.id
 
@@ -411,11 +412,12 @@ class Conversation(CookoutApplication):
 
     @retried
     def subscribe(self, post_id: UUID, email: str) -> None:
-        """Asks for an email about each new comment on a post; subscribing twice changes nothing."""
+        """Asks for an email about each new comment on a post; subscribing twice changes nothing.
+        A member's subscription stands at once; anyone else's waits for its confirmation."""
         email = parse_subscriber_email(email)
         post = self.get_post(post_id)
         post.check_open_for_comments()
-        subscription = self._subscription_to(post.id, email)
+        subscription = self._subscription_to(post.id, email, confirmed=acting_member() is not None)
         if subscription is not None:
             self.save(subscription)
 
@@ -430,21 +432,34 @@ class Conversation(CookoutApplication):
         self.save(subscription)
         return True
 
-    def is_subscribed(self, post_id: UUID, email: str) -> bool:
+    @retried
+    def confirm_subscription(self, post_id: UUID, email: str) -> None:
+        """The address's owner followed the confirmation letter's link; confirming twice changes nothing."""
         subscription = self._find(Subscription.create_id(post_id, email))
-        return isinstance(subscription, Subscription) and subscription.active
+        if not isinstance(subscription, Subscription):
+            raise NotFound("There is no such subscription.")
+        subscription.confirm()
+        self.save(subscription)
+
+    def is_subscribed(self, post_id: UUID, email: str) -> bool:
+        """Whether new comments are emailed to `email`: subscribed, and confirmed."""
+        subscription = self._find(Subscription.create_id(post_id, email))
+        return isinstance(subscription, Subscription) and subscription.active and subscription.confirmed
 
     # Helpers
 
-    def _subscription_to(self, post_id: UUID, email: str) -> Subscription | None:
-        """A new or renewed subscription to save, or None when `email` is already subscribed."""
+    def _subscription_to(self, post_id: UUID, email: str, confirmed: bool) -> Subscription | None:
+        """A new, renewed or now confirmed subscription to save, or None when nothing changes."""
         subscription = self._find(Subscription.create_id(post_id, email))
         if subscription is None:
-            return Subscription(post_id=post_id, email=email)
-        if subscription.active:
-            return None
-        subscription.resubscribe()
-        return subscription
+            return Subscription(post_id=post_id, email=email, confirmed=confirmed)
+        if not subscription.active:
+            subscription.resubscribe(confirmed=confirmed)
+            return subscription
+        if confirmed and not subscription.confirmed:
+            subscription.confirm()
+            return subscription
+        return None
 
     def _comment_to_moderate(self, comment_id: UUID) -> Comment:
         moderator = signed_in("moderate")

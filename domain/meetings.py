@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from cookout.domain.base import SYSTEM, CookoutApplication, IntegrityError, current_actor
-from cookout.domain.errors import Conflict, Forbidden
+from cookout.domain.errors import Conflict, Forbidden, NotAllowedNow
 from cookout.domain.meetups import Meetup, Place, Session
 from cookout.domain.schedule import parse_local, parse_window, zone
 
@@ -264,6 +264,18 @@ class Meetings(CookoutApplication):
 
         return self._change(meetup_id, command)
 
+    def cant_make_it(
+        self, meetup_id: UUID, role_in: RoleIn, since: int, *, now: datetime | None = None
+    ) -> None:
+        """The acting member follows the "can't make it" link of a letter made at version `since`."""
+        member_id = acting_member()
+
+        def command(meetup: Meetup) -> None:
+            check_member(role_in(meetup.tribe_id))
+            meetup.cant_make_it(member_id, since, now or datetime.now(UTC))
+
+        self._change(meetup_id, command)
+
     def add_session(
         self,
         meetup_id: UUID,
@@ -346,12 +358,20 @@ class Meetings(CookoutApplication):
         self._change(meetup_id, command)
 
     def check_in(
-        self, meetup_id: UUID, role_in: RoleIn, member_id: UUID, *, now: datetime | None = None
+        self,
+        meetup_id: UUID,
+        role_in: RoleIn,
+        member_id: UUID,
+        member_role_in: RoleIn,
+        *,
+        now: datetime | None = None,
     ) -> None:
-        """An organiser checks a member in."""
+        """An organiser checks in a member of the tribe; `member_role_in` is that member's role."""
 
         def command(meetup: Meetup) -> None:
             check_organiser(role_in(meetup.tribe_id))
+            if member_role_in(meetup.tribe_id) is None:
+                raise NotAllowedNow("Only members of this tribe can be checked in.", field="member_id")
             meetup.check_in(member_id, now or datetime.now(UTC))
 
         self._change(meetup_id, command)

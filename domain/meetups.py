@@ -32,10 +32,13 @@ ANSWERS = (GOING, MAYBE, NOT_GOING)
 HOLDS_ENTRY = frozenset({INVITED, GOING, MAYBE})
 PARTSTAT = {INVITED: "NEEDS-ACTION", GOING: "ACCEPTED", MAYBE: "TENTATIVE", NOT_GOING: "DECLINED"}
 CAN_CHOOSE_SESSIONS = frozenset({GOING, MAYBE, WAITLISTED})
+# "Met in real life" is a trust signal: only someone who said they might come can have been there.
+CAN_CHECK_IN = frozenset({GOING, MAYBE, WAITLISTED})
 
 CHECK_IN_OPENS = timedelta(hours=1)
 CHECK_IN_CLOSES = timedelta(hours=6)
 CHECK_IN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+LINK_OUT_OF_DATE = "This link was already used or is out of date; open the meetup to change your answer."
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class Meetup(CookoutAggregate):
         """JSON objects have only string keys, so the maps keyed by member or session id are
         stored as lists of pairs and rebuilt when the meetup is reconstructed."""
 
-        KEYED_BY_ID = ("attendance", "sessions", "choices")
+        KEYED_BY_ID = ("attendance", "answered_at", "sessions", "choices")
 
         @classmethod
         def take(cls, aggregate: Any) -> Any:
@@ -127,7 +130,8 @@ class Meetup(CookoutAggregate):
         def mutate(self, _: None) -> Any:
             meetup = super().mutate(_)
             for name in self.KEYED_BY_ID:
-                meetup.__dict__[name] = {key: value for key, value in meetup.__dict__[name]}
+                # Snapshots taken before `answered_at` existed lack it; an empty map accepts their links.
+                meetup.__dict__[name] = {key: value for key, value in meetup.__dict__.get(name, [])}
             return meetup
 
     @event("Scheduled")
@@ -162,6 +166,9 @@ class Meetup(CookoutAggregate):
         self.cancelled = False
         self.cancel_message = ""
         self.attendance: dict[UUID, str] = {}
+        # The version of the event that last set each member's state: a letter's link names the
+        # version it was made at, and goes stale once the member's state moved after it.
+        self.answered_at: dict[UUID, int] = {}
         self.waitlist: list[UUID] = []
         self.checked_in: list[UUID] = []
         self.sessions: dict[UUID, Session] = {}
@@ -354,6 +361,10 @@ class Meetup(CookoutAggregate):
         self.cancel_message = message
         self.sequence = sequence
 
+    def _mark_answered(self, member_id: UUID) -> None:
+        # Called inside an event's mutation, before the aggregate's version moves on to it.
+        self.answered_at[member_id] = self.version + 1
+
     def invite(self, member_ids: list[UUID], now: datetime) -> list[UUID]:
         """Invite those who hold no invitation and have not answered; returns them."""
         self.check_changeable(now)
@@ -366,6 +377,7 @@ class Meetup(CookoutAggregate):
     def _invite(self, member_ids: list[UUID]) -> None:
         for member_id in member_ids:
             self.attendance[member_id] = INVITED
+            self._mark_answered(member_id)
 
     # Agenda
 
@@ -527,25 +539,30 @@ class Meetup(CookoutAggregate):
     @event(MemberWentGoing)
     def _go(self, member_id: UUID, previous: str | None) -> None:
         self.attendance[member_id] = GOING
+        self._mark_answered(member_id)
 
     @event(MemberWaitlisted)
     def _wait(self, member_id: UUID, previous: str | None, position: int) -> None:
         self.attendance[member_id] = WAITLISTED
         self.waitlist.append(member_id)
+        self._mark_answered(member_id)
 
     @event(MemberAnsweredMaybe)
     def _answer_maybe(self, member_id: UUID, previous: str | None) -> None:
         self.attendance[member_id] = MAYBE
+        self._mark_answered(member_id)
 
     @event(MemberDeclined)
     def _decline(self, member_id: UUID, previous: str | None) -> None:
         self.attendance[member_id] = NOT_GOING
+        self._mark_answered(member_id)
 
     @event(MemberWithdrew)
     def _withdraw(self, member_id: UUID, previous: str, answer: str) -> None:
         self.attendance[member_id] = answer
         if member_id in self.waitlist:
             self.waitlist.remove(member_id)
+        self._mark_answered(member_id)
 
     def _promote_waitlisted(self) -> None:
         while self.waitlist and self.seats_left != 0:
@@ -555,6 +572,16 @@ class Meetup(CookoutAggregate):
     def _promote(self, member_id: UUID) -> None:
         self.waitlist.remove(member_id)
         self.attendance[member_id] = GOING
+        self._mark_answered(member_id)
+
+    def cant_make_it(self, member_id: UUID, since: int, now: datetime) -> None:
+        """The one-click "can't make it" of a letter made at version `since`: it works once, and
+        not at all after the member's answer changed since that letter."""
+        self.check_open_for_answers(now)
+        coming = self.attendance.get(member_id) in (*HOLDS_ENTRY, WAITLISTED)
+        if not coming or self.answered_at.get(member_id, 0) > since:
+            raise NotAllowedNow(LINK_OUT_OF_DATE)
+        self.answer(member_id, NOT_GOING, now)
 
     def choose_session(self, member_id: UUID, session_id: UUID, now: datetime) -> None:
         self.check_changeable(now)
@@ -580,13 +607,21 @@ class Meetup(CookoutAggregate):
 
     # Check-in
 
+    def check_answered_coming(self, member_id: UUID, message: str) -> None:
+        if self.attendance.get(member_id) not in CAN_CHECK_IN:
+            raise NotAllowedNow(message, field="member_id")
+
     def check_in(self, member_id: UUID, now: datetime) -> None:
         self.check_check_in_open(now)
+        self.check_answered_coming(
+            member_id, "Only people who answered going or maybe, or are on the waitlist, can be checked in."
+        )
         if member_id not in self.checked_in:
             self._check_in(member_id=member_id)
 
     def check_in_with_code(self, member_id: UUID, code: str, now: datetime) -> None:
         self.check_check_in_open(now)
+        self.check_answered_coming(member_id, "Answer going or maybe first; then check in with the code.")
         if not secrets.compare_digest(code.strip().upper().encode(), self.check_in_code.encode()):
             raise InvalidInput("That code is not the one the organiser shows.", field="code")
         self.check_in(member_id, now)

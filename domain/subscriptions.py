@@ -1,7 +1,9 @@
 """Subscriptions: someone, member or guest, asked for an email about each new comment on a post.
 
 The id comes from (post, email), so an address holds at most one subscription per post
-and ticking "notify me" twice changes nothing.
+and ticking "notify me" twice changes nothing. A member's subscription (their account's address) is
+confirmed at once; a guest's waits until the address's owner clicks the link in a confirmation letter,
+so nobody can sign someone else's inbox up for a stream of mail.
 """
 
 from __future__ import annotations
@@ -27,17 +29,31 @@ class Subscription(CookoutAggregate):
     def create_id(post_id: UUID, email: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"/cookout/subscription/{post_id}/{email.lower()}")
 
+    # Subscriptions recorded before confirmation existed carry no `confirmed`: they stood as confirmed.
     @event("Subscribed")
-    def __init__(self, post_id: UUID, email: str):
+    def __init__(self, post_id: UUID, email: str, confirmed: bool = True):
         self.post_id = post_id
         self.email = email
         self.active = True
+        self.confirmed = confirmed
 
     @event("Resubscribed")
-    def resubscribe(self) -> None:
+    def resubscribe(self, confirmed: bool = True) -> None:
+        """Starting again after unsubscribing needs a fresh confirmation unless it comes from a member."""
         if self.active:
             raise NotAllowedNow("Already subscribed to this post.")
         self.active = True
+        self.confirmed = confirmed
+
+    def confirm(self) -> None:
+        if not self.active:
+            raise NotAllowedNow("These emails were stopped. Tick “notify me” again to start them.")
+        if not self.confirmed:
+            self._confirm()
+
+    @event("SubscriptionConfirmed")
+    def _confirm(self) -> None:
+        self.confirmed = True
 
     @event("Unsubscribed")
     def unsubscribe(self) -> None:

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+from limits import parse, storage, strategies
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from cookout.domain.base import current_actor, last_position
 from cookout.domain.conversation import Conversation
-from cookout.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
+from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from cookout.domain.meetings import ORGANISER, Meetings
 from cookout.domain.meetups import CHECK_IN_CLOSES, CHECK_IN_OPENS, GOING, HOLDS_ENTRY, MAYBE, WAITLISTED, Place
 from cookout.domain.schedule import format_local, to_local
 from cookout.platform.headers import NO_STORE
 from cookout.platform.markdown import render
 from cookout.platform.rsvp_links import read_cant_make_it_token
+from cookout.platform.settings import Settings
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, signed_in_id
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups, MeetupsView
@@ -479,6 +482,32 @@ def session_choice(request: Request[Any, Any, Any], meetup_id: UUID, session_id:
 # Check-in
 
 
+class CheckInCodeLimits:
+    """Tries at a meetup's check-in code, counted per member and meetup, shared through Redis when there is one."""
+
+    def __init__(self, settings: Settings):
+        broker = settings.broker_url or ""
+        shared = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
+        self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(shared))
+        self.limit = parse(settings.check_in_code_rate_limit)
+
+    def allow(self, meetup_id: UUID, member_id: str) -> bool:
+        """Counts one try; False once the member is over the limit at this meetup."""
+        return self.limiter.hit(self.limit, "check-in-code", str(meetup_id), member_id)
+
+
+_check_in_limits_lock = threading.Lock()
+TOO_MANY_CODES = "Too many tries at the check-in code. Ask the organiser to check you in, or try again later."
+
+
+def check_in_code_limits(request: Request[Any, Any, Any]) -> CheckInCodeLimits:
+    state = request.app.state
+    with _check_in_limits_lock:
+        if state.get("check_in_code_limits") is None:
+            state.check_in_code_limits = CheckInCodeLimits(state.settings)
+    return state.check_in_code_limits
+
+
 @post("/m/{meetup_id:uuid}/check-in", sync_to_thread=True)
 def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     organised_meetup(request, meetup_id)
@@ -487,8 +516,13 @@ def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: F
         member_id = UUID(data.get("member_id", ""))
     except ValueError:
         raise InvalidInput("Choose who to check in.", field="member_id") from None
+
+    def member_role_in(tribe_id: UUID) -> str | None:
+        return conversation.get_tribe(tribe_id).role_of(member_id)
+
     try:
-        run_command(request, meetings.check_in, meetup_id, conversation.role_in, member_id, projections=MEETUPS)
+        run_command(request, meetings.check_in, meetup_id, conversation.role_in, member_id, member_role_in,
+                    projections=MEETUPS)
     except DomainError as error:
         return partial_or_page(request, meetup_id, "meetups/_check_in.html", error)
     return partial_or_page(request, meetup_id, "meetups/_check_in.html")
@@ -496,9 +530,13 @@ def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: F
 
 @post("/m/{meetup_id:uuid}/check-in/code", sync_to_thread=True)
 def check_in_with_code(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    require_member(request)
+    member_id = require_member(request)
     readable_meetup(request, meetup_id)
     meetings, conversation = services(request)
+    if not check_in_code_limits(request).allow(meetup_id, str(member_id)):
+        if not request.headers.get("hx-request"):
+            raise TooManyRequestsException(TOO_MANY_CODES)
+        return partial_or_page(request, meetup_id, "meetups/_check_in.html", Conflict(TOO_MANY_CODES, field="code"))
     try:
         run_command(request, meetings.check_in_with_code, meetup_id, conversation.role_in,
                     data.get("code", ""), projections=MEETUPS)
@@ -512,25 +550,35 @@ def check_in_with_code(request: Request[Any, Any, Any], meetup_id: FromPath[UUID
 
 @get("/rsvp/{token:str}", sync_to_thread=True, cache_control=NO_STORE)
 def cant_make_it_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    meetup_id, member_id = read_cant_make_it_token(runtime_of(request).settings, token)
+    link = read_cant_make_it_token(runtime_of(request).settings, token)
     view = view_of(request)
-    meetup = view.meetup(meetup_id)
+    meetup = view.meetup(link.meetup_id)
     if meetup is None:
         raise NotFoundException("No such meetup.")
-    state = view.state_of(meetup_id, member_id)
+    if datetime.now(UTC) >= meetup["ends_at"]:
+        return page("meetups/cant_make_it.html", status_code=410, meetup=meetup, token=token, over=True, **HELPERS)
+    state = view.state_of(link.meetup_id, link.member_id)
     coming = bool(state) and state["state"] in (*HOLDS_ENTRY, WAITLISTED)
     return page("meetups/cant_make_it.html", meetup=meetup, token=token, coming=coming, **HELPERS)
 
 
 @post("/rsvp/{token:str}", sync_to_thread=True)
-def cant_make_it(request: Request[Any, Any, Any], token: FromPath[str]) -> Redirect:
+def cant_make_it(request: Request[Any, Any, Any], token: FromPath[str]) -> Template | Redirect:
     runtime = runtime_of(request)
-    meetup_id, member_id = read_cant_make_it_token(runtime.settings, token)
+    link = read_cant_make_it_token(runtime.settings, token)
+    meetup = view_of(request).meetup(link.meetup_id)
+    if meetup is None:
+        raise NotFoundException("No such meetup.")
+    if datetime.now(UTC) >= meetup["ends_at"]:
+        return page("meetups/cant_make_it.html", status_code=410, meetup=meetup, token=token, over=True, **HELPERS)
     meetings, conversation = services(request)
-    actor, position = current_actor.set(str(member_id)), last_position.set(None)
+    actor, position = current_actor.set(str(link.member_id)), last_position.set(None)
     try:
-        meetings.answer(meetup_id, conversation.role_in, "not_going")
+        meetings.cant_make_it(link.meetup_id, conversation.role_in, link.since)
         written = last_position.get()
+    except NotAllowedNow as refused:
+        return page("meetups/cant_make_it.html", status_code=409, meetup=meetup, token=token,
+                    refused=refused.message, **HELPERS)
     finally:
         current_actor.reset(actor)
         last_position.reset(position)

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     login_rate_limit_account: str = "5/minute"
     login_rate_limit_ip: str = "30/minute"
     comment_rate_limit: str = "10/minute"  # per member, or per guest email
+    check_in_code_rate_limit: str = "5/10 minutes"  # tries at a meetup's check-in code, per member and meetup
     read_your_writes_timeout: float = 2.0
 
     @field_validator("database_url")

@@ -1,8 +1,9 @@
-"""Unsubscribing from a post's comment emails through the signed link each email carries.
+"""Confirming and ending a guest's comment emails through the signed links the letters carry.
 
-The link's token names the post and the address, signed with the instance secret. GET shows a page
-with a button; POST unsubscribes, and is also what mail clients send for RFC 8058 one-click
-unsubscribe, so it needs no CSRF token: the signature is the proof.
+Each token names the post and the address, signed with the instance secret (one salt per purpose).
+GET shows a page with a button, so a mail scanner that fetches links changes nothing; POST acts.
+The unsubscribe POST is also what mail clients send for RFC 8058 one-click unsubscribe, so it needs
+no CSRF token: the signature is the proof.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from cookout.projections.thread import ThreadTree, Viewer
 
 SALT = "cookout.unsubscribe"
 PATH = "/unsubscribe"
+CONFIRM_SALT = "cookout.subscription.confirm"
+CONFIRM_PATH = "/subscriptions/confirm"
 
 
 def unsubscribe_token(settings: Settings, post_id: UUID | str, email: str) -> str:
@@ -40,6 +43,34 @@ def read_token(settings: Settings, token: str) -> tuple[UUID, str]:
         return UUID(post_id), str(email)
     except (BadSignature, ValueError, TypeError):
         raise NotFoundException("This unsubscribe link is not valid. Copy the whole link from the email.") from None
+
+
+def confirm_url(settings: Settings, post_id: UUID | str, email: str) -> str:
+    token = URLSafeSerializer(settings.secret, salt=CONFIRM_SALT).dumps([str(post_id), email])
+    return f"{settings.base_url}{CONFIRM_PATH}/{token}"
+
+
+def read_confirm_token(settings: Settings, token: str) -> tuple[UUID, str]:
+    try:
+        post_id, email = URLSafeSerializer(settings.secret, salt=CONFIRM_SALT).loads(token)
+        return UUID(post_id), str(email)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFoundException("This confirmation link is not valid. Copy the whole link from the email.") from None
+
+
+@get(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, cache_control=NO_STORE)
+def confirmation(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    post_id, email = read_confirm_token(runtime_of(request).settings, token)
+    return page("conversation/confirm_subscription.html", token=token, email=email, done=False,
+                post=subscribed_post(request, post_id))
+
+
+@post(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, status_code=200)
+def confirm_subscription(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    post_id, email = read_confirm_token(runtime_of(request).settings, token)
+    run_command(request, conversation(request).confirm_subscription, post_id, email, projections=())
+    return page("conversation/confirm_subscription.html", token=token, email=email, done=True,
+                post=subscribed_post(request, post_id))
 
 
 @get(f"{PATH}/{{token:str}}", sync_to_thread=True, cache_control=NO_STORE)
@@ -64,4 +95,4 @@ def subscribed_post(request: Request[Any, Any, Any], post_id: UUID) -> dict[str,
     return post_as_seen(post, Viewer()) if post else None
 
 
-ROUTES = [confirm, unsubscribe]
+ROUTES = [confirmation, confirm_subscription, confirm, unsubscribe]

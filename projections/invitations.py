@@ -88,6 +88,8 @@ class InvitationsView(OutboxView):
         )
         """,
         "CREATE INDEX IF NOT EXISTS outbox_by_meetup ON outbox ((payload->>'meetup_id'))",
+        # The meetup version that set the state: a reminder's "can't make it" link names it.
+        "ALTER TABLE invitation_states ADD COLUMN IF NOT EXISTS since integer NOT NULL DEFAULT 0",
     )
     # The outbox rows stay (they record what was sent); the dispatcher's own state is rebuilt.
     tables: ClassVar[tuple[str, ...]] = (
@@ -178,7 +180,7 @@ class InvitationsView(OutboxView):
             )
             for meetup in cursor.fetchall():
                 cursor.execute(
-                    "SELECT s.member_id, p.email, p.display_name FROM invitation_states s "
+                    "SELECT s.member_id, s.since, p.email, p.display_name FROM invitation_states s "
                     "JOIN invitation_people p ON p.id = s.member_id "
                     "WHERE s.meetup_id = %(id)s AND s.state = %(g)s ORDER BY s.member_id",
                     {"id": meetup["id"], "g": GOING},
@@ -188,7 +190,8 @@ class InvitationsView(OutboxView):
                         key=f"{REMINDER}:{meetup['id']}:{person['member_id']}",
                         kind=REMINDER,
                         recipient=person["email"],
-                        payload=payload(meetup_entry(meetup), meetup["id"], person, "ACCEPTED"),
+                        payload=payload(meetup_entry(meetup), meetup["id"], person, "ACCEPTED",
+                                        since=person["since"]),
                     )
                     sql, params = letter_statement(letter)
                     cursor.execute(sql + " RETURNING key", params)  # type: ignore[arg-type]
@@ -261,13 +264,14 @@ def payload(
     }
 
 
-def state_statement(meetup_id: UUID, member_id: UUID, state: str) -> Statement:
+def state_statement(meetup_id: UUID, member_id: UUID, state: str, since: int) -> Statement:
     return (
         """
-        INSERT INTO invitation_states (meetup_id, member_id, state) VALUES (%(id)s, %(m)s, %(s)s)
-        ON CONFLICT (meetup_id, member_id) DO UPDATE SET state = EXCLUDED.state
+        INSERT INTO invitation_states (meetup_id, member_id, state, since)
+        VALUES (%(id)s, %(m)s, %(s)s, %(since)s)
+        ON CONFLICT (meetup_id, member_id) DO UPDATE SET state = EXCLUDED.state, since = EXCLUDED.since
         """,
-        {"id": meetup_id, "m": member_id, "s": state},
+        {"id": meetup_id, "m": member_id, "s": state, "since": since},
     )
 
 
@@ -467,7 +471,7 @@ class Invitations(Dispatcher):
         ]
         self.record(
             tracking,
-            [state_statement(event.originator_id, m, INVITED) for m in event.member_ids],
+            [state_statement(event.originator_id, m, INVITED, event.originator_version) for m in event.member_ids],
             letters,
         )
 
@@ -508,7 +512,7 @@ class Invitations(Dispatcher):
         meetup = self.view.meetup(meetup_id)
         person = self.view.people([member_id]).get(member_id)
         letters: list[Letter] = []
-        statements = [state_statement(meetup_id, member_id, current)]
+        statements = [state_statement(meetup_id, member_id, current, event.originator_version)]
         change = calendar_change(previous, current)
         if person is not None and change == "request":
             letters.append(self.letter(kind, event, meetup_entry(meetup), person, PARTSTAT[current]))
@@ -667,7 +671,9 @@ class Invitations(Dispatcher):
         partstat: str,
         **extra: Any,
     ) -> Letter:
-        """Keyed by (event, attendee, entry and its sequence, kind): a replay makes the same key."""
+        """Keyed by (event, attendee, entry and its sequence, kind): a replay makes the same key.
+
+        `since`, the version of the event the letter is for, binds its "can't make it" link to it."""
         key = (
             f"{kind}:{event.originator_id}@{event.originator_version}:"
             f"{entry['uid']}:{person['id']}:{entry['sequence']}"
@@ -676,7 +682,7 @@ class Invitations(Dispatcher):
             key=key,
             kind=kind,
             recipient=person["email"],
-            payload=payload(entry, event.originator_id, person, partstat, **extra),
+            payload=payload(entry, event.originator_id, person, partstat, since=event.originator_version, **extra),
         )
 
     def record(

@@ -4,7 +4,8 @@ A comment is announced once, when it first becomes visible: at once for members 
 at its approval for a held comment. It goes to the author of what it answers (unless they turned reply
 emails off) and to every address subscribed to the post; never to the comment's own author, and at
 most once per address. The letters' keys name the comment and the address, so a replay or a second
-approval posts nothing new. What this needs to decide (emails, authors, subscriptions) it keeps in its
+approval posts nothing new. A guest's subscription first gets one confirmation letter, and no comment
+letters until its owner has confirmed it. What this needs to decide (emails, authors, subscriptions) it keeps in its
 own tables, written with its position, so it never depends on another projection having caught up;
 only the reply-email preference is read from the member directory when the comment is announced.
 """
@@ -27,6 +28,7 @@ from cookout.projections.outbox import Dispatcher, Letter, OutboxView
 
 REPLY = "reply"
 NEW_COMMENT = "new_comment"
+CONFIRM_SUBSCRIPTION = "confirm_subscription"
 
 
 class ReplyMailView(OutboxView):
@@ -82,12 +84,20 @@ class ReplyMailView(OutboxView):
         )
         """,
         "CREATE INDEX IF NOT EXISTS reply_mail_subscriptions_post ON reply_mail_subscriptions (post_id)",
+        "ALTER TABLE reply_mail_subscriptions ADD COLUMN IF NOT EXISTS confirmed boolean NOT NULL DEFAULT true",
     )
     # A rebuild empties what the dispatcher remembers, never the outbox: the outbox records what was sent.
     tables = (
         "reply_mail_members", "reply_mail_tribes", "reply_mail_tribe_members", "reply_mail_posts",
         "reply_mail_comments", "reply_mail_subscriptions",
     )
+
+    def post_title(self, post_id: Any) -> str:
+        found = self.row("SELECT title FROM reply_mail_posts WHERE id = %(id)s", {"id": post_id})
+        return found["title"] if found else ""
+
+    def subscription(self, subscription_id: Any) -> dict[str, Any] | None:
+        return self.row("SELECT * FROM reply_mail_subscriptions WHERE id = %(id)s", {"id": subscription_id})
 
     def comment(self, comment_id: Any) -> dict[str, Any] | None:
         return self.row("SELECT * FROM reply_mail_comments WHERE id = %(id)s", {"id": comment_id})
@@ -124,7 +134,7 @@ class ReplyMailView(OutboxView):
                    ) AS answered_may_read,
                    ARRAY(
                        SELECT s.email FROM reply_mail_subscriptions s
-                       WHERE s.post_id = post.id AND s.active AND (
+                       WHERE s.post_id = post.id AND s.active AND s.confirmed AND (
                            NOT post.members_only OR EXISTS (
                                SELECT 1 FROM reply_mail_members m
                                JOIN reply_mail_tribe_members tm ON tm.member_id = m.id AND tm.tribe_id = post.tribe_id
@@ -145,6 +155,11 @@ class ReplyMailView(OutboxView):
 
 def letter_key(comment_id: Any, email: str) -> str:
     return f"conversation:{comment_id}:{email.lower()}"
+
+
+def confirmation_key(event: Any) -> str:
+    """One confirmation per subscription start: named by the event that started it."""
+    return f"{CONFIRM_SUBSCRIPTION}:{event.originator_id}@{event.originator_version}"
 
 
 class ReplyMail(Dispatcher):
@@ -226,15 +241,35 @@ class ReplyMail(Dispatcher):
 
     @process_event.register
     def _(self, event: Subscription.Subscribed, tracking: Tracking) -> None:
-        self.remember(tracking, (
-            "INSERT INTO reply_mail_subscriptions (id, post_id, email, active) "
-            "VALUES (%(id)s, %(post)s, %(email)s, true)",
-            {"id": event.originator_id, "post": event.post_id, "email": event.email},
-        ))
+        # Events from before confirmation existed have no `confirmed`; those subscriptions stood as confirmed.
+        confirmed = getattr(event, "confirmed", True)
+        self.dispatch(tracking, [(
+            "INSERT INTO reply_mail_subscriptions (id, post_id, email, active, confirmed) "
+            "VALUES (%(id)s, %(post)s, %(email)s, true, %(confirmed)s)",
+            {"id": event.originator_id, "post": event.post_id, "email": event.email, "confirmed": confirmed},
+        )], [] if confirmed else [self.confirmation(event, event.post_id, event.email)])
 
     @process_event.register
     def _(self, event: Subscription.Resubscribed, tracking: Tracking) -> None:
-        self.remember(tracking, self.subscription_active(event.originator_id, True))
+        confirmed = getattr(event, "confirmed", True)
+        subscription = self.view.subscription(event.originator_id)
+        letters = [] if confirmed or subscription is None else [
+            self.confirmation(event, subscription["post_id"], subscription["email"])
+        ]
+        self.dispatch(tracking, [(
+            "UPDATE reply_mail_subscriptions SET active = true, confirmed = %(confirmed)s WHERE id = %(id)s",
+            {"id": event.originator_id, "confirmed": confirmed},
+        )], letters)
+
+    @process_event.register
+    def _(self, event: Subscription.SubscriptionConfirmed, tracking: Tracking) -> None:
+        self.remember(tracking, (
+            "UPDATE reply_mail_subscriptions SET confirmed = true WHERE id = %(id)s", {"id": event.originator_id}
+        ))
+
+    def confirmation(self, event: Any, post_id: Any, email: str) -> Letter:
+        payload = {"post_id": str(post_id), "post_title": self.view.post_title(post_id), "email": email}
+        return Letter(key=confirmation_key(event), kind=CONFIRM_SUBSCRIPTION, recipient=email, payload=payload)
 
     @process_event.register
     def _(self, event: Subscription.Unsubscribed, tracking: Tracking) -> None:

@@ -1,5 +1,6 @@
 """Meetup invitations, updates, cancellations and reminders: letters from the outbox become iMIP
-emails. The payload says everything; the builder adds the send time and the "can't make it" link."""
+emails. The payload says everything; the builder adds the send time and the "can't make it" link,
+bound to the meetup version the letter was made for."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def build(payload: dict[str, Any], settings: Settings, kind: str, now: datetime 
         "message_id": "<placeholder@cookout>",
         "now": now or datetime.now(UTC),
     }
-    link = cant_make_it_url(settings, payload["meetup_id"], payload["member_id"])
+    # Letters written before links were bound to a version carry none: theirs go stale at once.
+    link = cant_make_it_url(settings, payload["meetup_id"], payload["member_id"], payload.get("since", 0))
     footer = (f"Can't make it? One click frees your seat for someone else: {link}",)
     if kind in (INVITATION, PROMOTION):
         intro = "A seat opened up: you're going to this meetup now." if kind == PROMOTION else ""

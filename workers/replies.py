@@ -1,4 +1,5 @@
-"""The emails about new comments: a reply to what you wrote, and a new comment on a post you follow."""
+"""The emails about new comments: a reply to what you wrote, a new comment on a post you follow, and
+the letter that asks a guest to confirm they want the latter."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from email.message import EmailMessage
 from typing import Any
 
 from cookout.platform.settings import Settings
-from cookout.platform.subscriptions import unsubscribe_url
+from cookout.platform.subscriptions import confirm_url, unsubscribe_url
 from cookout.platform.templating import mail_templates
-from cookout.projections.reply_mail import NEW_COMMENT, REPLY
+from cookout.projections.reply_mail import CONFIRM_SUBSCRIPTION, NEW_COMMENT, REPLY
 
 
 def build_reply(payload: dict[str, Any], settings: Settings) -> EmailMessage:
@@ -27,6 +28,11 @@ def build_new_comment(payload: dict[str, Any], settings: Settings) -> EmailMessa
     return built
 
 
+def build_confirmation(payload: dict[str, Any], settings: Settings) -> EmailMessage:
+    context = {**payload, "confirm_url": confirm_url(settings, payload["post_id"], payload["email"])}
+    return message(f"Confirm emails about new comments on “{payload['post_title']}”", "confirm_subscription", context)
+
+
 def comment_link(payload: dict[str, Any], settings: Settings) -> str:
     return f"{settings.base_url}/p/{payload['post_id']}#c-{payload['comment_id']}"
 
@@ -39,4 +45,4 @@ def message(subject: str, template: str, context: dict[str, Any]) -> EmailMessag
     return built
 
 
-BUILDERS = {REPLY: build_reply, NEW_COMMENT: build_new_comment}
+BUILDERS = {REPLY: build_reply, NEW_COMMENT: build_new_comment, CONFIRM_SUBSCRIPTION: build_confirmation}

@@ -3,21 +3,24 @@ editing, cancelling, calendars, "can't make it" links, check-in, and the bad inp
 
 from __future__ import annotations
 
+import base64
 import re
-from datetime import timedelta
+import zlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import vobject
 from litestar.testing import TestClient
 
+from cookout.domain.base import current_actor
+from cookout.domain.meetings import Meetings
 from cookout.domain.meetups import GOING, INVITED, WAITLISTED
-from cookout.platform.rsvp_links import cant_make_it_token
 from cookout.platform.runtime import Runtime
 from cookout.projections.meetups import Meetups
 from cookout.workers.mail import BUILDERS, address_message
 from tests.helpers import post_form
-from tests.meetup_helpers import Tribe, local, meetup_fields, schedule, settle, sign_in
+from tests.meetup_helpers import Tribe, acting, join, local, meetup_fields, schedule, settle, sign_in
 
 TRICKY_TITLE = "Grill, chill; back\\slash 🎉🌭 " + "x" * 150
 TRICKY_TEXT = "Line one\r\nline two\nComma, semicolon; backslash \\ emoji 🎉🌭 " + "y" * 1900
@@ -25,6 +28,27 @@ TRICKY_TEXT = "Line one\r\nline two\nComma, semicolon; backslash \\ emoji 🎉�
 
 def answer(client: TestClient[Any], meetup_id: UUID, what: str, **headers: str) -> Any:
     return post_form(client, f"/m/{meetup_id}/rsvp", {"answer": what}, headers=headers)
+
+
+def cant_make_it_path(runtime: Runtime, tribe: Tribe, meetup_id: UUID, member: dict[str, Any]) -> str:
+    """The "can't make it" link in the newest letter the member got about the meetup, as a path."""
+    letters = [l for l in tribe.letters(meetup_id)
+               if l["recipient"] == member["email"] and l["kind"] in ("meetup_invitation", "meetup_promotion")]
+    message = BUILDERS[letters[-1]["kind"]](letters[-1]["payload"], runtime.settings)
+    [link] = re.findall(r"https?://\S+?(/rsvp/\S+)", message.get_body(("plain",)).get_content())
+    return link
+
+
+def readable_parts(token: str) -> list[bytes]:
+    """What anyone can read out of a token: its base64 parts, inflated when they are compressed."""
+    parts = [base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in token.split(".") if part]
+    inflated = []
+    for raw in parts:
+        try:
+            inflated.append(zlib.decompress(raw))
+        except zlib.error:
+            pass
+    return parts + inflated
 
 
 def states(runtime: Runtime, meetup_id: UUID) -> dict[str, str]:
@@ -328,14 +352,14 @@ def test_the_cant_make_it_link_frees_the_seat_without_signing_in(client: TestCli
         sign_in(client, member)
         answer(client, meetup_id, "going")
     post_form(client, "/logout", {})
-    token = cant_make_it_token(runtime.settings, meetup_id, first["id"])
-    confirm = client.get(f"/rsvp/{token}")
+    link = cant_make_it_path(runtime, tribe, meetup_id, first)
+    confirm = client.get(link)
     assert confirm.status_code == 200
     assert "I can't make it" in confirm.text
-    assert post_form(client, f"/rsvp/{token}", {}).status_code == 303
+    assert post_form(client, link, {}).status_code == 303
     assert states(runtime, meetup_id) == {first["handle"]: "not_going", second["handle"]: GOING}
-    assert "You're down as not going" in client.get(f"/rsvp/{token}").text
-    assert client.get(f"/rsvp/{token[:-2]}xx").status_code == 404
+    assert "You're down as not going" in client.get(link).text
+    assert client.get(f"{link[:-2]}xx").status_code == 404
 
 
 def test_check_in_by_organiser_and_by_code_makes_met_in_real_life_connections(
@@ -362,3 +386,146 @@ def test_check_in_by_organiser_and_by_code_makes_met_in_real_life_connections(
     assert "Met in real life" in profile.text
     assert second["display_name"] in profile.text.split("Met in real life")[1]
     assert "Grill night" in profile.text
+
+
+def test_an_organiser_cannot_check_in_an_outsider_or_a_member_who_never_answered_and_no_profile_shows_it(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=2)
+    coming, silent = tribe.members
+    outsider = join(runtime, "Passer By")
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug, title="Grill night", starts_at=local(timedelta(minutes=30)),
+                         ends_at=local(timedelta(hours=3)))
+    sign_in(client, coming)
+    answer(client, meetup_id, "going")
+    sign_in(client, tribe.organiser)
+    assert post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(coming["id"])}).status_code == 303
+    before = runtime.log_position()
+
+    refused_outsider = post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(outsider["id"])})
+    refused_silent = post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(silent["id"])},
+                               headers={"HX-Request": "true"})
+
+    assert refused_outsider.status_code == 409
+    assert "Only members of this tribe can be checked in." in refused_outsider.text
+    assert "answered going or maybe, or are on the waitlist" in refused_silent.text
+    assert runtime.log_position() == before
+    settle(runtime)
+    for person in (outsider, silent):
+        profile = client.get(f"/members/{person['handle']}").text
+        assert "Grill night" not in profile
+        assert "Nobody yet." in profile
+
+
+def test_guessing_the_check_in_code_is_stopped_after_a_few_tries(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=1)
+    [guesser] = tribe.members
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug, starts_at=local(timedelta(minutes=30)),
+                         ends_at=local(timedelta(hours=3)))
+    code = runtime.view(Meetups).meetup(meetup_id)["check_in_code"]
+    sign_in(client, guesser)
+    answer(client, meetup_id, "going")
+    guesses = [post_form(client, f"/m/{meetup_id}/check-in/code", {"code": f"WRONG{n}"}) for n in range(5)]
+    assert [g.status_code for g in guesses] == [422] * 5
+
+    stopped = post_form(client, f"/m/{meetup_id}/check-in/code", {"code": code})
+    stopped_htmx = post_form(client, f"/m/{meetup_id}/check-in/code", {"code": code}, headers={"HX-Request": "true"})
+
+    assert stopped.status_code == 429
+    assert "Too many tries at the check-in code" in stopped.text
+    assert "Too many tries at the check-in code" in stopped_htmx.text
+    settle(runtime)
+    assert not any(a["checked_in"] for a in runtime.view(Meetups).attendance(meetup_id))
+
+
+def test_a_cant_make_it_link_hides_the_ids_works_once_and_a_tampered_one_is_a_clear_404(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=1)
+    [member] = tribe.members
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug)
+    sign_in(client, member)
+    answer(client, meetup_id, "going")
+    post_form(client, "/logout", {})
+    link = cant_make_it_path(runtime, tribe, meetup_id, member)
+    decoded = readable_parts(link.removeprefix("/rsvp/"))
+    for secret in (UUID(str(meetup_id)), UUID(str(member["id"]))):
+        assert str(secret) not in link and secret.hex not in link
+        assert not any(str(secret).encode() in raw or secret.bytes in raw for raw in decoded)
+
+    assert post_form(client, link, {}).status_code == 303
+    assert states(runtime, meetup_id) == {member["handle"]: "not_going"}
+    sign_in(client, member)
+    answer(client, meetup_id, "maybe")
+    post_form(client, "/logout", {})
+    before = runtime.log_position()
+    again = post_form(client, link, {})
+    middle = len(link) // 2
+    tampered = link[:middle] + ("A" if link[middle] != "A" else "B") + link[middle + 1:]
+    forged = post_form(client, tampered, {})
+
+    assert again.status_code == 409
+    assert "This link was already used or is out of date; open the meetup to change your answer." in again.text
+    assert forged.status_code == 404
+    assert "That link is not one we sent, or it was mistyped." in forged.text
+    assert runtime.log_position() == before
+    assert states(runtime, meetup_id) == {member["handle"]: "maybe"}
+
+
+def test_a_cant_make_it_link_from_before_the_member_answered_going_again_does_not_withdraw_them(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=1)
+    [member] = tribe.members
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug)
+    sign_in(client, member)
+    answer(client, meetup_id, "going")
+    old_link = cant_make_it_path(runtime, tribe, meetup_id, member)
+    answer(client, meetup_id, "not_going")
+    answer(client, meetup_id, "going")
+    new_link = cant_make_it_path(runtime, tribe, meetup_id, member)
+    post_form(client, "/logout", {})
+    before = runtime.log_position()
+
+    stale = post_form(client, old_link, {})
+
+    assert stale.status_code == 409
+    assert "out of date" in stale.text and f'href="/m/{meetup_id}"' in stale.text
+    assert runtime.log_position() == before
+    assert states(runtime, meetup_id) == {member["handle"]: GOING}
+    assert post_form(client, new_link, {}).status_code == 303
+    assert states(runtime, meetup_id) == {member["handle"]: "not_going"}
+
+
+def test_a_cant_make_it_link_is_refused_once_the_meetup_is_over(client: TestClient[Any], runtime: Runtime) -> None:
+    tribe = Tribe(runtime, members=1)
+    [member] = tribe.members
+    last_week = datetime.now(UTC) - timedelta(days=7)
+    meetings = runtime.service(Meetings)
+    token = acting(tribe.organiser["id"])
+    try:
+        meetup_id = meetings.schedule(tribe.id, lambda _: "organiser", title="Last week's picnic", description="",
+                                      starts_at=local(timedelta(days=-6)), ends_at=local(timedelta(days=-6, hours=3)),
+                                      timezone="Europe/Berlin", venue="Volkspark", address="Berlin", now=last_week)
+    finally:
+        current_actor.reset(token)
+    token = acting(member["id"])
+    try:
+        meetings.answer(meetup_id, lambda _: "member", "going", now=last_week)
+    finally:
+        current_actor.reset(token)
+    link = cant_make_it_path(runtime, tribe, meetup_id, member)
+    before = runtime.log_position()
+
+    shown, used = client.get(link), post_form(client, link, {})
+
+    for response in (shown, used):
+        assert response.status_code == 410
+        assert "This meetup is over, so this link no longer changes anything." in response.text
+        assert "I can't make it" not in response.text
+    assert runtime.log_position() == before
+    assert states(runtime, meetup_id) == {member["handle"]: GOING}

@@ -78,7 +78,7 @@ def test_only_organisers_schedule_edit_and_check_in(meetings):
     with pytest.raises(Forbidden):
         meetings.edit_details(meetup_id, member, title="Mine", description="", now=NOW)
     with pytest.raises(Forbidden):
-        meetings.check_in(meetup_id, member, uuid4(), now=DURING)
+        meetings.check_in(meetup_id, member, uuid4(), member, now=DURING)
     assert names_of_events(meetings, meetup_id) == ["Scheduled"]
 
 
@@ -164,7 +164,10 @@ def test_a_member_checks_in_with_the_code_the_organiser_shows(meetings):
     meetup_id = schedule(meetings)
     code = meetings.get(meetup_id).check_in_code
     ada, bo = uuid4(), uuid4()
-    meetings.check_in(meetup_id, organiser, ada, now=DURING)
+    for person in (ada, bo):
+        as_member(person)
+        meetings.answer(meetup_id, member, "going", now=NOW)
+    meetings.check_in(meetup_id, organiser, ada, member, now=DURING)
     as_member(bo)
 
     meetings.check_in_with_code(meetup_id, member, code, now=DURING)
@@ -229,3 +232,15 @@ def test_a_hundred_members_racing_for_ten_seats_end_with_ten_going_and_ninety_wa
     positions = [e.position for e in meetings.events.get(meetup_id) if hasattr(e, "position")]
     assert positions == list(range(1, 91))
     assert collisions, "the saves never raced, so the retry went untested"
+
+
+def test_an_organiser_cannot_check_in_someone_outside_the_tribe(meetings):
+    meetup_id = schedule(meetings)
+    former = as_member(uuid4())
+    meetings.answer(meetup_id, member, "going", now=NOW)
+
+    with pytest.raises(NotAllowedNow) as error:
+        meetings.check_in(meetup_id, organiser, former, stranger, now=DURING)
+
+    assert error.value.message == "Only members of this tribe can be checked in."
+    assert meetings.get(meetup_id).checked_in == []

@@ -52,8 +52,8 @@ def test_a_meetup_with_more_events_than_the_snapshot_interval_is_reconstructed_i
     meetings.edit_session(meetup_id, organiser, keynote, title="Opening keynote", starts_at="2030-07-01T18:30",
                           ends_at="2030-07-01T19:30", room="Hall B", speaker="Amara", now=NOW)
     meetings.relocate(meetup_id, organiser, venue="Tempelhof", address="Berlin", now=NOW)
-    meetings.check_in(meetup_id, organiser, people[2], now=DURING)
-    meetings.check_in(meetup_id, organiser, people[3], now=DURING)
+    meetings.check_in(meetup_id, organiser, people[2], member, now=DURING)
+    meetings.check_in(meetup_id, organiser, people[3], member, now=DURING)
 
     meetup = meetings.get(meetup_id)
     assert meetup.version > SNAPSHOT_INTERVAL

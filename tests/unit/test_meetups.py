@@ -337,6 +337,8 @@ def test_members_checked_in_have_met_each_other():
     meetup = a_meetup()
     at_the_park = datetime(2030, 7, 1, 16, 30, tzinfo=UTC)
     ada, bo, cy = uuid4(), uuid4(), uuid4()
+    for person, answer in ((ada, GOING), (bo, MAYBE), (cy, GOING)):
+        meetup.answer(person, answer, NOW)
 
     meetup.check_in(ada, at_the_park)
     meetup.check_in_with_code(bo, meetup.check_in_code.lower(), at_the_park)
@@ -349,9 +351,11 @@ def test_members_checked_in_have_met_each_other():
 
 def test_a_wrong_check_in_code_is_refused():
     meetup = a_meetup()
+    ada = uuid4()
+    meetup.answer(ada, GOING, NOW)
 
     with pytest.raises(InvalidInput) as error:
-        meetup.check_in_with_code(uuid4(), "WRONG1", datetime(2030, 7, 1, 16, 30, tzinfo=UTC))
+        meetup.check_in_with_code(ada, "WRONG1", datetime(2030, 7, 1, 16, 30, tzinfo=UTC))
 
     assert error.value.field == "code"
     assert meetup.checked_in == []
@@ -362,3 +366,25 @@ def test_check_in_opens_an_hour_before_the_start():
 
     with pytest.raises(NotAllowedNow):
         meetup.check_in(uuid4(), datetime(2030, 7, 1, 14, 59, tzinfo=UTC))
+
+
+def test_only_someone_who_answered_going_or_maybe_or_is_waitlisted_can_be_checked_in():
+    meetup = a_meetup(capacity=1)
+    at_the_park = datetime(2030, 7, 1, 16, 30, tzinfo=UTC)
+    going, maybe, waitlisted, invited, declined, stranger = (uuid4() for _ in range(6))
+    meetup.answer(going, GOING, NOW)
+    meetup.answer(maybe, MAYBE, NOW)
+    meetup.answer(waitlisted, GOING, NOW)
+    meetup.invite([invited], NOW)
+    meetup.answer(declined, NOT_GOING, NOW)
+
+    for person in (invited, declined, stranger):
+        with pytest.raises(NotAllowedNow) as error:
+            meetup.check_in(person, at_the_park)
+        assert "answered going or maybe" in error.value.message
+        with pytest.raises(NotAllowedNow):
+            meetup.check_in_with_code(person, meetup.check_in_code, at_the_park)
+    for person in (going, maybe, waitlisted):
+        meetup.check_in(person, at_the_park)
+
+    assert meetup.checked_in == [going, maybe, waitlisted]

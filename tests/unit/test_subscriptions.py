@@ -21,11 +21,31 @@ def events(app: Conversation, post_id: UUID, email: str) -> list[str]:
     return [type(e).__name__ for e in app.events.get(Subscription.create_id(post_id, email))]
 
 
-def test_a_guest_ticking_notify_subscribes_in_the_same_save_as_the_comment(app):
+def test_a_guest_ticking_notify_asks_for_confirmation_in_the_same_save_as_the_comment(app):
     post_id = a_post(app, uuid4())
     current_actor.set(SYSTEM)
     app.post_comment(post_id, "Keep me posted", name="Ann", email="Ann@Example.org", notify=True)
+    assert not app.is_subscribed(post_id, "ann@example.org")
+
+    app.confirm_subscription(post_id, "ann@example.org")
+    app.confirm_subscription(post_id, "ann@example.org")
+
     assert app.is_subscribed(post_id, "ann@example.org")
+    assert events(app, post_id, "ann@example.org") == ["Subscribed", "SubscriptionConfirmed"]
+
+
+def test_a_guest_starting_again_after_unsubscribing_must_confirm_again(app):
+    post_id = a_post(app, uuid4())
+    current_actor.set(SYSTEM)
+    app.subscribe(post_id, "ann@example.org")
+    app.confirm_subscription(post_id, "ann@example.org")
+    app.unsubscribe(post_id, "ann@example.org")
+    with pytest.raises(NotAllowedNow):
+        app.confirm_subscription(post_id, "ann@example.org")
+
+    app.subscribe(post_id, "ann@example.org")
+
+    assert not app.is_subscribed(post_id, "ann@example.org")
 
 
 def test_a_member_subscribes_with_the_address_given_and_a_bad_address_saves_nothing(app):
