@@ -62,7 +62,10 @@ def parser() -> argparse.ArgumentParser:
     actions.add_parser("run", help="follow the event log and keep every view up to date").set_defaults(
         run=projections_run
     )
-    actions.add_parser("status", help="each projection's position and lag").set_defaults(run=projections_status)
+    actions.add_parser("status", help="each projection's position, lag and parked events").set_defaults(run=projections_status)
+    retry_cmd = actions.add_parser("retry", help="apply one projection's parked events again, after a fix")
+    retry_cmd.add_argument("name", choices=[p.name for p in PROJECTIONS])
+    retry_cmd.set_defaults(run=projections_retry)
     rebuild_cmd = actions.add_parser("rebuild", help="rebuild one view from the whole log")
     rebuild_cmd.add_argument("name", choices=[p.name for p in PROJECTIONS])
     rebuild_cmd.set_defaults(run=projections_rebuild)
@@ -185,13 +188,30 @@ def projections_status(args: argparse.Namespace) -> int:
     try:
         runtime.prepare()
         head = runtime.log_position()
-        print(f"{'projection':<24}{'position':>10}{'lag':>8}")
+        counts = runtime.parked.counts()
+        print(f"{'projection':<24}{'position':>10}{'lag':>8}{'parked':>8}")
         for projection in PROJECTIONS:
             position = runtime.view(projection).position()
-            print(f"{projection.name:<24}{position:>10}{head - position:>8}")
+            print(f"{projection.name:<24}{position:>10}{head - position:>8}{counts.get(projection.name, 0):>8}")
+        for projection in PROJECTIONS:
+            for row in runtime.parked.of(projection.name):
+                print(f"parked: {projection.name} at {row['notification_id']} ({row['topic']}, "
+                      f"{row['parked_at']:%Y-%m-%d %H:%M:%S}): {row['error']}")
     finally:
         runtime.close()
     return 0
+
+
+def projections_retry(args: argparse.Namespace) -> int:
+    runtime = Runtime(load_settings())
+    try:
+        runtime.prepare()
+        Dispatcher.enqueue = lambda keys: celery_app.send_task(DELIVER_ALL_TASK, args=[keys])
+        applied, still = runtime.retry_parked(projection_named(args.name))
+        print(f"{args.name}: {applied} parked events applied, {still} still parked.")
+    finally:
+        runtime.close()
+    return 1 if still else 0
 
 
 def projections_rebuild(args: argparse.Namespace) -> int:
