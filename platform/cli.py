@@ -83,6 +83,7 @@ def serve(args: argparse.Namespace) -> int:
     """One supervised process tree: the embedded database lives in this process, the rest are children
     that get its URL, so they run exactly as they would in production."""
     settings = load_settings()
+    settings.check_mail()
     holders: list[object] = []
     url = database_url(settings, holders)
     runtime = Runtime(settings, url)
@@ -98,6 +99,8 @@ def serve(args: argparse.Namespace) -> int:
         "COOKOUT_DATABASE_URL": url,
         "COOKOUT_SECRET_KEY": settings.secret,
         "COOKOUT_DATA_DIR": str(settings.data_path),
+        # The children get a URL, but the server behind it is this process's own embedded one.
+        "COOKOUT_DATABASE_IS_EMBEDDED": "1" if settings.embedded_database else "0",
     }
     me = [sys.executable, "-m", "cookout.platform.cli"]
     children = {
@@ -148,7 +151,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def web(args: argparse.Namespace) -> int:
-    load_settings()  # fail fast, with one line, on a bad value
+    load_settings().check_mail()  # fail fast, with one line, on a bad or missing value
     # uvicorn picks httptools and uvloop (our dependencies) on its own ("auto"): less CPU per request than h11.
     uvicorn.run("cookout.platform.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", proxy_headers=True)
@@ -156,6 +159,7 @@ def web(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
+    load_settings().check_mail()
     argv = ["worker", "--loglevel=INFO", "--pool=threads", f"--concurrency={args.concurrency}"]
     if args.beat:
         argv.append("--beat")
