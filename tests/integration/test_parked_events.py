@@ -16,15 +16,23 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from litestar.testing import TestClient
 
 from cookout.domain.meetings import Meetings
 from cookout.domain.meetups import Meetup, Place
+from cookout.domain.members import Member
 from cookout.domain.schedule import Window
+from cookout.platform.app import create_app
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings
 from cookout.projections.meetups import Meetups
+from cookout.projections.members import MemberDirectory
 from cookout.projections.registry import PROJECTIONS
 from cookout.projections.runner import ProjectionBusy
+from cookout.projections.thread import ThreadTree
+from cookout.projections.tribes import TribeDirectory
+from tests.conftest import HEALTH_TOKEN
+from tests.helpers import PASSWORD
 
 CLI = [sys.executable, "-m", "cookout.platform.cli"]
 TOO_BIG_FOR_INT4 = 2**31
@@ -124,3 +132,32 @@ def test_an_event_a_view_cannot_hold_is_parked_for_it_alone_and_applied_by_retry
     assert capacity_in_view(isolated, poisoned.originator_id) == [TOO_BIG_FOR_INT4]
     assert capacity_in_view(isolated, later.originator_id) == [12]
     assert isolated.parked.counts() == {}
+
+
+def test_a_nul_byte_the_member_directory_cannot_store_is_parked_and_shown_by_healthz(isolated: Runtime) -> None:
+    handle = f"nul{uuid.uuid4().hex[:8]}"
+    member = Member(handle, "Plain Name", f"{handle}@example.org", "not-a-real-hash")
+    joined, = member.collect_events()
+    isolated.accounts.save(replace(joined, display_name="Nul\x00Byte"))
+    poisoned_at = isolated.log_position()
+    later = f"later{uuid.uuid4().hex[:8]}"
+    isolated.accounts.sign_up(later, "Later Person", f"{later}@example.org", PASSWORD)
+
+    assert isolated.wait_for(isolated.log_position(), timeout=20)
+    isolated.raise_projection_errors()
+    directory = isolated.view(MemberDirectory)
+    assert directory.by_handle(later)["display_name"] == "Later Person"
+    assert directory.by_handle(handle) is None
+    parked = isolated.parked.of(MemberDirectory.name)
+    assert [row["notification_id"] for row in parked] == [poisoned_at]
+    assert "NUL" in parked[0]["error"]
+    # Projections with no handler for a sign-up are not held back by it.
+    assert not {TribeDirectory.name, ThreadTree.name, Meetups.name} & set(isolated.parked.counts())
+
+    with TestClient(app=create_app(isolated.settings, isolated), base_url="http://testserver.local") as client:
+        health = client.get("/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}).json()
+    assert health["status"] == "ok"
+    assert health["projections"][MemberDirectory.name] == {
+        "position": isolated.log_position(), "lag": 0, "parked": 1,
+    }
+    assert health["parked_events"] == sum(isolated.parked.counts().values())
