@@ -66,6 +66,15 @@ class ProjectionBusy(RuntimeError):
     """A projection is already being applied by another process."""
 
 
+def unreachable(error: BaseException) -> bool:
+    """Whether the database, not an event, is at fault. The datastore wraps psycopg's errors; a pipeline
+    that an earlier statement's error aborted says nothing about the connection."""
+    cause = error.__cause__ if isinstance(error, (OperationalError, InterfaceError)) else error
+    if cause is None:
+        cause = error
+    return isinstance(cause, UNREACHABLE) and not isinstance(cause, psycopg.errors.PipelineAborted)
+
+
 def lock_key(name: str) -> int:
     """The advisory lock key of a projection: a stable 64-bit number from its name."""
     return int.from_bytes(hashlib.sha256(f"cookout projection {name}".encode()).digest()[:8], "big", signed=True)
@@ -160,7 +169,7 @@ class ProjectionsRunner:
         try:
             batch = self._apply_together(events)
         except Exception as error:  # noqa: BLE001 -- which event, and which projection, is found one by one
-            if isinstance(error, UNREACHABLE) and not isinstance(error, psycopg.errors.PipelineAborted):
+            if unreachable(error):
                 raise
             log.warning("A batch of %d events failed (%s); applying them one at a time.", len(events),
                         parked.describe(error))

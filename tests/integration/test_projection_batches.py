@@ -8,6 +8,7 @@ import time
 from functools import singledispatchmethod
 from typing import Any
 
+import psycopg
 import pytest
 from eventsourcing.persistence import Tracking
 
@@ -50,6 +51,8 @@ class Joiners(CookoutProjection):
         ))
         if event.display_name == "Boom":
             raise RuntimeError("a projection bug")
+        if event.display_name == "Unplugged":
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
 
 
 @pytest.fixture
@@ -105,6 +108,17 @@ def test_an_event_the_projection_fails_on_is_parked_and_the_runner_goes_on(runti
     assert len(parked) == 1 and parked[0]["error"] == "RuntimeError: a projection bug"
     with runtime.datastore.transaction(commit=True) as cursor:
         cursor.execute("DELETE FROM cookout_parked_events WHERE projection = %s", (Joiners.name,))
+
+
+def test_a_lost_connection_stops_the_runner_instead_of_parking_the_event(runtime: Runtime, joiners: JoinersView) -> None:
+    join(runtime, "Unplugged")
+    runner = follow(runtime, joiners)
+    runner.stopped.wait(10)
+    runner.stop()
+    with pytest.raises(Exception, match="server closed the connection unexpectedly"):
+        runner.check()
+    assert joiners.recorded() == []
+    assert runtime.parked.of(Joiners.name) == []
 
 
 def test_workers_are_woken_only_after_the_letter_is_committed(runtime: Runtime) -> None:
