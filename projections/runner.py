@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from functools import singledispatchmethod
 from typing import Any
 
-from eventsourcing.application import Application
 import psycopg
+from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier, Literal

@@ -61,7 +61,9 @@ def joiners(runtime: Runtime) -> Any:
     view.create_table()
     view.reset()
     view.insert_tracking(Tracking(APPLICATION_NAME, runtime.log_position()))
-    return view
+    yield view
+    with runtime.datastore.transaction(commit=True) as cursor:  # the next test's joiners start clean
+        cursor.execute("DELETE FROM cookout_parked_events WHERE projection = %s", (Joiners.name,))
 
 
 def follow(runtime: Runtime, view: JoinersView) -> ProjectionsRunner:
@@ -89,9 +91,14 @@ def test_events_recorded_together_are_applied_and_tracked_together(runtime: Runt
     assert [row["display_name"] for row in joiners.recorded()] == ["Ada", "Grace", "Edsger"]
 
 
-def test_an_event_the_projection_fails_on_is_parked_and_the_runner_goes_on(runtime: Runtime, joiners: JoinersView) -> None:
+def test_an_event_the_projection_fails_on_is_parked_and_the_runner_goes_on(
+    runtime: Runtime, joiners: JoinersView, caplog: pytest.LogCaptureFixture
+) -> None:
     for name in ("Before", "Boom", "After"):
+        before = runtime.log_position()
         join(runtime, name)
+        if name == "Boom":
+            boom = range(before + 1, runtime.log_position() + 1)
     head = runtime.log_position()
     runner = follow(runtime, joiners)
     try:
@@ -106,8 +113,9 @@ def test_an_event_the_projection_fails_on_is_parked_and_the_runner_goes_on(runti
     assert [row["display_name"] for row in joiners.recorded()] == ["Before", "After"]
     parked = runtime.parked.of(Joiners.name)
     assert len(parked) == 1 and parked[0]["error"] == "RuntimeError: a projection bug"
-    with runtime.datastore.transaction(commit=True) as cursor:
-        cursor.execute("DELETE FROM cookout_parked_events WHERE projection = %s", (Joiners.name,))
+    assert parked[0]["notification_id"] in boom
+    assert any(record.levelname == "ERROR" and f"Projection {Joiners.name} parked the event at position "
+               f"{parked[0]['notification_id']}" in record.getMessage() for record in caplog.records)
 
 
 def test_a_lost_connection_stops_the_runner_instead_of_parking_the_event(runtime: Runtime, joiners: JoinersView) -> None:
