@@ -62,7 +62,10 @@ def parser() -> argparse.ArgumentParser:
     actions.add_parser("run", help="follow the event log and keep every view up to date").set_defaults(
         run=projections_run
     )
-    actions.add_parser("status", help="each projection's position and lag").set_defaults(run=projections_status)
+    actions.add_parser("status", help="each projection's position, lag and parked events").set_defaults(run=projections_status)
+    retry_cmd = actions.add_parser("retry", help="apply one projection's parked events again, after a fix")
+    retry_cmd.add_argument("name", choices=[p.name for p in PROJECTIONS])
+    retry_cmd.set_defaults(run=projections_retry)
     rebuild_cmd = actions.add_parser("rebuild", help="rebuild one view from the whole log")
     rebuild_cmd.add_argument("name", choices=[p.name for p in PROJECTIONS])
     rebuild_cmd.set_defaults(run=projections_rebuild)
@@ -80,6 +83,7 @@ def serve(args: argparse.Namespace) -> int:
     """One supervised process tree: the embedded database lives in this process, the rest are children
     that get its URL, so they run exactly as they would in production."""
     settings = load_settings()
+    settings.check_mail()
     holders: list[object] = []
     url = database_url(settings, holders)
     runtime = Runtime(settings, url)
@@ -95,6 +99,8 @@ def serve(args: argparse.Namespace) -> int:
         "COOKOUT_DATABASE_URL": url,
         "COOKOUT_SECRET_KEY": settings.secret,
         "COOKOUT_DATA_DIR": str(settings.data_path),
+        # The children get a URL, but the server behind it is this process's own embedded one.
+        "COOKOUT_DATABASE_IS_EMBEDDED": "1" if settings.embedded_database else "0",
     }
     me = [sys.executable, "-m", "cookout.platform.cli"]
     children = {
@@ -145,7 +151,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def web(args: argparse.Namespace) -> int:
-    load_settings()  # fail fast, with one line, on a bad value
+    load_settings().check_mail()  # fail fast, with one line, on a bad or missing value
     # uvicorn picks httptools and uvloop (our dependencies) on its own ("auto"): less CPU per request than h11.
     uvicorn.run("cookout.platform.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", proxy_headers=True)
@@ -153,6 +159,7 @@ def web(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
+    load_settings().check_mail()
     argv = ["worker", "--loglevel=INFO", "--pool=threads", f"--concurrency={args.concurrency}"]
     if args.beat:
         argv.append("--beat")
@@ -185,13 +192,30 @@ def projections_status(args: argparse.Namespace) -> int:
     try:
         runtime.prepare()
         head = runtime.log_position()
-        print(f"{'projection':<24}{'position':>10}{'lag':>8}")
+        counts = runtime.parked.counts()
+        print(f"{'projection':<24}{'position':>10}{'lag':>8}{'parked':>8}")
         for projection in PROJECTIONS:
             position = runtime.view(projection).position()
-            print(f"{projection.name:<24}{position:>10}{head - position:>8}")
+            print(f"{projection.name:<24}{position:>10}{head - position:>8}{counts.get(projection.name, 0):>8}")
+        for projection in PROJECTIONS:
+            for row in runtime.parked.of(projection.name):
+                print(f"parked: {projection.name} at {row['notification_id']} ({row['topic']}, "
+                      f"{row['parked_at']:%Y-%m-%d %H:%M:%S}): {row['error']}")
     finally:
         runtime.close()
     return 0
+
+
+def projections_retry(args: argparse.Namespace) -> int:
+    runtime = Runtime(load_settings())
+    try:
+        runtime.prepare()
+        Dispatcher.enqueue = lambda keys: celery_app.send_task(DELIVER_ALL_TASK, args=[keys])
+        applied, still = runtime.retry_parked(projection_named(args.name))
+        print(f"{args.name}: {applied} parked events applied, {still} still parked.")
+    finally:
+        runtime.close()
+    return 1 if still else 0
 
 
 def projections_rebuild(args: argparse.Namespace) -> int:

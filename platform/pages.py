@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from email import message_from_bytes, policy
-from typing import Any
+from typing import Annotated, Any
 
 import psycopg
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import QueryParameter
 from litestar.response import Response, Template
 
 from cookout.platform.headers import NO_STORE
@@ -16,6 +19,9 @@ from cookout.projections.members import MemberDirectory
 from cookout.projections.outbox import letter_path
 from cookout.projections.registry import PROJECTIONS
 from cookout.projections.tribes import TribeDirectory
+
+LETTERS_PER_PAGE = 50
+LAST_PAGE = 10_000
 
 
 @get("/", sync_to_thread=True)
@@ -30,29 +36,65 @@ def home(request: Request[Any, Any, Any]) -> Template:
     )
 
 
+def from_loopback(request: Request[Any, Any, Any]) -> bool:
+    """Whether the connection itself comes from this machine (the ASGI client, never a forwarded header)."""
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def trusted_for_health(request: Request[Any, Any, Any]) -> bool:
+    token = runtime_of(request).settings.health_token
+    if token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode()):
+            return True
+    return from_loopback(request)
+
+
 @get("/healthz", sync_to_thread=True)
 def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """Up or down for anyone; the database, each view's lag and its parked events only for a trusted
+    caller (loopback, or the COOKOUT_HEALTH_TOKEN), since they tell an outsider how busy and how broken."""
     runtime = runtime_of(request)
+    trusted = trusted_for_health(request)
     try:
         head = runtime.log_position()
+        if not trusted:
+            return Response({"status": "ok"})
+        parked = runtime.parked.counts()
         projections = {}
         for projection in PROJECTIONS:
             position = runtime.view(projection).position()
-            projections[projection.name] = {"position": position, "lag": max(head - position, 0)}
+            projections[projection.name] = {"position": position, "lag": max(head - position, 0),
+                                            "parked": parked.get(projection.name, 0)}
     except psycopg.Error as error:
-        return Response({"status": "unavailable", "database": str(error).splitlines()[0]}, status_code=503)
-    return Response({"status": "ok", "database": "ok", "log_position": head, "projections": projections})
+        if not trusted:
+            return Response({"status": "down"}, status_code=503)
+        return Response({"status": "down", "database": str(error).splitlines()[0]}, status_code=503)
+    return Response({"status": "ok", "database": "ok", "log_position": head, "projections": projections,
+                     "parked_events": sum(p["parked"] for p in projections.values())})
 
 
 @get("/dev/outbox", sync_to_thread=True, cache_control=NO_STORE)
-def outbox(request: Request[Any, Any, Any]) -> Template:
+def outbox(
+    request: Request[Any, Any, Any], page_number: Annotated[int, QueryParameter(name="page", ge=1, le=LAST_PAGE)] = 1
+) -> Template:
     runtime = runtime_of(request)
-    if not runtime.settings.embedded_mail:
-        raise NotFoundException("The outbox is shown only when Cookout keeps mail to itself.")
-    letters = []
-    for row in runtime.outbox.letters():
-        letters.append({**row, "message": read_letter(runtime.settings.outbox_dir, row["key"])})
-    return page("outbox.html", letters=letters)
+    # Every letter, with working links and members-only text: only for the one machine that is all
+    # Cookout's own (embedded database and mail), and only to a browser on that machine.
+    if not (runtime.settings.shows_outbox and from_loopback(request)):
+        raise NotFoundException()
+    rows = runtime.outbox.letters(limit=LETTERS_PER_PAGE + 1, offset=(page_number - 1) * LETTERS_PER_PAGE)
+    letters = [{**row, "message": read_letter(runtime.settings.outbox_dir, row["key"])}
+               for row in rows[:LETTERS_PER_PAGE]]
+    return page("outbox.html", letters=letters, page_number=page_number,
+                has_next=len(rows) > LETTERS_PER_PAGE)
 
 
 def read_letter(folder: Any, key: str) -> dict[str, str] | None:

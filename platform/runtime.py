@@ -19,9 +19,10 @@ from cookout.platform.database import database_url, eventsourcing_env, wait_unti
 from cookout.platform.settings import Settings
 from cookout.projections.base import CookoutProjection, View
 from cookout.projections.outbox import OutboxView, Welcomes
+from cookout.projections.parked import ParkedEvents
 from cookout.projections.positions import PositionWatcher
 from cookout.projections.registry import PROJECTIONS
-from cookout.projections.runner import ProjectionsRunner
+from cookout.projections.runner import ProjectionsRunner, retry_parked
 
 V = TypeVar("V", bound=View)
 A = TypeVar("A", bound=CookoutApplication)
@@ -59,6 +60,7 @@ class Runtime:
                     self.service(kind)
                 for projection in PROJECTIONS:
                     self.view(projection)
+                self.parked.create_table()
             finally:
                 connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
@@ -86,6 +88,19 @@ class Runtime:
     def outbox(self) -> OutboxView:
         """The outbox table, which every dispatcher writes to."""
         return self.view(Welcomes)
+
+    @cached_property
+    def parked(self) -> ParkedEvents:
+        """Events a projection could not apply and moved past."""
+        return ParkedEvents(self.datastore)
+
+    def retry_parked(self, projection: type[CookoutProjection]) -> tuple[int, int]:
+        """Apply one projection's parked events again; (applied, still parked)."""
+        log = CookoutApplication(env={**self.env, "POSTGRES_POOL_SIZE": "1"})
+        try:
+            return retry_parked(log, projection(view=self.view(projection)))
+        finally:
+            log.close()
 
     def log_position(self) -> int:
         return self.service(CookoutApplication).recorder.max_notification_id() or 0

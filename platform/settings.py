@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,17 +20,21 @@ class ConfigurationError(Exception):
 SMTP_SCHEMES = {"smtp", "smtp+starttls", "smtps"}
 DATABASE_SCHEMES = {"postgresql", "postgres"}
 BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem", "memory"}
+MAIL_OFF = "off"  # COOKOUT_SMTP_URL=off: letters are written as .eml files and never sent
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COOKOUT_", env_file=".env", extra="ignore")
 
     database_url: str | None = None
+    # Set by `cookout serve` for its children: the URL it hands them is its own embedded server's.
+    database_is_embedded: bool = False
     broker_url: str | None = None
     smtp_url: str | None = None
     mail_from: str = "Cookout <cookout@localhost>"
     data_dir: Path = Path("var")
     secret_key: str | None = None
+    health_token: str | None = None  # `Authorization: Bearer <token>` shows /healthz's details to a monitor
     base_url: str = "http://127.0.0.1:8000"
     # "N/window" strings in the `limits` notation; tests shorten the window.
     login_rate_limit_account: str = "5/minute"
@@ -50,7 +56,9 @@ class Settings(BaseSettings):
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: str | None) -> str | None:
-        value = _check_url(value, SMTP_SCHEMES, "smtp://, smtp+starttls:// or smtps://host:port")
+        if value is not None and value.strip().lower() == MAIL_OFF:
+            return MAIL_OFF
+        value = _check_url(value, SMTP_SCHEMES, "smtp://, smtp+starttls:// or smtps://host:port, or off")
         if value is not None and not urlsplit(value).hostname:
             raise ValueError("needs a host, as in smtp://mail.example.org:25")
         return value
@@ -65,11 +73,26 @@ class Settings(BaseSettings):
 
     @property
     def embedded_database(self) -> bool:
-        return self.database_url is None
+        return self.database_url is None or self.database_is_embedded
 
     @property
     def embedded_mail(self) -> bool:
-        return self.smtp_url is None
+        """Letters are kept as .eml files in the outbox folder rather than sent."""
+        return self.smtp_url is None or self.smtp_url == MAIL_OFF
+
+    @property
+    def shows_outbox(self) -> bool:
+        """The /dev/outbox preview: only on a machine that is all Cookout's own (it lists every letter)."""
+        return self.embedded_database and self.smtp_url is None
+
+    def check_mail(self) -> None:
+        """A real deployment says where its mail goes: silence would lose every letter unnoticed."""
+        if not self.embedded_database and self.smtp_url is None:
+            raise ConfigurationError(
+                "COOKOUT_SMTP_URL is not set: with a real database Cookout needs a mail server "
+                "(smtp://host:port), or COOKOUT_SMTP_URL=off to keep letters as .eml files in DATA_DIR/outbox "
+                "without sending them"
+            )
 
     @property
     def data_path(self) -> Path:
@@ -94,14 +117,19 @@ class Settings(BaseSettings):
                 "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
         path = self.data_path / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: of two processes starting together one creates it, and the other reads it.
+            # The mode is given at creation, so the key is never readable by others, not even briefly.
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return _read_secret(path)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+        return _read_secret(path)
 
     def smtp(self) -> SmtpTarget | None:
-        return SmtpTarget.parse(self.smtp_url) if self.smtp_url else None
+        return SmtpTarget.parse(self.smtp_url) if self.smtp_url and self.smtp_url != MAIL_OFF else None
 
 
 class SmtpTarget:
@@ -119,6 +147,16 @@ class SmtpTarget:
             user=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
         )
+
+
+def _read_secret(path: Path, attempts: int = 50) -> str:
+    """The key in the file; a moment's wait if the process that created it has not written it yet."""
+    for _ in range(attempts):
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+        time.sleep(0.02)
+    raise ConfigurationError(f"{path} is empty: delete it, and Cookout generates a new secret key")
 
 
 def _check_url(value: str | None, schemes: set[str], expected: str) -> str | None:

@@ -31,6 +31,19 @@ class Batch:
     reached: dict[View, int] = field(default_factory=dict)
     after_commit: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = field(default_factory=dict)
 
+    def mark(self) -> tuple[dict[View, int], dict[str, int]]:
+        """Where the batch is now, to go back to if one projection's event is rolled back."""
+        return dict(self.reached), {name: len(items) for name, (_, items) in self.after_commit.items()}
+
+    def rewind(self, mark: tuple[dict[View, int], dict[str, int]]) -> None:
+        reached, counts = mark
+        self.reached = dict(reached)
+        for name in list(self.after_commit):
+            if name not in counts:
+                del self.after_commit[name]
+            else:
+                del self.after_commit[name][1][counts[name]:]
+
     def actions(self) -> list[Callable[[], None]]:
         """What to do now that the batch is committed."""
         return [functools.partial(action, items) for action, items in self.after_commit.values()]

@@ -101,11 +101,11 @@ class OutboxView(View):
         )
         return [row["key"] for row in found]
 
-    def letters(self, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def letters(self, status: str | None = None, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
         return self.rows(
             "SELECT * FROM outbox WHERE %(status)s::text IS NULL OR status = %(status)s "
-            "ORDER BY created_at DESC LIMIT %(n)s",
-            {"status": status, "n": limit},
+            "ORDER BY created_at DESC, key LIMIT %(n)s OFFSET %(offset)s",
+            {"status": status, "n": limit, "offset": offset},
         )
 
     def letter(self, key: str) -> dict[str, Any] | None:

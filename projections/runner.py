@@ -8,6 +8,10 @@ commit per batch rather than one per projection per event. Side effects a projec
 
 The same transaction NOTIFYs the positions it reached, so a web request waiting to read its own
 write (read-your-writes) wakes the moment the views have it, without polling.
+
+A batch that fails is applied again one event at a time, each (projection, event) in a savepoint: an
+event one projection cannot apply is parked for that projection (projections/parked.py) and every
+other projection applies it. A lost connection is not a poison event; it stops the runner as before.
 """
 
 from __future__ import annotations
@@ -15,22 +19,30 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import queue
 import threading
 from collections.abc import Sequence
 from functools import singledispatchmethod
 from typing import Any
 
+import psycopg
 from eventsourcing.application import Application
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
+from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier, Literal
 
-from cookout.projections.base import APPLICATION_NAME, CookoutProjection, batch_on
+from cookout.projections import parked
+from cookout.projections.base import APPLICATION_NAME, Batch, CookoutProjection, batch_on
+
+log = logging.getLogger(__name__)
 
 # Enough to catch up quickly after a restart, small enough that a batch's transaction stays short.
 BATCH_LIMIT = 500
 POSITIONS_CHANNEL = "cookout_views"
 WAKE_SECONDS = 0.1  # how soon the threads notice a stop
+# The database is gone or unusable, not the event: parking would skip events that are fine.
+UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError)
 
 ADVANCE = """
 INSERT INTO {table} (application_name, notification_id) VALUES ({name}, %s)
@@ -54,6 +66,15 @@ class ProjectionBusy(RuntimeError):
     """A projection is already being applied by another process."""
 
 
+def unreachable(error: BaseException) -> bool:
+    """Whether the database, not an event, is at fault. The datastore wraps psycopg's errors; a pipeline
+    that an earlier statement's error aborted says nothing about the connection."""
+    cause = error.__cause__ if isinstance(error, (OperationalError, InterfaceError)) else error
+    if cause is None:
+        cause = error
+    return isinstance(cause, UNREACHABLE) and not isinstance(cause, psycopg.errors.PipelineAborted)
+
+
 def lock_key(name: str) -> int:
     """The advisory lock key of a projection: a stable 64-bit number from its name."""
     return int.from_bytes(hashlib.sha256(f"cookout projection {name}".encode()).digest()[:8], "big", signed=True)
@@ -62,6 +83,11 @@ def lock_key(name: str) -> int:
 def handles(projection: CookoutProjection, event: Any) -> bool:
     """Whether the projection has a handler for this kind of event, not just the default."""
     return _handles(type(projection), type(event))
+
+
+def process(projection: CookoutProjection, event: Any, tracking: Tracking) -> None:
+    if handles(projection, event):
+        projection.process_event(event, tracking)
 
 
 @functools.cache
@@ -140,28 +166,67 @@ class ProjectionsRunner:
 
     def apply(self, events: list[tuple[Any, Tracking]]) -> None:
         """Apply the events to every projection that hasn't yet, with their positions, in one transaction."""
+        try:
+            batch = self._apply_together(events)
+        except Exception as error:  # noqa: BLE001 -- which event, and which projection, is found one by one
+            if unreachable(error):
+                raise
+            log.warning("A batch of %d events failed (%s); applying them one at a time.", len(events),
+                        parked.describe(error))
+            batch = self._apply_one_by_one(events)
+        for projection in self.projections:
+            self.positions[id(projection)] = max(self.positions[id(projection)], events[-1][1].notification_id)
+        for action in batch.actions():
+            self.committed.put(action)
+
+    def _apply_together(self, events: list[tuple[Any, Tracking]]) -> Batch:
         assert self.datastore is not None
         # Pipeline mode: the views' writes go to Postgres without waiting for each answer; only a
         # projection reading its own state, and the commit, wait for one.
         with (self.datastore.get_connection() as connection, connection.pipeline(), connection.transaction(),
               batch_on(connection.cursor()) as batch):
-            cursor = batch.cursor
             for domain_event, tracking in events:
-                for projection in self.projections:
-                    if tracking.notification_id <= self.positions[id(projection)]:
-                        continue
-                    if handles(projection, domain_event):
-                        projection.process_event(domain_event, tracking)
+                for projection in self._behind(tracking):
+                    process(projection, domain_event, tracking)
                     batch.reached[projection.view] = tracking.notification_id
-            reached = {view.tracking_table_name: position for view, position in batch.reached.items()}
-            if reached:
-                cursor.execute(advance_statement(tuple(reached)), [
-                    *reached.values(), json.dumps(reached),
-                ], prepare=True)
-        for projection in self.projections:
-            self.positions[id(projection)] = max(self.positions[id(projection)], events[-1][1].notification_id)
-        for action in batch.actions():
-            self.committed.put(action)
+            self._advance(batch)
+        return batch
+
+    def _apply_one_by_one(self, events: list[tuple[Any, Tracking]]) -> Batch:
+        """The failed batch again, without the pipeline so each error surfaces at its own statement, and
+        each (projection, event) in a savepoint: what fails is parked in the same transaction."""
+        assert self.datastore is not None
+        with (self.datastore.get_connection() as connection, connection.transaction(),
+              batch_on(connection.cursor()) as batch):
+            for domain_event, tracking in events:
+                for projection in self._behind(tracking):
+                    mark = batch.mark()
+                    try:
+                        with connection.transaction():  # a savepoint
+                            process(projection, domain_event, tracking)
+                    except UNREACHABLE:
+                        raise
+                    except Exception as error:  # noqa: BLE001 -- parked, logged, and shown in status
+                        batch.rewind(mark)
+                        parked.park(batch.cursor, projection.name, tracking.notification_id,
+                                    get_topic(type(domain_event)), error)
+                        log.error("Projection %s parked the event at position %d (%s): %s", projection.name,
+                                  tracking.notification_id, get_topic(type(domain_event)), parked.describe(error),
+                                  exc_info=error)
+                    batch.reached[projection.view] = tracking.notification_id
+            self._advance(batch)
+        return batch
+
+    def _behind(self, tracking: Tracking) -> list[CookoutProjection]:
+        return [p for p in self.projections if tracking.notification_id > self.positions[id(p)]]
+
+    @staticmethod
+    def _advance(batch: Batch) -> None:
+        reached = {view.tracking_table_name: position for view, position in batch.reached.items()}
+        if reached:
+            batch.cursor.execute(advance_statement(tuple(reached)), [
+                *reached.values(), json.dumps(reached),
+            ], prepare=True)
 
     def _wake(self) -> None:
         # Runs until the applier has stopped and everything it committed has been acted on.
@@ -187,3 +252,44 @@ class ProjectionsRunner:
         self.thread.join(timeout=10)
         self.waker.join(timeout=10)
         self.app.close()
+
+
+def retry_parked(app: Application[Any], projection: CookoutProjection) -> tuple[int, int]:
+    """Apply a projection's parked events again, in log order, and forget those that now apply; returns
+    (applied, still parked). Refused while a runner holds the projection, whose position is past them."""
+    datastore = projection.view.datastore
+    applied = failed = 0
+    actions = []
+    with datastore.get_connection() as connection:
+        held = connection.execute("SELECT pg_try_advisory_lock(%s) AS held", (lock_key(projection.name),))
+        if not held.fetchone()["held"]:
+            raise ProjectionBusy(
+                f"Another process is running the {projection.name} projection. Stop `cookout projections run`"
+                " before retrying its parked events."
+            )
+        try:
+            for row in parked.ParkedEvents(datastore).of(projection.name):
+                notification, = app.recorder.select_notifications(start=row["notification_id"], limit=1)
+                event = app.mapper.to_domain_event(notification)
+                tracking = Tracking(app.name, notification.id)
+                with connection.transaction(), batch_on(connection.cursor()) as batch:
+                    try:
+                        with connection.transaction():  # a savepoint, so the new error can be recorded
+                            process(projection, event, tracking)
+                    except UNREACHABLE:
+                        raise
+                    except Exception as error:  # noqa: BLE001 -- stays parked, with the error of this try
+                        parked.park(batch.cursor, projection.name, notification.id, row["topic"], error)
+                        log.error("Projection %s still cannot apply the event at position %d: %s",
+                                  projection.name, notification.id, parked.describe(error))
+                        failed += 1
+                        continue
+                    # The view's position is already past this event: only the rows are new.
+                    parked.release(batch.cursor, projection.name, notification.id)
+                    applied += 1
+                actions.extend(batch.actions())
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (lock_key(projection.name),))
+    for action in actions:
+        action()
+    return applied, failed

@@ -45,6 +45,8 @@ from cookout.workers.app import celery_app  # noqa: E402
 # Argon2 at production strength costs ~100 ms a sign-up; tests sign up hundreds of people.
 members._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
+HEALTH_TOKEN = "test-health-token"
+
 # One embedded server per test run (its xdist workers share it); concurrent runs don't.
 EMBEDDED_TEST_DIR = Path(tempfile.gettempdir()) / f"cookout-test-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"
 
@@ -85,6 +87,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         login_rate_limit_account="5 per 3 second",
         login_rate_limit_ip="1000 per 1 minute",
+        smtp_url="off",  # a real database must say where mail goes: tests keep it as .eml files
+        health_token=HEALTH_TOKEN,
     )
 
 

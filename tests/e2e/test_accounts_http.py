@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from typing import Any
 
 from litestar.testing import TestClient
 
 from cookout.platform.runtime import Runtime
+from tests.conftest import HEALTH_TOKEN
 from tests.helpers import PASSWORD, post_form, sign_up, unique
 
 
@@ -144,13 +147,24 @@ def test_session_cookie_is_httponly_and_lax(client: TestClient[Any]) -> None:
     assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
 
 
-def test_healthz_reports_database_and_projection_lag(client: TestClient[Any]) -> None:
+def test_healthz_reports_database_and_projection_lag(client: TestClient[Any], live_server: str) -> None:
     sign_up(client)
-    health = client.get("/healthz").json()
-    assert health["status"] == "ok"
-    assert health["database"] == "ok"
-    assert set(health["projections"]) >= {"member_directory", "welcomes"}
-    assert all(p["lag"] >= 0 for p in health["projections"].values())
+    with_token = client.get("/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}).json()
+    with urllib.request.urlopen(f"{live_server}/healthz", timeout=5) as response:
+        from_loopback = json.load(response)
+    for health in (with_token, from_loopback):
+        assert health["status"] == "ok"
+        assert health["database"] == "ok"
+        assert set(health["projections"]) >= {"member_directory", "welcomes"}
+        assert all(p["lag"] >= 0 and p["parked"] >= 0 for p in health["projections"].values())
+
+
+def test_healthz_tells_an_anonymous_outside_caller_only_that_it_is_up(client: TestClient[Any]) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    wrong = client.get("/healthz", headers={"Authorization": "Bearer not-the-token"})
+    assert wrong.json() == {"status": "ok"}
+    forged = client.get("/healthz", headers={"X-Forwarded-For": "127.0.0.1"})
+    assert forged.json() == {"status": "ok"}
 
 
 def test_home_page_lists_new_members(client: TestClient[Any]) -> None:

@@ -54,6 +54,54 @@ def test_embedded_mode_generates_its_secret_once(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
 
 
+WATCH_SECRET_MODES = """
+import os, stat, sys
+from pathlib import Path
+path = Path(sys.argv[1]) / "secret_key"
+modes = set()
+
+def watch(event, args):
+    # Called before every audited operation (the chmod, the read): what anyone could see at that moment.
+    if event in ("open", "os.chmod", "os.write") and os.path.exists(path):
+        modes.add(stat.S_IMODE(os.stat(path).st_mode))
+
+os.umask(0)  # the loosest umask a service may run with
+sys.addaudithook(watch)
+from cookout.platform.settings import load_settings
+load_settings(secret_key=None, data_dir=sys.argv[1]).secret
+print(sorted(modes))
+"""
+
+
+def test_the_generated_secret_key_is_never_readable_by_others_even_while_written(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", WATCH_SECRET_MODES, str(tmp_path)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[384]"  # 0o600, and nothing else, at every moment it was looked at
+
+
+RACE_FOR_THE_SECRET = """
+import os, sys, time
+from cookout.platform.settings import load_settings
+settings = load_settings(secret_key=None, data_dir=sys.argv[1])
+print("ready", flush=True)
+while not os.path.exists(sys.argv[2]):  # every process is ready: they all ask at once
+    time.sleep(0.001)
+print(settings.secret)
+"""
+
+
+def test_processes_starting_together_share_one_generated_secret_key(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    starting = [subprocess.Popen([sys.executable, "-c", RACE_FOR_THE_SECRET, str(tmp_path / "data"), str(go)],
+                                 stdout=subprocess.PIPE, text=True) for _ in range(8)]
+    for process in starting:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    go.touch()
+    secrets = {process.communicate(timeout=60)[0].strip() for process in starting}
+    assert secrets == {(tmp_path / "data" / "secret_key").read_text().strip()}
+
+
 def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=120)

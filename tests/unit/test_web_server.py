@@ -12,11 +12,12 @@ from uvicorn.importer import import_from_string
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from cookout.platform import cli
+from cookout.platform.settings import Settings
 
 
 def test_web_serves_with_httptools_and_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
     started: dict[str, Any] = {}
-    monkeypatch.setattr(cli, "load_settings", lambda: None)
+    monkeypatch.setattr(cli, "load_settings", lambda: Settings(database_url=None, smtp_url=None))
     monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: started.update(options, app=app))
     cli.main(["web", "--port", "8123"])
     config = uvicorn.Config(started.pop("app"), **{**started, "log_config": None})
