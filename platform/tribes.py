@@ -7,7 +7,7 @@ from uuid import UUID
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, Parameter
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from cookout.domain.errors import Conflict, DomainError, Forbidden
@@ -53,7 +53,7 @@ def found(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
 
 @get("/t/{slug:str}", sync_to_thread=True)
 def show(request: Request[Any, Any, Any], slug: FromPath[str],
-         before: Annotated[int | None, Parameter(query="before", ge=0, le=INT8_MAX)] = None) -> Template:
+         before: Annotated[int | None, QueryParameter(ge=0, le=INT8_MAX)] = None) -> Template:
     tribe = tribe_by_slug(request, slug)
     feed = runtime_of(request).view(TribeFeed)
     rows = feed.page(tribe["id"], before, PAGE_SIZE + 1)
