@@ -47,8 +47,8 @@ def parse_guest(name: str, email: str, website: str = "") -> Guest:
 
 
 def _parse_guest_name(value: str) -> str:
-    name = clean_name(value, "name", max_length=80, what="Your name")
-    if not name:
+    name = clean_name(value, "name", what="Your name")
+    if not 1 <= len(name) <= 80:
         raise InvalidInput("Give your name, up to 80 characters.", field="name")
     return name
 

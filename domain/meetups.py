@@ -627,7 +627,7 @@ def clean_capacity(capacity: int | None) -> int | None:
 
 def clean_place(place: Place) -> Place:
     venue = clean_line(place.venue, "venue", "The venue's name", 0, 200)
-    address = clean_line(place.address, "address", "The address", 0, 500)
+    address = clean_lines(place.address, "address", "The address", 0, 500)
     url = clean_line(place.online_url, "online_url", "The link", 0, 2000)
     if venue or address:
         check_length(venue, "venue", "The venue's name", 1, 200)

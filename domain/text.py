@@ -64,7 +64,8 @@ def clean_int(value: int, field: str, *, minimum: int = 0, maximum: int = INT4_M
               what: str = "The number") -> int:
     """`value` when it is a whole number that fits its column, from `minimum` to `maximum`."""
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise InvalidInput(f"{what} must be a whole number from {minimum:,} to {maximum:,}.", field=field)
+        raise InvalidInput(f"{what} must be a whole number of at least {minimum:,} and at most {maximum:,}.",
+                           field=field)
     return value
 
 

@@ -42,8 +42,8 @@ def parse_slug(value: str) -> str:
 
 
 def parse_name(value: str) -> str:
-    name = clean_name(value, "name", max_length=80, what="The tribe's name")
-    if not name:
+    name = clean_name(value, "name", what="The tribe's name")
+    if not 1 <= len(name) <= 80:
         raise InvalidInput("Give the tribe a name of 1 to 80 characters on one line.", field="name")
     return name
 
@@ -56,7 +56,10 @@ def parse_description(value: str) -> str:
 
 
 def parse_nickname(value: str) -> str:
-    return clean_name(value, "nickname", max_length=40, what="The nickname") or "members"
+    nickname = clean_name(value, "nickname", what="The nickname") or "members"
+    if len(nickname) > 40:
+        raise InvalidInput("Keep the nickname under 40 characters on one line.", field="nickname")
+    return nickname
 
 
 def parse_visibility(value: str) -> str:

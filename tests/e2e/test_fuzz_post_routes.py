@@ -225,7 +225,7 @@ def test_a_capacity_beyond_what_the_database_holds_is_refused_on_the_form(world:
     finally:
         client.__exit__(None, None, None)
     assert response.status_code == 422
-    assert "The capacity must be a whole number from 1 to 2,147,483,647." in response.text
+    assert "The capacity must be a whole number of at least 1 and at most 2,147,483,647." in response.text
     assert 'value="2147483648"' in response.text
     assert runtime.log_position() == before
 

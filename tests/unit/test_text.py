@@ -63,7 +63,7 @@ def test_a_name_that_is_only_invisible_characters_is_empty() -> None:
 def test_numbers_outside_their_column_are_refused(number: int) -> None:
     with pytest.raises(InvalidInput) as refused:
         clean_int(number, "capacity", minimum=1, what="The capacity")
-    assert refused.value.message == "The capacity must be a whole number from 1 to 2,147,483,647."
+    assert refused.value.message == "The capacity must be a whole number of at least 1 and at most 2,147,483,647."
 
 
 def test_the_largest_int4_is_accepted() -> None:
@@ -115,8 +115,8 @@ def test_a_meetup_capacity_beyond_int4_is_refused() -> None:
     assert refused.value.field == "capacity"
 
 
-def test_a_venue_with_a_nul_byte_is_refused_and_a_clean_place_is_trimmed() -> None:
+def test_a_venue_with_a_nul_byte_is_refused_and_an_address_keeps_its_lines() -> None:
     with pytest.raises(InvalidInput) as refused:
         clean_place(Place("Park\x00", "Street 1"))
     assert refused.value.field == "venue"
-    assert clean_place(Place(" Park ", " Street 1 ", "")) == Place("Park", "Street 1", "")
+    assert clean_place(Place(" Park ", " Street 1\r\nBerlin ", "")) == Place("Park", "Street 1\nBerlin", "")
