@@ -190,6 +190,8 @@ def world(fuzz_app: Litestar, runtime: Runtime) -> Iterator[World]:
     head = runtime.log_position()
     assert runtime.wait_for(head, PROJECTIONS, timeout=30)
     assert {p.name: runtime.view(p).position() for p in PROJECTIONS} == {p.name: head for p in PROJECTIONS}
+    with TestClient(app=fuzz_app, base_url="http://testserver.local") as client:
+        assert client.get("/healthz").status_code == 200
 
 
 def route_ids() -> list[str]:
