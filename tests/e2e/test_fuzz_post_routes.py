@@ -244,6 +244,20 @@ def test_a_feed_page_cursor_out_of_range_is_a_400_not_a_500(world: World) -> Non
     assert fine == 200
 
 
+def test_a_slug_handle_or_feed_token_postgres_cannot_hold_is_not_found(world: World) -> None:
+    client = world.client("guest")
+    try:
+        answers = {path: client.get(path).status_code for path in (
+            "/t/ab%00cd", "/t/ab%00cd/meetups", "/t/ab%00cd/calendar.ics", "/members/ab%00cd", "/feeds/ab%00cd.ics")}
+        signed = client.post("/login", follow_redirects=False, data={
+            "login": "ab\x00cd", "password": PASSWORD, "_csrf_token": csrf_token(client)})
+    finally:
+        client.__exit__(None, None, None)
+    assert answers == dict.fromkeys(answers, 404)
+    assert signed.status_code == 401
+    assert "do not match an account" in signed.text
+
+
 @pytest.mark.parametrize("route", route_ids())
 def test_hostile_input_to_every_post_route_gets_no_5xx_and_refused_input_records_nothing(
     route: str, world: World, runtime: Runtime
