@@ -17,6 +17,7 @@ from eventsourcing.domain import event
 
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import Forbidden, InvalidInput, NotAllowedNow
+from cookout.domain.text import clean_name, clean_text
 
 VISIBLE = "visible"
 PENDING = "pending"
@@ -46,21 +47,22 @@ def parse_guest(name: str, email: str, website: str = "") -> Guest:
 
 
 def _parse_guest_name(value: str) -> str:
-    name = value.strip()
-    if not 1 <= len(name) <= 80 or "\n" in name or "\r" in name:
+    name = clean_name(value, "name", what="Your name")
+    if not 1 <= len(name) <= 80:
         raise InvalidInput("Give your name, up to 80 characters.", field="name")
     return name
 
 
 def _parse_email(value: str) -> str:
+    address = clean_text(value, "email", one_line=True, max_length=320, what="Your email address")
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
+        return validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise InvalidInput(f"That email address won't work: {error}", field="email") from None
 
 
 def _parse_website(value: str) -> str | None:
-    website = value.strip()
+    website = clean_text(value, "website", one_line=True, max_length=300, what="The website")
     if not website:
         return None
     try:

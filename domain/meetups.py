@@ -19,6 +19,7 @@ from eventsourcing.domain import event
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import Conflict, InvalidInput, NotAllowedNow, NotFound
 from cookout.domain.schedule import Window
+from cookout.domain.text import clean_int, clean_text
 
 INVITED = "invited"
 GOING = "going"
@@ -91,22 +92,20 @@ class Meetup(CookoutAggregate):
         rsvp_deadline: datetime | None,
         now: datetime,
     ) -> Meetup:
-        check_title(title)
-        check_description(description)
-        check_capacity(capacity)
-        check_place(place)
+        title, description = clean_title(title), clean_description(description)
+        capacity, place = clean_capacity(capacity), clean_place(place)
         check_starts_in_future(window, now)
         check_deadline(rsvp_deadline, window)
         return cls(
             tribe_id=tribe_id,
-            title=title.strip(),
+            title=title,
             description=description,
             starts_at=window.starts_at,
             ends_at=window.ends_at,
             timezone=window.timezone,
-            venue=place.venue.strip(),
-            address=place.address.strip(),
-            online_url=place.online_url.strip(),
+            venue=place.venue,
+            address=place.address,
+            online_url=place.online_url,
             capacity=capacity,
             rsvp_deadline=rsvp_deadline,
             uid=new_uid(),
@@ -253,16 +252,14 @@ class Meetup(CookoutAggregate):
         now: datetime,
     ) -> None:
         self.check_changeable(now)
-        check_title(title)
-        check_description(description)
-        check_capacity(capacity)
+        title, description = clean_title(title), clean_description(description)
+        capacity = clean_capacity(capacity)
         check_deadline(rsvp_deadline, Window(self.starts_at, self.ends_at, self.timezone))
         if capacity is not None and capacity < len(self.going):
             raise Conflict(
                 f"{len(self.going)} people are already going; the capacity can't be lower.",
                 field="capacity",
             )
-        title = title.strip()
         unchanged = (self.title, self.description, self.capacity, self.rsvp_deadline)
         if (title, description, capacity, rsvp_deadline) == unchanged:
             return
@@ -322,8 +319,7 @@ class Meetup(CookoutAggregate):
 
     def relocate(self, place: Place, now: datetime) -> None:
         self.check_changeable(now)
-        check_place(place)
-        place = Place(place.venue.strip(), place.address.strip(), place.online_url.strip())
+        place = clean_place(place)
         if place == self.place:
             return
         self._relocate(
@@ -352,8 +348,8 @@ class Meetup(CookoutAggregate):
 
     def cancel(self, message: str, now: datetime) -> None:
         self.check_changeable(now)
-        check_text(message.strip(), "message", "The message", minimum=0, maximum=2000)
-        self._cancel(message=message.strip(), sequence=self.sequence + 1)
+        message = clean_lines(message, "message", "The message", minimum=0, maximum=2000)
+        self._cancel(message=message, sequence=self.sequence + 1)
 
     @event("Cancelled")
     def _cancel(self, message: str, sequence: int) -> None:
@@ -385,17 +381,17 @@ class Meetup(CookoutAggregate):
         self, *, title: str, window: Window, room: str, speaker: str, now: datetime
     ) -> UUID:
         self.check_changeable(now)
-        check_session_fields(title, room, speaker)
+        title, room, speaker = clean_session_fields(title, room, speaker)
         self.check_within(window)
         session_id = uuid4()
         self._add_session(
             session_id=session_id,
             uid=new_uid(),
-            title=title.strip(),
+            title=title,
             starts_at=window.starts_at,
             ends_at=window.ends_at,
-            room=room.strip(),
-            speaker=speaker.strip(),
+            room=room,
+            speaker=speaker,
         )
         return session_id
 
@@ -426,9 +422,8 @@ class Meetup(CookoutAggregate):
     ) -> None:
         self.check_changeable(now)
         session = self.check_session(session_id)
-        check_session_fields(title, room, speaker)
+        title, room, speaker = clean_session_fields(title, room, speaker)
         self.check_within(window)
-        title, room, speaker = title.strip(), room.strip(), speaker.strip()
         moved = (window.starts_at, window.ends_at, room) != (
             session.starts_at,
             session.ends_at,
@@ -622,7 +617,8 @@ class Meetup(CookoutAggregate):
     def check_in_with_code(self, member_id: UUID, code: str, now: datetime) -> None:
         self.check_check_in_open(now)
         self.check_answered_coming(member_id, "Answer going or maybe first; then check in with the code.")
-        if not secrets.compare_digest(code.strip().upper().encode(), self.check_in_code.encode()):
+        code = clean_text(code, "code", one_line=True, max_length=20, what="The code")
+        if not secrets.compare_digest(code.upper().encode(), self.check_in_code.encode()):
             raise InvalidInput("That code is not the one the organiser shows.", field="code")
         self.check_in(member_id, now)
 
@@ -631,47 +627,57 @@ class Meetup(CookoutAggregate):
         self.checked_in.append(member_id)
 
 
-def check_text(value: str, field: str, what: str, minimum: int, maximum: int) -> None:
+def clean_lines(value: str, field: str, what: str, minimum: int, maximum: int) -> str:
+    text = clean_text(value, field, one_line=False, what=what)
+    check_length(text, field, what, minimum, maximum)
+    return text
+
+
+def clean_line(value: str, field: str, what: str, minimum: int, maximum: int) -> str:
+    text = clean_text(value, field, one_line=True, what=what)
+    check_length(text, field, what, minimum, maximum)
+    return text
+
+
+def check_length(value: str, field: str, what: str, minimum: int, maximum: int) -> None:
     if len(value) < minimum:
         raise InvalidInput(f"{what} is missing.", field=field)
     if len(value) > maximum:
         raise InvalidInput(f"{what} can't be longer than {maximum:,} characters.", field=field)
 
 
-def check_line(value: str, field: str, what: str, minimum: int, maximum: int) -> None:
-    check_text(value.strip(), field, what, minimum, maximum)
-    if "\r" in value or "\n" in value:
-        raise InvalidInput(f"{what} must be a single line.", field=field)
+def clean_title(title: str) -> str:
+    return clean_line(title, "title", "The title", 1, 200)
 
 
-def check_title(title: str) -> None:
-    check_line(title, "title", "The title", 1, 200)
+def clean_description(description: str) -> str:
+    return clean_lines(description, "description", "The description", 0, 10_000)
 
 
-def check_description(description: str) -> None:
-    check_text(description, "description", "The description", 0, 10_000)
-
-
-def check_capacity(capacity: int | None) -> None:
+def clean_capacity(capacity: int | None) -> int | None:
     if capacity is None:
-        return
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-        raise InvalidInput("The capacity must be a whole number of at least 1.", field="capacity")
+        return None
+    return clean_int(capacity, "capacity", minimum=1, what="The capacity")
 
 
-def check_place(place: Place) -> None:
-    if place.venue.strip() or place.address.strip():
-        check_line(place.venue, "venue", "The venue's name", 1, 200)
-        check_text(place.address.strip(), "address", "The address", 1, 500)
-    if place.online_url.strip():
-        url = place.online_url.strip()
-        parts = urlsplit(url)
-        web = parts.scheme in ("http", "https") and bool(parts.netloc)
+def clean_place(place: Place) -> Place:
+    venue = clean_line(place.venue, "venue", "The venue's name", 0, 200)
+    address = clean_lines(place.address, "address", "The address", 0, 500)
+    url = clean_line(place.online_url, "online_url", "The link", 0, 2000)
+    if venue or address:
+        check_length(venue, "venue", "The venue's name", 1, 200)
+        check_length(address, "address", "The address", 1, 500)
+    if url:
+        try:
+            parts = urlsplit(url)
+            web = parts.scheme in ("http", "https") and bool(parts.netloc)
+        except ValueError:  # such as an unbalanced "[" in the host
+            web = False
         if not web or any(c.isspace() for c in url):
             raise InvalidInput("The link must start with https:// or http://.", field="online_url")
-        check_text(url, "online_url", "The link", 1, 2000)
-    elif not place.venue.strip():
+    elif not venue:
         raise InvalidInput("Say where: a venue and its address, or a link.", field="venue")
+    return Place(venue, address, url)
 
 
 def check_starts_in_future(window: Window, now: datetime) -> None:
@@ -684,7 +690,9 @@ def check_deadline(rsvp_deadline: datetime | None, window: Window) -> None:
         raise InvalidInput("The RSVP deadline can't be after the start.", field="rsvp_deadline")
 
 
-def check_session_fields(title: str, room: str, speaker: str) -> None:
-    check_line(title, "title", "The session's title", 1, 200)
-    check_line(room, "room", "The room", 0, 200)
-    check_line(speaker, "speaker", "The speaker", 0, 200)
+def clean_session_fields(title: str, room: str, speaker: str) -> tuple[str, str, str]:
+    return (
+        clean_line(title, "title", "The session's title", 1, 200),
+        clean_line(room, "room", "The room", 0, 200),
+        clean_line(speaker, "speaker", "The speaker", 0, 200),
+    )

@@ -12,6 +12,7 @@ from eventsourcing.domain import event
 
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import InvalidInput
+from cookout.domain.text import clean_name, clean_text
 
 HANDLE_PATTERN = re.compile(r"[a-z0-9_]{3,30}")
 PASSWORD_MIN_LENGTH = 10
@@ -69,7 +70,7 @@ class Member(CookoutAggregate):
 
 
 def parse_handle(raw: str) -> str:
-    handle = raw.strip().lower()
+    handle = clean_name(raw, "handle", what="A handle").lower()
     if not HANDLE_PATTERN.fullmatch(handle):
         raise InvalidInput(
             "A handle is 3 to 30 characters: lowercase letters, digits and underscores.",
@@ -79,7 +80,7 @@ def parse_handle(raw: str) -> str:
 
 
 def parse_display_name(raw: str) -> str:
-    name = " ".join(raw.split())
+    name = " ".join(clean_name(raw, "display_name", what="A display name").split())
     if not name:
         raise InvalidInput("Tell us the name people know you by.", field="display_name")
     if len(name) > DISPLAY_NAME_MAX_LENGTH:
@@ -91,8 +92,9 @@ def parse_display_name(raw: str) -> str:
 
 def parse_email(raw: str, field: str = "email") -> str:
     """A syntactically valid address, normalised; uniqueness compares it lowercased."""
+    address = clean_text(raw, field, one_line=True, max_length=320, what="An email address")
     try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized
+        return validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise InvalidInput(f"That is not an email address we can write to: {error}", field=field) from None
 

@@ -10,21 +10,20 @@ from eventsourcing.domain import event
 
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import Forbidden, InvalidInput, NotAllowedNow
+from cookout.domain.text import clean_text
 
 MAX_BODY = 10_000
 
 
 def parse_title(value: str) -> str:
-    title = value.strip()
-    if "\n" in title or "\r" in title:
-        raise InvalidInput("Keep the title on one line.", field="title")
+    title = clean_text(value, "title", one_line=True, what="The title")
     if not 1 <= len(title) <= 200:
         raise InvalidInput("Give a title of 1 to 200 characters.", field="title")
     return title
 
 
 def parse_body(value: str) -> str:
-    body = value.strip()
+    body = clean_text(value, "body", one_line=False, what="What you wrote")
     if not body:
         raise InvalidInput("Write something first.", field="body")
     if len(body) > MAX_BODY:
@@ -33,7 +32,7 @@ def parse_body(value: str) -> str:
 
 
 def parse_reason(value: str) -> str:
-    reason = value.strip()
+    reason = clean_text(value, "reason", one_line=True, what="The reason")
     if not 1 <= len(reason) <= 500:
         raise InvalidInput("Say why, in under 500 characters.", field="reason")
     return reason

@@ -12,13 +12,14 @@ from eventsourcing.domain import event
 
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import InvalidInput, NotAllowedNow
+from cookout.domain.text import clean_text
 
 POST = "post"
 COMMENT = "comment"
 
 
 def parse_flag_reason(value: str) -> str:
-    reason = value.strip()
+    reason = clean_text(value, "reason", one_line=True, what="The reason")
     if len(reason) > 500:
         raise InvalidInput("Keep the reason under 500 characters.", field="reason")
     return reason

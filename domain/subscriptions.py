@@ -15,11 +15,13 @@ from eventsourcing.domain import event
 
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import InvalidInput, NotAllowedNow
+from cookout.domain.text import clean_text
 
 
 def parse_subscriber_email(value: str) -> str:
+    address = clean_text(value, "email", one_line=True, max_length=320, what="An email address")
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
+        return validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise InvalidInput(f"We can't send notifications to that address: {error}", field="email") from None
 

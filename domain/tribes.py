@@ -14,6 +14,7 @@ from eventsourcing.domain import event
 
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
+from cookout.domain.text import clean_name, clean_text
 
 ORGANISER = "organiser"
 MODERATOR = "moderator"
@@ -32,7 +33,7 @@ def slug_key(slug: str) -> str:
 
 
 def parse_slug(value: str) -> str:
-    slug = value.strip().lower()
+    slug = clean_text(value, "slug", one_line=True, what="A slug").lower()
     if not SLUG.fullmatch(slug):
         raise InvalidInput(
             "A slug is 3 to 40 characters: lowercase letters, digits and hyphens.", field="slug"
@@ -41,22 +42,22 @@ def parse_slug(value: str) -> str:
 
 
 def parse_name(value: str) -> str:
-    name = value.strip()
-    if not 1 <= len(name) <= 80 or "\n" in name or "\r" in name:
+    name = clean_name(value, "name", what="The tribe's name")
+    if not 1 <= len(name) <= 80:
         raise InvalidInput("Give the tribe a name of 1 to 80 characters on one line.", field="name")
     return name
 
 
 def parse_description(value: str) -> str:
-    description = value.strip()
+    description = clean_text(value, "description", one_line=False, what="The description")
     if len(description) > 2000:
         raise InvalidInput("Keep the description under 2,000 characters.", field="description")
     return description
 
 
 def parse_nickname(value: str) -> str:
-    nickname = value.strip() or "members"
-    if len(nickname) > 40 or "\n" in nickname or "\r" in nickname:
+    nickname = clean_name(value, "nickname", what="The nickname") or "members"
+    if len(nickname) > 40:
         raise InvalidInput("Keep the nickname under 40 characters on one line.", field="nickname")
     return nickname
 

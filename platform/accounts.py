@@ -43,7 +43,7 @@ def signup(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
             errors[error.field or "form"] = error.message
     if errors:
         return page("signup.html", status_code=422, form=form, errors=errors)
-    member = runtime_of(request).view(MemberDirectory).by_handle(form["handle"].strip().lower())
+    member = runtime_of(request).view(MemberDirectory).by_handle(members.parse_handle(form["handle"]))
     sign_in(request, member)
     return see_other(f"/members/{member['handle']}", request, f"Welcome to Cookout, {member['display_name']}!")
 

@@ -7,10 +7,11 @@ from uuid import UUID
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from cookout.domain.errors import Conflict, DomainError, Forbidden
+from cookout.domain.text import INT8_MAX
 from cookout.domain.tribes import ORGANISER, PUBLIC, ROLES
 from cookout.platform.conversation import conversation, partial_or_page, people, tribe_by_slug
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, signed_in_id
@@ -51,7 +52,8 @@ def found(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
 
 
 @get("/t/{slug:str}", sync_to_thread=True)
-def show(request: Request[Any, Any, Any], slug: FromPath[str], before: FromQuery[int | None] = None) -> Template:
+def show(request: Request[Any, Any, Any], slug: FromPath[str],
+         before: Annotated[int | None, QueryParameter(ge=0, le=INT8_MAX)] = None) -> Template:
     tribe = tribe_by_slug(request, slug)
     feed = runtime_of(request).view(TribeFeed)
     rows = feed.page(tribe["id"], before, PAGE_SIZE + 1)

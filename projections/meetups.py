@@ -12,6 +12,7 @@ from eventsourcing.persistence import Tracking
 
 from cookout.domain.meetups import GOING, INVITED, MAYBE, NOT_GOING, WAITLISTED, Meetup
 from cookout.domain.tribes import Tribe
+from cookout.domain.text import storable
 from cookout.projections.base import CookoutProjection, Statement, View
 
 ATTENDANCE_ORDER = f"""
@@ -314,6 +315,8 @@ class MeetupsView(View):
     # Queries pages make
 
     def tribe_by_slug(self, slug: str) -> dict[str, Any] | None:
+        if not storable(slug):
+            return None
         return self.row("SELECT * FROM meetup_tribes WHERE slug = %(s)s", {"s": slug.lower()})
 
     def tribe(self, tribe_id: UUID) -> dict[str, Any] | None:

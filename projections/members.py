@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from cookout.domain.members import Member
+from cookout.domain.text import storable
 from cookout.projections.base import CookoutProjection, View
 
 
@@ -69,6 +70,8 @@ class MemberDirectoryView(View):
     # Queries pages make.
 
     def by_handle(self, handle: str) -> dict[str, Any] | None:
+        if not storable(handle):
+            return None
         return self.row(f"SELECT {PUBLIC_COLUMNS} FROM members WHERE handle = %(h)s", {"h": handle.lower()})
 
     def by_id(self, member_id: Any) -> dict[str, Any] | None:
@@ -83,10 +86,12 @@ class MemberDirectoryView(View):
     def by_handles(self, handles: list[str]) -> list[dict[str, Any]]:
         return self.rows(
             f"SELECT {PUBLIC_COLUMNS} FROM members WHERE handle = ANY(%(h)s) ORDER BY handle",
-            {"h": [h.lower() for h in handles]},
+            {"h": [h.lower() for h in handles if storable(h)]},
         )
 
     def by_calendar_token(self, token: str) -> dict[str, Any] | None:
+        if not storable(token):
+            return None
         return self.row(f"SELECT {PUBLIC_COLUMNS} FROM members WHERE calendar_token = %(t)s", {"t": token})
 
     def private_settings(self, member_id: Any) -> dict[str, Any] | None:
@@ -99,6 +104,8 @@ class MemberDirectoryView(View):
 
     def credentials(self, login: str) -> dict[str, Any] | None:
         """The member a sign-in names, by handle or by email (any case)."""
+        if not storable(login):
+            return None
         return self.row(
             f"SELECT {PUBLIC_COLUMNS}, password_hash FROM members "
             "WHERE handle = lower(%(login)s) OR lower(email) = lower(%(login)s)",

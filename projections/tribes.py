@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from cookout.domain.tribes import MEMBER, ORGANISER, PUBLIC, Tribe
+from cookout.domain.text import storable
 from cookout.projections.base import CookoutProjection, View
 
 
@@ -113,6 +114,8 @@ class TribeDirectoryView(View):
     # Queries pages make.
 
     def by_slug(self, slug: str) -> dict[str, Any] | None:
+        if not storable(slug):
+            return None
         return self.row("SELECT * FROM tribes WHERE slug = %(slug)s", {"slug": slug.lower()})
 
     def by_id(self, tribe_id: Any) -> dict[str, Any] | None:
