@@ -26,7 +26,7 @@ from cookout.domain.meetings import Meetings
 from cookout.platform.app import create_app
 from cookout.platform.rsvp_links import cant_make_it_token
 from cookout.platform.runtime import Runtime
-from cookout.platform.subscriptions import unsubscribe_token
+from cookout.platform.subscriptions import confirm_url, unsubscribe_token
 from cookout.projections.registry import PROJECTIONS
 from tests.conversation_helpers import comment, new_post, settle
 from tests.helpers import PASSWORD, csrf_token, unique
@@ -107,10 +107,7 @@ class World:
             "session_id": lambda _: str(self.session_id),
             "handle": lambda _: self.handles["member"],
             "ref": lambda path: f"{self.session_id}.ics" if "/sessions/" in path else str(self.meetup_id),
-            "token": lambda path: (
-                unsubscribe_token(settings, self.post_id, f"{self.handles['member']}@example.org")
-                if path.startswith("/unsubscribe") else cant_make_it_token(settings, self.meetup_id, self.ids["member"])
-            ),
+            "token": lambda path: self.token(path),
         }
         self.valid: dict[str, Callable[[], str]] = {
             "title": lambda: "Fuzzed title", "body": lambda: "Fuzzed words", "name": lambda: "Fuzz Guest",
@@ -127,6 +124,16 @@ class World:
             "role": lambda: "moderator", "answer": lambda: "going", "parent_id": lambda: "", "notify": lambda: "",
         }
         self.forms = self.harvest()
+
+    def token(self, path: str) -> str:
+        """A real token for the route's kind of link, so the payloads reach its form."""
+        settings, email = self.runtime.settings, f"{self.handles['member']}@example.org"
+        if path.startswith("/unsubscribe"):
+            return unsubscribe_token(settings, self.post_id, email)
+        if path.startswith("/subscriptions/confirm"):
+            return confirm_url(settings, self.post_id, email).rsplit("/", 1)[1]
+        since = self.runtime.service(Meetings).get(self.meetup_id).version
+        return cant_make_it_token(settings, self.meetup_id, self.ids["member"], since)
 
     def path(self, route: str) -> str:
         return PARAMETER.sub(lambda found: self.values[found.group(1)](route), route)
@@ -190,6 +197,7 @@ def world(fuzz_app: Litestar, runtime: Runtime) -> Iterator[World]:
     head = runtime.log_position()
     assert runtime.wait_for(head, PROJECTIONS, timeout=30)
     assert {p.name: runtime.view(p).position() for p in PROJECTIONS} == {p.name: head for p in PROJECTIONS}
+    assert runtime.parked.counts() == {}, "an accepted input was parked by a view that could not hold it"
     with TestClient(app=fuzz_app, base_url="http://testserver.local") as client:
         assert client.get("/healthz").status_code == 200
 
