@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from uuid import UUID
 
 from argon2 import PasswordHasher
@@ -21,8 +22,6 @@ DISPLAY_NAME_MAX_LENGTH = 80
 ROLES = frozenset({"admin"})
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
-# Checked when a sign-in names nobody, so that costs what a wrong password for a real account costs.
-_DUMMY_HASH = _hasher.hash("no account has this password")
 # The most common passwords (zxcvbn's list, lowercase), refused at sign-up and on a change.
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"][:10000])
 
@@ -128,9 +127,15 @@ def hash_password(password: str) -> str:
 def password_matches(password_hash: str | None, password: str) -> bool:
     """With no hash (nobody by that name) a dummy is checked, so the answer takes as long as for a member."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(_hasher), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Made by the hasher in use, so checking it costs what checking a member's hash costs."""
+    return hasher.hash("no account has this password")
 
 
 def member_id_of(value: str | UUID) -> UUID:
