@@ -15,7 +15,7 @@ from cookout.platform import settings_pages
 from cookout.platform import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.auth import SignInLimits, session_config
 from cookout.platform.errors import EXCEPTION_HANDLERS
-from cookout.platform.ratelimits import Limiter
+from cookout.platform.ratelimits import new_limiter
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings, load_settings
 from cookout.platform.templating import STATIC_DIR, TEMPLATES_DIR
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         engine_callback=register_template_callables,
     )
     owned: list[Runtime] = []
-    limiter = Limiter(settings)  # every rate limit counts here
+    limiter = new_limiter(settings)  # every rate limit counts here
 
     def open_runtime(app: Litestar) -> None:
         if app.state.get("runtime") is None:

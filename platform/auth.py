@@ -16,12 +16,13 @@ from uuid import UUID
 
 import anyio.to_thread
 from itsdangerous import BadSignature, URLSafeSerializer
+from limits import parse
+from limits.strategies import MovingWindowRateLimiter
 from litestar import Request, Response
 from litestar.exceptions import SerializationException
 from litestar.middleware.session.client_side import AAD, ClientSideSessionBackend, CookieBackendConfig
 from litestar.serialization import decode_json
 
-from cookout.platform.ratelimits import Limiter, limit
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings
 from cookout.projections.members import MemberDirectory
@@ -143,11 +144,11 @@ class SignInLimits:
     guessing from elsewhere exhausts the account's shared bucket and is refused, while the owner's own
     browser can still sign in."""
 
-    def __init__(self, settings: Settings, limiter: Limiter):
+    def __init__(self, settings: Settings, limiter: MovingWindowRateLimiter):
         self.limiter = limiter
-        self.per_account = limit(settings.login_rate_limit_account)
-        self.per_ip = limit(settings.login_rate_limit_ip)
-        self.sign_ups_per_ip = limit(settings.signup_rate_limit_ip)
+        self.per_account = parse(settings.login_rate_limit_account)
+        self.per_ip = parse(settings.login_rate_limit_ip)
+        self.sign_ups_per_ip = parse(settings.signup_rate_limit_ip)
 
     def attempt(self, account: str, ip: str, device: str | None) -> bool:
         """Counts one attempt on `account` (a member id, or the typed login when it names nobody)."""

@@ -10,6 +10,8 @@ import threading
 from typing import Annotated, Any
 from uuid import UUID
 
+from limits import parse
+from limits.strategies import MovingWindowRateLimiter
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
@@ -30,7 +32,7 @@ from cookout.platform.conversation import (
     single_node,
 )
 from cookout.platform.errors import DOMAIN_STATUS
-from cookout.platform.ratelimits import Limiter, client_ip, limit
+from cookout.platform.ratelimits import client_ip
 from cookout.platform.settings import Settings
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
 from cookout.projections.activity import MemberActivity
@@ -52,11 +54,11 @@ class CommentLimits:
     """Comments counted in a moving window: per member, and a guest's per email, per client address and per
     post, so rotating emails or addresses does not make a guest unlimited."""
 
-    def __init__(self, settings: Settings, limiter: Limiter):
+    def __init__(self, settings: Settings, limiter: MovingWindowRateLimiter):
         self.limiter = limiter
-        self.limit = limit(settings.comment_rate_limit)
-        self.guest_per_ip = limit(settings.guest_comment_rate_limit_ip)
-        self.guest_per_post = limit(settings.guest_comment_rate_limit_post)
+        self.limit = parse(settings.comment_rate_limit)
+        self.guest_per_ip = parse(settings.guest_comment_rate_limit_ip)
+        self.guest_per_post = parse(settings.guest_comment_rate_limit_post)
 
     def allow(self, who: str) -> bool:
         """Counts one comment; False once `who` is over the limit."""
