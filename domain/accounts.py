@@ -48,10 +48,20 @@ class Accounts(CookoutApplication):
         member.rename(parse_display_name(display_name))
         self.save(member)
 
-    def change_password(self, member_id: UUID, password: str) -> None:
+    def change_password(self, member_id: UUID, password: str) -> int:
+        """A new password ends every session signed in with the old one; returns the new session epoch."""
         member = self.get_member(member_id)
         member.change_password(hash_password(password))
+        epoch = member.end_sessions()
         self.save(member)
+        return epoch
+
+    def end_sessions(self, member_id: UUID) -> int:
+        """Sign out everywhere: every copy of every session this member has stops working."""
+        member = self.get_member(member_id)
+        epoch = member.end_sessions()
+        self.save(member)
+        return epoch
 
     def update_profile(self, member_id: UUID, display_name: str, reply_emails: bool) -> None:
         """Save the settings form at once: only what changed is recorded."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from eventsourcing.domain import event
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import InvalidInput
@@ -21,6 +23,8 @@ DISPLAY_NAME_MAX_LENGTH = 80
 ROLES = frozenset({"admin"})
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+# The most common passwords (zxcvbn's list, lowercase), refused at sign-up and on a change.
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"][:10000])
 
 
 class Member(CookoutAggregate):
@@ -33,6 +37,7 @@ class Member(CookoutAggregate):
         self.roles: set[str] = set()
         self.reply_emails = True
         self.calendar_token: str | None = None
+        self.session_epoch = 0
 
     @event("Renamed")
     def rename(self, display_name: str) -> None:
@@ -41,6 +46,15 @@ class Member(CookoutAggregate):
     @event("PasswordChanged")
     def change_password(self, password_hash: str) -> None:
         self.password_hash = password_hash
+
+    def end_sessions(self) -> int:
+        """Every session signed in before this stops working; returns the epoch new ones carry."""
+        self._end_sessions(self.session_epoch + 1)
+        return self.session_epoch
+
+    @event("SessionsEnded")
+    def _end_sessions(self, session_epoch: int) -> None:
+        self.session_epoch = session_epoch
 
     @event("ReplyEmailsChosen")
     def choose_reply_emails(self, enabled: bool) -> None:
@@ -112,11 +126,18 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def password_matches(password_hash: str, password: str) -> bool:
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """With no hash (nobody by that name) a dummy is checked, so the answer takes as long as for a member."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _dummy_hash(_hasher), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Made by the hasher in use, so checking it costs what checking a member's hash costs."""
+    return hasher.hash("no account has this password")
 
 
 def member_id_of(value: str | UUID) -> UUID:
@@ -131,3 +152,8 @@ def check_password(password: str) -> None:
         )
     if len(password) > PASSWORD_MAX_LENGTH:
         raise InvalidInput("That password is too long.", field="password")
+    if password.lower() in COMMON_PASSWORDS:
+        raise InvalidInput(
+            "That password is one of the most common ones, the first that attackers try. Choose another.",
+            field="password",
+        )

@@ -13,8 +13,9 @@ from litestar.response import Redirect, Template
 from cookout.domain import members
 from cookout.domain.errors import DomainError
 from cookout.platform import meetups
-from cookout.platform.auth import sign_in
+from cookout.platform.auth import known_device, remember_device, sign_in
 from cookout.platform.conversation import member_activity
+from cookout.platform.ratelimits import client_ip
 from cookout.platform.web import page, run_command, runtime_of, see_other, signed_in_id
 from cookout.projections.members import MemberDirectory
 
@@ -31,6 +32,9 @@ def signup_form() -> Template:
 def signup(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     form = {name: data.get(name, "") for name in SIGNUP_FIELDS}
     errors = signup_errors(data)
+    if not errors and not request.app.state.sign_in_limits.sign_up(client_ip(request)):
+        return page("signup.html", status_code=429, form=form,
+                    errors={"form": "Too many accounts were created from your network just now. Try again later."})
     if not errors:
         try:
             run_command(
@@ -44,8 +48,10 @@ def signup(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     if errors:
         return page("signup.html", status_code=422, form=form, errors=errors)
     member = runtime_of(request).view(MemberDirectory).by_handle(members.parse_handle(form["handle"]))
-    sign_in(request, member)
-    return see_other(f"/members/{member['handle']}", request, f"Welcome to Cookout, {member['display_name']}!")
+    sign_in(request, member, epoch=0)
+    welcome = see_other(f"/members/{member['handle']}", request, f"Welcome to Cookout, {member['display_name']}!")
+    remember_device(request, welcome, member["id"])
+    return welcome
 
 
 def signup_errors(data: dict[str, str]) -> dict[str, str]:
@@ -75,26 +81,35 @@ def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     login_name = data.get("login", "").strip()
     password = data.get("password", "")
     form = {"login": login_name, "next": safe_next(data.get("next", ""))}
-    ip = request.client.host if request.client else "unknown"
-    limits = request.app.state.sign_in_limits
-    if not limits.allows(login_name, ip):
+    member = runtime_of(request).view(MemberDirectory).credentials(login_name) if login_name else None
+    # Handle and email of one member count in one bucket; a login naming nobody counts as typed.
+    account = str(member["id"]) if member else login_name.lower()
+    device = known_device(request, member["id"]) if member else None
+    if not request.app.state.sign_in_limits.attempt(account, client_ip(request), device):
         return page(
             "login.html", status_code=429, form=form,
             errors={"form": "Too many failed attempts. Wait a minute, then try again."},
         )
-    member = runtime_of(request).view(MemberDirectory).credentials(login_name) if login_name else None
-    if member is None or not members.password_matches(member["password_hash"], password):
-        limits.count_failure(login_name, ip)
+    # Nobody by that name still costs a hash check, so the answer's timing does not tell who has an account.
+    matches = members.password_matches(member["password_hash"] if member else None, password)
+    if member is None or not matches:
         return page(
             "login.html", status_code=401, form=form,
             errors={"form": "That handle or email and password do not match an account."},
         )
-    sign_in(request, member)
-    return see_other(form["next"] or f"/members/{member['handle']}", request, f"Welcome back, {member['display_name']}.")
+    sign_in(request, member, member["session_epoch"])
+    welcome = see_other(form["next"] or f"/members/{member['handle']}", request,
+                        f"Welcome back, {member['display_name']}.")
+    remember_device(request, welcome, member["id"])
+    return welcome
 
 
-@post("/logout", sync_to_thread=False)
+@post("/logout", sync_to_thread=True)
 def logout(request: Request[Any, Any, Any]) -> Redirect:
+    """Signing out ends the session everywhere it was copied to, not only in this browser."""
+    member_id = signed_in_id(request)
+    if member_id is not None:
+        run_command(request, runtime_of(request).accounts.end_sessions, member_id, projections=(MemberDirectory,))
     request.set_session({})
     return see_other("/", request, "You are signed out. See you soon.")
 

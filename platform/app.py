@@ -16,6 +16,7 @@ from cookout.platform import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.auth import SignInLimits, session_config
 from cookout.platform.errors import EXCEPTION_HANDLERS
 from cookout.platform.headers import security_headers
+from cookout.platform.ratelimits import new_limiter
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings, load_settings
 from cookout.platform.templating import STATIC_DIR, TEMPLATES_DIR
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         engine_callback=register_template_callables,
     )
     owned: list[Runtime] = []
+    limiter = new_limiter(settings)  # every rate limit counts here
 
     def open_runtime(app: Litestar) -> None:
         if app.state.get("runtime") is None:
@@ -83,5 +85,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         request_max_body_size=MAX_BODY_BYTES,
         on_startup=[open_runtime],
         on_shutdown=[close_runtime],
-        state=State({"runtime": runtime, "settings": settings, "sign_in_limits": SignInLimits(settings)}),
+        state=State({"runtime": runtime, "settings": settings, "limiter": limiter,
+                     "sign_in_limits": SignInLimits(settings, limiter)}),
     )

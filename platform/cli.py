@@ -150,11 +150,16 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# Not uvicorn's proxy headers: it believes X-Forwarded-For from loopback, so each forged address would get a
+# fresh rate-limit bucket. `client_ip` reads it, and only from COOKOUT_TRUSTED_PROXIES.
+SERVER_OPTIONS = {"proxy_headers": False}
+
+
 def web(args: argparse.Namespace) -> int:
     load_settings().check_mail()  # fail fast, with one line, on a bad or missing value
     # uvicorn picks httptools and uvloop (our dependencies) on its own ("auto"): less CPU per request than h11.
     uvicorn.run("cookout.platform.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=True)
+                workers=args.workers, log_level="info", **SERVER_OPTIONS)
     return 0
 
 

@@ -10,7 +10,8 @@ import threading
 from typing import Annotated, Any
 from uuid import UUID
 
-from limits import parse, storage, strategies
+from limits import parse
+from limits.strategies import MovingWindowRateLimiter
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
@@ -33,6 +34,7 @@ from cookout.platform.conversation import (
     viewer_of,
 )
 from cookout.platform.errors import DOMAIN_STATUS
+from cookout.platform.ratelimits import client_ip
 from cookout.platform.settings import Settings
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
 from cookout.projections.activity import MemberActivity
@@ -52,17 +54,24 @@ HistoryPage = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 
 
 class CommentLimits:
-    """Comments counted per member (or per guest email) in a moving window, shared through Redis when there is one."""
+    """Comments counted in a moving window: per member, and a guest's per email, per client address and per
+    post, so rotating emails or addresses does not make a guest unlimited."""
 
-    def __init__(self, settings: Settings):
-        broker = settings.broker_url or ""
-        shared = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
-        self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(shared))
+    def __init__(self, settings: Settings, limiter: MovingWindowRateLimiter):
+        self.limiter = limiter
         self.limit = parse(settings.comment_rate_limit)
+        self.guest_per_ip = parse(settings.guest_comment_rate_limit_ip)
+        self.guest_per_post = parse(settings.guest_comment_rate_limit_post)
 
     def allow(self, who: str) -> bool:
         """Counts one comment; False once `who` is over the limit."""
         return self.limiter.hit(self.limit, "comment", who)
+
+    def allow_guest(self, email: str, ip: str, post_id: UUID) -> bool:
+        """Counts one guest comment in each of its buckets, stopping at the first that is full."""
+        return (self.limiter.hit(self.guest_per_post, "guest-comment-post", str(post_id))
+                and self.limiter.hit(self.guest_per_ip, "guest-comment-ip", ip)
+                and self.allow(email))
 
 
 _limits_lock = threading.Lock()
@@ -72,7 +81,7 @@ def comment_limits(request: Request[Any, Any, Any]) -> CommentLimits:
     state = request.app.state
     with _limits_lock:
         if state.get("comment_limits") is None:
-            state.comment_limits = CommentLimits(state.settings)
+            state.comment_limits = CommentLimits(state.settings, state.limiter)
     return state.comment_limits
 
 
@@ -87,7 +96,10 @@ def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) ->
         parent_id = UUID(form["parent_id"]) if form["parent_id"].strip() else None
     except ValueError:
         return refused(request, post_id, None, form, 404, "No such comment.")
-    if not comment_limits(request).allow(str(member_id) if member_id else form["email"].strip().lower()):
+    limits = comment_limits(request)
+    allowed = (limits.allow(str(member_id)) if member_id
+               else limits.allow_guest(form["email"].strip().lower(), client_ip(request), post_id))
+    if not allowed:
         return refused(request, post_id, parent_id, form, 429, TOO_FAST)
     me = member(request) if member_id and form["notify"] else None  # a member subscribes with their account's email
     try:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from limits import parse, storage, strategies
+from limits import parse
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, TooManyRequestsException
@@ -482,30 +481,14 @@ def session_choice(request: Request[Any, Any, Any], meetup_id: UUID, session_id:
 # Check-in
 
 
-class CheckInCodeLimits:
-    """Tries at a meetup's check-in code, counted per member and meetup, shared through Redis when there is one."""
-
-    def __init__(self, settings: Settings):
-        broker = settings.broker_url or ""
-        shared = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
-        self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(shared))
-        self.limit = parse(settings.check_in_code_rate_limit)
-
-    def allow(self, meetup_id: UUID, member_id: str) -> bool:
-        """Counts one try; False once the member is over the limit at this meetup."""
-        return self.limiter.hit(self.limit, "check-in-code", str(meetup_id), member_id)
-
-
-_check_in_limits_lock = threading.Lock()
 TOO_MANY_CODES = "Too many tries at the check-in code. Ask the organiser to check you in, or try again later."
 
 
-def check_in_code_limits(request: Request[Any, Any, Any]) -> CheckInCodeLimits:
+def check_in_code_allowed(request: Request[Any, Any, Any], meetup_id: UUID, member_id: UUID) -> bool:
+    """Counts one try at a meetup's code; False once the member is over the limit at this meetup."""
     state = request.app.state
-    with _check_in_limits_lock:
-        if state.get("check_in_code_limits") is None:
-            state.check_in_code_limits = CheckInCodeLimits(state.settings)
-    return state.check_in_code_limits
+    return state.limiter.hit(parse(state.settings.check_in_code_rate_limit), "check-in-code", str(meetup_id),
+                             str(member_id))
 
 
 @post("/m/{meetup_id:uuid}/check-in", sync_to_thread=True)
@@ -533,7 +516,7 @@ def check_in_with_code(request: Request[Any, Any, Any], meetup_id: FromPath[UUID
     member_id = require_member(request)
     readable_meetup(request, meetup_id)
     meetings, conversation = services(request)
-    if not check_in_code_limits(request).allow(meetup_id, str(member_id)):
+    if not check_in_code_allowed(request, meetup_id, member_id):
         if not request.headers.get("hx-request"):
             raise TooManyRequestsException(TOO_MANY_CODES)
         return partial_or_page(request, meetup_id, "meetups/_check_in.html", Conflict(TOO_MANY_CODES, field="code"))

@@ -6,9 +6,11 @@ import os
 import secrets
 import time
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from limits import parse
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -41,7 +43,30 @@ class Settings(BaseSettings):
     login_rate_limit_ip: str = "30/minute"
     comment_rate_limit: str = "10/minute"  # per member, or per guest email
     check_in_code_rate_limit: str = "5/10 minutes"  # tries at a meetup's check-in code, per member and meetup
+    guest_comment_rate_limit_ip: str = "20/hour"  # guest comments per client address
+    guest_comment_rate_limit_post: str = "30/hour"  # guest comments per post
+    signup_rate_limit_ip: str = "10/hour"
+    # Proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges; none by default.
+    trusted_proxies: str = ""
     read_your_writes_timeout: float = 2.0
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @field_validator(
+        "login_rate_limit_account", "login_rate_limit_ip", "comment_rate_limit", "guest_comment_rate_limit_ip",
+        "guest_comment_rate_limit_post", "signup_rate_limit_ip", "check_in_code_rate_limit",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit; write it as in 10/minute or 5 per 3 second") from None
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -105,6 +130,10 @@ class Settings(BaseSettings):
     @property
     def https(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @cached_property
     def secret(self) -> str:
@@ -171,6 +200,18 @@ def _check_url(value: str | None, schemes: set[str], expected: str) -> str | Non
     if parts.scheme not in schemes:
         raise ValueError(f"has scheme {parts.scheme or '(none)'!r}; expected {expected}")
     return value
+
+
+def parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or CIDR ranges; ValueError names a bad one."""
+    networks = []
+    for part in (piece.strip() for piece in value.split(",")):
+        if part:
+            try:
+                networks.append(ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"has {part!r}, which is not an IP address or CIDR range") from None
+    return tuple(networks)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from cookout.domain import members
 from cookout.domain.errors import DomainError
 from cookout.platform.headers import NO_STORE
+from cookout.platform.auth import continue_session
 from cookout.platform.web import page, require_member, run_command, runtime_of, see_other
 from cookout.projections.members import MemberDirectory
 
@@ -59,11 +60,20 @@ def change_password(request: Request[Any, Any, Any], data: Form) -> Template | R
     if not members.password_matches(current_hash, data.get("current_password", "")):
         return settings_page(request, 422, errors={"current_password": "That is not your current password."})
     try:
-        run_command(request, runtime.accounts.change_password, member_id, data.get("new_password", ""),
-                    projections=DIRECTORY)
+        epoch = run_command(request, runtime.accounts.change_password, member_id, data.get("new_password", ""),
+                            projections=DIRECTORY)
     except DomainError as error:
         return settings_page(request, 422, errors={"new_password": error.message})
-    return see_other("/settings", request, "Your password is changed.")
+    continue_session(request, epoch)
+    return see_other("/settings", request, "Your password is changed. You are signed out everywhere else.")
+
+
+@post("/settings/sessions/end", sync_to_thread=True)
+def end_sessions(request: Request[Any, Any, Any]) -> Redirect:
+    member_id = require_member(request)
+    run_command(request, runtime_of(request).accounts.end_sessions, member_id, projections=DIRECTORY)
+    request.set_session({})
+    return see_other("/login", request, "You are signed out everywhere, on this device too.")
 
 
 @post("/settings/calendar-feed", sync_to_thread=True)
@@ -80,4 +90,4 @@ def revoke_feed(request: Request[Any, Any, Any]) -> Redirect:
     return see_other("/settings", request, "Your private calendar link is switched off.")
 
 
-ROUTES = [show_settings, save_settings, change_password, issue_feed, revoke_feed]
+ROUTES = [show_settings, save_settings, change_password, end_sessions, issue_feed, revoke_feed]

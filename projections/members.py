@@ -28,6 +28,7 @@ class MemberDirectoryView(View):
         "CREATE UNIQUE INDEX IF NOT EXISTS members_email_key ON members (lower(email))",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS reply_emails boolean NOT NULL DEFAULT true",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS calendar_token text UNIQUE",
+        "ALTER TABLE members ADD COLUMN IF NOT EXISTS session_epoch integer NOT NULL DEFAULT 0",
     )
     tables = ("members",)
 
@@ -102,12 +103,17 @@ class MemberDirectoryView(View):
         found = self.row("SELECT password_hash FROM members WHERE id = %(id)s", {"id": member_id})
         return found["password_hash"] if found else ""
 
+    def session_epoch(self, member_id: Any) -> int | None:
+        """Sessions carrying an older epoch are ended; None when there is no such member."""
+        found = self.row("SELECT session_epoch FROM members WHERE id = %(id)s", {"id": member_id})
+        return int(found["session_epoch"]) if found else None
+
     def credentials(self, login: str) -> dict[str, Any] | None:
         """The member a sign-in names, by handle or by email (any case)."""
         if not storable(login):
             return None
         return self.row(
-            f"SELECT {PUBLIC_COLUMNS}, password_hash FROM members "
+            f"SELECT {PUBLIC_COLUMNS}, password_hash, session_epoch FROM members "
             "WHERE handle = lower(%(login)s) OR lower(email) = lower(%(login)s)",
             {"login": login.strip()},
         )
@@ -159,6 +165,10 @@ class MemberDirectory(CookoutProjection):
     @process_event.register
     def _(self, event: Member.CalendarFeedRevoked, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, calendar_token=None)
+
+    @process_event.register
+    def _(self, event: Member.SessionsEnded, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, session_epoch=event.session_epoch)
 
     @process_event.register
     def _(self, event: Member.RoleGranted, tracking: Tracking) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from cookout.platform.app import create_app
 from cookout.platform.runtime import Runtime
+from cookout.platform.settings import load_settings
 
 PASSWORD = "correct horse battery"
 
@@ -51,3 +53,12 @@ def sign_up(client: TestClient[Any], handle: str | None = None, email: str | Non
         {"handle": handle, "display_name": display_name, "email": email or f"{handle}@example.org",
          "password": password},
     )
+
+
+@contextmanager
+def client_of_app_with(runtime: Runtime, **settings: Any) -> Iterator[TestClient[Any]]:
+    """A client of an app of its own over the same data, with these settings (rate limits counted in its
+    own memory, so a test's low limit is not shared with any other test)."""
+    own = load_settings(database_url=runtime.settings.database_url, broker_url=None, **settings)
+    with TestClient(app=create_app(own, runtime), base_url="http://testserver.local") as client:
+        yield client
