@@ -186,8 +186,11 @@ def post_routes(app: Litestar) -> list[str]:
 
 @pytest.fixture(scope="module")
 def fuzz_app(runtime: Runtime) -> Litestar:
-    # Generous comment limits, so payloads reach the command instead of the rate limiter.
-    return create_app(runtime.settings.model_copy(update={"comment_rate_limit": "100000/minute"}), runtime)
+    # Generous limits, so payloads reach the command instead of the rate limiter.
+    return create_app(runtime.settings.model_copy(update={
+        "comment_rate_limit": "100000/minute", "login_rate_limit_account": "100000/minute",
+        "guest_comment_rate_limit_ip": "100000/minute", "guest_comment_rate_limit_post": "100000/minute",
+    }), runtime)
 
 
 @pytest.fixture(scope="module")
