@@ -153,7 +153,7 @@ def serve(args: argparse.Namespace) -> int:
 def web(args: argparse.Namespace) -> int:
     load_settings().check_mail()  # fail fast, with one line, on a bad or missing value
     # uvicorn picks httptools and uvloop (our dependencies) on its own ("auto"): less CPU per request than h11.
-    uvicorn.run("cookout.platform.app:create_app", factory=True, host=args.host, port=args.port,
+    uvicorn.run("cookout.platform.web.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", proxy_headers=True)
     return 0
 

@@ -12,10 +12,10 @@ from litestar.response import Redirect, Template
 
 from cookout.domain import members
 from cookout.domain.errors import DomainError
-from cookout.platform import meetups
-from cookout.platform.auth import sign_in
-from cookout.platform.conversation import member_activity
-from cookout.platform.web import page, run_command, runtime_of, see_other, signed_in_id
+from cookout.platform.web import meetups
+from cookout.platform.web.auth import sign_in
+from cookout.platform.web.conversation import member_activity
+from cookout.platform.web.base import page, run_command, runtime_of, see_other, signed_in_id
 from cookout.projections.members import MemberDirectory
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
