@@ -73,7 +73,7 @@ def run(url: str, sink: Sink, port: int) -> None:
 
     from cookout.domain.base import current_actor
     from cookout.domain.conversation import Conversation
-    from cookout.platform.app import create_app
+    from cookout.platform.web.app import create_app
     from cookout.platform.runtime import Runtime
     from cookout.platform.settings import load_settings
     from cookout.projections.invitations import Invitations

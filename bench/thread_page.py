@@ -21,8 +21,8 @@ from litestar.response import Template  # noqa: E402
 from litestar.testing import TestClient  # noqa: E402
 
 from cookout.domain.conversation import Conversation  # noqa: E402
-from cookout.platform.app import create_app  # noqa: E402
-from cookout.platform.conversation import thread_context  # noqa: E402
+from cookout.platform.web.app import create_app  # noqa: E402
+from cookout.platform.web.conversation import thread_context  # noqa: E402
 from cookout.projections.thread import ThreadTree  # noqa: E402
 from cookout.projections.tribes import TribeDirectory  # noqa: E402
 

@@ -158,7 +158,7 @@ SERVER_OPTIONS = {"proxy_headers": False}
 def web(args: argparse.Namespace) -> int:
     load_settings().check_mail()  # fail fast, with one line, on a bad or missing value
     # uvicorn picks httptools and uvloop (our dependencies) on its own ("auto"): less CPU per request than h11.
-    uvicorn.run("cookout.platform.app:create_app", factory=True, host=args.host, port=args.port,
+    uvicorn.run("cookout.platform.web.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", **SERVER_OPTIONS)
     return 0
 

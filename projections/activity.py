@@ -10,7 +10,7 @@ from eventsourcing.persistence import Tracking
 from cookout.domain.comments import HIDDEN, SPAM, VISIBLE, Comment
 from cookout.domain.posts import Post
 from cookout.domain.tribes import PUBLIC, Tribe
-from cookout.platform.markdown import excerpt
+from cookout.projections.markdown import excerpt
 from cookout.projections.base import CookoutProjection, View
 
 POST = "post"

@@ -9,7 +9,7 @@ from eventsourcing.persistence import Tracking
 
 from cookout.domain.comments import VISIBLE, Comment
 from cookout.domain.posts import Post
-from cookout.platform.markdown import excerpt
+from cookout.projections.markdown import excerpt
 from cookout.projections.base import CookoutProjection, View
 
 PAGE_SIZE = 10

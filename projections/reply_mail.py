@@ -22,7 +22,7 @@ from cookout.domain.members import Member
 from cookout.domain.posts import Post
 from cookout.domain.subscriptions import Subscription
 from cookout.domain.tribes import MEMBERS_ONLY, Tribe
-from cookout.platform.markdown import excerpt
+from cookout.projections.markdown import excerpt
 from cookout.projections.base import Statement
 from cookout.projections.outbox import Dispatcher, Letter, OutboxView
 

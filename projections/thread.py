@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 from cookout.domain.comments import HIDDEN, MAX_DEPTH, PENDING, SPAM, VISIBLE, Comment
 from cookout.domain.posts import Post
 from cookout.domain.reactions import Like
-from cookout.platform.markdown import render
+from cookout.projections.markdown import render
 from cookout.projections.base import CookoutProjection, Statement, View
 from cookout.projections.diffs import word_changes
 

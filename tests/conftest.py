@@ -35,7 +35,7 @@ from litestar.testing import TestClient  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 
 from cookout.domain import members  # noqa: E402
-from cookout.platform.app import create_app  # noqa: E402
+from cookout.platform.web.app import create_app  # noqa: E402
 from cookout.platform.database import embedded_server  # noqa: E402
 from cookout.platform.runtime import Runtime  # noqa: E402
 from cookout.platform.settings import Settings, load_settings  # noqa: E402

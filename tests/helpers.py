@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from cookout.platform.app import create_app
+from cookout.platform.web.app import create_app
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import load_settings
 

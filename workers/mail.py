@@ -20,7 +20,7 @@ from typing import Any
 
 from cookout.platform.settings import Settings
 from cookout.projections.outbox import OutboxView, letter_path
-from cookout.workers import invitations, replies, welcome
+from cookout.platform.letters import invitations, replies, welcome
 from cookout.workers.app import celery_app, runtime
 
 log = logging.getLogger(__name__)

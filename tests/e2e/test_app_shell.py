@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Litestar, Request
 from litestar.testing import TestClient
 
-from cookout.platform.app import create_app
-from cookout.platform.errors import unexpected_error
+from cookout.platform.web.app import create_app
+from cookout.platform.web.errors import unexpected_error
 from cookout.platform.runtime import Runtime
 from tests.helpers import sign_up
 

@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from cookout.domain.conversation import Conversation
-from cookout.platform.comments import HELD
+from cookout.platform.web.comments import HELD
 from cookout.platform.runtime import Runtime
 from tests.conversation_helpers import comment_id_of, found_tribe, publish, reply, sign_out, signed_up
 from tests.helpers import post_form, unique

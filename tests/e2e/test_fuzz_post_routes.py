@@ -23,10 +23,10 @@ from litestar.testing import TestClient
 from cookout.domain.base import acting_as
 from cookout.domain.conversation import Conversation
 from cookout.domain.meetings import Meetings
-from cookout.platform.app import create_app
-from cookout.platform.rsvp_links import cant_make_it_token
+from cookout.platform.web.app import create_app
+from cookout.platform.links import cant_make_it_token
 from cookout.platform.runtime import Runtime
-from cookout.platform.subscriptions import confirm_url, unsubscribe_token
+from cookout.platform.links import confirm_url, unsubscribe_token
 from cookout.projections.registry import PROJECTIONS
 from tests.conversation_helpers import comment, new_post, settle
 from tests.helpers import PASSWORD, csrf_token, unique

@@ -20,7 +20,7 @@ import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from cookout.platform.app import create_app
+from cookout.platform.web.app import create_app
 from cookout.platform.runtime import Runtime
 from cookout.projections.outbox import Welcomes
 from tests.helpers import PASSWORD, unique

@@ -8,9 +8,9 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from cookout.platform.app import create_app
+from cookout.platform.web.app import create_app
 from cookout.platform.runtime import Runtime
-from cookout.platform.subscriptions import unsubscribe_url
+from cookout.platform.links import unsubscribe_url
 from cookout.platform.templating import TEMPLATES_DIR
 from tests.conversation_helpers import comment_id_of, found_tribe, publish, reply, sign_out, signed_up
 from tests.helpers import post_form

@@ -11,7 +11,7 @@ import pytest
 from litestar.middleware.session.client_side import AAD
 from litestar.testing import TestClient
 
-from cookout.platform import auth
+from cookout.platform.web import auth
 from tests.helpers import sign_up
 
 

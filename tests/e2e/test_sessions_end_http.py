@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from cookout.platform import auth
+from cookout.platform.web import auth
 from tests.helpers import PASSWORD, post_form, sign_up, unique
 
 NEW_PASSWORD = "a brand new long secret"

@@ -18,7 +18,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from cookout.domain import members
-from cookout.platform.app import create_app
+from cookout.platform.web.app import create_app
 from cookout.platform.cli import SERVER_OPTIONS
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import ConfigurationError, load_settings

@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from cookout.platform.runtime import Runtime
-from cookout.platform.subscriptions import unsubscribe_token
+from cookout.platform.links import unsubscribe_token
 from tests.conversation_helpers import (
     comment_id_of,
     found_tribe,

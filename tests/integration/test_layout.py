@@ -35,3 +35,20 @@ def test_cli_help_runs_from_the_repo_root_and_lists_serve() -> None:
     result = run_from_repo_root("-m", "cookout.platform.cli", "--help")
     assert result.returncode == 0, result.stderr
     assert "serve" in result.stdout
+
+
+def test_the_workers_load_no_web_framework() -> None:
+    # A mail worker needs the core and the letters, not Litestar's two hundred modules.
+    result = run_from_repo_root("-c", "import sys, cookout.workers.app, cookout.workers.mail, cookout.workers.reminders; "
+                                      "print(sorted(m for m in sys.modules if m.split('.')[0] == 'litestar'"
+                                      " or m.startswith('cookout.platform.web.base')))")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_import_contracts_in_pyproject_are_kept() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint), "--no-cache"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout

@@ -22,7 +22,7 @@ from cookout.domain.meetings import Meetings
 from cookout.domain.meetups import Meetup, Place
 from cookout.domain.members import Member
 from cookout.domain.schedule import Window
-from cookout.platform.app import create_app
+from cookout.platform.web.app import create_app
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings
 from cookout.projections.meetups import Meetups

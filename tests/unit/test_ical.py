@@ -13,7 +13,7 @@ import vobject
 
 from cookout.domain.meetups import Meetup, Place
 from cookout.domain.schedule import parse_window
-from cookout.workers.ical import (
+from cookout.platform.ical import (
     Attendee,
     calendar_text,
     cancellation,

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import Markup, escape
 
-from cookout.platform.markdown import excerpt, render
+from cookout.projections.markdown import excerpt, render
 
 
 class Elements(HTMLParser):

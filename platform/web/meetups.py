@@ -20,16 +20,16 @@ from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput
 from cookout.domain.meetings import ORGANISER, Meetings
 from cookout.domain.meetups import CHECK_IN_CLOSES, CHECK_IN_OPENS, GOING, HOLDS_ENTRY, MAYBE, WAITLISTED, Place
 from cookout.domain.schedule import format_local, to_local
-from cookout.platform.headers import NO_STORE
-from cookout.platform.markdown import render
-from cookout.platform.rsvp_links import read_cant_make_it_token
+from cookout.platform.web.headers import NO_STORE
+from cookout.projections.markdown import render
+from cookout.platform.links import read_cant_make_it_token
 from cookout.platform.settings import Settings
-from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, signed_in_id
+from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, signed_in_id
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups, MeetupsView
 from cookout.projections.members import MemberDirectory
-from cookout.workers import ical
-from cookout.workers.invitations import organiser_address
+from cookout.platform import ical
+from cookout.platform.letters.invitations import organiser_address
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 MEETUP_FIELDS = (

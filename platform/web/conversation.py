@@ -19,8 +19,8 @@ from litestar.response import Template
 from cookout.domain.comments import MAX_DEPTH
 from cookout.domain.conversation import Conversation
 from cookout.domain.tribes import MODERATOR, ORGANISER, PUBLIC
-from cookout.platform.markdown import render
-from cookout.platform.web import page, runtime_of, session_of, signed_in_id
+from cookout.projections.markdown import render
+from cookout.platform.web.base import page, runtime_of, session_of, signed_in_id
 from cookout.projections.activity import COMMENT, POST, REPLY, MemberActivity
 from cookout.projections.members import MemberDirectory
 from cookout.projections.thread import (

@@ -10,17 +10,17 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from cookout.platform import accounts, meetups, pages
-from cookout.platform import settings_pages
-from cookout.platform import comments, moderation, posts, subscriptions, tribes
-from cookout.platform.auth import SignInLimits, session_config
-from cookout.platform.errors import EXCEPTION_HANDLERS
-from cookout.platform.headers import security_headers
-from cookout.platform.ratelimits import new_limiter
+from cookout.platform.web import accounts, meetups, pages
+from cookout.platform.web import settings_pages
+from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
+from cookout.platform.web.auth import SignInLimits, session_config
+from cookout.platform.web.errors import EXCEPTION_HANDLERS
+from cookout.platform.web.headers import security_headers
+from cookout.platform.web.ratelimits import new_limiter
 from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings, load_settings
 from cookout.platform.templating import STATIC_DIR, TEMPLATES_DIR
-from cookout.platform.web import catch_up, flashes, viewer
+from cookout.platform.web.base import catch_up, flashes, viewer
 
 MAX_BODY_BYTES = 1_000_000  # forms only; a larger body is refused with 413
 

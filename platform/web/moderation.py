@@ -12,9 +12,9 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from cookout.domain.errors import DomainError, Forbidden
-from cookout.platform.conversation import comment_post_and_tribe, conversation, people, tribe_by_slug
-from cookout.platform.markdown import render
-from cookout.platform.web import page, require_member, run_command, runtime_of, see_other
+from cookout.platform.web.conversation import comment_post_and_tribe, conversation, people, tribe_by_slug
+from cookout.projections.markdown import render
+from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.moderation import ModerationQueue

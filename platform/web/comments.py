@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 
 from cookout.domain.comments import PENDING
 from cookout.domain.errors import Conflict, DomainError, Forbidden, NotAllowedNow
-from cookout.platform.conversation import (
+from cookout.platform.web.conversation import (
     comment_post_and_tribe,
     conversation,
     history_page,
@@ -33,10 +33,10 @@ from cookout.platform.conversation import (
     single_node,
     viewer_of,
 )
-from cookout.platform.errors import DOMAIN_STATUS
-from cookout.platform.ratelimits import client_ip
+from cookout.platform.web.errors import DOMAIN_STATUS
+from cookout.platform.web.ratelimits import client_ip
 from cookout.platform.settings import Settings
-from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
+from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory

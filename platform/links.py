@@ -1,4 +1,4 @@
-"""The one-click "can't make it" link in invitations, updates and reminders.
+"""The signed links our emails carry: "can't make it" in invitations, confirming and ending a guest's emails.
 
 The token is encrypted and authenticated (Fernet, with a key derived from the instance secret), so
 the URL shows neither the meetup nor the member, and nobody can make one for someone else. Inside
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from cryptography.fernet import Fernet, InvalidToken
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from cookout.domain.errors import NotFound
 from cookout.platform.settings import Settings
@@ -52,3 +53,40 @@ def read_cant_make_it_token(settings: Settings, token: str) -> CantMakeIt:
     if len(data) != PAYLOAD_BYTES:
         raise NotFound("That link is not one we sent, or it was mistyped.")
     return CantMakeIt(UUID(bytes=data[:16]), UUID(bytes=data[16:32]), int.from_bytes(data[32:], "big"))
+
+
+# A guest's comment emails: confirming them, and ending them. Each token names the post and the
+# address, signed with the instance secret (one salt per purpose); they stay valid, like any unsubscribe link.
+UNSUBSCRIBE_SALT = "cookout.unsubscribe"
+PATH = "/unsubscribe"
+CONFIRM_SALT = "cookout.subscription.confirm"
+CONFIRM_PATH = "/subscriptions/confirm"
+
+
+def unsubscribe_token(settings: Settings, post_id: UUID | str, email: str) -> str:
+    return URLSafeSerializer(settings.secret, salt=UNSUBSCRIBE_SALT).dumps([str(post_id), email])
+
+
+def unsubscribe_url(settings: Settings, post_id: UUID | str, email: str) -> str:
+    return f"{settings.base_url}{PATH}/{unsubscribe_token(settings, post_id, email)}"
+
+
+def read_token(settings: Settings, token: str) -> tuple[UUID, str]:
+    try:
+        post_id, email = URLSafeSerializer(settings.secret, salt=UNSUBSCRIBE_SALT).loads(token)
+        return UUID(post_id), str(email)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFound("This unsubscribe link is not valid. Copy the whole link from the email.") from None
+
+
+def confirm_url(settings: Settings, post_id: UUID | str, email: str) -> str:
+    token = URLSafeSerializer(settings.secret, salt=CONFIRM_SALT).dumps([str(post_id), email])
+    return f"{settings.base_url}{CONFIRM_PATH}/{token}"
+
+
+def read_confirm_token(settings: Settings, token: str) -> tuple[UUID, str]:
+    try:
+        post_id, email = URLSafeSerializer(settings.secret, salt=CONFIRM_SALT).loads(token)
+        return UUID(post_id), str(email)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFound("This confirmation link is not valid. Copy the whole link from the email.") from None

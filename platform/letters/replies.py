@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from cookout.platform.settings import Settings
-from cookout.platform.subscriptions import confirm_url, unsubscribe_url
+from cookout.platform.links import confirm_url, unsubscribe_url
 from cookout.platform.templating import mail_templates
 from cookout.projections.reply_mail import CONFIRM_SUBSCRIPTION, NEW_COMMENT, REPLY
 

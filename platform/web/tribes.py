@@ -13,8 +13,8 @@ from litestar.response import Redirect, Template
 from cookout.domain.errors import Conflict, DomainError, Forbidden
 from cookout.domain.text import INT8_MAX
 from cookout.domain.tribes import ORGANISER, PUBLIC, ROLES
-from cookout.platform.conversation import conversation, partial_or_page, people, tribe_by_slug
-from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, signed_in_id
+from cookout.platform.web.conversation import conversation, partial_or_page, people, tribe_by_slug
+from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, signed_in_id
 from cookout.projections.feed import PAGE_SIZE, TribeFeed
 from cookout.projections.members import MemberDirectory
 from cookout.projections.tribes import TribeDirectory

@@ -13,8 +13,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
 from litestar.response import Response, Template
 
-from cookout.platform.headers import NO_STORE
-from cookout.platform.web import page, runtime_of, signed_in_id
+from cookout.platform.web.headers import NO_STORE
+from cookout.platform.web.base import page, runtime_of, signed_in_id
 from cookout.projections.members import MemberDirectory
 from cookout.projections.outbox import letter_path
 from cookout.projections.registry import PROJECTIONS

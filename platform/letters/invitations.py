@@ -10,7 +10,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from cookout.domain.meetups import Place
-from cookout.platform.rsvp_links import cant_make_it_url
+from cookout.platform.links import cant_make_it_url
 from cookout.platform.settings import Settings
 from cookout.projections.invitations import (
     CANCELLATION,
@@ -20,7 +20,7 @@ from cookout.projections.invitations import (
     REMOVAL,
     UPDATE,
 )
-from cookout.workers import ical
+from cookout.platform import ical
 
 ENVELOPE = ("From", "To", "Date", "Message-ID")  # set by the mail worker from the outbox row
 

@@ -11,52 +11,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from litestar import Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from cookout.platform.conversation import conversation, post_as_seen
-from cookout.platform.headers import NO_STORE
-from cookout.platform.settings import Settings
-from cookout.platform.web import page, run_command, runtime_of
+from cookout.platform.web.conversation import conversation, post_as_seen
+from cookout.platform.web.headers import NO_STORE
+from cookout.platform.links import CONFIRM_PATH, PATH, read_confirm_token, read_token
+from cookout.platform.web.base import page, run_command, runtime_of
 from cookout.projections.thread import ThreadTree, Viewer
-
-SALT = "cookout.unsubscribe"
-PATH = "/unsubscribe"
-CONFIRM_SALT = "cookout.subscription.confirm"
-CONFIRM_PATH = "/subscriptions/confirm"
-
-
-def unsubscribe_token(settings: Settings, post_id: UUID | str, email: str) -> str:
-    return URLSafeSerializer(settings.secret, salt=SALT).dumps([str(post_id), email])
-
-
-def unsubscribe_url(settings: Settings, post_id: UUID | str, email: str) -> str:
-    return f"{settings.base_url}{PATH}/{unsubscribe_token(settings, post_id, email)}"
-
-
-def read_token(settings: Settings, token: str) -> tuple[UUID, str]:
-    try:
-        post_id, email = URLSafeSerializer(settings.secret, salt=SALT).loads(token)
-        return UUID(post_id), str(email)
-    except (BadSignature, ValueError, TypeError):
-        raise NotFoundException("This unsubscribe link is not valid. Copy the whole link from the email.") from None
-
-
-def confirm_url(settings: Settings, post_id: UUID | str, email: str) -> str:
-    token = URLSafeSerializer(settings.secret, salt=CONFIRM_SALT).dumps([str(post_id), email])
-    return f"{settings.base_url}{CONFIRM_PATH}/{token}"
-
-
-def read_confirm_token(settings: Settings, token: str) -> tuple[UUID, str]:
-    try:
-        post_id, email = URLSafeSerializer(settings.secret, salt=CONFIRM_SALT).loads(token)
-        return UUID(post_id), str(email)
-    except (BadSignature, ValueError, TypeError):
-        raise NotFoundException("This confirmation link is not valid. Copy the whole link from the email.") from None
-
 
 @get(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, cache_control=NO_STORE)
 def confirmation(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:

@@ -12,11 +12,11 @@ from litestar.response import Redirect, Template
 
 from cookout.domain import members
 from cookout.domain.errors import DomainError
-from cookout.platform import meetups
-from cookout.platform.auth import known_device, remember_device, sign_in
-from cookout.platform.conversation import member_activity
-from cookout.platform.ratelimits import client_ip
-from cookout.platform.web import page, run_command, runtime_of, see_other, signed_in_id
+from cookout.platform.web import meetups
+from cookout.platform.web.auth import known_device, remember_device, sign_in
+from cookout.platform.web.conversation import member_activity
+from cookout.platform.web.ratelimits import client_ip
+from cookout.platform.web.base import page, run_command, runtime_of, see_other, signed_in_id
 from cookout.projections.members import MemberDirectory
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]

@@ -11,9 +11,9 @@ from litestar.response import Redirect, Template
 
 from cookout.domain import members
 from cookout.domain.errors import DomainError
-from cookout.platform.headers import NO_STORE
-from cookout.platform.auth import continue_session
-from cookout.platform.web import page, require_member, run_command, runtime_of, see_other
+from cookout.platform.web.headers import NO_STORE
+from cookout.platform.web.auth import continue_session
+from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other
 from cookout.projections.members import MemberDirectory
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]

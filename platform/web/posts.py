@@ -12,7 +12,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from cookout.domain.errors import DomainError, Forbidden
-from cookout.platform.conversation import (
+from cookout.platform.web.conversation import (
     conversation,
     history_page,
     post_and_tribe,
@@ -20,7 +20,7 @@ from cookout.platform.conversation import (
     tribe_by_slug,
     viewer_of,
 )
-from cookout.platform.web import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
+from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory

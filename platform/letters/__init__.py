@@ -1,0 +1,1 @@
+"""The emails Cookout sends, one module per kind of letter."""
