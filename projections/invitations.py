@@ -26,7 +26,6 @@ UPDATE = "meetup_update"
 CANCELLATION = "meetup_cancellation"
 REMOVAL = "meetup_removal"
 REMINDER = "meetup_reminder"
-KINDS = (INVITATION, PROMOTION, UPDATE, CANCELLATION, REMOVAL, REMINDER)
 
 # A session's entry sits in the calendars of those who chose it and are going or may go.
 SESSION_HOLDERS = (GOING, MAYBE)

@@ -23,7 +23,6 @@ from cookout.projections.base import CookoutProjection, Statement, View, after_c
 
 log = logging.getLogger(__name__)
 
-DELIVER_TASK = "cookout.deliver"
 DELIVER_ALL_TASK = "cookout.deliver_all"
 LETTERS_PER_TASK = 20
 
