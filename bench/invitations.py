@@ -79,7 +79,7 @@ def run(url: str, sink: Sink, port: int) -> None:
     from cookout.projections.invitations import Invitations
     from cookout.projections.outbox import DELIVER_ALL_TASK, Dispatcher
     from cookout.workers.app import celery_app
-    from cookout.workers.mail import BUILDERS, address_message
+    from cookout.platform.letters import compose
 
     settings = load_settings()
     runtime = Runtime(settings)
@@ -141,7 +141,7 @@ def run(url: str, sink: Sink, port: int) -> None:
         "SELECT * FROM outbox WHERE kind = 'meetup_invitation' ORDER BY key LIMIT %(n)s", {"n": INVITEES})
     started = time.monotonic()
     for letter in letters:
-        message = address_message(BUILDERS[letter["kind"]](letter["payload"], settings), letter, settings)
+        message = compose(letter, settings)
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as client_smtp:
             client_smtp.send_message(message)
     bare = time.monotonic() - started

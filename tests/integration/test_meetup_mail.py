@@ -32,7 +32,8 @@ from cookout.domain.base import current_actor
 from cookout.domain.meetings import Meetings
 from cookout.platform.runtime import Runtime
 from cookout.projections.invitations import Invitations
-from cookout.workers.mail import BUILDERS, address_message, deliver
+from cookout.platform.letters import compose
+from cookout.workers.mail import deliver
 from tests.integration.test_mail_delivery import Inbox, smtp_server  # noqa: F401 -- the fixture
 from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
 
@@ -55,8 +56,7 @@ def schedule(runtime: Runtime, tribe: Tribe, **changes: Any) -> UUID:
 
 
 def built(runtime: Runtime, letter: dict[str, Any]) -> EmailMessage:
-    message = BUILDERS[letter["kind"]](letter["payload"], runtime.settings)
-    message = address_message(message, letter, runtime.settings)
+    message = compose(letter, runtime.settings)
     return message_from_bytes(message.as_bytes(policy=policy.SMTP), policy=policy.default)
 
 
