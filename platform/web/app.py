@@ -10,7 +10,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.config.compression import CompressionConfig
 from litestar.template.config import TemplateConfig
 
-from cookout.platform.web import accounts, assets, meetups, pages
+from cookout.platform.web import accounts, assets, calendar_links, meetups, pages
 from cookout.platform.web import settings_pages
 from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.web.auth import SignInLimits, session_config
@@ -42,6 +42,8 @@ def register_template_callables(engine: JinjaTemplateEngine) -> None:
     engine.register_template_callable("flashes", flashes)
     engine.register_template_callable("upcoming_meetups", meetups.upcoming_meetups)
     engine.engine.globals["static_url"] = assets.static_url
+    engine.engine.globals["webcal"] = calendar_links.webcal
+    engine.register_template_callable("webcal_url", calendar_links.webcal_url)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:

@@ -25,6 +25,7 @@ from cookout.projections.markdown import render
 from cookout.platform.links import read_cant_make_it_token
 from cookout.platform.settings import Settings
 from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, signed_in_id
+from cookout.platform.web.calendar_links import add_links
 from cookout.platform.web.privacy import letters_without_addresses, place_of, sees_online_link
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups, MeetupsView
@@ -308,6 +309,8 @@ def meetup_page(request: Request[Any, Any, Any], ref: FromPath[str]) -> Template
         **context,
         days=dict(days),
         description=render(meetup["description"]),
+        calendar_links=add_links(context["meetup"], where(meetup, context["sees_online_link"]),
+                                 f"{runtime_of(request).settings.base_url}/m/{meetup['id']}"),
         letters=organisers_letters(request, invitations.letters_of(meetup["id"])) if organiser else [],
         letter_counts=invitations.letter_counts(meetup["id"]) if organiser else {},
         **HELPERS,
