@@ -30,8 +30,10 @@ def organiser_address(settings: Settings) -> str:
     return parseaddr(settings.mail_from)[1] or "cookout@localhost"
 
 
-def entry_of(data: dict[str, Any], base_url: str) -> ical.Entry:
-    place = Place(data["venue"], data["address"], data["online_url"])
+def entry_of(data: dict[str, Any], base_url: str, with_link: bool = True) -> ical.Entry:
+    """The entry a letter carries; `with_link` off, an online meetup's place says "Online", not its link."""
+    online = data["online_url"] if with_link else ("Online" if data["online_url"] else "")
+    place = Place(data["venue"], data["address"], online)
     session = data.get("session")
     title, description, location = data["title"], data["description"], ical.location_of(place)
     if session:
@@ -54,8 +56,10 @@ def entry_of(data: dict[str, Any], base_url: str) -> ical.Entry:
 
 
 def build(payload: dict[str, Any], settings: Settings, kind: str, now: datetime | None = None) -> EmailMessage:
-    entry = entry_of(payload["entry"], settings.base_url)
     attendee = ical.Attendee(**payload["attendee"])
+    # The online link is for people going: an invitation someone has not accepted names no link.
+    with_link = attendee.partstat == "ACCEPTED"
+    entry = entry_of(payload["entry"], settings.base_url, with_link)
     common: dict[str, Any] = {
         "attendee": attendee,
         "organiser": organiser_address(settings),
@@ -71,7 +75,7 @@ def build(payload: dict[str, Any], settings: Settings, kind: str, now: datetime 
         intro = "A seat opened up: you're going to this meetup now." if kind == PROMOTION else ""
         message = ical.invitation(entry, intro=intro, footer=footer, **common)
     elif kind == UPDATE:
-        before = entry_of(payload["before"], settings.base_url)
+        before = entry_of(payload["before"], settings.base_url, with_link)
         message = ical.update(entry, before=before, footer=footer, **common)
     elif kind == CANCELLATION:
         message = ical.cancellation(entry, message=payload.get("message", ""), **common)

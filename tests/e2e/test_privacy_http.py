@@ -9,6 +9,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from cookout.platform.runtime import Runtime
+from cookout.workers.mail import BUILDERS
 from tests.helpers import post_form, sign_up, unique
 from tests.meetup_helpers import Tribe, schedule, settle, sign_in
 
@@ -91,3 +92,26 @@ def test_an_online_link_is_shown_only_to_people_going_and_to_the_organisers(
     public = unfolded(client.get(f"/t/{tribe.slug}/calendar.ics"))
     assert f"/m/{meetup_id}" in public and ROOM not in public
     assert "LOCATION:Online" in public
+
+
+def test_an_invitation_names_the_online_link_only_once_the_member_is_going(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    tribe = Tribe(runtime, members=1)
+    [member] = tribe.members
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, runtime, tribe.slug, venue="", address="", online_url=ROOM)
+    post_form(client, f"/m/{meetup_id}/invite", {"everyone": "on", "members": ""})
+
+    def newest_letter() -> str:
+        letter = [l for l in tribe.letters(meetup_id) if l["recipient"] == member["email"]][-1]
+        message = BUILDERS[letter["kind"]](letter["payload"], runtime.settings)
+        calendar = next(part for part in message.walk() if part.get_content_type() == "text/calendar")
+        return message.get_body(("plain",)).get_content() + calendar.get_content().replace("\r\n ", "")
+
+    invitation = newest_letter()
+    assert "Where: Online" in invitation and ROOM not in invitation
+    sign_in(client, member)
+    post_form(client, f"/m/{meetup_id}/rsvp", {"answer": "going"})
+    settle(runtime)
+    assert ROOM in newest_letter()
