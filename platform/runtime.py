@@ -13,8 +13,11 @@ from eventsourcing.utils import Environment
 
 from cookout.domain.accounts import Accounts
 from cookout.domain.base import CookoutApplication
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
 from cookout.domain.meetings import Meetings
+from cookout.domain.moderating import Moderation
+from cookout.domain.reacting import Reactions
+from cookout.domain.threads import Threads
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
 from cookout.projections.base import CookoutProjection, View
@@ -27,7 +30,7 @@ from cookout.projections.runner import ProjectionsRunner, retry_parked
 V = TypeVar("V", bound=View)
 A = TypeVar("A", bound=CookoutApplication)
 
-SERVICES: tuple[type[CookoutApplication], ...] = (Accounts, Conversation, Meetings)
+SERVICES: tuple[type[CookoutApplication], ...] = (Accounts, Tribes, Threads, Moderation, Reactions, Meetings)
 SCHEMA_LOCK = 2_026_112_501  # pg_advisory_lock key: one process creates tables at a time
 
 

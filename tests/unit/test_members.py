@@ -32,7 +32,7 @@ def test_every_event_records_who_acted(accounts: Accounts) -> None:
         current_actor.reset(token)
     token = current_actor.set(str(member_id))
     try:
-        accounts.rename(member_id, "Teo Lindqvist")
+        accounts.rename("Teo Lindqvist")
     finally:
         current_actor.reset(token)
     events = list(accounts.events.get(member_id))
