@@ -199,7 +199,7 @@ def test_the_eleventh_comment_in_a_minute_is_refused_with_429(client: TestClient
 def test_fifty_members_commenting_at_once_are_all_counted(client: TestClient[Any], runtime: Runtime) -> None:
     _, post_id = a_post(client)
     members = [new_member(runtime, f"Crowd {n}") for n in range(50)]
-    threads = runtime.service(Threads)
+    service = runtime.service(Threads)
     errors: list[BaseException] = []
     start = threading.Barrier(len(members))
 
@@ -207,7 +207,7 @@ def test_fifty_members_commenting_at_once_are_all_counted(client: TestClient[Any
         try:
             start.wait()
             with acting_as(member_id):
-                threads.post_comment(uuid.UUID(post_id), f"Voice {number}")
+                service.post_comment(uuid.UUID(post_id), f"Voice {number}")
         except BaseException as error:  # noqa: BLE001 -- reported below
             errors.append(error)
 

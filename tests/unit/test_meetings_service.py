@@ -10,7 +10,8 @@ from uuid import uuid4
 import pytest
 
 from cookout.domain.base import IntegrityError, current_actor
-from cookout.domain.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound
+from cookout.domain import service
+from cookout.domain.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from cookout.domain.meetings import Meetings
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
@@ -253,3 +254,22 @@ def test_an_organiser_cannot_check_in_someone_outside_the_tribe(meetings, roles)
 
     assert error.value.message == "Only members of this tribe can be checked in."
     assert meetings.get(meetup_id).checked_in == []
+
+
+def test_an_answer_that_keeps_losing_the_race_gives_up_with_a_clear_conflict_and_saves_nothing(
+    meetings, monkeypatch
+):
+    meetup_id = schedule(meetings)
+    as_member(uuid4())
+    monkeypatch.setattr(service, "RETRY_SECONDS", 0.05)
+
+    def another_save_always_wins(*aggregates):
+        raise IntegrityError("another save got there first")
+
+    monkeypatch.setattr(meetings, "save", another_save_always_wins)
+
+    with pytest.raises(Conflict) as busy:
+        meetings.answer(meetup_id, "going", now=NOW)
+
+    assert busy.value.message == "Too many people are changing this at once. Please try again."
+    assert names_of_events(meetings, meetup_id) == ["Scheduled"]
