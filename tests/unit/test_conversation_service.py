@@ -1,4 +1,4 @@
-"""The conversation service as a whole: likes, flags, atomic saves, and the events it records."""
+"""The conversation services as a whole: likes, flags, atomic saves, and the events they record."""
 
 from uuid import UUID, uuid4
 

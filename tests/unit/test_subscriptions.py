@@ -1,4 +1,4 @@
-"""Subscriptions to a post's comments, toggled likes and dismissed flags, in the conversation service."""
+"""Subscriptions to a post's comments, toggled likes and dismissed flags, in the conversation services."""
 
 from uuid import UUID, uuid4
 
