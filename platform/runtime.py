@@ -70,7 +70,9 @@ class Runtime:
     def service(self, kind: type[A]) -> A:
         with self._opening:  # the first requests of a process may arrive together
             if kind not in self._services:
-                self._services[kind] = kind(env=self.env)
+                # The services write one log, so they share one recorder and its connection pool.
+                first = next(iter(self._services.values()), None)
+                self._services[kind] = kind(env=self.env, recorder=first.recorder if first else None)
             return self._services[kind]  # type: ignore[return-value]
 
     @property
