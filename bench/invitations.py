@@ -72,7 +72,7 @@ def run(url: str, sink: Sink, port: int) -> None:
     from litestar.testing import TestClient
 
     from cookout.domain.base import current_actor
-    from cookout.domain.conversation import Conversation
+    from cookout.domain.community import Tribes
     from cookout.platform.web.app import create_app
     from cookout.platform.runtime import Runtime
     from cookout.platform.settings import load_settings
@@ -90,12 +90,12 @@ def run(url: str, sink: Sink, port: int) -> None:
 
     organiser = runtime.accounts.sign_up("organiser", "Olga", "olga@example.org", "correct horse battery")
     token = current_actor.set(str(organiser))
-    tribe_id = runtime.service(Conversation).found_tribe("Bench", "bench-tribe")
+    tribe_id = runtime.service(Tribes).found_tribe("Bench", "bench-tribe")
     current_actor.reset(token)
     for n in range(INVITEES):
         member = runtime.accounts.sign_up(f"p{n:05d}", f"Person {n}", f"p{n:05d}@example.org", "correct horse battery")
         token = current_actor.set(str(member))
-        runtime.service(Conversation).join_tribe(tribe_id)
+        runtime.service(Tribes).join_tribe(tribe_id)
         current_actor.reset(token)
     runtime.wait_for(runtime.log_position(), timeout=600)
     # The welcome letters are not part of this measurement.

@@ -1,4 +1,7 @@
-"""The Accounts service: joining Cookout and looking after one's account."""
+"""The Accounts service: joining Cookout and looking after one's account.
+
+Signing up has nobody acting yet; every other command looks after the acting member's own account.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from cookout.domain.members import (
     parse_email,
     parse_handle,
 )
+from cookout.domain.service import command
 
 EMAIL_TAKEN = "An account with that email already exists. Sign in instead?"
 HANDLE_TAKEN = "That handle is taken. Try another?"
@@ -43,11 +47,13 @@ class Accounts(CookoutApplication):
         if self._index_ref(handle_key(handle)) is not None:
             raise Conflict(HANDLE_TAKEN, field="handle")
 
+    @command("change your name")
     def rename(self, member_id: UUID, display_name: str) -> None:
         member = self.get_member(member_id)
         member.rename(parse_display_name(display_name))
         self.save(member)
 
+    @command("change your password")
     def change_password(self, member_id: UUID, password: str) -> int:
         """A new password ends every session signed in with the old one; returns the new session epoch."""
         member = self.get_member(member_id)
@@ -56,6 +62,7 @@ class Accounts(CookoutApplication):
         self.save(member)
         return epoch
 
+    @command("sign out")
     def end_sessions(self, member_id: UUID) -> int:
         """Sign out everywhere: every copy of every session this member has stops working."""
         member = self.get_member(member_id)
@@ -63,6 +70,7 @@ class Accounts(CookoutApplication):
         self.save(member)
         return epoch
 
+    @command("change your settings")
     def update_profile(self, member_id: UUID, display_name: str, reply_emails: bool) -> None:
         """Save the settings form at once: only what changed is recorded."""
         member = self.get_member(member_id)
@@ -73,6 +81,7 @@ class Accounts(CookoutApplication):
             member.choose_reply_emails(reply_emails)
         self.save(member)
 
+    @command("get a calendar link")
     def issue_calendar_feed(self, member_id: UUID) -> str:
         """A new secret feed link; any earlier link stops working."""
         member = self.get_member(member_id)
@@ -81,12 +90,15 @@ class Accounts(CookoutApplication):
         self.save(member)
         return token
 
+    @command("switch off a calendar link")
     def revoke_calendar_feed(self, member_id: UUID) -> None:
         member = self.get_member(member_id)
         member.revoke_calendar_feed()
         self.save(member)
 
-    def grant_role(self, member_id: UUID, role: str) -> None:
+    @command()
+    def grant_role(self, _granter: UUID | None, member_id: UUID, role: str) -> None:
+        """Grants a site role to the member named, who need not be the one acting."""
         member = self.get_member(member_id)
         member.grant_role(role)
         self.save(member)

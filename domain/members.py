@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -138,10 +137,6 @@ def password_matches(password_hash: str | None, password: str) -> bool:
 def _dummy_hash(hasher: PasswordHasher) -> str:
     """Made by the hasher in use, so checking it costs what checking a member's hash costs."""
     return hasher.hash("no account has this password")
-
-
-def member_id_of(value: str | UUID) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def check_password(password: str) -> None:

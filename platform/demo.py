@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from cookout.domain.base import acting_as
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
 from cookout.domain.errors import Conflict
 from cookout.domain.meetings import Meetings
+from cookout.domain.threads import Threads
 from cookout.platform.runtime import Runtime
 
 DEMO_PASSWORD = "cookout-demo"
@@ -55,24 +55,24 @@ def seed(runtime: Runtime) -> list[str]:
 
 
 def seed_tribe(runtime: Runtime, ids: dict[str, UUID]) -> None:
-    talk = runtime.service(Conversation)
+    tribes, threads = runtime.service(Tribes), runtime.service(Threads)
     with acting_as(ids["gini"]):
         try:
-            tribe_id = talk.found_tribe(
+            tribe_id = tribes.found_tribe(
                 "The Crazies", TRIBE_SLUG,
                 description="Marketers, writers and communicators who met in blog comments and kept talking.",
                 nickname="crazies", visibility="public",
             )
         except Conflict:
             return  # seeded before
-        post_id = talk.publish_post(tribe_id, "Online relationships are real. Are you keeping it real?", POST_BODY)
+        post_id = threads.publish_post(tribe_id, "Online relationships are real. Are you keeping it real?", POST_BODY)
     for handle in ("amara", "melanie", "teo", "priya"):
         with acting_as(ids[handle]):
-            talk.join_tribe(tribe_id)
+            tribes.join_tribe(tribe_id)
 
     def say(handle: str, body: str, parent: UUID | None = None) -> UUID:
         with acting_as(ids[handle]):
-            return talk.post_comment(post_id, body, parent)
+            return threads.post_comment(post_id, body, parent)
 
     first = say("melanie", "Well said. Many introverts are more comfortable building relationships online: "
                            "enough distance to be honest, enough trust to be close.")
@@ -83,10 +83,9 @@ def seed_tribe(runtime: Runtime, ids: dict[str, UUID]) -> None:
 
     meetings = runtime.service(Meetings)
     starts = (datetime.now(UTC) + timedelta(days=30)).replace(hour=17, minute=0, second=0, microsecond=0)
-    role_in: Callable[[UUID], str | None] = talk.role_in
     with acting_as(ids["gini"]):
         meetup_id = meetings.schedule(
-            tribe_id, role_in,
+            tribe_id,
             title="Cookout in Chicago",
             description="Burgers, veggie skewers and finally meeting the people behind the avatars.",
             starts_at=starts.strftime("%Y-%m-%dT%H:%M"),
@@ -96,6 +95,6 @@ def seed_tribe(runtime: Runtime, ids: dict[str, UUID]) -> None:
         )
     for handle in ("gini", "amara", "melanie"):
         with acting_as(ids[handle]):
-            meetings.answer(meetup_id, role_in, "going")
+            meetings.answer(meetup_id, "going")
     with acting_as(ids["teo"]):
-        meetings.answer(meetup_id, role_in, "maybe")
+        meetings.answer(meetup_id, "maybe")

@@ -13,8 +13,11 @@ from eventsourcing.utils import Environment
 
 from cookout.domain.accounts import Accounts
 from cookout.domain.base import CookoutApplication
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
 from cookout.domain.meetings import Meetings
+from cookout.domain.moderating import Moderation
+from cookout.domain.reacting import Reactions
+from cookout.domain.threads import Threads
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
 from cookout.projections.base import CookoutProjection, View
@@ -27,7 +30,7 @@ from cookout.projections.runner import ProjectionsRunner, retry_parked
 V = TypeVar("V", bound=View)
 A = TypeVar("A", bound=CookoutApplication)
 
-SERVICES: tuple[type[CookoutApplication], ...] = (Accounts, Conversation, Meetings)
+SERVICES: tuple[type[CookoutApplication], ...] = (Accounts, Tribes, Threads, Moderation, Reactions, Meetings)
 SCHEMA_LOCK = 2_026_112_501  # pg_advisory_lock key: one process creates tables at a time
 
 
@@ -67,7 +70,9 @@ class Runtime:
     def service(self, kind: type[A]) -> A:
         with self._opening:  # the first requests of a process may arrive together
             if kind not in self._services:
-                self._services[kind] = kind(env=self.env)
+                # The services write one log, so they share one recorder and its connection pool.
+                first = next(iter(self._services.values()), None)
+                self._services[kind] = kind(env=self.env, recorder=first.recorder if first else None)
             return self._services[kind]  # type: ignore[return-value]
 
     @property

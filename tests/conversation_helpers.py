@@ -10,7 +10,8 @@ from uuid import UUID
 from litestar.testing import TestClient
 
 from cookout.domain.base import acting_as
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
+from cookout.domain.threads import Threads
 from cookout.platform.runtime import Runtime
 from cookout.projections.registry import PROJECTIONS
 from tests.helpers import PASSWORD, post_form, sign_up, unique
@@ -28,19 +29,19 @@ def new_member(runtime: Runtime, name: str = "Member") -> UUID:
 def new_tribe(runtime: Runtime, founder: UUID, visibility: str = "public", name: str = "Dawn Runners") -> tuple[UUID, str]:
     slug = unique("t")
     with acting_as(founder):
-        tribe_id = runtime.service(Conversation).found_tribe(name, slug, "We run at dawn.", "runners", visibility)
+        tribe_id = runtime.service(Tribes).found_tribe(name, slug, "We run at dawn.", "runners", visibility)
     return tribe_id, slug
 
 
 def new_post(runtime: Runtime, author: UUID, tribe_id: UUID, title: str = "Saturday run", body: str = "Meet at six.") -> UUID:
     with acting_as(author):
-        return runtime.service(Conversation).publish_post(tribe_id, title, body)
+        return runtime.service(Threads).publish_post(tribe_id, title, body)
 
 
 def comment(runtime: Runtime, author: UUID | None, post_id: UUID, body: str = "Count me in", parent_id: UUID | None = None,
             **guest: Any) -> UUID:
     with acting_as(author):
-        return runtime.service(Conversation).post_comment(post_id, body, parent_id, **guest)
+        return runtime.service(Threads).post_comment(post_id, body, parent_id, **guest)
 
 
 # Through HTTP, as a browser without JavaScript.

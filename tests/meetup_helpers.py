@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from litestar.testing import TestClient
 
 from cookout.domain.base import current_actor
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
 from cookout.domain.schedule import LOCAL_FORMAT
 from cookout.platform.runtime import Runtime
 from cookout.projections.invitations import Invitations
@@ -40,11 +40,11 @@ def acting(member_id: UUID | str) -> Any:
 
 
 def found_tribe(runtime: Runtime, founder_id: UUID, visibility: str = "public") -> dict[str, Any]:
-    conversation = runtime.service(Conversation)
+    tribes = runtime.service(Tribes)
     token = acting(founder_id)
     try:
         slug = unique("tribe-")
-        tribe_id = conversation.found_tribe("Picnic People", slug, visibility=visibility)
+        tribe_id = tribes.found_tribe("Picnic People", slug, visibility=visibility)
     finally:
         current_actor.reset(token)
     settle(runtime)
@@ -54,7 +54,7 @@ def found_tribe(runtime: Runtime, founder_id: UUID, visibility: str = "public") 
 def join_tribe(runtime: Runtime, tribe_id: UUID, member_id: UUID) -> None:
     token = acting(member_id)
     try:
-        runtime.service(Conversation).join_tribe(tribe_id)
+        runtime.service(Tribes).join_tribe(tribe_id)
     finally:
         current_actor.reset(token)
     settle(runtime)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from cookout.domain.conversation import Conversation
+from cookout.domain.threads import Threads
 from cookout.platform.runtime import Runtime
 from cookout.platform.web.assets import ASSETS, static_url
 from cookout.projections.members import MemberDirectory
@@ -200,7 +200,7 @@ def test_the_eleventh_comment_in_a_minute_is_refused_with_429(client: TestClient
 def test_fifty_members_commenting_at_once_are_all_counted(client: TestClient[Any], runtime: Runtime) -> None:
     _, post_id = a_post(client)
     members = [new_member(runtime, f"Crowd {n}") for n in range(50)]
-    conversation = runtime.service(Conversation)
+    service = runtime.service(Threads)
     errors: list[BaseException] = []
     start = threading.Barrier(len(members))
 
@@ -208,7 +208,7 @@ def test_fifty_members_commenting_at_once_are_all_counted(client: TestClient[Any
         try:
             start.wait()
             with acting_as(member_id):
-                conversation.post_comment(uuid.UUID(post_id), f"Voice {number}")
+                service.post_comment(uuid.UUID(post_id), f"Voice {number}")
         except BaseException as error:  # noqa: BLE001 -- reported below
             errors.append(error)
 

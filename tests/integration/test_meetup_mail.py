@@ -37,9 +37,6 @@ from cookout.workers.mail import deliver
 from tests.integration.test_mail_delivery import Inbox, smtp_server  # noqa: F401 -- the fixture
 from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
 
-MEMBER = "member"
-ORGANISER = "organiser"
-
 
 def command(runtime: Runtime, member_id: UUID, name: str, *args: Any, **kwargs: Any) -> Any:
     token = acting(member_id)
@@ -52,7 +49,7 @@ def command(runtime: Runtime, member_id: UUID, name: str, *args: Any, **kwargs: 
 def schedule(runtime: Runtime, tribe: Tribe, **changes: Any) -> UUID:
     fields = {**meetup_fields(**changes), "capacity": None}
     fields["capacity"] = int(changes["capacity"]) if changes.get("capacity") else None
-    return command(runtime, tribe.organiser["id"], "schedule", tribe.id, lambda _: ORGANISER, **fields)
+    return command(runtime, tribe.organiser["id"], "schedule", tribe.id, **fields)
 
 
 def built(runtime: Runtime, letter: dict[str, Any]) -> EmailMessage:
@@ -94,18 +91,18 @@ def story(runtime: Runtime) -> tuple[Tribe, UUID, dict[str, list[dict[str, Any]]
     meetup_id = schedule(runtime, tribe, title="Grill, chill; back\\slash 🎉", capacity="1",
                          starts_at=local(timedelta(hours=20)), ends_at=local(timedelta(hours=30)),
                          address="Hauptstr. 1\r\n10115 Berlin")
-    session_id = command(runtime, tribe.organiser["id"], "add_session", meetup_id, lambda _: ORGANISER,
+    session_id = command(runtime, tribe.organiser["id"], "add_session", meetup_id, 
                          title="Keynote", starts_at=local(timedelta(hours=21)), ends_at=local(timedelta(hours=22)))
-    command(runtime, tribe.organiser["id"], "invite", meetup_id, lambda _: ORGANISER, [third])
-    command(runtime, first, "answer", meetup_id, lambda _: MEMBER, "going")
-    command(runtime, first, "choose_session", meetup_id, lambda _: MEMBER, session_id)
-    command(runtime, second, "answer", meetup_id, lambda _: MEMBER, "going")
-    command(runtime, tribe.organiser["id"], "relocate", meetup_id, lambda _: ORGANISER,
+    command(runtime, tribe.organiser["id"], "invite", meetup_id, [third])
+    command(runtime, first, "answer", meetup_id, "going")
+    command(runtime, first, "choose_session", meetup_id, session_id)
+    command(runtime, second, "answer", meetup_id, "going")
+    command(runtime, tribe.organiser["id"], "relocate", meetup_id, 
             venue="Tempelhofer Feld", address="Tempelhof")
-    command(runtime, first, "answer", meetup_id, lambda _: MEMBER, "not_going")
+    command(runtime, first, "answer", meetup_id, "not_going")
     settle(runtime)
     runtime.view(Invitations).write_reminders(datetime.now(UTC))
-    command(runtime, tribe.organiser["id"], "cancel", meetup_id, lambda _: ORGANISER, message="Storm\r\nBcc: x@evil")
+    command(runtime, tribe.organiser["id"], "cancel", meetup_id, message="Storm\r\nBcc: x@evil")
     settle(runtime)
     return tribe, meetup_id, letters_for(tribe, meetup_id)
 
@@ -227,7 +224,7 @@ def test_a_worker_killed_half_way_through_two_hundred_invitations_loses_none(
         people.append(runtime.accounts.sign_up(handle, f"Invitee {n}", f"{handle}@example.org",
                                                "correct horse battery"))
     settle(runtime)
-    command(runtime, tribe.organiser["id"], "invite", meetup_id, lambda _: ORGANISER, people)
+    command(runtime, tribe.organiser["id"], "invite", meetup_id, people)
     settle(runtime)
     letters = tribe.letters(meetup_id)
     assert len(letters) == 200

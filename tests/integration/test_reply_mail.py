@@ -8,7 +8,9 @@ from uuid import UUID
 
 from litestar.testing import TestClient
 
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
+from cookout.domain.moderating import Moderation
+from cookout.domain.threads import Threads
 from cookout.platform.cli import rebuild
 from cookout.platform.runtime import Runtime
 from cookout.projections.reply_mail import ReplyMail, letter_key
@@ -66,7 +68,8 @@ def test_talking_to_yourself_sends_nothing(runtime: Runtime) -> None:
 
 def test_members_who_turned_reply_emails_off_get_none(runtime: Runtime) -> None:
     author, _, post_id = a_thread(runtime)
-    runtime.accounts.update_profile(author, "Post Author", reply_emails=False)
+    with acting_as(author):
+        runtime.accounts.update_profile("Post Author", reply_emails=False)
     settle(runtime)
     reply = comment(runtime, new_member(runtime), post_id, "Hello?")
     settle(runtime)
@@ -80,7 +83,7 @@ def test_subscribers_get_one_letter_per_visible_comment_with_one_click_unsubscri
     follower = f"{unique()}@example.org"
     comment(runtime, None, post_id, "Following along", name="Fay", email=follower, notify=True)
     with acting_as(author):
-        runtime.service(Conversation).subscribe(post_id, follower)  # twice changes nothing
+        runtime.service(Threads).subscribe(post_id, follower)  # twice changes nothing
     talker = new_member(runtime, "Talker")
     news = comment(runtime, talker, post_id, "Some news")
     settle(runtime)
@@ -113,11 +116,11 @@ def test_a_held_comment_notifies_when_approved_and_only_once(runtime: Runtime) -
     settle(runtime)
     assert letters_for(runtime, held) == {}
 
-    conversation = runtime.service(Conversation)
+    moderation = runtime.service(Moderation)
     with acting_as(author):
-        conversation.approve_comment(held)
-        conversation.hide_comment(held, "Second thoughts")
-        conversation.approve_comment(held)
+        moderation.approve_comment(held)
+        moderation.hide_comment(held, "Second thoughts")
+        moderation.approve_comment(held)
     settle(runtime)
     letters = letters_for(runtime, held)
     assert set(letters) == {follower, email_of(runtime, author).lower()}
@@ -148,13 +151,13 @@ def test_someone_who_left_a_members_only_tribe_hears_nothing_more_from_it(runtim
     founder = new_member(runtime, "Founder")
     tribe_id, _ = new_tribe(runtime, founder, visibility="members")
     leaver = new_member(runtime, "Leaver")
-    talk = runtime.service(Conversation)
+    tribes = runtime.service(Tribes)
     with acting_as(founder):
-        talk.admit_member(tribe_id, leaver)
+        tribes.admit_member(tribe_id, leaver)
     post_id = new_post(runtime, founder, tribe_id)
     theirs = comment(runtime, leaver, post_id, "Keep me posted", notify=True, email=email_of(runtime, leaver))
     with acting_as(leaver):
-        talk.leave_tribe(tribe_id)
+        tribes.leave_tribe(tribe_id)
     reply = comment(runtime, founder, post_id, "A private answer", theirs)
     settle(runtime)
     assert email_of(runtime, leaver).lower() not in letters_for(runtime, reply)
@@ -162,9 +165,11 @@ def test_someone_who_left_a_members_only_tribe_hears_nothing_more_from_it(runtim
 
 def test_replaying_the_log_follows_the_reply_setting_as_it_was_then(runtime: Runtime) -> None:
     author, _, post_id = a_thread(runtime)
-    runtime.accounts.update_profile(author, "Post Author", reply_emails=False)
+    with acting_as(author):
+        runtime.accounts.update_profile("Post Author", reply_emails=False)
     first = comment(runtime, new_member(runtime, "Replier"), post_id, "Hello")
-    runtime.accounts.update_profile(author, "Post Author", reply_emails=True)
+    with acting_as(author):
+        runtime.accounts.update_profile("Post Author", reply_emails=True)
     settle(runtime)
     assert letters_for(runtime, first) == {}
     with rebuilding(runtime) as other:
@@ -176,7 +181,7 @@ def test_replaying_the_log_follows_the_reply_setting_as_it_was_then(runtime: Run
 
 def subscribe(runtime: Runtime, as_member: UUID, post_id: UUID, email: str) -> None:
     with acting_as(as_member):
-        runtime.service(Conversation).subscribe(post_id, email)
+        runtime.service(Threads).subscribe(post_id, email)
 
 
 def test_a_reply_to_a_comment_whose_author_turned_reply_emails_off_only_reaches_subscribers(runtime: Runtime) -> None:
@@ -185,7 +190,8 @@ def test_a_reply_to_a_comment_whose_author_turned_reply_emails_off_only_reaches_
     theirs = comment(runtime, quiet, post_id, "Do not write back")
     follower = f"{unique()}@example.org"
     subscribe(runtime, author, post_id, follower)
-    runtime.accounts.update_profile(quiet, "Quiet One", reply_emails=False)
+    with acting_as(quiet):
+        runtime.accounts.update_profile("Quiet One", reply_emails=False)
     settle(runtime)
     answer = comment(runtime, new_member(runtime, "Replier"), post_id, "Writing back anyway", theirs)
     settle(runtime)
@@ -204,7 +210,9 @@ def test_reply_emails_off_still_leaves_the_subscription_and_on_means_one_reply_l
     letters = letters_for(runtime, answer)
     assert list(letters) == [address.lower()] and letters[address.lower()]["kind"] == "reply"
 
-    runtime.accounts.update_profile(reader, "Reader", reply_emails=False)
+    with acting_as(reader):
+
+        runtime.accounts.update_profile("Reader", reply_emails=False)
     settle(runtime)
     again = comment(runtime, author, post_id, "Thanks again", first)
     settle(runtime)
@@ -216,16 +224,16 @@ def test_in_a_members_only_tribe_only_members_who_stayed_hear_of_replies(runtime
     founder = new_member(runtime, "Founder")
     tribe_id, _ = new_tribe(runtime, founder, visibility="members")
     stayer, leaver, poster = new_member(runtime, "Stayer"), new_member(runtime, "Leaver"), new_member(runtime, "Poster")
-    talk = runtime.service(Conversation)
+    tribes = runtime.service(Tribes)
     with acting_as(founder):
         for member in (stayer, leaver, poster):
-            talk.admit_member(tribe_id, member)
+            tribes.admit_member(tribe_id, member)
     post_id = new_post(runtime, poster, tribe_id)
     from_stayer = comment(runtime, stayer, post_id, "Staying")
     from_leaver = comment(runtime, leaver, post_id, "Going")  # no subscription
     for gone in (leaver, poster):
         with acting_as(gone):
-            talk.leave_tribe(tribe_id)
+            tribes.leave_tribe(tribe_id)
     to_stayer = comment(runtime, founder, post_id, "Good", from_stayer)
     to_leaver = comment(runtime, founder, post_id, "Bye", from_leaver)
     to_post = comment(runtime, stayer, post_id, "Where did the poster go?")
@@ -261,7 +269,7 @@ def test_a_guest_with_a_subscribed_address_is_not_told_of_their_own_comment(runt
     settle(runtime)
     assert letters_for(runtime, held) == {}
     with acting_as(author):
-        runtime.service(Conversation).approve_comment(held)
+        runtime.service(Moderation).approve_comment(held)
     later = comment(runtime, None, post_id, "Now I skip the queue", name="Gus", email=f"{local}@example.org")
     settle(runtime)
     for said in (held, later):
@@ -292,7 +300,8 @@ def test_letters_carry_the_whole_payload_reply_first_then_subscribers_by_address
     for follower in followers:
         subscribe(runtime, author, post_id, follower)
     subscribe(runtime, author, post_id, email_of(runtime, parent_author))  # one letter to them, the reply
-    runtime.accounts.update_profile(author, "Renamed Author", reply_emails=True)
+    with acting_as(author):
+        runtime.accounts.update_profile("Renamed Author", reply_emails=True)
     replier = new_member(runtime, "Replier")
     answer = comment(runtime, replier, post_id, "A *long* reply " + "word " * 200, parent)
     settle(runtime)
@@ -319,10 +328,11 @@ def test_letters_carry_the_whole_payload_reply_first_then_subscribers_by_address
 
 def test_a_reply_to_the_post_names_the_renamed_author_and_says_so(runtime: Runtime) -> None:
     author, _, post_id = a_thread(runtime)
-    runtime.accounts.update_profile(author, "Renamed Author", reply_emails=True)
+    with acting_as(author):
+        runtime.accounts.update_profile("Renamed Author", reply_emails=True)
     guest_email = f"{unique()}@example.org"
     with acting_as(author):
-        runtime.service(Conversation).approve_comment(
+        runtime.service(Moderation).approve_comment(
             comment(runtime, None, post_id, "Knock knock", name="Guest", email=guest_email))
     reply = comment(runtime, None, post_id, "Hello from a guest", name="Guest", email=guest_email)
     settle(runtime)
