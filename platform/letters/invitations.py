@@ -10,7 +10,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from cookout.domain.meetups import Place
-from cookout.platform.links import cant_make_it_url
+from cookout.platform.links import cant_make_it_url, rsvp_address
 from cookout.platform.settings import Settings
 from cookout.projections.invitations import (
     CANCELLATION,
@@ -25,8 +25,11 @@ from cookout.platform import ical
 ENVELOPE = ("From", "To", "Date", "Message-ID")  # set by the mail worker from the outbox row
 
 
-def organiser_address(settings: Settings) -> str:
-    """The bare address ORGANIZER names: the mailbox our mail comes from."""
+def organiser_address(settings: Settings, uid: str | None = None, member_id: str | None = None) -> str:
+    """The bare address ORGANIZER names. In a letter: this recipient's own rsvp+… address for this entry,
+    where their calendar's answer comes back (cookout.platform.inbound); in a feed, our mailbox."""
+    if uid and member_id:
+        return rsvp_address(settings, uid, member_id)
     return parseaddr(settings.mail_from)[1] or "cookout@localhost"
 
 
@@ -58,7 +61,7 @@ def build(payload: dict[str, Any], settings: Settings, kind: str, now: datetime 
     attendee = ical.Attendee(**payload["attendee"])
     common: dict[str, Any] = {
         "attendee": attendee,
-        "organiser": organiser_address(settings),
+        "organiser": organiser_address(settings, entry.uid, payload["member_id"]),
         "organiser_name": "Cookout",
         "sender": settings.mail_from,
         "message_id": "<placeholder@cookout>",
@@ -81,6 +84,7 @@ def build(payload: dict[str, Any], settings: Settings, kind: str, now: datetime 
         message = ical.reminder(entry, footer=footer, **common)
     for header in ENVELOPE:
         del message[header]
+    message["Reply-To"] = common["organiser"]
     return message
 
 
