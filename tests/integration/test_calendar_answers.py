@@ -19,6 +19,7 @@ from string import Template
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
@@ -26,6 +27,7 @@ from litestar.testing import TestClient
 from psycopg.conninfo import conninfo_to_dict
 
 from cookout.domain.schedule import LOCAL_FORMAT, to_local
+from cookout.platform.inbound.imap import watch_mailbox
 from cookout.platform.inbound.replies import APPLIED, IGNORED, REFUSED, receive
 from cookout.platform.inbound.smtp import smtp_server
 from cookout.platform.runtime import Runtime
@@ -481,3 +483,101 @@ def test_the_smtp_server_answers_4xx_while_the_database_restarts_and_the_retry_i
         outage.close()
     settle(runtime)
     assert "You're going." in page(client, member, meetup_id)
+
+
+class Mailbox:
+    """An IMAP server's mailbox as IMAPClient shows it: messages by UID, their flags, IDLE."""
+
+    def __init__(self, messages: list[str], stop: threading.Event):
+        self.messages = {uid: text.replace("\n", "\r\n").encode() for uid, text in enumerate(messages, 1)}
+        self.flags: dict[int, set[bytes]] = {uid: set() for uid in self.messages}
+        self.stop = stop
+        self.sessions = 0
+
+    def connect(self, host: str, port: int, ssl: bool) -> Mailbox:
+        assert (host, port, ssl) == ("mail.example.org", 993, True)
+        self.sessions += 1
+        return self
+
+    def __enter__(self) -> Mailbox:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def login(self, user: str, password: str) -> None:
+        assert (user, password) == ("rsvp", "s3cret/")
+
+    def select_folder(self, folder: str) -> None:
+        assert folder == "Calendar answers"
+
+    def capabilities(self) -> tuple[bytes, ...]:
+        return (b"IMAP4REV1", b"IDLE")
+
+    def search(self, criteria: list[str]) -> list[int]:
+        assert criteria == ["UNSEEN"]
+        return [uid for uid, flags in self.flags.items() if b"\\Seen" not in flags]
+
+    def fetch(self, uids: list[int], items: list[str]) -> dict[int, dict[bytes, Any]]:
+        if items == ["RFC822.SIZE"]:
+            return {uid: {b"RFC822.SIZE": len(self.messages[uid])} for uid in uids}
+        assert items == ["BODY.PEEK[]"]
+        return {uid: {b"BODY[]": self.messages[uid]} for uid in uids}
+
+    def add_flags(self, uids: list[int], flags: list[bytes]) -> None:
+        for uid in uids:
+            self.flags[uid].update(flags)
+
+    def idle(self) -> None:
+        pass
+
+    def idle_check(self, timeout: float) -> list[Any]:
+        self.stop.set()  # one round is enough for a test
+        return []
+
+    def idle_done(self) -> None:
+        pass
+
+
+MAILBOX_URL = "imaps://rsvp:s3cret%2F@mail.example.org/Calendar%20answers"
+
+
+def test_the_mailbox_watcher_applies_unseen_answers_and_marks_every_message_seen(
+    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+) -> None:
+    meetup_id = invited_meetup(runtime, tribe)
+    member = tribe.members[0]
+    invited = invitation(runtime, tribe, meetup_id, member)
+    stop = threading.Event()
+    mailbox = Mailbox([reply_text("outlook", invited, member, "ACCEPTED"),
+                       "From: someone@example.net\nSubject: hello\n\nJust saying hi.\n"], stop)
+
+    watch_mailbox(MAILBOX_URL, partial(receive, runtime), stop, connect=mailbox.connect)
+
+    assert all(b"\\Seen" in flags for flags in mailbox.flags.values())
+    settle(runtime)
+    assert "You're going." in page(client, member, meetup_id)
+
+
+def test_an_answer_the_database_cannot_take_stays_unseen_and_is_applied_after_reconnecting(
+    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+) -> None:
+    meetup_id = invited_meetup(runtime, tribe)
+    member = tribe.members[0]
+    invited = invitation(runtime, tribe, meetup_id, member)
+    stop = threading.Event()
+    mailbox = Mailbox([reply_text("gmail", invited, member, "DECLINED")], stop)
+    seen_when_failing: list[bool] = []
+
+    def database_restarting_once(message: EmailMessage, recipients: list[str]) -> Any:
+        if not seen_when_failing:
+            seen_when_failing.append(b"\\Seen" in mailbox.flags[1])
+            raise psycopg.OperationalError("the database system is shutting down")
+        return receive(runtime, message, recipients)
+
+    watch_mailbox(MAILBOX_URL, database_restarting_once, stop, connect=mailbox.connect)
+
+    assert seen_when_failing == [False] and mailbox.sessions == 2
+    assert b"\\Seen" in mailbox.flags[1]
+    settle(runtime)
+    assert "You're not going." in page(client, member, meetup_id)
