@@ -77,7 +77,7 @@ def receive(runtime: Runtime, message: EmailMessage, recipients: list[str], now:
     except Rejected as rejected:
         outcome = rejected.outcome
     level = logging.WARNING if outcome.status == REFUSED else logging.INFO
-    log.log(level, "calendar answer %s (%s): %s; Message-ID %s", outcome.status, outcome.reason, outcome.detail,
+    log.log(level, "calendar answer %s (%s): %s; Message-ID %r", outcome.status, outcome.reason, outcome.detail,
             message.get("Message-ID", "(none)"))
     return outcome
 
@@ -111,7 +111,7 @@ def _receive(runtime: Runtime, settings: Settings, message: EmailMessage, recipi
     if last is not None and reply.sequence < last:
         raise Rejected(IGNORED, "old-sequence", f"SEQUENCE {reply.sequence}, and we last sent {last}")
     return apply_reply(runtime, entry["meetup_id"], entry["session_id"], member["id"], partstat,
-                       claim_key(message), now)
+                       claim_key(message, member["id"]), now)
 
 
 def apply_reply(runtime: Runtime, meetup_id: UUID, session_id: UUID | None, member_id: UUID, partstat: str,
@@ -161,11 +161,11 @@ def check_still_on(meetup: dict[str, Any] | None, now: datetime) -> None:
         raise Rejected(IGNORED, "past", "the meetup is over")
 
 
-def claim_key(message: EmailMessage) -> str:
-    """What makes a message the same message: its Message-ID, or failing that its bytes."""
+def claim_key(message: EmailMessage, member_id: UUID) -> str:
+    """What makes a message the same message (from this member): its Message-ID, or failing that its bytes."""
     message_id = str(message.get("Message-ID", "")).strip()
     seed = message_id.encode() if message_id else message.as_bytes()
-    return f"calendar-reply:{hashlib.sha256(seed).hexdigest()}"
+    return f"calendar-reply:{member_id}:{hashlib.sha256(seed).hexdigest()}"
 
 
 def check_not_automatic(message: EmailMessage) -> None:
