@@ -91,3 +91,11 @@ def _connects(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_cookout_inbound_without_the_variable_says_what_to_set(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOKOUT_")}
+    result = subprocess.run([sys.executable, "-m", "cookout.platform.cli", "inbound"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("cookout: COOKOUT_INBOUND_URL is not set")
