@@ -233,11 +233,18 @@ def removal(
     message_id: str,
     now: datetime,
     organiser_name: str = "",
+    waitlist_position: int | None = None,
 ) -> EmailMessage:
-    """Take the meetup out of one member's calendar: they are no longer coming."""
-    lines = ["You're no longer down for this meetup, so it leaves your calendar."]
+    """Take the meetup out of one member's calendar: they are no longer coming, or wait for a seat."""
+    word, lines = "Not going", ["You're no longer down for this meetup, so it leaves your calendar."]
+    if waitlist_position:
+        word, lines = "Waitlisted", [
+            f"The meetup is full, so you're on the waitlist: number {waitlist_position}.",
+            "If a seat opens up, it's yours and we'll send you a new invitation. Until then the meetup "
+            "leaves your calendar.",
+        ]
     return _email(
-        "CANCEL", entry, "Not going", lines, attendee, organiser, organiser_name,
+        "CANCEL", entry, word, lines, attendee, organiser, organiser_name,
         sender, message_id, now,
     )
 

@@ -76,7 +76,7 @@ def build(payload: dict[str, Any], settings: Settings, kind: str, now: datetime 
     elif kind == CANCELLATION:
         message = ical.cancellation(entry, message=payload.get("message", ""), **common)
     elif kind == REMOVAL:
-        message = ical.removal(entry, **common)
+        message = ical.removal(entry, waitlist_position=payload.get("waitlist_position"), **common)
     else:
         message = ical.reminder(entry, footer=footer, **common)
     for header in ENVELOPE:
