@@ -198,6 +198,7 @@ class Page(HTMLParser):
 class Visit:
     pages: dict[str, int] = field(default_factory=dict)  # path → status
     with_forms: set[str] = field(default_factory=set)
+    html_pages: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
 
 
@@ -214,6 +215,7 @@ def crawl(client: TestClient[Any], start: str = "/", limit: int = MAX_PAGES) -> 
             visit.problems.append(f"{path}, linked from {found_on}, is not found")
         if not response.headers.get("content-type", "").startswith("text/html"):
             continue
+        visit.html_pages.add(path)
         parsed = Page()
         parsed.feed(response.text)
         if parsed.forms:
