@@ -51,7 +51,8 @@ class Site:
 
 
 def local_time(delta: timedelta, zone: str) -> str:
-    return (datetime.now(UTC) + delta).astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
+    on_the_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return (on_the_hour + delta).astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
 
 
 def furnish(runtime: Runtime) -> dict[str, UUID]:
@@ -99,7 +100,10 @@ def furnish(runtime: Runtime) -> dict[str, UUID]:
     with acting_as(ids["priya"]):
         talk.flag_comment(doubtful, "Advertising")
     assert runtime.wait_for(runtime.log_position(), PROJECTIONS, timeout=20)
-    return {**ids, "tribe": tribe_id, "owls": owls, "post": post_id, "conference": conference,
+    from cookout.projections.feed import TribeFeed
+
+    [demo_post] = [p["id"] for p in runtime.view(TribeFeed).page(tribe_id) if p["title"].startswith("Online relationships")]
+    return {**ids, "tribe": tribe_id, "owls": owls, "post": post_id, "demo_post": demo_post, "conference": conference,
             "cancelled": rained_off, "chicago": meetup_of(runtime, tribe_id, "Cookout in Chicago")}
 
 

@@ -95,7 +95,7 @@ def test_each_kind_of_control_shows_an_outline_when_focused_from_the_keyboard(br
     try:
         page.goto(f"/p/{site.ids['post']}")
         seen: dict[str, str] = {}
-        for _ in range(60):
+        for _ in range(40):
             page.keyboard.press("Tab")
             kind, style, width = page.evaluate("""() => {
                 const el = document.activeElement, style = getComputedStyle(el);
@@ -114,6 +114,7 @@ def test_each_kind_of_control_shows_an_outline_when_focused_from_the_keyboard(br
 # Screenshots, only when asked for: they are for people to look at, not for every CI run.
 
 SHOTS = os.environ.get("COOKOUT_SCREENSHOTS")
+README_IMAGES = os.environ.get("COOKOUT_README_IMAGES")  # docs: the README's three pictures
 
 
 @pytest.mark.skipif(not SHOTS, reason="set COOKOUT_SCREENSHOTS=docs/screens to photograph every page")
@@ -123,13 +124,13 @@ def test_photograph_every_kind_of_page(browser: Any, site: Site, width: int) -> 
     folder.mkdir(parents=True, exist_ok=True)
     ids = site.ids
     shots = {
-        "visitor": {"home": "/", "tribes": "/tribes", "tribe": "/t/crazies", "thread": f"/p/{ids['post']}",
+        "visitor": {"home": "/", "tribe": "/t/crazies", "thread": f"/p/{ids['demo_post']}",
                     "signin": "/login", "signup": "/signup", "meetup": f"/m/{ids['chicago']}",
                     "error": "/t/no-such-tribe"},
         "member": {"compose": "/t/crazies/posts/new", "settings": "/settings", "profile": "/members/melanie",
                    "agenda": f"/m/{ids['conference']}", "cancelled": f"/m/{ids['cancelled']}"},
         "moderator": {"moderation": "/t/crazies/moderation"},
-        "organiser": {"meetup-organiser": f"/m/{ids['conference']}", "members": "/t/crazies/members",
+        "organiser": {"tribes": "/tribes", "meetup-organiser": f"/m/{ids['conference']}", "members": "/t/crazies/members",
                       "schedule": "/t/crazies/meetups/new", "found-tribe": "/tribes/new"},
     }
     for role, named in shots.items():
@@ -138,5 +139,18 @@ def test_photograph_every_kind_of_page(browser: Any, site: Site, width: int) -> 
             for name, path in named.items():
                 page.goto(path)
                 page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+        finally:
+            page.context.close()
+
+
+@pytest.mark.skipif(not README_IMAGES, reason="set COOKOUT_README_IMAGES=docs to picture the README")
+def test_picture_the_readme(browser: Any, site: Site) -> None:
+    folder = Path(README_IMAGES or ".")
+    for name, role, path in (("home", "visitor", "/"), ("thread", "organiser", f"/p/{site.ids['demo_post']}"),
+                             ("meetup", "organiser", f"/m/{site.ids['conference']}")):
+        page = browse_as(browser, site, role, 1200)
+        try:
+            page.goto(path)
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
         finally:
             page.context.close()
