@@ -26,7 +26,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from cookout.domain.base import acting_as
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
+from cookout.domain.moderating import Moderation
+from cookout.domain.threads import Threads
 from cookout.domain.meetings import Meetings
 from cookout.domain.schedule import LOCAL_FORMAT
 from cookout.platform import demo
@@ -34,6 +36,7 @@ from cookout.platform.runtime import Runtime
 from cookout.platform.settings import Settings
 from cookout.platform.web.app import create_app
 from cookout.projections.registry import PROJECTIONS
+from cookout.projections.tribes import TribeDirectory
 from tests.helpers import post_form
 
 ROLES = {"visitor": None, "member": "melanie", "moderator": "amara", "organiser": "gini"}
@@ -59,16 +62,15 @@ def furnish(runtime: Runtime) -> dict[str, UUID]:
     """The demo tribe, then what the demo lacks; returns the ids the tests and screenshots name."""
     demo.seed(runtime)
     ids = {handle: runtime.accounts.member_id_for_handle(handle) for handle, _, _ in demo.PEOPLE}
-    talk, meetings = runtime.service(Conversation), runtime.service(Meetings)
-    tribe_id = talk.tribe_id_for_slug(demo.TRIBE_SLUG)
-    role_in = talk.role_in
+    tribes, threads, meetings = runtime.service(Tribes), runtime.service(Threads), runtime.service(Meetings)
+    tribe_id = runtime.view(TribeDirectory).by_slug(demo.TRIBE_SLUG)["id"]
     zone = "America/Chicago"
     with acting_as(ids["gini"]):
-        talk.grant_role(tribe_id, ids["amara"], "moderator")
-        post_id = talk.publish_post(tribe_id, "Who's coming to CrazyConf?",
+        tribes.grant_role(tribe_id, ids["amara"], "moderator")
+        post_id = threads.publish_post(tribe_id, "Who's coming to CrazyConf?",
                                     "Tell us which talks you want to see. **Bring questions.**")
         conference = meetings.schedule(
-            tribe_id, role_in, title="CrazyConf 2027",
+            tribe_id, title="CrazyConf 2027",
             description="Two days of talks about community, with a picnic in between.",
             starts_at=local_time(timedelta(days=40), zone), ends_at=local_time(timedelta(days=41, hours=8), zone),
             timezone=zone, venue="Chicago Cultural Center", address="78 E Washington St, Chicago, IL", capacity=3,
@@ -76,29 +78,29 @@ def furnish(runtime: Runtime) -> dict[str, UUID]:
         for hours, title, room, speaker in ((1, "Opening: why we meet", "Preston Bradley Hall", "Gini Marsh"),
                                             (3, "Writing for a tribe", "Claudia Cassidy Theater", "Melanie Brooks"),
                                             (25, "Measuring relationships", "Preston Bradley Hall", "Teo Lindqvist")):
-            meetings.add_session(conference, role_in, title=title, room=room, speaker=speaker,
+            meetings.add_session(conference, title=title, room=room, speaker=speaker,
                                  starts_at=local_time(timedelta(days=40, hours=hours), zone),
                                  ends_at=local_time(timedelta(days=40, hours=hours + 1), zone))
         rained_off = meetings.schedule(
-            tribe_id, role_in, title="Lakefront picnic", description="Blankets and lemonade.",
+            tribe_id, title="Lakefront picnic", description="Blankets and lemonade.",
             starts_at=local_time(timedelta(days=12), zone), ends_at=local_time(timedelta(days=12, hours=3), zone),
             timezone=zone, venue="Lakefront Trail", address="Montrose Beach, Chicago, IL",
         )
-        meetings.invite(rained_off, role_in, [ids["priya"], ids["teo"]])
-        meetings.cancel(rained_off, role_in, message="Storms all weekend. We'll pick a new date.")
-        meetings.invite(conference, role_in, [ids["priya"], ids["teo"]])
-        owls = talk.found_tribe("Night Owls", "night-owls", "We talk after dark.", "owls", "members")
+        meetings.invite(rained_off, [ids["priya"], ids["teo"]])
+        meetings.cancel(rained_off, message="Storms all weekend. We'll pick a new date.")
+        meetings.invite(conference, [ids["priya"], ids["teo"]])
+        owls = tribes.found_tribe("Night Owls", "night-owls", "We talk after dark.", "owls", "members")
     for handle in ("gini", "amara", "melanie", "priya"):
         with acting_as(ids[handle]):
-            meetings.answer(conference, role_in, "going")
+            meetings.answer(conference, "going")
     with acting_as(ids["melanie"]):
-        first = talk.post_comment(post_id, "The measuring talk, please. And a long lunch.")
+        first = threads.post_comment(post_id, "The measuring talk, please. And a long lunch.")
     with acting_as(None):
-        talk.post_comment(post_id, "Can guests come too?", name="Sam Visitor", email="sam@example.org")
+        threads.post_comment(post_id, "Can guests come too?", name="Sam Visitor", email="sam@example.org")
     with acting_as(ids["teo"]):
-        doubtful = talk.post_comment(post_id, "Buy my course on measuring relationships!", first)
+        doubtful = threads.post_comment(post_id, "Buy my course on measuring relationships!", first)
     with acting_as(ids["priya"]):
-        talk.flag_comment(doubtful, "Advertising")
+        runtime.service(Moderation).flag_comment(doubtful, "Advertising")
     assert runtime.wait_for(runtime.log_position(), PROJECTIONS, timeout=20)
     from cookout.projections.feed import TribeFeed
 

@@ -11,7 +11,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from cookout.platform.runtime import Runtime
-from cookout.workers.mail import BUILDERS
+from cookout.platform.letters import compose
 from tests.conversation_helpers import found_tribe, publish, signed_up
 from tests.helpers import post_form
 from tests.meetup_helpers import Tribe, schedule, sign_in
@@ -22,7 +22,7 @@ def answer(client: TestClient[Any], meetup_id: Any, what: str) -> Any:
 
 
 def letters_to(runtime: Runtime, tribe: Tribe, meetup_id: Any, member: dict[str, Any]) -> list[Any]:
-    return [BUILDERS[letter["kind"]](letter["payload"], runtime.settings)
+    return [compose({"message_id": "<honest@cookout>", **letter}, runtime.settings)
             for letter in tribe.letters(meetup_id) if letter["recipient"] == member["email"]]
 
 
