@@ -124,8 +124,12 @@ def _vevent(
         vevent.add("location", entry.location)
     if entry.url:
         vevent.add("url", entry.url)
-    cancelled = entry.cancelled or method == "CANCEL"
-    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    # STATUS is the event's own state: a CANCEL that only takes one attendee out of it
+    # (RFC 5546 §3.2.5, "uninvite") says nothing about the meetup, which is still on.
+    if entry.cancelled:
+        vevent.add("status", "CANCELLED")
+    elif method != "CANCEL":
+        vevent.add("status", "CONFIRMED")
     organizer = vCalAddress(f"mailto:{organiser}")
     if organiser_name:
         organizer.params["CN"] = organiser_name
@@ -156,6 +160,7 @@ def request(entry: Entry, *, attendee: Attendee, organiser: str, now: datetime, 
 
 
 def cancel(entry: Entry, *, attendee: Attendee, organiser: str, now: datetime, organiser_name: str = "") -> str:
-    """Take the entry out of the attendee's calendar (the meetup is off, or they are no longer coming)."""
+    """Take the entry out of the attendee's calendar: STATUS:CANCELLED when the meetup or session is off;
+    no STATUS when only this attendee is no longer in it."""
     return calendar_text("CANCEL", [entry], organiser=organiser, now=now, attendee=attendee,
                          organiser_name=organiser_name)

@@ -550,8 +550,8 @@ class Invitations(Dispatcher):
         if person is not None and change == "request":
             letters.append(self.letter(kind, event, meetup_entry(meetup), person, PARTSTAT[current]))
         elif person is not None and change == "cancel":
-            waiting = {"waitlist_position": waitlist_position} if waitlist_position else {}
-            letters.append(self.letter(REMOVAL, event, meetup_entry(meetup), person, "DECLINED", **waiting))
+            why = {"waitlist_position": waitlist_position} if waitlist_position else {"reason": "declined"}
+            letters.append(self.letter(REMOVAL, event, meetup_entry(meetup), person, "DECLINED", **why))
         if current != GOING:
             statements.append(withdraw_reminders(meetup_id, member_id))
         held_before, held_now = previous in SESSION_HOLDERS, current in SESSION_HOLDERS
@@ -561,7 +561,7 @@ class Invitations(Dispatcher):
                 letters.append(
                     self.letter(INVITATION, event, entry, person, "ACCEPTED")
                     if held_now
-                    else self.letter(REMOVAL, event, entry, person, "DECLINED")
+                    else self.letter(REMOVAL, event, entry, person, "DECLINED", reason="not coming")
                 )
         self.record(tracking, statements, letters)
 
@@ -678,7 +678,7 @@ class Invitations(Dispatcher):
             letters.append(
                 self.letter(INVITATION, event, entry, person, "ACCEPTED")
                 if chosen
-                else self.letter(REMOVAL, event, entry, person, "DECLINED")
+                else self.letter(REMOVAL, event, entry, person, "DECLINED", reason="dropped")
             )
         statement: Statement = (
             (
@@ -712,12 +712,24 @@ class Invitations(Dispatcher):
             f"{kind}:{event.originator_id}@{event.originator_version}:"
             f"{entry['uid']}:{person['id']}:{entry['sequence']}"
         )
+        entry = {**entry, "sequence": self.sequence_for(event.originator_id, person["id"], entry, kind)}
         return Letter(
             key=key,
             kind=kind,
             recipient=person["email"],
             payload=payload(entry, event.originator_id, person, partstat, since=event.originator_version, **extra),
         )
+
+    def sequence_for(self, meetup_id: UUID, member_id: UUID, entry: dict[str, Any], kind: str) -> int:
+        """The SEQUENCE this member's copy gets. A strict client (RFC 5546 §2.1.4) applies a REQUEST only
+        at or above the SEQUENCE it holds and a CANCEL only above it, so a letter never goes below what
+        this member was last sent, and taking them out (or cancelling) goes one above it. The key keeps
+        the entry's own sequence, so a replay makes the same key whatever was sent since."""
+        last = self.view.last_sequence_sent(meetup_id, member_id, entry["uid"])
+        if last is None:
+            return entry["sequence"]
+        takes_out = kind in (REMOVAL, CANCELLATION)
+        return max(entry["sequence"], last + 1 if takes_out else last)
 
     def record(
         self, tracking: Tracking, statements: list[Statement], letters: list[Letter] | None = None

@@ -116,18 +116,28 @@ def cancelled(payload: dict[str, Any], entry: ical.Entry, settings: Settings) ->
     return ["This meetup is cancelled."] + ([f"The organisers say: {message}"] if message else [])
 
 
+REASONS = {
+    "declined": "You said you can't make it, so it leaves your calendar. The meetup itself is still on.",
+    "dropped": "You dropped this session from your agenda, so it leaves your calendar.",
+    "not coming": "You're not down for the meetup any more, so its session leaves your calendar.",
+}
+
+
 def removed(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
+    """Only this member leaves the entry: the words say why, and that the meetup is still on."""
     if position := payload.get("waitlist_position"):
         return [
-            f"The meetup is full, so you're on the waitlist: number {position}.",
+            f"You're on the waitlist, #{position}: the meetup is full for now.",
             "If a seat opens up, it's yours and we'll send you a new invitation. Until then the meetup "
             "leaves your calendar.",
         ]
-    return ["You're no longer down for this meetup, so it leaves your calendar."]
+    return [REASONS.get(payload.get("reason", ""), REASONS["declined"])]
 
 
 def removal_word(payload: dict[str, Any]) -> str:
-    return "Waitlisted" if payload.get("waitlist_position") else "Not going"
+    if payload.get("waitlist_position"):
+        return "Waitlisted"
+    return "Dropped" if payload.get("reason") == "dropped" else "Not going"
 
 
 def coming_up(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:

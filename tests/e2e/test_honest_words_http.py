@@ -54,7 +54,7 @@ def test_an_invited_member_answering_going_to_a_full_meetup_is_told_their_place_
     last = letters_to(runtime, tribe, meetup_id, invited)[-1]
     text = last.get_body(("plain",)).get_content()
     assert last["Subject"].startswith("Waitlisted: Picnic in the park")
-    assert "you're on the waitlist: number 1" in text
+    assert "You're on the waitlist, #1" in text
     assert "no longer down" not in text and "Not going" not in last["Subject"]
 
 

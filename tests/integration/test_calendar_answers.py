@@ -147,10 +147,12 @@ def test_gmail_yes_over_smtp_makes_the_member_going_and_the_same_message_again_c
     assert send(inbound, yes, invited["organizer"]) == (250, b"2.0.0 applied: accepted")
     settle(runtime)
     assert "You're going." in page(client, member, meetup_id)
+    assert send(inbound, yes, invited["organizer"]) == (250, b"2.0.0 duplicate: duplicate")
 
     answer_on_site(client, member, meetup_id, "not_going")
     settle(runtime)
-    assert send(inbound, yes, invited["organizer"]) == (250, b"2.0.0 duplicate: duplicate")
+    # Saying no on the site took the member out with a higher SEQUENCE, so the old Yes is stale too.
+    assert send(inbound, yes, invited["organizer"]) == (250, b"2.0.0 ignored: old-sequence")
     settle(runtime)
     assert "You're not going." in page(client, member, meetup_id)
 

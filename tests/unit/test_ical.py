@@ -183,6 +183,16 @@ def test_one_members_copy_is_removed_with_cancel_for_that_member_only():
     assert [a.value for a in calendar.vevent.attendee_list] == [f"mailto:{ANN.email}"]
 
 
+def test_taking_one_member_out_does_not_say_the_meetup_is_cancelled():
+    message = mail(REMOVAL, meetup_entry(a_meetup()))
+
+    calendar = check_wire_format(calendar_part(message)[1], "CANCEL")
+
+    assert "status" not in calendar.vevent.contents
+    text = message.get_body(("plain",)).get_content()
+    assert "You said you can't make it" in text and "still on" in text
+
+
 def test_a_reminder_repeats_the_entry_unchanged():
     entry = meetup_entry(a_meetup())
 
