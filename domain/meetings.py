@@ -124,6 +124,7 @@ class Meetings(CookoutApplication):
             rsvp_deadline=_deadline(rsvp_deadline, meetup.timezone),
             now=now or datetime.now(UTC),
         )
+        meetup.announce_changes()
         self.save(meetup)
 
     @command("reschedule meetups")
@@ -141,6 +142,7 @@ class Meetings(CookoutApplication):
         meetup = self.get(meetup_id)
         self._check_organiser(meetup.tribe_id, organiser)
         meetup.reschedule(window, now or datetime.now(UTC))
+        meetup.announce_changes()
         self.save(meetup)
 
     @command("move meetups")
@@ -157,6 +159,7 @@ class Meetings(CookoutApplication):
         meetup = self.get(meetup_id)
         self._check_organiser(meetup.tribe_id, organiser)
         meetup.relocate(Place(venue, address, online_url), now or datetime.now(UTC))
+        meetup.announce_changes()
         self.save(meetup)
 
     @command("edit meetups")
@@ -206,6 +209,7 @@ class Meetings(CookoutApplication):
         if later_deadline:
             edit()
         meetup.relocate(Place(venue, address, online_url), moment)
+        meetup.announce_changes()
         self.save(meetup)
 
     @command("cancel meetups")

@@ -112,6 +112,10 @@ class Meetup(CookoutAggregate):
             check_in_code=new_check_in_code(),
         )
 
+    # Title, description, time or place changed since the last `Revised` (class default: meetups
+    # recorded before there was a `Revised` event, and their snapshots, have announced everything).
+    unannounced = False
+
     class Snapshot(CookoutAggregate.Snapshot):
         """JSON objects have only string keys, so the maps keyed by member or session id are
         stored as lists of pairs and rebuilt when the meetup is reconstructed."""
@@ -269,6 +273,8 @@ class Meetup(CookoutAggregate):
     def _edit_details(
         self, title: str, description: str, capacity: int | None, rsvp_deadline: datetime | None
     ) -> None:
+        if (title, description) != (self.title, self.description):
+            self.unannounced = True
         self.title = title
         self.description = description
         self.capacity = capacity
@@ -313,6 +319,7 @@ class Meetup(CookoutAggregate):
         self.ends_at = ends_at
         self.timezone = timezone
         self.sequence = sequence
+        self.unannounced = True
 
     def relocate(self, place: Place, now: datetime) -> None:
         self.check_changeable(now)
@@ -342,6 +349,17 @@ class Meetup(CookoutAggregate):
     ) -> None:
         self.place = Place(venue, address, online_url)
         self.sequence = sequence
+        self.unannounced = True
+
+    def announce_changes(self) -> None:
+        """End of an organiser's save: if what a calendar shows changed, one `Revised` says so, so the
+        attendees get one update carrying the whole new state however many fields moved."""
+        if self.unannounced:
+            self._announce(sequence=self.sequence)
+
+    @event("Revised")
+    def _announce(self, sequence: int) -> None:
+        self.unannounced = False
 
     def cancel(self, message: str, now: datetime) -> None:
         self.check_changeable(now)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
+from psycopg.types.json import Jsonb
 from eventsourcing.utils import get_topic
 
 from cookout.domain.meetups import GOING, INVITED, MAYBE, NOT_GOING, PARTSTAT, WAITLISTED, Meetup, calendar_change
@@ -90,6 +91,9 @@ class InvitationsView(OutboxView):
         "CREATE INDEX IF NOT EXISTS outbox_by_meetup ON outbox ((payload->>'meetup_id'))",
         # The meetup version that set the state: a reminder's "can't make it" link names it.
         "ALTER TABLE invitation_states ADD COLUMN IF NOT EXISTS since integer NOT NULL DEFAULT 0",
+        # The meetup as attendees last heard of it, kept from its first change until `Revised` says
+        # the save is over, so the one update tells what it was and what it is now.
+        "ALTER TABLE invitation_meetups ADD COLUMN IF NOT EXISTS announced jsonb",
     )
     # The outbox rows stay (they record what was sent); the dispatcher's own state is rebuilt.
     tables: ClassVar[tuple[str, ...]] = (
@@ -306,6 +310,7 @@ class Invitations(Dispatcher):
         get_topic(Meetup.DetailsEdited),
         get_topic(Meetup.Rescheduled),
         get_topic(Meetup.Relocated),
+        get_topic(Meetup.Revised),
         get_topic(Meetup.Cancelled),
         get_topic(Meetup.MembersInvited),
         get_topic(Meetup.MemberWentGoing),
@@ -386,16 +391,7 @@ class Invitations(Dispatcher):
 
     @process_event.register
     def meetup_details_edited(self, event: Meetup.DetailsEdited, tracking: Tracking) -> None:
-        self.record(
-            tracking,
-            [
-                (
-                    "UPDATE invitation_meetups SET title = %(title)s, description = %(d)s "
-                    "WHERE id = %(id)s",
-                    {"id": event.originator_id, "title": event.title, "d": event.description},
-                )
-            ],
-        )
+        self.changed(event, tracking, title=event.title, description=event.description)
 
     @process_event.register
     def meetup_rescheduled(self, event: Meetup.Rescheduled, tracking: Tracking) -> None:
@@ -420,32 +416,38 @@ class Invitations(Dispatcher):
         )
 
     def changed(self, event: Meetup.Event, tracking: Tracking, **columns: Any) -> None:
-        """Time or place moved: everyone holding the entry gets the update, old and new."""
+        """One field group of a save: noted, and the state before the save kept; no letter yet."""
         before = self.view.meetup(event.originator_id)
-        after = {**before, **columns}
-        holders = self.view.holders(event.originator_id)
-        people = self.view.people([h["member_id"] for h in holders])
-        letters = [
-            self.letter(
-                UPDATE,
-                event,
-                meetup_entry(after),
-                people[holder["member_id"]],
-                PARTSTAT[holder["state"]],
-                before=meetup_entry(before),
-            )
-            for holder in holders
-            if holder["member_id"] in people
-        ]
         assignments = ", ".join(f"{name} = %({name})s" for name in columns)
         self.record(
             tracking,
             [
                 (
-                    f"UPDATE invitation_meetups SET {assignments} WHERE id = %(id)s",
-                    {"id": event.originator_id, **columns},
+                    f"UPDATE invitation_meetups SET {assignments}, "
+                    "announced = COALESCE(announced, %(before)s) WHERE id = %(id)s",
+                    {"id": event.originator_id, "before": Jsonb(meetup_entry(before)), **columns},
                 )
             ],
+        )
+
+    @process_event.register
+    def meetup_revised(self, event: Meetup.Revised, tracking: Tracking) -> None:
+        """The save is over: everyone holding the entry gets one update with the whole new state."""
+        meetup = self.view.meetup(event.originator_id)
+        after = meetup_entry(meetup)
+        before = meetup["announced"] or after
+        letters: list[Letter] = []
+        if before != after:
+            holders = self.view.holders(event.originator_id)
+            people = self.view.people([h["member_id"] for h in holders])
+            letters = [
+                self.letter(UPDATE, event, after, people[h["member_id"]], PARTSTAT[h["state"]], before=before)
+                for h in holders
+                if h["member_id"] in people
+            ]
+        self.record(
+            tracking,
+            [("UPDATE invitation_meetups SET announced = NULL WHERE id = %(id)s", {"id": event.originator_id})],
             letters,
         )
 
@@ -608,7 +610,10 @@ class Invitations(Dispatcher):
             "sequence": event.sequence,
         }
         letters: list[Letter] = []
-        if event.sequence != before["sequence"]:
+        shown = ("title", "starts_at", "ends_at", "room", "speaker", "sequence")
+        # A new title, room or speaker is on the calendar too: an update at the same SEQUENCE (RFC 5546
+        # lets a minor change keep it; the newer DTSTAMP tells clients it replaces what they hold).
+        if any(after[name] != before[name] for name in shown):
             people = self.view.people(self.view.session_holders(event.session_id))
             letters = [
                 self.letter(

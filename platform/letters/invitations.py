@@ -108,6 +108,8 @@ def changed(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> l
         lines.append(f"It was at: {one_line(before.location)}. Now at: {one_line(entry.location)}.")
     if before.title != entry.title:
         lines.append(f"It was called: {one_line(before.title)}.")
+    if before.description != entry.description:
+        lines.append("Its description is new; your calendar has it.")
     return lines
 
 

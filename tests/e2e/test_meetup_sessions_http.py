@@ -137,7 +137,7 @@ def test_the_edit_form_and_the_calendar_download_live_side_by_side(client: TestC
     assert client.get(f"/m/{meetup_id}/sessions/new").status_code == 200
 
 
-def test_attendees_of_a_session_get_an_update_when_its_time_or_room_changes_and_not_for_a_new_title(
+def test_attendees_of_a_session_get_an_update_when_its_title_room_or_time_changes(
     client: TestClient[Any], runtime: Runtime
 ) -> None:
     tribe = Tribe(runtime, members=2)
@@ -154,14 +154,16 @@ def test_attendees_of_a_session_get_an_update_when_its_time_or_room_changes_and_
     url = f"/m/{meetup_id}/sessions/{session['id']}/edit"
 
     assert post_form(client, url, session_fields(title="Keynote, renamed")).status_code == 303
-    assert session_updates(runtime, session) == []
+    [retitled] = session_updates(runtime, session)
+    assert retitled["recipient"] == attendee["email"] and retitled["payload"]["entry"]["sequence"] == 0
+    assert retitled["payload"]["entry"]["session"]["title"] == "Keynote, renamed"
 
     assert post_form(client, url, session_fields(title="Keynote, renamed", room="Hall B")).status_code == 303
     later = session_fields(title="Keynote, renamed", room="Hall B", starts_at=local(timedelta(days=10, hours=2)),
                            ends_at=local(timedelta(days=10, hours=3)))
     assert post_form(client, url, later).status_code == 303
     letters = session_updates(runtime, session)
-    assert [l["recipient"] for l in letters] == [attendee["email"]] * 2
-    assert [l["payload"]["entry"]["sequence"] for l in letters] == [1, 2]
+    assert [l["recipient"] for l in letters] == [attendee["email"]] * 3
+    assert [l["payload"]["entry"]["sequence"] for l in letters] == [0, 1, 2]
     assert letters[-1]["payload"]["entry"]["session"] == {"title": "Keynote, renamed", "room": "Hall B",
                                                           "speaker": "Amara Okafor"}
