@@ -1,15 +1,18 @@
 """iCalendar text for meetups: the calendar part of invitations, updates and cancellations, and feeds.
 
 Pure builders: they take calendar entries and return VCALENDAR text; the emails are platform/letters/.
-Times go out in UTC, which every client reads the same way; people see local times in the body.
+Times go out in the venue's zone (DTSTART;TZID=… with its VTIMEZONE), so event details show local
+time. An invitation carries a VALARM an hour ahead: the reminder is the member's own calendar's, and
+the day-before reminder email carries no calendar part at all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Alarm, Calendar, Event, vCalAddress, vUri
 
 from cookout.domain.meetups import Meetup, Place, Session
 
@@ -30,6 +33,10 @@ class Entry:
     location: str
     url: str = ""
     cancelled: bool = False
+    conference: str = ""  # an online meetup's join link (RFC 7986 CONFERENCE), for those going
+
+
+ALARM_AHEAD = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,10 @@ def calendar_text(
     attendee: Attendee | None = None,
     organiser_name: str = "",
     name: str = "",
+    sent_by: str = "",
 ) -> str:
-    """A VCALENDAR with one VEVENT per entry, CRLF line endings, folded and escaped."""
+    """A VCALENDAR with one VEVENT per entry and a VTIMEZONE per zone, CRLF line endings, folded and
+    escaped."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -98,7 +107,13 @@ def calendar_text(
         calendar.add("x-wr-calname", name)
     for entry in entries:
         calendar.add_component(
-            _vevent(entry, method, organiser, organiser_name, attendee, now)
+            _vevent(entry, method, organiser, organiser_name, attendee, now, sent_by)
+        )
+    if entries:
+        # The zone's rules for the years the entries span, not 1970-2038: shorter, and past 2038 too.
+        calendar.add_missing_timezones(
+            first_date=min(e.starts_at for e in entries).date() - timedelta(days=366),
+            last_date=max(e.ends_at for e in entries).date() + timedelta(days=366),
         )
     return calendar.to_ical().decode("utf-8")
 
@@ -110,13 +125,15 @@ def _vevent(
     organiser_name: str,
     attendee: Attendee | None,
     now: datetime,
+    sent_by: str = "",
 ) -> Event:
     vevent = Event()
+    zone = ZoneInfo(entry.timezone)
     vevent.add("uid", entry.uid)
     vevent.add("sequence", entry.sequence)
     vevent.add("dtstamp", now)
-    vevent.add("dtstart", entry.starts_at)
-    vevent.add("dtend", entry.ends_at)
+    vevent.add("dtstart", entry.starts_at.astimezone(zone))
+    vevent.add("dtend", entry.ends_at.astimezone(zone))
     vevent.add("summary", entry.title)
     if entry.description:
         vevent.add("description", entry.description)
@@ -124,6 +141,11 @@ def _vevent(
         vevent.add("location", entry.location)
     if entry.url:
         vevent.add("url", entry.url)
+    if entry.conference:
+        # RFC 7986: clients show a Join button for it.
+        conference = vUri(entry.conference)
+        conference.params.update({"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Join"})
+        vevent.add("conference", conference)
     # STATUS is the event's own state: a CANCEL that only takes one attendee out of it
     # (RFC 5546 §3.2.5, "uninvite") says nothing about the meetup, which is still on.
     if entry.cancelled:
@@ -132,17 +154,30 @@ def _vevent(
         vevent.add("status", "CONFIRMED")
     organizer = vCalAddress(f"mailto:{organiser}")
     if organiser_name:
-        organizer.params["CN"] = organiser_name
+        organizer.params["CN"] = plain_name(organiser_name)
+    if sent_by:
+        organizer.params["SENT-BY"] = f"mailto:{sent_by}"
     vevent.add("organizer", organizer)
     if attendee is not None:
         address = vCalAddress(f"mailto:{attendee.email}")
         if attendee.name:
-            address.params["CN"] = attendee.name
+            address.params["CN"] = plain_name(attendee.name)
         address.params["ROLE"] = "REQ-PARTICIPANT"
         address.params["PARTSTAT"] = attendee.partstat
         address.params["RSVP"] = "TRUE"
         vevent.add("attendee", address)
+    if method == "REQUEST" and not entry.cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", entry.title)
+        alarm.add("trigger", -ALARM_AHEAD)
+        vevent.add_component(alarm)
     return vevent
+
+
+def plain_name(name: str) -> str:
+    """A CN without double quotes: written with them, clients show RFC 6868's ^' raw."""
+    return " ".join(name.replace('"', "").split())
 
 
 def feed(entries: list[Entry], *, organiser: str, now: datetime, name: str = "") -> str:
@@ -153,14 +188,16 @@ def feed(entries: list[Entry], *, organiser: str, now: datetime, name: str = "")
 # One function per iTIP method (RFC 5546) a letter carries
 
 
-def request(entry: Entry, *, attendee: Attendee, organiser: str, now: datetime, organiser_name: str = "") -> str:
-    """Put the entry, as it is now, in the attendee's calendar (invitations, updates, reminders)."""
+def request(entry: Entry, *, attendee: Attendee, organiser: str, now: datetime, organiser_name: str = "",
+            sent_by: str = "") -> str:
+    """Put the entry, as it is now, in the attendee's calendar (invitations and updates)."""
     return calendar_text("REQUEST", [entry], organiser=organiser, now=now, attendee=attendee,
-                         organiser_name=organiser_name)
+                         organiser_name=organiser_name, sent_by=sent_by)
 
 
-def cancel(entry: Entry, *, attendee: Attendee, organiser: str, now: datetime, organiser_name: str = "") -> str:
+def cancel(entry: Entry, *, attendee: Attendee, organiser: str, now: datetime, organiser_name: str = "",
+           sent_by: str = "") -> str:
     """Take the entry out of the attendee's calendar: STATUS:CANCELLED when the meetup or session is off;
     no STATUS when only this attendee is no longer in it."""
     return calendar_text("CANCEL", [entry], organiser=organiser, now=now, attendee=attendee,
-                         organiser_name=organiser_name)
+                         organiser_name=organiser_name, sent_by=sent_by)

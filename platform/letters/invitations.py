@@ -61,6 +61,7 @@ def entry_of(data: dict[str, Any], base_url: str, with_link: bool = True) -> ica
         location=location,
         url=f"{base_url}{data['path']}",
         cancelled=data["cancelled"],
+        conference=data["online_url"] if with_link else "",
     )
 
 
@@ -154,14 +155,14 @@ def with_link(payload: dict[str, Any]) -> bool:
 def request_part(context: Context, now: datetime) -> CalendarPart:
     return CalendarPart("REQUEST", ical.request(
         context["entry"], attendee=context["attendee"], organiser=context["organiser"],
-        organiser_name=ORGANISER_NAME, now=now,
+        organiser_name=ORGANISER_NAME, sent_by=context["sent_by"], now=now,
     ))
 
 
 def cancel_part(context: Context, now: datetime) -> CalendarPart:
     return CalendarPart("CANCEL", ical.cancel(
         context["entry"], attendee=context["attendee"], organiser=context["organiser"],
-        organiser_name=ORGANISER_NAME, now=now,
+        organiser_name=ORGANISER_NAME, sent_by=context["sent_by"], now=now,
     ))
 
 
@@ -172,7 +173,7 @@ def replies_come_back(context: Context) -> dict[str, str]:
 
 def meetup_letter(
     kind: str, word: str | Callable[[dict[str, Any]], str], lines: Lines,
-    calendar: Callable[[Context, datetime], CalendarPart],
+    calendar: Callable[[Context, datetime], CalendarPart] | None,
     *, can_cancel: bool = True,
 ) -> LetterKind:
     """`can_cancel`: the letter offers the "can't make it" link (not once the seat is gone anyway)."""
@@ -185,6 +186,8 @@ def meetup_letter(
             "entry": entry,
             "attendee": ical.Attendee(**payload["attendee"]),
             "organiser": organiser_address(settings, entry.uid, payload["member_id"]),
+            # The rsvp+ address acts for the organiser; SENT-BY names the mailbox the mail comes from.
+            "sent_by": organiser_address(settings),
             "lines": lines(payload, entry, settings),
             "facts": facts(entry),
             "cant_make_it_url": link if can_cancel else "",
@@ -201,5 +204,6 @@ LETTERS = (
     meetup_letter(UPDATE, "Updated", changed, request_part),
     meetup_letter(CANCELLATION, "Cancelled", cancelled, cancel_part, can_cancel=False),
     meetup_letter(REMOVAL, removal_word, removed, cancel_part, can_cancel=False),
-    meetup_letter(REMINDER, "Reminder", coming_up, request_part),
+    # Plain email: a REQUEST would show as a fresh invitation and re-add an event the member deleted.
+    meetup_letter(REMINDER, "Reminder", coming_up, None),
 )

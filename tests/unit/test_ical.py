@@ -3,7 +3,7 @@
 import base64
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import SMTP, default
 from uuid import uuid4
@@ -79,7 +79,6 @@ def check_wire_format(raw: bytes, method: str) -> vobject.base.Component:
     assert text.count("\r\nMETHOD:") == 1
     assert f"\r\nMETHOD:{method}\r\n" in text
     assert "\r\nPRODID:-//Cookout//Cookout 0.1//EN\r\n" in text
-    assert "VALARM" not in text
     assert text.count("\r\nSEQUENCE:") == text.count("BEGIN:VEVENT")
     return vobject.readOne(text, validate=True)
 
@@ -102,13 +101,23 @@ def test_an_invitation_asks_the_exact_address_to_answer():
     assert part.get_param("method") == "REQUEST"
 
 
-def test_times_go_out_in_utc_and_dtstamp_is_the_sending_time():
+def test_times_go_out_in_the_venues_zone_with_its_vtimezone_and_dtstamp_is_the_sending_time():
     _, raw = calendar_part(mail(INVITATION, meetup_entry(a_meetup())))
 
     text = raw.decode()
-    assert "\r\nDTSTART:20300701T160000Z\r\n" in text
-    assert "\r\nDTEND:20300701T190000Z\r\n" in text
+    assert "\r\nDTSTART;TZID=Europe/Berlin:20300701T180000\r\n" in text
+    assert "\r\nDTEND;TZID=Europe/Berlin:20300701T210000\r\n" in text
     assert "\r\nDTSTAMP:20300601T120000Z\r\n" in text
+    calendar = check_wire_format(raw, "REQUEST")
+    assert calendar.vtimezone.tzid.value == "Europe/Berlin"
+    assert calendar.vevent.dtstart.value == datetime(2030, 7, 1, 16, 0, tzinfo=UTC)
+
+
+def test_an_invitation_brings_its_own_alarm_an_hour_ahead():
+    calendar = check_wire_format(calendar_part(mail(INVITATION, meetup_entry(a_meetup())))[1], "REQUEST")
+
+    assert calendar.vevent.valarm.trigger.value == -timedelta(hours=1)
+    assert calendar.vevent.valarm.action.value == "DISPLAY"
 
 
 def test_the_email_offers_text_then_html_then_the_calendar():
@@ -193,13 +202,11 @@ def test_taking_one_member_out_does_not_say_the_meetup_is_cancelled():
     assert "You said you can't make it" in text and "still on" in text
 
 
-def test_a_reminder_repeats_the_entry_unchanged():
-    entry = meetup_entry(a_meetup())
+def test_a_reminder_is_plain_email_with_no_calendar_part():
+    message = mail(REMINDER, meetup_entry(a_meetup()))
 
-    calendar = check_wire_format(calendar_part(mail(REMINDER, entry))[1], "REQUEST")
-
-    assert int(calendar.vevent.sequence.value) == entry.sequence
-    assert calendar.vevent.uid.value == entry.uid
+    assert [p for p in message.walk() if p.get_content_type() == "text/calendar"] == []
+    assert "This meetup is coming up." in message.get_body(("plain",)).get_content()
 
 
 @pytest.mark.parametrize("field", ["title", "description", "location"])
@@ -255,3 +262,21 @@ def test_the_calendar_part_travels_as_base64_so_its_crlf_line_endings_survive():
     decoded = base64.b64decode(encoded)
     assert decoded.startswith(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
     assert decoded.endswith(b"END:VCALENDAR\r\n")
+
+
+def test_an_online_meetup_gives_those_going_a_join_link_in_conference_and_names_the_sender():
+    entry = entry_data(meetup_entry(a_meetup(place=Place("", "", "https://meet.example/picnic"))))
+    payload = {
+        "meetup_id": str(uuid4()), "member_id": str(uuid4()), "since": 1,
+        "entry": {**entry, "venue": "", "online_url": "https://meet.example/picnic"},
+        "attendee": {"email": ANN.email, "name": 'Ann "Annie" Lee', "partstat": "ACCEPTED"},
+    }
+    row = {"kind": INVITATION, "recipient": ANN.email, "message_id": "<m1@cookout>", "payload": payload}
+
+    calendar = check_wire_format(calendar_part(compose(row, SETTINGS, now=NOW))[1], "REQUEST")
+
+    conference = calendar.vevent.conference
+    assert conference.value == "https://meet.example/picnic"
+    assert conference.params["FEATURE"] == ["VIDEO"] and conference.params["VALUE"] == ["URI"]
+    assert calendar.vevent.attendee.params["CN"] == ["Ann Annie Lee"]
+    assert calendar.vevent.organizer.params["SENT-BY"] == [f"mailto:{ORGANISER}"]
