@@ -246,6 +246,17 @@ def meetup_entry(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def before_row(meetup: dict[str, Any], announced: dict[str, Any]) -> dict[str, Any]:
+    """The meetup row as it was when `announced` (its meetup_entry) was taken."""
+    return {
+        **meetup,
+        **{name: announced[name] for name in ("title", "description", "timezone", "venue", "address",
+                                               "online_url", "sequence")},
+        "starts_at": datetime.fromisoformat(announced["starts_at"]),
+        "ends_at": datetime.fromisoformat(announced["ends_at"]),
+    }
+
+
 def session_entry(meetup: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:
     return {
         **meetup_entry(meetup),
@@ -445,6 +456,16 @@ class Invitations(Dispatcher):
                 for h in holders
                 if h["member_id"] in people
             ]
+            # A session's entry shows the meetup's title and place: its holders get it anew.
+            for session in self.view.sessions(event.originator_id):
+                was, now = session_entry(before_row(meetup, before), session), session_entry(meetup, session)
+                if {**was, "description": ""} == {**now, "description": ""}:
+                    continue  # the meetup's description and time are not part of a session's entry
+                holding = self.view.people(self.view.session_holders(session["id"]))
+                letters += [
+                    self.letter(UPDATE, event, now, person, "ACCEPTED", before=was)
+                    for person in sorted(holding.values(), key=lambda p: p["id"])
+                ]
         self.record(
             tracking,
             [("UPDATE invitation_meetups SET announced = NULL WHERE id = %(id)s", {"id": event.originator_id})],
