@@ -1,0 +1,246 @@
+"""A strict calendar client over Radicale receives every message one member gets through a meetup's
+life, and ends with exactly the calendar that member should have.
+
+The client applies iTIP (RFC 5546) to a CalDAV calendar by PUT, GET and DELETE of .ics resources:
+
+- An object's revision is (SEQUENCE, DTSTAMP) (§2.1.5): a higher SEQUENCE is newer; on an equal
+  SEQUENCE the later DTSTAMP is.
+- REQUEST (§3.2.2): adds the event when the client has never seen its UID; replaces the stored event
+  only when the message is newer than it. An older or equal one is ignored.
+- CANCEL (§3.2.5): deletes the stored event only when its SEQUENCE is above the stored one ("the
+  SEQUENCE MUST be incremented"); otherwise it is ignored. A deleted event is remembered (UID and
+  revision), so a later REQUEST re-adds it only when it is newer than the cancellation.
+- METHOD is dropped before storing (CalDAV stores calendar objects, RFC 4791 §4.1).
+
+Every message must also be a valid iMIP email: its calendar part reads in vobject (validating) and in
+icalendar. The messages are composed as the worker does, each sent a minute after the last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from hashlib import sha256
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import vobject
+from icalendar import Calendar
+
+from cookout.platform.inbound.replies import APPLIED, receive
+from cookout.platform.letters import compose
+from cookout.platform.runtime import Runtime
+from tests.integration.test_calendar_answers import parsed, reply_text
+from tests.integration.test_meetup_mail import command, radicale, schedule  # noqa: F401 (fixture)
+from tests.meetup_helpers import ZONE, Tribe, local, settle
+from tests.unit.test_ical import check_wire_format
+
+
+def revision(event: Any) -> tuple[int, datetime]:
+    return int(event["SEQUENCE"]), event.decoded("DTSTAMP")
+
+
+class StrictClient:
+    """One member's calendar app: it reads each iTIP email and applies it to their CalDAV calendar."""
+
+    def __init__(self, calendar_url: str) -> None:
+        self.url = calendar_url
+        self.cancelled: dict[str, tuple[int, datetime]] = {}
+        self.ignored: list[str] = []
+
+    def resource(self, uid: str) -> str:
+        return f"{self.url}{sha256(uid.encode()).hexdigest()}.ics"
+
+    def stored(self, uid: str) -> Any | None:
+        found = httpx.get(self.resource(uid))
+        if found.status_code == 404:
+            return None
+        assert found.status_code == 200, found.text
+        return Calendar.from_ical(found.text).walk("VEVENT")[0]
+
+    def apply(self, message: EmailMessage) -> None:
+        part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+        raw = part.get_payload(decode=True)
+        method = part.get_param("method")
+        check_wire_format(raw, method)
+        calendar = Calendar.from_ical(raw)
+        assert str(calendar["METHOD"]) == method
+        for event in calendar.walk("VEVENT"):
+            uid, seen = str(event["UID"]), revision(event)
+            held = self.stored(uid)
+            current = revision(held) if held is not None else self.cancelled.get(uid)
+            if method == "REQUEST":
+                if current is not None and seen <= current:
+                    self.ignored.append(f"REQUEST {uid} {seen} <= {current}")
+                    continue
+                stored = httpx.put(self.resource(uid), content=re.sub(rb"METHOD:[A-Z]+\r\n", b"", raw),
+                                   headers={"Content-Type": "text/calendar"})
+                assert stored.status_code in (201, 204), stored.text
+                self.cancelled.pop(uid, None)
+            elif method == "CANCEL":
+                if held is None or seen[0] <= current[0]:  # type: ignore[index]
+                    self.ignored.append(f"CANCEL {uid} {seen} against {current}")
+                    continue
+                assert httpx.delete(self.resource(uid)).status_code in (200, 204)
+                self.cancelled[uid] = seen
+
+    def events(self) -> dict[str, tuple[str, datetime, str]]:
+        """UID → (SUMMARY, DTSTART in UTC, LOCATION) of every event the calendar holds."""
+        listing = httpx.request(
+            "REPORT", self.url, headers={"Depth": "1", "Content-Type": "application/xml"},
+            content=b'<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" '
+                    b'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data/></D:prop>'
+                    b'<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/>'
+                    b'</C:comp-filter></C:filter></C:calendar-query>',
+        )
+        assert listing.status_code == 207
+        found = {}
+        for text in re.findall(r"BEGIN:VCALENDAR.*?END:VCALENDAR", listing.text.replace("&#13;", "\r"),
+                               flags=re.S):
+            event = Calendar.from_ical(text).walk("VEVENT")[0]
+            found[str(event["UID"])] = (str(event["SUMMARY"]), event.decoded("DTSTART").astimezone(UTC),
+                                        str(event.get("LOCATION", "")))
+        return found
+
+
+class Mailbox:
+    """The member's inbox: each new letter composed as the worker does, a minute after the last."""
+
+    def __init__(self, runtime: Runtime, tribe: Tribe, meetup_id: UUID, member: dict[str, Any]) -> None:
+        self.runtime, self.tribe, self.meetup_id, self.member = runtime, tribe, meetup_id, member
+        self.seen: set[str] = set()
+        self.clock = datetime.now(UTC)
+
+    def new(self) -> list[EmailMessage]:
+        settle(self.runtime)
+        fresh = [row for row in self.tribe.letters(self.meetup_id)
+                 if row["recipient"] == self.member["email"] and row["key"] not in self.seen
+                 and row["status"] != "withdrawn"]
+        messages = []
+        for row in fresh:
+            self.seen.add(row["key"])
+            self.clock += timedelta(minutes=1)
+            message = compose(row, self.runtime.settings, now=self.clock)
+            messages.append(message_from_bytes(message.as_bytes(policy=policy.SMTP), policy=policy.default))
+        return [m for m in messages if any(p.get_content_type() == "text/calendar" for p in m.walk())]
+
+
+@pytest.fixture
+def calendar(radicale: str) -> Iterator[StrictClient]:  # noqa: F811
+    assert httpx.request("MKCOL", f"{radicale}/member/").status_code == 201
+    assert httpx.request("MKCALENDAR", f"{radicale}/member/meetups/").status_code == 201
+    yield StrictClient(f"{radicale}/member/meetups/")
+
+
+def at(local_time: str) -> datetime:
+    return datetime.fromisoformat(local_time).replace(tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
+
+
+def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
+    runtime: Runtime, calendar: StrictClient
+) -> None:
+    tribe = Tribe(runtime, members=2)
+    member, other = tribe.members
+    organiser = tribe.organiser["id"]
+    start, end = local(timedelta(days=10)), local(timedelta(days=10, hours=6))
+    meetup_id = schedule(runtime, tribe, title="Summer camp", capacity="1", starts_at=start, ends_at=end)
+    session_id = command(runtime, organiser, "add_session", meetup_id, title="Keynote",
+                         starts_at=local(timedelta(days=10, hours=1)),
+                         ends_at=local(timedelta(days=10, hours=2)), room="Hall A")
+    mailbox = Mailbox(runtime, tribe, meetup_id, member)
+
+    def deliver() -> list[EmailMessage]:
+        messages = mailbox.new()
+        for message in messages:
+            calendar.apply(message)
+        assert calendar.ignored == [], "every message Cookout sends is one a strict client applies"
+        return messages
+
+    def holds(expected: dict[str, tuple[str, datetime, str]]) -> None:
+        assert calendar.events() == expected
+
+    command(runtime, organiser, "invite", meetup_id, [member["id"]])
+    [invitation] = deliver()
+    meetup_uid = str(Calendar.from_ical(next(
+        p for p in invitation.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
+    ).walk("VEVENT")[0]["UID"])
+    park = "Volkspark, Friedrichshain, Berlin"
+    holds({meetup_uid: ("Summer camp", at(start), park)})
+
+    command(runtime, member["id"], "answer", meetup_id, "going")
+    deliver()
+    holds({meetup_uid: ("Summer camp", at(start), park)})
+
+    command(runtime, member["id"], "choose_session", meetup_id, session_id)
+    [chosen] = deliver()
+    session_uid = str(Calendar.from_ical(next(
+        p for p in chosen.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
+    ).walk("VEVENT")[0]["UID"])
+    keynote_at = at(local(timedelta(days=10, hours=1)))
+    holds({meetup_uid: ("Summer camp", at(start), park),
+           session_uid: ("Keynote (Summer camp)", keynote_at, f"Hall A, {park}")})
+
+    # One save moves the start an hour earlier and the place: one update for each entry held.
+    earlier = local(timedelta(days=10, hours=-1))
+    field = "Tempelhofer Feld, Tempelhof"
+    command(runtime, organiser, "revise", meetup_id, title="Summer camp", description="Bring food.",
+            starts_at=earlier, ends_at=end, timezone=ZONE, venue="Tempelhofer Feld", address="Tempelhof",
+            capacity=1)
+    assert len(deliver()) == 2
+    holds({meetup_uid: ("Summer camp", at(earlier), field),
+           session_uid: ("Keynote (Summer camp)", keynote_at, f"Hall A, {field}")})
+
+    command(runtime, organiser, "revise", meetup_id, title="Summer camp by the lake", description="Bring food.",
+            starts_at=earlier, ends_at=end, timezone=ZONE, venue="Tempelhofer Feld", address="Tempelhof",
+            capacity=1)
+    deliver()
+    both = {meetup_uid: ("Summer camp by the lake", at(earlier), field),
+            session_uid: ("Keynote (Summer camp by the lake)", keynote_at, f"Hall A, {field}")}
+    holds(both)
+
+    # No from the member's calendar app, answered to the ORGANIZER of the update they hold.
+    newest = answering(calendar, meetup_uid)
+    no = parsed(reply_text("gmail", newest, member, "DECLINED"))
+    assert receive(runtime, no, [newest["organizer"]]).status == APPLIED
+    deliver()
+    holds({})
+
+    # The seat goes to someone else; the member's yes now puts them on the waitlist: nothing to hold.
+    command(runtime, other["id"], "answer", meetup_id, "going")
+    assert command(runtime, member["id"], "answer", meetup_id, "going") == "waitlisted"
+    deliver()
+    holds({})
+
+    # The seat frees up: promoted, the meetup and the session they chose come back.
+    command(runtime, other["id"], "answer", meetup_id, "not_going")
+    deliver()
+    holds(both)
+
+    since = max(row["payload"]["since"] for row in tribe.letters(meetup_id)
+                                        if row["recipient"] == member["email"])
+    command(runtime, member["id"], "cant_make_it", meetup_id, since)
+    deliver()
+    holds({})
+
+    command(runtime, member["id"], "answer", meetup_id, "going")
+    deliver()
+    holds(both)
+
+    command(runtime, organiser, "cancel", meetup_id, message="Storm warning.")
+    cancellations = deliver()
+    assert len(cancellations) == 2
+    holds({})
+
+
+def answering(calendar: StrictClient, uid: str) -> dict[str, Any]:
+    """What a calendar app answers from: the stored event's ORGANIZER, UID and SEQUENCE."""
+    event = calendar.stored(uid)
+    assert event is not None
+    return {"organizer": str(event["ORGANIZER"]).removeprefix("mailto:"), "uid": uid,
+           "sequence": int(event["SEQUENCE"])}
