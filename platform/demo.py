@@ -10,7 +10,7 @@ from cookout.domain.base import acting_as
 from cookout.domain.conversation import Conversation
 from cookout.domain.errors import Conflict
 from cookout.domain.meetings import Meetings
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 
 DEMO_PASSWORD = "cookout-demo"
 TRIBE_SLUG = "crazies"
@@ -36,26 +36,26 @@ We think so. The same rules apply as in real life:
 How do you keep it real? Share your tips below."""
 
 
-def seed(runtime: Runtime) -> list[str]:
+def seed(container: Container) -> list[str]:
     """Create the demo people, tribe, conversation and meetup that are not there yet;
     returns the handles created."""
     created = []
     ids: dict[str, UUID] = {}
     for handle, name, email in PEOPLE:
         try:
-            ids[handle] = runtime.accounts.sign_up(handle, name, email, DEMO_PASSWORD)
+            ids[handle] = container.accounts.sign_up(handle, name, email, DEMO_PASSWORD)
             created.append(handle)
         except Conflict:
-            found = runtime.accounts.member_id_for_handle(handle)
+            found = container.accounts.member_id_for_handle(handle)
             if found is not None:
                 ids[handle] = found
     if len(ids) == len(PEOPLE):
-        seed_tribe(runtime, ids)
+        seed_tribe(container, ids)
     return created
 
 
-def seed_tribe(runtime: Runtime, ids: dict[str, UUID]) -> None:
-    talk = runtime.service(Conversation)
+def seed_tribe(container: Container, ids: dict[str, UUID]) -> None:
+    talk = container.service(Conversation)
     with acting_as(ids["gini"]):
         try:
             tribe_id = talk.found_tribe(
@@ -81,7 +81,7 @@ def seed_tribe(runtime: Runtime, ids: dict[str, UUID]) -> None:
         reply)
     say("teo", "I'd take you all to lunch, but only for every 20 comments. Just keeping things measurable.")
 
-    meetings = runtime.service(Meetings)
+    meetings = container.service(Meetings)
     starts = (datetime.now(UTC) + timedelta(days=30)).replace(hour=17, minute=0, second=0, microsecond=0)
     role_in: Callable[[UUID], str | None] = talk.role_in
     with acting_as(ids["gini"]):

@@ -91,7 +91,7 @@ def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
             errors={"form": "Too many failed attempts. Wait a minute, then try again."},
         )
     # Nobody by that name still costs a hash check, so the answer's timing does not tell who has an account.
-    matches = members.password_matches(member["password_hash"] if member else None, password)
+    matches = runtime_of(request).passwords.matches(member["password_hash"] if member else None, password)
     if member is None or not matches:
         return page(
             "login.html", status_code=401, form=form,

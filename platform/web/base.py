@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from cookout.domain.base import current_actor, last_position
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.base import CookoutProjection
 
 T = TypeVar("T")
@@ -25,8 +25,8 @@ SEEN_SECONDS = 60
 SEEN_SCOPE_KEY = "cookout.seen_position"
 
 
-def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
-    return request.app.state.runtime
+def runtime_of(request: Request[Any, Any, Any]) -> Container:
+    return request.app.state.container
 
 
 def session_of(request: Request[Any, Any, Any]) -> dict[str, Any]:

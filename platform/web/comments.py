@@ -6,7 +6,6 @@ replaces or extends the page in place.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -74,17 +73,6 @@ class CommentLimits:
                 and self.allow(email))
 
 
-_limits_lock = threading.Lock()
-
-
-def comment_limits(request: Request[Any, Any, Any]) -> CommentLimits:
-    state = request.app.state
-    with _limits_lock:
-        if state.get("comment_limits") is None:
-            state.comment_limits = CommentLimits(state.settings, state.limiter)
-    return state.comment_limits
-
-
 # It reads no view before the command (which checks the post, parent and tribe in the log itself), so a
 # member can comment again at once, without waiting for the views to show the last comment.
 @post("/p/{post_id:uuid}/comments", sync_to_thread=True, opt={"catch_up": False})
@@ -96,7 +84,7 @@ def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) ->
         parent_id = UUID(form["parent_id"]) if form["parent_id"].strip() else None
     except ValueError:
         return refused(request, post_id, None, form, 404, "No such comment.")
-    limits = comment_limits(request)
+    limits: CommentLimits = request.app.state.comment_limits
     allowed = (limits.allow(str(member_id)) if member_id
                else limits.allow_guest(form["email"].strip().lower(), client_ip(request), post_id))
     if not allowed:

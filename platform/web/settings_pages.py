@@ -9,7 +9,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from cookout.domain import members
 from cookout.domain.errors import DomainError
 from cookout.platform.web.headers import NO_STORE
 from cookout.platform.web.auth import continue_session
@@ -57,7 +56,7 @@ def change_password(request: Request[Any, Any, Any], data: Form) -> Template | R
     member_id = require_member(request)
     runtime = runtime_of(request)
     current_hash = runtime.view(MemberDirectory).password_hash(member_id)
-    if not members.password_matches(current_hash, data.get("current_password", "")):
+    if not runtime.passwords.matches(current_hash, data.get("current_password", "")):
         return settings_page(request, 422, errors={"current_password": "That is not your current password."})
     try:
         epoch = run_command(request, runtime.accounts.change_password, member_id, data.get("new_password", ""),
