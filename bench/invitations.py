@@ -78,7 +78,7 @@ def run(url: str, sink: Sink, port: int) -> None:
     from cookout.platform.settings import load_settings
     from cookout.projections.invitations import Invitations
     from cookout.workers.app import CookoutCelery
-    from cookout.workers.mail import BUILDERS, address_message
+    from cookout.platform.letters import compose
 
     settings = load_settings()
     queue = f"bench-{uuid.uuid4().hex[:8]}"
@@ -139,7 +139,7 @@ def run(url: str, sink: Sink, port: int) -> None:
         "SELECT * FROM outbox WHERE kind = 'meetup_invitation' ORDER BY key LIMIT %(n)s", {"n": INVITEES})
     started = time.monotonic()
     for letter in letters:
-        message = address_message(BUILDERS[letter["kind"]](letter["payload"], settings), letter, settings)
+        message = compose(letter, settings)
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as client_smtp:
             client_smtp.send_message(message)
     bare = time.monotonic() - started

@@ -1,25 +1,19 @@
-"""iCalendar text and iMIP emails for meetups: invitations, updates, cancellations, feeds.
+"""iCalendar text for meetups: the calendar part of invitations, updates and cancellations, and feeds.
 
-Pure builders: they take what to say and return text or an `EmailMessage`; sending is elsewhere.
+Pure builders: they take calendar entries and return VCALENDAR text; the emails are platform/letters/.
 Times go out in UTC, which every client reads the same way; people see local times in the body.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 
 from icalendar import Calendar, Event, vCalAddress
 
-from cookout.domain.meetups import PARTSTAT, Meetup, Place, Session
-from cookout.domain.schedule import to_local
+from cookout.domain.meetups import Meetup, Place, Session
 
 PRODID = "-//Cookout//Cookout 0.1//EN"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 @dataclass(frozen=True)
@@ -79,10 +73,6 @@ def session_entry(meetup: Meetup, session: Session, url: str = "") -> Entry:
         url=url,
         cancelled=meetup.cancelled,
     )
-
-
-def partstat_of(state: str | None) -> str:
-    return PARTSTAT.get(state or "", "NEEDS-ACTION")
 
 
 # Calendars
@@ -156,177 +146,16 @@ def feed(entries: list[Entry], *, organiser: str, now: datetime, name: str = "")
     return calendar_text("PUBLISH", entries, organiser=organiser, now=now, name=name)
 
 
-# Emails
+# One function per iTIP method (RFC 5546) a letter carries
 
 
-def invitation(
-    entry: Entry,
-    *,
-    attendee: Attendee,
-    organiser: str,
-    sender: str,
-    message_id: str,
-    now: datetime,
-    organiser_name: str = "",
-    intro: str = "",
-    footer: tuple[str, ...] = (),
-) -> EmailMessage:
-    going = attendee.partstat == "ACCEPTED"
-    intro = intro or ("You're going to this meetup." if going else "You're invited to this meetup.")
-    return _email(
-        "REQUEST", entry, "Invitation", [intro], attendee, organiser, organiser_name,
-        sender, message_id, now, footer,
-    )
+def request(entry: Entry, *, attendee: Attendee, organiser: str, now: datetime, organiser_name: str = "") -> str:
+    """Put the entry, as it is now, in the attendee's calendar (invitations, updates, reminders)."""
+    return calendar_text("REQUEST", [entry], organiser=organiser, now=now, attendee=attendee,
+                         organiser_name=organiser_name)
 
 
-def update(
-    entry: Entry,
-    *,
-    before: Entry,
-    attendee: Attendee,
-    organiser: str,
-    sender: str,
-    message_id: str,
-    now: datetime,
-    organiser_name: str = "",
-    footer: tuple[str, ...] = (),
-) -> EmailMessage:
-    """The entry changed; the body says what it was and what it is now."""
-    lines = ["This meetup changed."]
-    if (before.starts_at, before.ends_at) != (entry.starts_at, entry.ends_at):
-        lines.append(f"It was: {when(before)}. It is now: {when(entry)}.")
-    if before.location != entry.location:
-        lines.append(f"It was at: {one_line(before.location)}. Now at: {one_line(entry.location)}.")
-    if before.title != entry.title:
-        lines.append(f"It was called: {one_line(before.title)}.")
-    return _email(
-        "REQUEST", entry, "Updated", lines, attendee, organiser, organiser_name,
-        sender, message_id, now, footer,
-    )
-
-
-def cancellation(
-    entry: Entry,
-    *,
-    attendee: Attendee,
-    organiser: str,
-    sender: str,
-    message_id: str,
-    now: datetime,
-    message: str = "",
-    organiser_name: str = "",
-) -> EmailMessage:
-    """The whole meetup is off (pass the entry at the cancelling sequence)."""
-    lines = ["This meetup is cancelled."] + ([f"The organisers say: {message}"] if message else [])
-    return _email(
-        "CANCEL", entry, "Cancelled", lines, attendee, organiser, organiser_name,
-        sender, message_id, now,
-    )
-
-
-def removal(
-    entry: Entry,
-    *,
-    attendee: Attendee,
-    organiser: str,
-    sender: str,
-    message_id: str,
-    now: datetime,
-    organiser_name: str = "",
-) -> EmailMessage:
-    """Take the meetup out of one member's calendar: they are no longer coming."""
-    lines = ["You're no longer down for this meetup, so it leaves your calendar."]
-    return _email(
-        "CANCEL", entry, "Not going", lines, attendee, organiser, organiser_name,
-        sender, message_id, now,
-    )
-
-
-def reminder(
-    entry: Entry,
-    *,
-    attendee: Attendee,
-    organiser: str,
-    sender: str,
-    message_id: str,
-    now: datetime,
-    organiser_name: str = "",
-    footer: tuple[str, ...] = (),
-) -> EmailMessage:
-    """A nudge before the start; the calendar part repeats the current entry unchanged."""
-    return _email(
-        "REQUEST", entry, "Reminder", ["This meetup is coming up."], attendee, organiser,
-        organiser_name, sender, message_id, now, footer,
-    )
-
-
-def when(entry: Entry) -> str:
-    start = to_local(entry.starts_at, entry.timezone)
-    end = to_local(entry.ends_at, entry.timezone)
-    end_text = end.strftime("%H:%M" if end.date() == start.date() else "%a %d %b %Y %H:%M")
-    return f"{start.strftime('%a %d %b %Y %H:%M')}–{end_text} ({entry.timezone})"
-
-
-def one_line(text: str) -> str:
-    return _CONTROL.sub(" ", text).strip()
-
-
-def subject_line(word: str, entry: Entry) -> str:
-    title = one_line(entry.title)
-    start = to_local(entry.starts_at, entry.timezone)
-    return f"{word}: {title} ({start.strftime('%a %d %b %Y %H:%M')})"
-
-
-def _email(
-    method: str,
-    entry: Entry,
-    word: str,
-    lines: list[str],
-    attendee: Attendee,
-    organiser: str,
-    organiser_name: str,
-    sender: str,
-    message_id: str,
-    now: datetime,
-    footer: tuple[str, ...] = (),
-) -> EmailMessage:
-    """`footer` lines follow the facts: links for the reader, never in the calendar part."""
-    ics = calendar_text(
-        method, [entry], organiser=organiser, now=now, attendee=attendee,
-        organiser_name=organiser_name,
-    )
-    facts = [f"What: {one_line(entry.title)}", f"When: {when(entry)}"]
-    if entry.location:
-        facts.append(f"Where: {one_line(entry.location)}")
-    if entry.url:
-        facts.append(f"Details: {entry.url}")
-
-    message = EmailMessage()
-    message["Subject"] = subject_line(word, entry)
-    message["From"] = sender
-    message["To"] = attendee.email
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id
-    message.set_content("\n\n".join([*lines, "\n".join(facts), *footer]) + "\n")
-    message.add_alternative(_html(lines, facts, footer), subtype="html")
-    message.add_alternative(
-        ics.encode("utf-8"),
-        maintype="text",
-        subtype="calendar",
-        cte="base64",
-        params={"method": method, "charset": "UTF-8"},
-    )
-    return message
-
-
-def _html(lines: list[str], facts: list[str], footer: tuple[str, ...] = ()) -> str:
-    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    items = "".join(f"<li>{html.escape(fact)}</li>" for fact in facts)
-    after = "".join(f"<p>{_linked(line)}</p>" for line in footer)
-    return f"<!doctype html><html><body>{paragraphs}<ul>{items}</ul>{after}</body></html>\n"
-
-
-def _linked(line: str) -> str:
-    """Escape a line and make its http(s) URL, if any, a link."""
-    escaped = html.escape(line)
-    return re.sub(r"(https?://\S+)", r'<a href="\1">\1</a>', escaped)
+def cancel(entry: Entry, *, attendee: Attendee, organiser: str, now: datetime, organiser_name: str = "") -> str:
+    """Take the entry out of the attendee's calendar (the meetup is off, or they are no longer coming)."""
+    return calendar_text("CANCEL", [entry], organiser=organiser, now=now, attendee=attendee,
+                         organiser_name=organiser_name)

@@ -6,6 +6,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.comments import HIDDEN, SPAM, VISIBLE, Comment
 from cookout.domain.posts import Post
@@ -166,6 +167,21 @@ class MemberActivityView(View):
 
 class MemberActivity(CookoutProjection):
     name = "member_activity"
+    topics = (
+        get_topic(Tribe.TribeFounded),
+        get_topic(Tribe.TribeRevised),
+        get_topic(Post.PostPublished),
+        get_topic(Post.PostEdited),
+        get_topic(Post.PostRetracted),
+        get_topic(Post.PostHidden),
+        get_topic(Post.PostUnhidden),
+        get_topic(Comment.CommentPosted),
+        get_topic(Comment.CommentEdited),
+        get_topic(Comment.CommentRetracted),
+        get_topic(Comment.CommentApproved),
+        get_topic(Comment.CommentHidden),
+        get_topic(Comment.CommentMarkedSpam),
+    )
     view_class = MemberActivityView
 
     @singledispatchmethod
@@ -173,53 +189,53 @@ class MemberActivity(CookoutProjection):
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
+    def tribe_founded(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
         self.view.tribe(tracking, event.originator_id, event.slug, event.name, event.visibility)
 
     @process_event.register
-    def _(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
+    def tribe_revised(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
         self.view.tribe(tracking, event.originator_id, None, event.name, event.visibility)
 
     @process_event.register
-    def _(self, event: Post.PostPublished, tracking: Tracking) -> None:
+    def post_published(self, event: Post.PostPublished, tracking: Tracking) -> None:
         self.view.published(tracking, event)
 
     @process_event.register
-    def _(self, event: Post.PostEdited, tracking: Tracking) -> None:
+    def post_edited(self, event: Post.PostEdited, tracking: Tracking) -> None:
         self.view.post_edited(tracking, event)
 
     @process_event.register
-    def _(self, event: Post.PostRetracted, tracking: Tracking) -> None:
+    def post_retracted(self, event: Post.PostRetracted, tracking: Tracking) -> None:
         self.view.update_items(tracking, event.originator_id, retracted=True)
 
     @process_event.register
-    def _(self, event: Post.PostHidden, tracking: Tracking) -> None:
+    def post_hidden(self, event: Post.PostHidden, tracking: Tracking) -> None:
         self.view.update_items(tracking, event.originator_id, status=HIDDEN)
 
     @process_event.register
-    def _(self, event: Post.PostUnhidden, tracking: Tracking) -> None:
+    def post_unhidden(self, event: Post.PostUnhidden, tracking: Tracking) -> None:
         self.view.update_items(tracking, event.originator_id, status=VISIBLE)
 
     @process_event.register
-    def _(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
+    def comment_posted(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
         self.view.commented(tracking, event)
 
     @process_event.register
-    def _(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
+    def comment_edited(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
         self.view.update_items(tracking, event.originator_id, excerpt=excerpt(event.body))
 
     @process_event.register
-    def _(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
+    def comment_retracted(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
         self.view.update_items(tracking, event.originator_id, retracted=True)
 
     @process_event.register
-    def _(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
+    def comment_approved(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
         self.view.update_items(tracking, event.originator_id, status=VISIBLE)
 
     @process_event.register
-    def _(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
+    def comment_hidden(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
         self.view.update_items(tracking, event.originator_id, status=HIDDEN)
 
     @process_event.register
-    def _(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
+    def comment_marked_spam(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
         self.view.update_items(tracking, event.originator_id, status=SPAM)

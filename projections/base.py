@@ -136,8 +136,9 @@ class View(PostgresTrackingRecorder):
 
 
 class CookoutProjection(Projection[Any]):
-    """Base of Cookout's projections: events a projection does not handle still advance its position,
-    so a page can wait for any position in the log."""
+    """Base of Cookout's projections. Each says what it reads in `topics` (the topics of the events it
+    has a handler for, each handler named for its event); the runner gives it only those, and events it
+    does not read still advance its position, so a page can wait for any position in the log."""
 
     view_class: ClassVar[type[View]]
 

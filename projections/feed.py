@@ -6,6 +6,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.comments import VISIBLE, Comment
 from cookout.domain.posts import Post
@@ -145,6 +146,18 @@ class TribeFeedView(View):
 
 class TribeFeed(CookoutProjection):
     name = "tribe_feed"
+    topics = (
+        get_topic(Post.PostPublished),
+        get_topic(Post.PostEdited),
+        get_topic(Post.PostRetracted),
+        get_topic(Post.PostHidden),
+        get_topic(Post.PostUnhidden),
+        get_topic(Comment.CommentPosted),
+        get_topic(Comment.CommentApproved),
+        get_topic(Comment.CommentHidden),
+        get_topic(Comment.CommentMarkedSpam),
+        get_topic(Comment.CommentRetracted),
+    )
     view_class = TribeFeedView
 
     @singledispatchmethod
@@ -152,41 +165,41 @@ class TribeFeed(CookoutProjection):
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Post.PostPublished, tracking: Tracking) -> None:
+    def post_published(self, event: Post.PostPublished, tracking: Tracking) -> None:
         self.view.published(tracking, event)
 
     @process_event.register
-    def _(self, event: Post.PostEdited, tracking: Tracking) -> None:
+    def post_edited(self, event: Post.PostEdited, tracking: Tracking) -> None:
         self.view.edited(tracking, event)
 
     @process_event.register
-    def _(self, event: Post.PostRetracted, tracking: Tracking) -> None:
+    def post_retracted(self, event: Post.PostRetracted, tracking: Tracking) -> None:
         self.view.mark(tracking, event.originator_id, retracted=True)
 
     @process_event.register
-    def _(self, event: Post.PostHidden, tracking: Tracking) -> None:
+    def post_hidden(self, event: Post.PostHidden, tracking: Tracking) -> None:
         self.view.mark(tracking, event.originator_id, hidden=True)
 
     @process_event.register
-    def _(self, event: Post.PostUnhidden, tracking: Tracking) -> None:
+    def post_unhidden(self, event: Post.PostUnhidden, tracking: Tracking) -> None:
         self.view.mark(tracking, event.originator_id, hidden=False)
 
     @process_event.register
-    def _(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
+    def comment_posted(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
         self.view.commented(tracking, event)
 
     @process_event.register
-    def _(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
+    def comment_approved(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
         self.view.comment_shown(tracking, event.originator_id, True, event.timestamp)
 
     @process_event.register
-    def _(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
+    def comment_hidden(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
         self.view.comment_shown(tracking, event.originator_id, False, None)
 
     @process_event.register
-    def _(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
+    def comment_marked_spam(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
         self.view.comment_shown(tracking, event.originator_id, False, None)
 
     @process_event.register
-    def _(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
+    def comment_retracted(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
         self.view.comment_shown(tracking, event.originator_id, False, None)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.meetups import GOING, INVITED, MAYBE, NOT_GOING, PARTSTAT, WAITLISTED, Meetup, calendar_change
 from cookout.domain.members import Member
@@ -26,7 +27,6 @@ UPDATE = "meetup_update"
 CANCELLATION = "meetup_cancellation"
 REMOVAL = "meetup_removal"
 REMINDER = "meetup_reminder"
-KINDS = (INVITATION, PROMOTION, UPDATE, CANCELLATION, REMOVAL, REMINDER)
 
 # A session's entry sits in the calendars of those who chose it and are going or may go.
 SESSION_HOLDERS = (GOING, MAYBE)
@@ -289,6 +289,27 @@ class Invitations(Dispatcher):
     """Invitations, updates and cancellations, one letter per calendar entry and attendee."""
 
     name = "invitations"
+    topics = (
+        get_topic(Member.Joined),
+        get_topic(Member.Renamed),
+        get_topic(Meetup.Scheduled),
+        get_topic(Meetup.DetailsEdited),
+        get_topic(Meetup.Rescheduled),
+        get_topic(Meetup.Relocated),
+        get_topic(Meetup.Cancelled),
+        get_topic(Meetup.MembersInvited),
+        get_topic(Meetup.MemberWentGoing),
+        get_topic(Meetup.MemberWaitlisted),
+        get_topic(Meetup.MemberAnsweredMaybe),
+        get_topic(Meetup.MemberDeclined),
+        get_topic(Meetup.MemberWithdrew),
+        get_topic(Meetup.WaitlistedMemberPromoted),
+        get_topic(Meetup.SessionAdded),
+        get_topic(Meetup.SessionEdited),
+        get_topic(Meetup.SessionRemoved),
+        get_topic(Meetup.SessionChosen),
+        get_topic(Meetup.SessionDropped),
+    )
     view_class = InvitationsView
 
     @singledispatchmethod
@@ -298,7 +319,7 @@ class Invitations(Dispatcher):
     # People
 
     @process_event.register
-    def _(self, event: Member.Joined, tracking: Tracking) -> None:
+    def member_joined(self, event: Member.Joined, tracking: Tracking) -> None:
         self.record(
             tracking,
             [
@@ -311,7 +332,7 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Member.Renamed, tracking: Tracking) -> None:
+    def member_renamed(self, event: Member.Renamed, tracking: Tracking) -> None:
         self.record(
             tracking,
             [
@@ -325,7 +346,7 @@ class Invitations(Dispatcher):
     # The meetup itself
 
     @process_event.register
-    def _(self, event: Meetup.Scheduled, tracking: Tracking) -> None:
+    def meetup_scheduled(self, event: Meetup.Scheduled, tracking: Tracking) -> None:
         self.record(
             tracking,
             [
@@ -354,7 +375,7 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Meetup.DetailsEdited, tracking: Tracking) -> None:
+    def meetup_details_edited(self, event: Meetup.DetailsEdited, tracking: Tracking) -> None:
         self.record(
             tracking,
             [
@@ -367,7 +388,7 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Meetup.Rescheduled, tracking: Tracking) -> None:
+    def meetup_rescheduled(self, event: Meetup.Rescheduled, tracking: Tracking) -> None:
         self.changed(
             event,
             tracking,
@@ -378,7 +399,7 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Meetup.Relocated, tracking: Tracking) -> None:
+    def meetup_relocated(self, event: Meetup.Relocated, tracking: Tracking) -> None:
         self.changed(
             event,
             tracking,
@@ -419,7 +440,7 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Meetup.Cancelled, tracking: Tracking) -> None:
+    def meetup_cancelled(self, event: Meetup.Cancelled, tracking: Tracking) -> None:
         """Everyone holding the meetup or one of its sessions gets a cancellation of each."""
         meetup = {**self.view.meetup(event.originator_id), "sequence": event.sequence, "cancelled": True}
         holders = self.view.holders(event.originator_id)
@@ -461,7 +482,7 @@ class Invitations(Dispatcher):
     # Who comes
 
     @process_event.register
-    def _(self, event: Meetup.MembersInvited, tracking: Tracking) -> None:
+    def meetup_members_invited(self, event: Meetup.MembersInvited, tracking: Tracking) -> None:
         meetup = self.view.meetup(event.originator_id)
         people = self.view.people(event.member_ids)
         letters = [
@@ -476,27 +497,27 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Meetup.MemberWentGoing, tracking: Tracking) -> None:
+    def meetup_member_went_going(self, event: Meetup.MemberWentGoing, tracking: Tracking) -> None:
         self.moved(event, tracking, event.previous, GOING)
 
     @process_event.register
-    def _(self, event: Meetup.MemberWaitlisted, tracking: Tracking) -> None:
+    def meetup_member_waitlisted(self, event: Meetup.MemberWaitlisted, tracking: Tracking) -> None:
         self.moved(event, tracking, event.previous, WAITLISTED)
 
     @process_event.register
-    def _(self, event: Meetup.MemberAnsweredMaybe, tracking: Tracking) -> None:
+    def meetup_member_answered_maybe(self, event: Meetup.MemberAnsweredMaybe, tracking: Tracking) -> None:
         self.moved(event, tracking, event.previous, MAYBE)
 
     @process_event.register
-    def _(self, event: Meetup.MemberDeclined, tracking: Tracking) -> None:
+    def meetup_member_declined(self, event: Meetup.MemberDeclined, tracking: Tracking) -> None:
         self.moved(event, tracking, event.previous, NOT_GOING)
 
     @process_event.register
-    def _(self, event: Meetup.MemberWithdrew, tracking: Tracking) -> None:
+    def meetup_member_withdrew(self, event: Meetup.MemberWithdrew, tracking: Tracking) -> None:
         self.moved(event, tracking, event.previous, event.answer)
 
     @process_event.register
-    def _(self, event: Meetup.WaitlistedMemberPromoted, tracking: Tracking) -> None:
+    def meetup_waitlisted_member_promoted(self, event: Meetup.WaitlistedMemberPromoted, tracking: Tracking) -> None:
         self.moved(event, tracking, WAITLISTED, GOING, kind=PROMOTION)
 
     def moved(
@@ -534,7 +555,7 @@ class Invitations(Dispatcher):
     # The agenda
 
     @process_event.register
-    def _(self, event: Meetup.SessionAdded, tracking: Tracking) -> None:
+    def meetup_session_added(self, event: Meetup.SessionAdded, tracking: Tracking) -> None:
         self.record(
             tracking,
             [
@@ -561,7 +582,7 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Meetup.SessionEdited, tracking: Tracking) -> None:
+    def meetup_session_edited(self, event: Meetup.SessionEdited, tracking: Tracking) -> None:
         meetup = self.view.meetup(event.originator_id)
         before = self.view.session(event.session_id)
         after = {
@@ -608,7 +629,7 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Meetup.SessionRemoved, tracking: Tracking) -> None:
+    def meetup_session_removed(self, event: Meetup.SessionRemoved, tracking: Tracking) -> None:
         meetup = self.view.meetup(event.originator_id)
         session = {**self.view.session(event.session_id), "sequence": event.sequence}
         people = self.view.people(self.view.session_holders(event.session_id))
@@ -627,11 +648,11 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Meetup.SessionChosen, tracking: Tracking) -> None:
+    def meetup_session_chosen(self, event: Meetup.SessionChosen, tracking: Tracking) -> None:
         self.session_choice(event, tracking, chosen=True)
 
     @process_event.register
-    def _(self, event: Meetup.SessionDropped, tracking: Tracking) -> None:
+    def meetup_session_dropped(self, event: Meetup.SessionDropped, tracking: Tracking) -> None:
         self.session_choice(event, tracking, chosen=False)
 
     def session_choice(self, event: Any, tracking: Tracking, chosen: bool) -> None:

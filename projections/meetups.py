@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.meetups import GOING, INVITED, MAYBE, NOT_GOING, WAITLISTED, Meetup
 from cookout.domain.tribes import Tribe
@@ -497,6 +498,32 @@ def role_statement(tribe_id: UUID, member_id: UUID, role: str) -> Statement:
 
 class Meetups(CookoutProjection):
     name = "meetups"
+    topics = (
+        get_topic(Meetup.Scheduled),
+        get_topic(Meetup.DetailsEdited),
+        get_topic(Meetup.Rescheduled),
+        get_topic(Meetup.Relocated),
+        get_topic(Meetup.Cancelled),
+        get_topic(Meetup.MembersInvited),
+        get_topic(Meetup.MemberWentGoing),
+        get_topic(Meetup.WaitlistedMemberPromoted),
+        get_topic(Meetup.MemberWaitlisted),
+        get_topic(Meetup.MemberAnsweredMaybe),
+        get_topic(Meetup.MemberDeclined),
+        get_topic(Meetup.MemberWithdrew),
+        get_topic(Meetup.SessionAdded),
+        get_topic(Meetup.SessionEdited),
+        get_topic(Meetup.SessionRemoved),
+        get_topic(Meetup.SessionChosen),
+        get_topic(Meetup.SessionDropped),
+        get_topic(Meetup.MemberCheckedIn),
+        get_topic(Tribe.TribeFounded),
+        get_topic(Tribe.TribeRevised),
+        get_topic(Tribe.MemberJoined),
+        get_topic(Tribe.RoleGranted),
+        get_topic(Tribe.RoleRevoked),
+        get_topic(Tribe.MemberLeft),
+    )
     view_class = MeetupsView
 
     @singledispatchmethod
@@ -504,11 +531,11 @@ class Meetups(CookoutProjection):
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Meetup.Scheduled, tracking: Tracking) -> None:
+    def meetup_scheduled(self, event: Meetup.Scheduled, tracking: Tracking) -> None:
         self.view.scheduled(tracking, event)
 
     @process_event.register
-    def _(self, event: Meetup.DetailsEdited, tracking: Tracking) -> None:
+    def meetup_details_edited(self, event: Meetup.DetailsEdited, tracking: Tracking) -> None:
         self.view.change_meetup(
             tracking,
             event.originator_id,
@@ -519,7 +546,7 @@ class Meetups(CookoutProjection):
         )
 
     @process_event.register
-    def _(self, event: Meetup.Rescheduled, tracking: Tracking) -> None:
+    def meetup_rescheduled(self, event: Meetup.Rescheduled, tracking: Tracking) -> None:
         self.view.change_meetup(
             tracking,
             event.originator_id,
@@ -530,7 +557,7 @@ class Meetups(CookoutProjection):
         )
 
     @process_event.register
-    def _(self, event: Meetup.Relocated, tracking: Tracking) -> None:
+    def meetup_relocated(self, event: Meetup.Relocated, tracking: Tracking) -> None:
         self.view.change_meetup(
             tracking,
             event.originator_id,
@@ -541,7 +568,7 @@ class Meetups(CookoutProjection):
         )
 
     @process_event.register
-    def _(self, event: Meetup.Cancelled, tracking: Tracking) -> None:
+    def meetup_cancelled(self, event: Meetup.Cancelled, tracking: Tracking) -> None:
         self.view.change_meetup(
             tracking,
             event.originator_id,
@@ -551,77 +578,77 @@ class Meetups(CookoutProjection):
         )
 
     @process_event.register
-    def _(self, event: Meetup.MembersInvited, tracking: Tracking) -> None:
+    def meetup_members_invited(self, event: Meetup.MembersInvited, tracking: Tracking) -> None:
         self.view.set_states(tracking, event.originator_id, event.member_ids, INVITED)
 
     @process_event.register
-    def _(self, event: Meetup.MemberWentGoing, tracking: Tracking) -> None:
+    def meetup_member_went_going(self, event: Meetup.MemberWentGoing, tracking: Tracking) -> None:
         self.view.set_states(tracking, event.originator_id, [event.member_id], GOING)
 
     @process_event.register
-    def _(self, event: Meetup.WaitlistedMemberPromoted, tracking: Tracking) -> None:
+    def meetup_waitlisted_member_promoted(self, event: Meetup.WaitlistedMemberPromoted, tracking: Tracking) -> None:
         self.view.set_states(tracking, event.originator_id, [event.member_id], GOING)
 
     @process_event.register
-    def _(self, event: Meetup.MemberWaitlisted, tracking: Tracking) -> None:
+    def meetup_member_waitlisted(self, event: Meetup.MemberWaitlisted, tracking: Tracking) -> None:
         self.view.set_states(tracking, event.originator_id, [event.member_id], WAITLISTED)
 
     @process_event.register
-    def _(self, event: Meetup.MemberAnsweredMaybe, tracking: Tracking) -> None:
+    def meetup_member_answered_maybe(self, event: Meetup.MemberAnsweredMaybe, tracking: Tracking) -> None:
         self.view.set_states(tracking, event.originator_id, [event.member_id], MAYBE)
 
     @process_event.register
-    def _(self, event: Meetup.MemberDeclined, tracking: Tracking) -> None:
+    def meetup_member_declined(self, event: Meetup.MemberDeclined, tracking: Tracking) -> None:
         self.view.set_states(tracking, event.originator_id, [event.member_id], NOT_GOING)
 
     @process_event.register
-    def _(self, event: Meetup.MemberWithdrew, tracking: Tracking) -> None:
+    def meetup_member_withdrew(self, event: Meetup.MemberWithdrew, tracking: Tracking) -> None:
         self.view.set_states(tracking, event.originator_id, [event.member_id], event.answer)
 
     @process_event.register
-    def _(self, event: Meetup.SessionAdded, tracking: Tracking) -> None:
+    def meetup_session_added(self, event: Meetup.SessionAdded, tracking: Tracking) -> None:
         self.view.add_session(tracking, event)
 
     @process_event.register
-    def _(self, event: Meetup.SessionEdited, tracking: Tracking) -> None:
+    def meetup_session_edited(self, event: Meetup.SessionEdited, tracking: Tracking) -> None:
         self.view.edit_session(tracking, event)
 
     @process_event.register
-    def _(self, event: Meetup.SessionRemoved, tracking: Tracking) -> None:
+    def meetup_session_removed(self, event: Meetup.SessionRemoved, tracking: Tracking) -> None:
         self.view.remove_session(tracking, event.session_id)
 
     @process_event.register
-    def _(self, event: Meetup.SessionChosen, tracking: Tracking) -> None:
+    def meetup_session_chosen(self, event: Meetup.SessionChosen, tracking: Tracking) -> None:
         self.view.choose(tracking, event)
 
     @process_event.register
-    def _(self, event: Meetup.SessionDropped, tracking: Tracking) -> None:
+    def meetup_session_dropped(self, event: Meetup.SessionDropped, tracking: Tracking) -> None:
         self.view.drop(tracking, event)
 
     @process_event.register
-    def _(self, event: Meetup.MemberCheckedIn, tracking: Tracking) -> None:
+    def meetup_member_checked_in(self, event: Meetup.MemberCheckedIn, tracking: Tracking) -> None:
         self.view.check_in(tracking, event)
 
     @process_event.register
-    def _(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
+    def tribe_founded(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
         self.view.tribe_founded(tracking, event)
 
     @process_event.register
-    def _(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
+    def tribe_revised(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
         self.view.tribe_revised(tracking, event)
 
     @process_event.register
-    def _(self, event: Tribe.MemberJoined, tracking: Tracking) -> None:
+    def tribe_member_joined(self, event: Tribe.MemberJoined, tracking: Tracking) -> None:
         self.view.set_role(tracking, event.originator_id, event.member_id, "member")
 
     @process_event.register
-    def _(self, event: Tribe.RoleGranted, tracking: Tracking) -> None:
+    def tribe_role_granted(self, event: Tribe.RoleGranted, tracking: Tracking) -> None:
         self.view.set_role(tracking, event.originator_id, event.member_id, event.role)
 
     @process_event.register
-    def _(self, event: Tribe.RoleRevoked, tracking: Tracking) -> None:
+    def tribe_role_revoked(self, event: Tribe.RoleRevoked, tracking: Tracking) -> None:
         self.view.set_role(tracking, event.originator_id, event.member_id, "member")
 
     @process_event.register
-    def _(self, event: Tribe.MemberLeft, tracking: Tracking) -> None:
+    def tribe_member_left(self, event: Tribe.MemberLeft, tracking: Tracking) -> None:
         self.view.remove_role(tracking, event.originator_id, event.member_id)

@@ -6,6 +6,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.members import Member
 from cookout.domain.text import storable
@@ -136,6 +137,16 @@ PUBLIC_COLUMNS = "id, handle, display_name, email, roles, joined_at, reply_email
 
 class MemberDirectory(CookoutProjection):
     name = "member_directory"
+    topics = (
+        get_topic(Member.Joined),
+        get_topic(Member.Renamed),
+        get_topic(Member.PasswordChanged),
+        get_topic(Member.ReplyEmailsChosen),
+        get_topic(Member.CalendarFeedIssued),
+        get_topic(Member.CalendarFeedRevoked),
+        get_topic(Member.SessionsEnded),
+        get_topic(Member.RoleGranted),
+    )
     view_class = MemberDirectoryView
 
     @singledispatchmethod
@@ -143,33 +154,33 @@ class MemberDirectory(CookoutProjection):
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Member.Joined, tracking: Tracking) -> None:
+    def member_joined(self, event: Member.Joined, tracking: Tracking) -> None:
         self.view.joined(tracking, event)
 
     @process_event.register
-    def _(self, event: Member.Renamed, tracking: Tracking) -> None:
+    def member_renamed(self, event: Member.Renamed, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, display_name=event.display_name)
 
     @process_event.register
-    def _(self, event: Member.PasswordChanged, tracking: Tracking) -> None:
+    def member_password_changed(self, event: Member.PasswordChanged, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, password_hash=event.password_hash)
 
     @process_event.register
-    def _(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:
+    def member_reply_emails_chosen(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, reply_emails=event.enabled)
 
     @process_event.register
-    def _(self, event: Member.CalendarFeedIssued, tracking: Tracking) -> None:
+    def member_calendar_feed_issued(self, event: Member.CalendarFeedIssued, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, calendar_token=event.token)
 
     @process_event.register
-    def _(self, event: Member.CalendarFeedRevoked, tracking: Tracking) -> None:
+    def member_calendar_feed_revoked(self, event: Member.CalendarFeedRevoked, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, calendar_token=None)
 
     @process_event.register
-    def _(self, event: Member.SessionsEnded, tracking: Tracking) -> None:
+    def member_sessions_ended(self, event: Member.SessionsEnded, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, session_epoch=event.session_epoch)
 
     @process_event.register
-    def _(self, event: Member.RoleGranted, tracking: Tracking) -> None:
+    def member_role_granted(self, event: Member.RoleGranted, tracking: Tracking) -> None:
         self.view.add_role(tracking, event.originator_id, event.role)

@@ -6,6 +6,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.comments import HIDDEN, PENDING, SPAM, VISIBLE, Comment
 from cookout.domain.posts import Post
@@ -166,6 +167,18 @@ class ModerationView(View):
 
 class ModerationQueue(CookoutProjection):
     name = "moderation_queue"
+    topics = (
+        get_topic(Post.PostPublished),
+        get_topic(Post.PostEdited),
+        get_topic(Comment.CommentPosted),
+        get_topic(Comment.CommentEdited),
+        get_topic(Comment.CommentRetracted),
+        get_topic(Comment.CommentApproved),
+        get_topic(Comment.CommentFlagsDismissed),
+        get_topic(Comment.CommentHidden),
+        get_topic(Comment.CommentMarkedSpam),
+        get_topic(Flag.CommentFlagged),
+    )
     view_class = ModerationView
 
     @singledispatchmethod
@@ -173,41 +186,41 @@ class ModerationQueue(CookoutProjection):
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Post.PostPublished, tracking: Tracking) -> None:
+    def post_published(self, event: Post.PostPublished, tracking: Tracking) -> None:
         self.view.published(tracking, event)
 
     @process_event.register
-    def _(self, event: Post.PostEdited, tracking: Tracking) -> None:
+    def post_edited(self, event: Post.PostEdited, tracking: Tracking) -> None:
         self.view.retitled(tracking, event)
 
     @process_event.register
-    def _(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
+    def comment_posted(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
         self.view.commented(tracking, event)
 
     @process_event.register
-    def _(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
+    def comment_edited(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
         self.view.update_comment(tracking, event.originator_id, body=event.body)
 
     @process_event.register
-    def _(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
+    def comment_retracted(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
         self.view.update_comment(tracking, event.originator_id, retracted=True)
 
     @process_event.register
-    def _(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
+    def comment_approved(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
         self.view.decided(tracking, event.originator_id, VISIBLE, None)
 
     @process_event.register
-    def _(self, event: Comment.CommentFlagsDismissed, tracking: Tracking) -> None:
+    def comment_flags_dismissed(self, event: Comment.CommentFlagsDismissed, tracking: Tracking) -> None:
         self.view.decided(tracking, event.originator_id, VISIBLE, None)
 
     @process_event.register
-    def _(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
+    def comment_hidden(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
         self.view.decided(tracking, event.originator_id, HIDDEN, event.reason)
 
     @process_event.register
-    def _(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
+    def comment_marked_spam(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
         self.view.decided(tracking, event.originator_id, SPAM, None)
 
     @process_event.register
-    def _(self, event: Flag.CommentFlagged, tracking: Tracking) -> None:
+    def comment_flagged(self, event: Flag.CommentFlagged, tracking: Tracking) -> None:
         self.view.flagged(tracking, event)

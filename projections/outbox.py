@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.members import Member
 from cookout.projections.base import CookoutProjection, Statement, View, after_commit
 
 log = logging.getLogger(__name__)
 
-DELIVER_TASK = "cookout.deliver"
 DELIVER_ALL_TASK = "cookout.deliver_all"
 LETTERS_PER_TASK = 20
 
@@ -153,13 +153,16 @@ class Welcomes(Dispatcher):
     """A welcome letter for every member who joins."""
 
     name = "welcomes"
+    topics = (
+        get_topic(Member.Joined),
+    )
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Member.Joined, tracking: Tracking) -> None:
+    def member_joined(self, event: Member.Joined, tracking: Tracking) -> None:
         self.send(
             tracking,
             Letter(

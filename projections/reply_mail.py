@@ -16,6 +16,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.comments import VISIBLE, Comment
 from cookout.domain.members import Member
@@ -164,6 +165,24 @@ def confirmation_key(event: Any) -> str:
 
 class ReplyMail(Dispatcher):
     name = "reply_mail"
+    topics = (
+        get_topic(Member.Joined),
+        get_topic(Member.Renamed),
+        get_topic(Member.ReplyEmailsChosen),
+        get_topic(Tribe.TribeFounded),
+        get_topic(Tribe.TribeRevised),
+        get_topic(Tribe.MemberJoined),
+        get_topic(Tribe.MemberLeft),
+        get_topic(Post.PostPublished),
+        get_topic(Post.PostEdited),
+        get_topic(Subscription.Subscribed),
+        get_topic(Subscription.Resubscribed),
+        get_topic(Subscription.SubscriptionConfirmed),
+        get_topic(Subscription.Unsubscribed),
+        get_topic(Comment.CommentPosted),
+        get_topic(Comment.CommentEdited),
+        get_topic(Comment.CommentApproved),
+    )
     view_class = ReplyMailView
 
     @singledispatchmethod
@@ -171,28 +190,28 @@ class ReplyMail(Dispatcher):
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Member.Joined, tracking: Tracking) -> None:
+    def member_joined(self, event: Member.Joined, tracking: Tracking) -> None:
         self.remember(tracking, (
             "INSERT INTO reply_mail_members (id, email, display_name) VALUES (%(id)s, %(email)s, %(name)s)",
             {"id": event.originator_id, "email": event.email, "name": event.display_name},
         ))
 
     @process_event.register
-    def _(self, event: Member.Renamed, tracking: Tracking) -> None:
+    def member_renamed(self, event: Member.Renamed, tracking: Tracking) -> None:
         self.remember(tracking, (
             "UPDATE reply_mail_members SET display_name = %(name)s WHERE id = %(id)s",
             {"id": event.originator_id, "name": event.display_name},
         ))
 
     @process_event.register
-    def _(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:
+    def member_reply_emails_chosen(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:
         self.remember(tracking, (
             "UPDATE reply_mail_members SET reply_emails = %(on)s WHERE id = %(id)s",
             {"id": event.originator_id, "on": event.enabled},
         ))
 
     @process_event.register
-    def _(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
+    def tribe_founded(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
         self.post(tracking, [], [
             ("INSERT INTO reply_mail_tribes (id, members_only) VALUES (%(id)s, %(closed)s)",
              {"id": event.originator_id, "closed": event.visibility == MEMBERS_ONLY}),
@@ -200,18 +219,18 @@ class ReplyMail(Dispatcher):
         ])
 
     @process_event.register
-    def _(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
+    def tribe_revised(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
         self.remember(tracking, (
             "UPDATE reply_mail_tribes SET members_only = %(closed)s WHERE id = %(id)s",
             {"id": event.originator_id, "closed": event.visibility == MEMBERS_ONLY},
         ))
 
     @process_event.register
-    def _(self, event: Tribe.MemberJoined, tracking: Tracking) -> None:
+    def tribe_member_joined(self, event: Tribe.MemberJoined, tracking: Tracking) -> None:
         self.remember(tracking, self.tribe_member(event.originator_id, event.member_id))
 
     @process_event.register
-    def _(self, event: Tribe.MemberLeft, tracking: Tracking) -> None:
+    def tribe_member_left(self, event: Tribe.MemberLeft, tracking: Tracking) -> None:
         self.remember(tracking, (
             "DELETE FROM reply_mail_tribe_members WHERE tribe_id = %(t)s AND member_id = %(m)s",
             {"t": event.originator_id, "m": event.member_id},
@@ -225,7 +244,7 @@ class ReplyMail(Dispatcher):
         )
 
     @process_event.register
-    def _(self, event: Post.PostPublished, tracking: Tracking) -> None:
+    def post_published(self, event: Post.PostPublished, tracking: Tracking) -> None:
         self.remember(tracking, (
             "INSERT INTO reply_mail_posts (id, tribe_id, author_id, title) "
             "VALUES (%(id)s, %(tribe)s, %(author)s, %(title)s)",
@@ -233,14 +252,14 @@ class ReplyMail(Dispatcher):
         ))
 
     @process_event.register
-    def _(self, event: Post.PostEdited, tracking: Tracking) -> None:
+    def post_edited(self, event: Post.PostEdited, tracking: Tracking) -> None:
         self.remember(tracking, (
             "UPDATE reply_mail_posts SET title = %(title)s WHERE id = %(id)s",
             {"id": event.originator_id, "title": event.title},
         ))
 
     @process_event.register
-    def _(self, event: Subscription.Subscribed, tracking: Tracking) -> None:
+    def subscribed(self, event: Subscription.Subscribed, tracking: Tracking) -> None:
         # Events from before confirmation existed have no `confirmed`; those subscriptions stood as confirmed.
         confirmed = getattr(event, "confirmed", True)
         self.dispatch(tracking, [(
@@ -250,7 +269,7 @@ class ReplyMail(Dispatcher):
         )], [] if confirmed else [self.confirmation(event, event.post_id, event.email)])
 
     @process_event.register
-    def _(self, event: Subscription.Resubscribed, tracking: Tracking) -> None:
+    def resubscribed(self, event: Subscription.Resubscribed, tracking: Tracking) -> None:
         confirmed = getattr(event, "confirmed", True)
         subscription = self.view.subscription(event.originator_id)
         letters = [] if confirmed or subscription is None else [
@@ -262,7 +281,7 @@ class ReplyMail(Dispatcher):
         )], letters)
 
     @process_event.register
-    def _(self, event: Subscription.SubscriptionConfirmed, tracking: Tracking) -> None:
+    def subscription_confirmed(self, event: Subscription.SubscriptionConfirmed, tracking: Tracking) -> None:
         self.remember(tracking, (
             "UPDATE reply_mail_subscriptions SET confirmed = true WHERE id = %(id)s", {"id": event.originator_id}
         ))
@@ -272,11 +291,11 @@ class ReplyMail(Dispatcher):
         return Letter(key=confirmation_key(event), kind=CONFIRM_SUBSCRIPTION, recipient=email, payload=payload)
 
     @process_event.register
-    def _(self, event: Subscription.Unsubscribed, tracking: Tracking) -> None:
+    def unsubscribed(self, event: Subscription.Unsubscribed, tracking: Tracking) -> None:
         self.remember(tracking, self.subscription_active(event.originator_id, False))
 
     @process_event.register
-    def _(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
+    def comment_posted(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
         comment = {
             "id": event.originator_id, "post_id": event.post_id, "parent_id": event.parent_id,
             "author_id": event.author_id, "guest_name": event.guest_name, "guest_email": event.guest_email,
@@ -294,14 +313,14 @@ class ReplyMail(Dispatcher):
         self.dispatch(tracking, [remembered], letters)
 
     @process_event.register
-    def _(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
+    def comment_edited(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
         self.remember(tracking, (
             "UPDATE reply_mail_comments SET body = %(body)s WHERE id = %(id)s",
             {"id": event.originator_id, "body": event.body},
         ))
 
     @process_event.register
-    def _(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
+    def comment_approved(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
         comment = self.view.comment(event.originator_id)
         if comment is None or comment["announced"]:
             self.view.insert_tracking(tracking)

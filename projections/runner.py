@@ -23,13 +23,12 @@ import logging
 import queue
 import threading
 from collections.abc import Sequence
-from functools import singledispatchmethod
 from typing import Any
 
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 from psycopg.sql import SQL, Identifier, Literal
 
 from cookout.projections import parked
@@ -80,22 +79,18 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"cookout projection {name}".encode()).digest()[:8], "big", signed=True)
 
 
-def handles(projection: CookoutProjection, event: Any) -> bool:
-    """Whether the projection has a handler for this kind of event, not just the default."""
-    return _handles(type(projection), type(event))
-
-
 def process(projection: CookoutProjection, event: Any, tracking: Tracking) -> None:
-    if handles(projection, event):
+    """Apply the event if the projection reads it; its position moves past the event either way."""
+    read = reads(type(projection))
+    if read is None or type(event) in read:
         projection.process_event(event, tracking)
 
 
 @functools.cache
-def _handles(projection: type[CookoutProjection], event: type) -> bool:
-    method = projection.__dict__.get("process_event")
-    if not isinstance(method, singledispatchmethod):
-        return True
-    return method.dispatcher.dispatch(event) is not method.dispatcher.dispatch(object)
+def reads(projection: type[CookoutProjection]) -> frozenset[type] | None:
+    """The event classes a projection's `topics` name, or None if it names none and so reads every
+    event (as the library's subscriptions do): a set to look each event up in."""
+    return frozenset(resolve_topic(topic) for topic in projection.topics) if projection.topics else None
 
 
 class ProjectionsRunner:

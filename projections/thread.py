@@ -11,6 +11,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 from psycopg.types.json import Jsonb
 
 from cookout.domain.comments import HIDDEN, MAX_DEPTH, PENDING, SPAM, VISIBLE, Comment
@@ -341,6 +342,22 @@ def visible_count(rows: list[dict[str, Any]]) -> int:
 
 class ThreadTree(CookoutProjection):
     name = "thread_tree"
+    topics = (
+        get_topic(Post.PostPublished),
+        get_topic(Post.PostEdited),
+        get_topic(Post.PostRetracted),
+        get_topic(Post.PostHidden),
+        get_topic(Post.PostUnhidden),
+        get_topic(Comment.CommentPosted),
+        get_topic(Comment.CommentEdited),
+        get_topic(Comment.CommentRetracted),
+        get_topic(Comment.CommentApproved),
+        get_topic(Comment.CommentHidden),
+        get_topic(Comment.CommentMarkedSpam),
+        get_topic(Like.Liked),
+        get_topic(Like.LikedAgain),
+        get_topic(Like.Unliked),
+    )
     view_class = ThreadView
 
     @singledispatchmethod
@@ -348,57 +365,57 @@ class ThreadTree(CookoutProjection):
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Post.PostPublished, tracking: Tracking) -> None:
+    def post_published(self, event: Post.PostPublished, tracking: Tracking) -> None:
         self.view.published(tracking, event)
 
     @process_event.register
-    def _(self, event: Post.PostEdited, tracking: Tracking) -> None:
+    def post_edited(self, event: Post.PostEdited, tracking: Tracking) -> None:
         self.view.post_edited(tracking, event)
 
     @process_event.register
-    def _(self, event: Post.PostRetracted, tracking: Tracking) -> None:
+    def post_retracted(self, event: Post.PostRetracted, tracking: Tracking) -> None:
         self.view.update_post(tracking, event.originator_id, retracted=True)
 
     @process_event.register
-    def _(self, event: Post.PostHidden, tracking: Tracking) -> None:
+    def post_hidden(self, event: Post.PostHidden, tracking: Tracking) -> None:
         self.view.update_post(tracking, event.originator_id, hidden_reason=event.reason)
 
     @process_event.register
-    def _(self, event: Post.PostUnhidden, tracking: Tracking) -> None:
+    def post_unhidden(self, event: Post.PostUnhidden, tracking: Tracking) -> None:
         self.view.update_post(tracking, event.originator_id, hidden_reason=None)
 
     @process_event.register
-    def _(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
+    def comment_posted(self, event: Comment.CommentPosted, tracking: Tracking) -> None:
         self.view.commented(tracking, event)
 
     @process_event.register
-    def _(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
+    def comment_edited(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
         self.view.comment_edited(tracking, event)
 
     @process_event.register
-    def _(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
+    def comment_retracted(self, event: Comment.CommentRetracted, tracking: Tracking) -> None:
         self.view.update_comment(tracking, event.originator_id, retracted=True)
 
     @process_event.register
-    def _(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
+    def comment_approved(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
         self.view.update_comment(tracking, event.originator_id, status=VISIBLE, hidden_reason=None)
 
     @process_event.register
-    def _(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
+    def comment_hidden(self, event: Comment.CommentHidden, tracking: Tracking) -> None:
         self.view.update_comment(tracking, event.originator_id, status=HIDDEN, hidden_reason=event.reason)
 
     @process_event.register
-    def _(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
+    def comment_marked_spam(self, event: Comment.CommentMarkedSpam, tracking: Tracking) -> None:
         self.view.update_comment(tracking, event.originator_id, status=SPAM, hidden_reason=None)
 
     @process_event.register
-    def _(self, event: Like.Liked, tracking: Tracking) -> None:
+    def liked(self, event: Like.Liked, tracking: Tracking) -> None:
         self.view.liked(tracking, event)
 
     @process_event.register
-    def _(self, event: Like.LikedAgain, tracking: Tracking) -> None:
+    def liked_again(self, event: Like.LikedAgain, tracking: Tracking) -> None:
         self.view.like_changed(tracking, event.originator_id, True)
 
     @process_event.register
-    def _(self, event: Like.Unliked, tracking: Tracking) -> None:
+    def unliked(self, event: Like.Unliked, tracking: Tracking) -> None:
         self.view.like_changed(tracking, event.originator_id, False)

@@ -6,6 +6,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.tribes import MEMBER, ORGANISER, PUBLIC, Tribe
 from cookout.domain.text import storable
@@ -168,6 +169,14 @@ class TribeDirectoryView(View):
 
 class TribeDirectory(CookoutProjection):
     name = "tribe_directory"
+    topics = (
+        get_topic(Tribe.TribeFounded),
+        get_topic(Tribe.TribeRevised),
+        get_topic(Tribe.MemberJoined),
+        get_topic(Tribe.MemberLeft),
+        get_topic(Tribe.RoleGranted),
+        get_topic(Tribe.RoleRevoked),
+    )
     view_class = TribeDirectoryView
 
     @singledispatchmethod
@@ -175,25 +184,25 @@ class TribeDirectory(CookoutProjection):
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
+    def tribe_founded(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
         self.view.founded(tracking, event)
 
     @process_event.register
-    def _(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
+    def tribe_revised(self, event: Tribe.TribeRevised, tracking: Tracking) -> None:
         self.view.revised(tracking, event)
 
     @process_event.register
-    def _(self, event: Tribe.MemberJoined, tracking: Tracking) -> None:
+    def tribe_member_joined(self, event: Tribe.MemberJoined, tracking: Tracking) -> None:
         self.view.joined(tracking, event)
 
     @process_event.register
-    def _(self, event: Tribe.MemberLeft, tracking: Tracking) -> None:
+    def tribe_member_left(self, event: Tribe.MemberLeft, tracking: Tracking) -> None:
         self.view.left(tracking, event)
 
     @process_event.register
-    def _(self, event: Tribe.RoleGranted, tracking: Tracking) -> None:
+    def tribe_role_granted(self, event: Tribe.RoleGranted, tracking: Tracking) -> None:
         self.view.set_role(tracking, event.originator_id, event.member_id, event.role)
 
     @process_event.register
-    def _(self, event: Tribe.RoleRevoked, tracking: Tracking) -> None:
+    def tribe_role_revoked(self, event: Tribe.RoleRevoked, tracking: Tracking) -> None:
         self.view.set_role(tracking, event.originator_id, event.member_id, MEMBER)

@@ -1,4 +1,4 @@
-"""Delivering the outbox: each letter is claimed, built, sent and marked in one transaction.
+"""Delivering the outbox: each letter is claimed, composed, sent and marked in one transaction.
 
 A redelivered or retried task finds the letter already sent and does nothing; SMTP trouble is
 retried with exponential backoff and jitter, then recorded as failed with the reason.
@@ -14,27 +14,20 @@ import ssl
 import tempfile
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-from cookout.platform.settings import Settings
-from cookout.projections.outbox import DELIVER_ALL_TASK, DELIVER_TASK, OutboxView, letter_path
-from cookout.platform.letters import invitations, replies, welcome
 from celery import shared_task
 
+from cookout.platform.letters import compose
+from cookout.platform.settings import Settings
+from cookout.projections.outbox import DELIVER_ALL_TASK, OutboxView, letter_path
 from cookout.workers.app import ContainerTask
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-Builder = Callable[[dict[str, Any], Settings], EmailMessage]
-
-BUILDERS: dict[str, Builder] = {
-    "welcome": welcome.build,
-    **invitations.BUILDERS,
-    **replies.BUILDERS,
-}
+DELIVER_TASK = "cookout.deliver"  # one letter, retried on its own
 
 
 class DeliveryFailed(Exception):
@@ -75,14 +68,6 @@ def write_to_outbox_dir(folder: Path, message: EmailMessage, key: str) -> None:
     os.replace(temporary, letter_path(folder, key))
 
 
-def address_message(message: EmailMessage, row: dict[str, Any], settings: Settings) -> EmailMessage:
-    message["From"] = settings.mail_from
-    message["To"] = row["recipient"]
-    message["Message-ID"] = row["message_id"]
-    message["Date"] = formatdate(localtime=False)
-    return message
-
-
 def deliver_letter(view: OutboxView, settings: Settings, key: str,
                    send: Callable[[EmailMessage, str], None] | None = None) -> str:
     """Send one letter if it is still pending. Returns its status afterwards."""
@@ -94,7 +79,7 @@ def deliver_letter(view: OutboxView, settings: Settings, key: str,
         row = cursor.fetchone()
         if row is None:
             return "skipped"  # already sent, failed for good, or being sent by another worker
-        message = address_message(BUILDERS[row["kind"]](row["payload"], settings), row, settings)
+        message = compose(row, settings)
         try:
             send(message, key)
         except DeliveryFailed as error:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from cookout.projections.invitations import Invitations
-from cookout.projections.outbox import DELIVER_TASK
 from cookout.workers.app import ContainerTask
+from cookout.workers.mail import DELIVER_TASK
 
 
 @shared_task(name="cookout.send_reminders", bind=True)

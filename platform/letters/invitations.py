@@ -1,15 +1,19 @@
-"""Meetup invitations, updates, cancellations and reminders: letters from the outbox become iMIP
-emails. The payload says everything; the builder adds the send time and the "can't make it" link,
-bound to the meetup version the letter was made for."""
+"""Meetup invitations, updates, cancellations, removals and reminders: iMIP emails, one kind of
+letter each. The payload says everything; the context adds the "can't make it" link, bound to the
+meetup version the letter was made for, and the calendar part is stamped when the letter is sent."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.message import EmailMessage
+import re
+from collections.abc import Callable
+from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
 from cookout.domain.meetups import Place
+from cookout.domain.schedule import to_local
+from cookout.platform import ical
+from cookout.platform.letters.kind import CalendarPart, Context, LetterKind
 from cookout.platform.links import cant_make_it_url
 from cookout.platform.settings import Settings
 from cookout.projections.invitations import (
@@ -20,9 +24,11 @@ from cookout.projections.invitations import (
     REMOVAL,
     UPDATE,
 )
-from cookout.platform import ical
 
-ENVELOPE = ("From", "To", "Date", "Message-ID")  # set by the mail worker from the outbox row
+ORGANISER_NAME = "Cookout"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+Lines = Callable[[dict[str, Any], ical.Entry, Settings], list[str]]
 
 
 def organiser_address(settings: Settings) -> str:
@@ -53,38 +59,109 @@ def entry_of(data: dict[str, Any], base_url: str) -> ical.Entry:
     )
 
 
-def build(payload: dict[str, Any], settings: Settings, kind: str, now: datetime | None = None) -> EmailMessage:
-    entry = entry_of(payload["entry"], settings.base_url)
-    attendee = ical.Attendee(**payload["attendee"])
-    common: dict[str, Any] = {
-        "attendee": attendee,
-        "organiser": organiser_address(settings),
-        "organiser_name": "Cookout",
-        "sender": settings.mail_from,
-        "message_id": "<placeholder@cookout>",
-        "now": now or datetime.now(UTC),
-    }
-    # Letters written before links were bound to a version carry none: theirs go stale at once.
-    link = cant_make_it_url(settings, payload["meetup_id"], payload["member_id"], payload.get("since", 0))
-    footer = (f"Can't make it? One click frees your seat for someone else: {link}",)
-    if kind in (INVITATION, PROMOTION):
-        intro = "A seat opened up: you're going to this meetup now." if kind == PROMOTION else ""
-        message = ical.invitation(entry, intro=intro, footer=footer, **common)
-    elif kind == UPDATE:
-        before = entry_of(payload["before"], settings.base_url)
-        message = ical.update(entry, before=before, footer=footer, **common)
-    elif kind == CANCELLATION:
-        message = ical.cancellation(entry, message=payload.get("message", ""), **common)
-    elif kind == REMOVAL:
-        message = ical.removal(entry, **common)
-    else:
-        message = ical.reminder(entry, footer=footer, **common)
-    for header in ENVELOPE:
-        del message[header]
-    return message
+def when(entry: ical.Entry) -> str:
+    start = to_local(entry.starts_at, entry.timezone)
+    end = to_local(entry.ends_at, entry.timezone)
+    end_text = end.strftime("%H:%M" if end.date() == start.date() else "%a %d %b %Y %H:%M")
+    return f"{start.strftime('%a %d %b %Y %H:%M')}–{end_text} ({entry.timezone})"
 
 
-BUILDERS = {
-    kind: (lambda payload, settings, kind=kind: build(payload, settings, kind))
-    for kind in (INVITATION, PROMOTION, UPDATE, CANCELLATION, REMOVAL, REMINDER)
-}
+def one_line(text: str) -> str:
+    return _CONTROL.sub(" ", text).strip()
+
+
+def facts(entry: ical.Entry) -> list[str]:
+    found = [f"What: {one_line(entry.title)}", f"When: {when(entry)}"]
+    if entry.location:
+        found.append(f"Where: {one_line(entry.location)}")
+    if entry.url:
+        found.append(f"Details: {entry.url}")
+    return found
+
+
+def subject_line(word: str, entry: ical.Entry) -> str:
+    start = to_local(entry.starts_at, entry.timezone)
+    return f"{word}: {one_line(entry.title)} ({start.strftime('%a %d %b %Y %H:%M')})"
+
+
+def invited(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
+    going = payload["attendee"]["partstat"] == "ACCEPTED"
+    return ["You're going to this meetup." if going else "You're invited to this meetup."]
+
+
+def promoted(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
+    return ["A seat opened up: you're going to this meetup now."]
+
+
+def changed(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
+    """What the entry was and what it is now."""
+    before = entry_of(payload["before"], settings.base_url)
+    lines = ["This meetup changed."]
+    if (before.starts_at, before.ends_at) != (entry.starts_at, entry.ends_at):
+        lines.append(f"It was: {when(before)}. It is now: {when(entry)}.")
+    if before.location != entry.location:
+        lines.append(f"It was at: {one_line(before.location)}. Now at: {one_line(entry.location)}.")
+    if before.title != entry.title:
+        lines.append(f"It was called: {one_line(before.title)}.")
+    return lines
+
+
+def cancelled(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
+    message = payload.get("message", "")
+    return ["This meetup is cancelled."] + ([f"The organisers say: {message}"] if message else [])
+
+
+def removed(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
+    return ["You're no longer down for this meetup, so it leaves your calendar."]
+
+
+def coming_up(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
+    return ["This meetup is coming up."]
+
+
+def request_part(context: Context, now: datetime) -> CalendarPart:
+    return CalendarPart("REQUEST", ical.request(
+        context["entry"], attendee=context["attendee"], organiser=context["organiser"],
+        organiser_name=ORGANISER_NAME, now=now,
+    ))
+
+
+def cancel_part(context: Context, now: datetime) -> CalendarPart:
+    return CalendarPart("CANCEL", ical.cancel(
+        context["entry"], attendee=context["attendee"], organiser=context["organiser"],
+        organiser_name=ORGANISER_NAME, now=now,
+    ))
+
+
+def meetup_letter(
+    kind: str, word: str, lines: Lines, calendar: Callable[[Context, datetime], CalendarPart],
+    *, can_cancel: bool = True,
+) -> LetterKind:
+    """`can_cancel`: the letter offers the "can't make it" link (not once the seat is gone anyway)."""
+
+    def context(payload: dict[str, Any], settings: Settings) -> Context:
+        entry = entry_of(payload["entry"], settings.base_url)
+        # Letters written before links were bound to a version carry none: theirs go stale at once.
+        link = cant_make_it_url(settings, payload["meetup_id"], payload["member_id"], payload.get("since", 0))
+        return {
+            "entry": entry,
+            "attendee": ical.Attendee(**payload["attendee"]),
+            "organiser": organiser_address(settings),
+            "lines": lines(payload, entry, settings),
+            "facts": facts(entry),
+            "cant_make_it_url": link if can_cancel else "",
+            "subject": subject_line(word, entry),
+        }
+
+    return LetterKind(kind=kind, template="meetup", context=context, subject=lambda c: c["subject"],
+                      calendar=calendar)
+
+
+LETTERS = (
+    meetup_letter(INVITATION, "Invitation", invited, request_part),
+    meetup_letter(PROMOTION, "Invitation", promoted, request_part),
+    meetup_letter(UPDATE, "Updated", changed, request_part),
+    meetup_letter(CANCELLATION, "Cancelled", cancelled, cancel_part, can_cancel=False),
+    meetup_letter(REMOVAL, "Not going", removed, cancel_part, can_cancel=False),
+    meetup_letter(REMINDER, "Reminder", coming_up, request_part),
+)

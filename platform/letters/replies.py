@@ -3,46 +3,57 @@ the letter that asks a guest to confirm they want the latter."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from typing import Any
 
-from cookout.platform.settings import Settings
+from cookout.platform.letters.kind import Context, LetterKind
 from cookout.platform.links import confirm_url, unsubscribe_url
-from cookout.platform.templating import mail_templates
+from cookout.platform.settings import Settings
 from cookout.projections.reply_mail import CONFIRM_SUBSCRIPTION, NEW_COMMENT, REPLY
 
 
-def build_reply(payload: dict[str, Any], settings: Settings) -> EmailMessage:
+def reply_context(payload: dict[str, Any], settings: Settings) -> Context:
     what = "your comment" if payload["to_comment"] else "your post"
-    context = {**payload, "what": what, "link": comment_link(payload, settings), "settings_url": f"{settings.base_url}/settings"}
-    return message(f"{payload['author_name']} replied to {what} on “{payload['post_title']}”", "reply", context)
+    return {**payload, "what": what, "link": comment_link(payload, settings),
+            "settings_url": f"{settings.base_url}/settings"}
 
 
-def build_new_comment(payload: dict[str, Any], settings: Settings) -> EmailMessage:
-    unsubscribe = unsubscribe_url(settings, payload["post_id"], payload["email"])
-    context = {**payload, "link": comment_link(payload, settings), "unsubscribe_url": unsubscribe}
-    built = message(f"New comment on “{payload['post_title']}”", "new_comment", context)
-    # RFC 8058: mail clients offer a one-click unsubscribe that POSTs to this address.
-    built["List-Unsubscribe"] = f"<{unsubscribe}>"
-    built["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    return built
+def new_comment_context(payload: dict[str, Any], settings: Settings) -> Context:
+    return {**payload, "link": comment_link(payload, settings),
+            "unsubscribe_url": unsubscribe_url(settings, payload["post_id"], payload["email"])}
 
 
-def build_confirmation(payload: dict[str, Any], settings: Settings) -> EmailMessage:
-    context = {**payload, "confirm_url": confirm_url(settings, payload["post_id"], payload["email"])}
-    return message(f"Confirm emails about new comments on “{payload['post_title']}”", "confirm_subscription", context)
+def confirmation_context(payload: dict[str, Any], settings: Settings) -> Context:
+    return {**payload, "confirm_url": confirm_url(settings, payload["post_id"], payload["email"])}
+
+
+def one_click_unsubscribe(context: Context) -> dict[str, str]:
+    """RFC 8058: mail clients offer a one-click unsubscribe that POSTs to this address."""
+    return {"List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def comment_link(payload: dict[str, Any], settings: Settings) -> str:
     return f"{settings.base_url}/p/{payload['post_id']}#c-{payload['comment_id']}"
 
 
-def message(subject: str, template: str, context: dict[str, Any]) -> EmailMessage:
-    built = EmailMessage()
-    built["Subject"] = subject
-    built.set_content(mail_templates.get_template(f"email/{template}.txt").render(context))
-    built.add_alternative(mail_templates.get_template(f"email/{template}.html").render(context), subtype="html")
-    return built
-
-
-BUILDERS = {REPLY: build_reply, NEW_COMMENT: build_new_comment, CONFIRM_SUBSCRIPTION: build_confirmation}
+LETTERS = (
+    LetterKind(
+        kind=REPLY,
+        template="reply",
+        context=reply_context,
+        subject=lambda c: f"{c['author_name']} replied to {c['what']} on “{c['post_title']}”",
+    ),
+    LetterKind(
+        kind=NEW_COMMENT,
+        template="new_comment",
+        context=new_comment_context,
+        subject=lambda c: f"New comment on “{c['post_title']}”",
+        headers=one_click_unsubscribe,
+    ),
+    LetterKind(
+        kind=CONFIRM_SUBSCRIPTION,
+        template="confirm_subscription",
+        context=confirmation_context,
+        subject=lambda c: f"Confirm emails about new comments on “{c['post_title']}”",
+    ),
+)

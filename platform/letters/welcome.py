@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from typing import Any
 
+from cookout.platform.letters.kind import Context, LetterKind
 from cookout.platform.settings import Settings
-from cookout.platform.templating import mail_templates
 
 
-def build(payload: dict[str, Any], settings: Settings) -> EmailMessage:
-    context = {**payload, "base_url": settings.base_url}
-    message = EmailMessage()
-    message["Subject"] = f"Welcome to Cookout, {payload['display_name']}"
-    message.set_content(mail_templates.get_template("email/welcome.txt").render(context))
-    message.add_alternative(mail_templates.get_template("email/welcome.html").render(context), subtype="html")
-    return message
+def context(payload: dict[str, Any], settings: Settings) -> Context:
+    return {**payload, "base_url": settings.base_url}
+
+
+LETTERS = (
+    LetterKind(
+        kind="welcome",
+        template="welcome",
+        context=context,
+        subject=lambda c: f"Welcome to Cookout, {c['display_name']}",
+    ),
+)

@@ -38,6 +38,7 @@ TITLES = {
 }
 
 FRIENDLY = {
+    400: "Part of that address is not something Cookout understands. Check the link, or go back and try again.",
     403: "You don't have permission for that. If you were filling in a form, reload the page and try again.",
     404: "We looked, but there is no such page.",
     413: "What you sent is larger than Cookout accepts. Shorten it and try again.",
@@ -56,7 +57,8 @@ def error_page(request: Request[Any, Any, Any], status: int, detail: str | None 
 
 def human_message(status: int, detail: str | None) -> str:
     """Our own words unless the detail was written for people (a domain error, a handler's 404)."""
-    generic = not detail or detail == HTTPStatus(status).phrase or "csrf" in detail.lower()
+    generic = (not detail or detail == HTTPStatus(status).phrase or "csrf" in detail.lower()
+               or detail.startswith("Validation failed for "))  # Litestar's words for a bad parameter
     if status == 500 or (generic and status in FRIENDLY):
         return FRIENDLY[status]
     return detail or ""

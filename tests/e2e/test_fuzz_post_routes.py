@@ -246,12 +246,13 @@ def test_a_capacity_beyond_what_the_database_holds_is_refused_on_the_form(world:
 def test_a_feed_page_cursor_out_of_range_is_a_400_not_a_500(world: World) -> None:
     client = world.client("guest")
     try:
-        answers = [client.get(f"/t/{world.slug}?before={value}").status_code
+        answers = [client.get(f"/t/{world.slug}?before={value}")
                    for value in ("99999999999999999999", "-1", "soon")]
         fine = client.get(f"/t/{world.slug}?before=5").status_code
     finally:
         client.__exit__(None, None, None)
-    assert answers == [400, 400, 400]
+    assert [answer.status_code for answer in answers] == [400, 400, 400]
+    assert all("Check the link" in answer.text and "Validation failed" not in answer.text for answer in answers)
     assert fine == 200
 
 

@@ -9,7 +9,7 @@ from litestar.testing import TestClient
 
 from cookout.platform.container import Container
 from cookout.projections.reply_mail import ReplyMail
-from cookout.workers.mail import BUILDERS
+from cookout.platform.letters import compose
 from tests.conversation_helpers import comment_id_of, found_tribe, publish, reply, sign_out, signed_up
 from tests.helpers import post_form, unique
 
@@ -20,7 +20,7 @@ def letters_to(container: Container, email: str) -> list[dict[str, Any]]:
 
 
 def confirmation_path(container: Container, letter: dict[str, Any]) -> str:
-    text = BUILDERS[letter["kind"]](letter["payload"], container.settings).get_body(("plain",)).get_content()
+    text = compose(letter, container.settings).get_body(("plain",)).get_content()
     [path] = re.findall(r"https?://\S+?(/subscriptions/confirm/\S+)", text)
     return path
 
@@ -39,7 +39,7 @@ def test_a_guests_notify_me_sends_one_confirmation_letter_and_comment_mail_only_
 
     [letter] = letters_to(container, guest)
     assert letter["kind"] == "confirm_subscription"
-    assert "Dawn run" in BUILDERS[letter["kind"]](letter["payload"], container.settings)["Subject"]
+    assert "Dawn run" in compose(letter, container.settings)["Subject"]
     path = confirmation_path(container, letter)
     sign_out(client)
     shown = client.get(path)

@@ -18,7 +18,7 @@ from cookout.domain.meetings import Meetings
 from cookout.domain.meetups import GOING, INVITED, WAITLISTED
 from cookout.platform.container import Container
 from cookout.projections.meetups import Meetups
-from cookout.workers.mail import BUILDERS, address_message
+from cookout.platform.letters import compose
 from tests.helpers import post_form
 from tests.meetup_helpers import Tribe, acting, join, local, meetup_fields, schedule, settle, sign_in
 
@@ -34,7 +34,7 @@ def cant_make_it_path(container: Container, tribe: Tribe, meetup_id: UUID, membe
     """The "can't make it" link in the newest letter the member got about the meetup, as a path."""
     letters = [l for l in tribe.letters(meetup_id)
                if l["recipient"] == member["email"] and l["kind"] in ("meetup_invitation", "meetup_promotion")]
-    message = BUILDERS[letters[-1]["kind"]](letters[-1]["payload"], container.settings)
+    message = compose(letters[-1], container.settings)
     [link] = re.findall(r"https?://\S+?(/rsvp/\S+)", message.get_body(("plain",)).get_content())
     return link
 
@@ -284,8 +284,7 @@ def test_tricky_text_keeps_the_calendar_valid_and_headers_clean(client: TestClie
     sign_in(client, tribe.members[0])
     answer(client, meetup_id, "going")
     [letter] = tribe.letters(meetup_id)
-    message = address_message(BUILDERS[letter["kind"]](letter["payload"], container.settings), letter,
-                              container.settings)
+    message = compose(letter, container.settings)
     assert "\r" not in message["Subject"] and "\n" not in message["Subject"]
     assert "Bcc" not in message.as_string().split("\n\n")[0]
 

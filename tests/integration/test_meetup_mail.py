@@ -30,9 +30,9 @@ from cookout.domain.base import current_actor
 from cookout.domain.meetings import Meetings
 from cookout.platform.container import Container
 from cookout.projections.invitations import Invitations
-from cookout.projections.outbox import DELIVER_TASK
+from cookout.platform.letters import compose
 from cookout.workers.app import CookoutCelery
-from cookout.workers.mail import BUILDERS, address_message
+from cookout.workers.mail import DELIVER_TASK
 from tests.integration.test_mail_delivery import Inbox, smtp_server  # noqa: F401 -- the fixture
 from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
 
@@ -55,8 +55,7 @@ def schedule(container: Container, tribe: Tribe, **changes: Any) -> UUID:
 
 
 def built(container: Container, letter: dict[str, Any]) -> EmailMessage:
-    message = BUILDERS[letter["kind"]](letter["payload"], container.settings)
-    message = address_message(message, letter, container.settings)
+    message = compose(letter, container.settings)
     return message_from_bytes(message.as_bytes(policy=policy.SMTP), policy=policy.default)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from cookout.domain.base import CookoutApplication
 from cookout.domain.members import Member
@@ -38,6 +39,7 @@ class Joiners(CookoutProjection):
     """Remembers every member who joins; refuses, like a bug would, one called "Boom"."""
 
     name = "test_joiners"
+    topics = (get_topic(Member.Joined),)
     view_class = JoinersView
 
     @singledispatchmethod
@@ -45,7 +47,7 @@ class Joiners(CookoutProjection):
         self.view.insert_tracking(tracking)
 
     @process_event.register
-    def _(self, event: Member.Joined, tracking: Tracking) -> None:
+    def member_joined(self, event: Member.Joined, tracking: Tracking) -> None:
         self.view.apply(tracking, (
             "INSERT INTO test_joiners (position, display_name) VALUES (%(p)s, %(n)s)",
             {"p": tracking.notification_id, "n": event.display_name},
@@ -67,9 +69,16 @@ def joiners(container: Container) -> Any:
         cursor.execute("DELETE FROM cookout_parked_events WHERE projection = %s", (Joiners.name,))
 
 
-def follow(container: Container, view: JoinersView) -> ProjectionsRunner:
+class Renames(Joiners):
+    """Has Joiners' handlers but says it reads only renames."""
+
+    name = "test_joiners"
+    topics = (get_topic(Member.Renamed),)
+
+
+def follow(container: Container, view: JoinersView, projection: type[Joiners] = Joiners) -> ProjectionsRunner:
     log = CookoutApplication(env={**container.env, "POSTGRES_POOL_SIZE": "1"})
-    return ProjectionsRunner(log, [Joiners(view=view)])
+    return ProjectionsRunner(log, [projection(view=view)])
 
 
 def join(container: Container, name: str) -> None:
@@ -90,6 +99,23 @@ def test_events_recorded_together_are_applied_and_tracked_together(container: Co
         runner.stop()
     assert joiners.position() >= head
     assert [row["display_name"] for row in joiners.recorded()] == ["Ada", "Grace", "Edsger"]
+
+
+def test_a_projection_is_given_only_the_events_its_topics_name_and_moves_past_the_others(
+    container: Container, joiners: JoinersView
+) -> None:
+    join(container, "Ada")
+    join(container, "Grace")
+    head = container.log_position()
+    runner = follow(container, joiners, Renames)
+    try:
+        deadline = time.monotonic() + 10
+        while joiners.position() < head and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        runner.stop()
+    assert joiners.position() >= head
+    assert joiners.recorded() == []
 
 
 def test_an_event_the_projection_fails_on_is_parked_and_the_runner_goes_on(

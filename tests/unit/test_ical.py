@@ -13,22 +13,15 @@ import vobject
 
 from cookout.domain.meetups import Meetup, Place
 from cookout.domain.schedule import parse_window
-from cookout.platform.ical import (
-    Attendee,
-    calendar_text,
-    cancellation,
-    feed,
-    invitation,
-    meetup_entry,
-    reminder,
-    removal,
-    session_entry,
-    update,
-)
+from cookout.platform.ical import Attendee, Entry, calendar_text, feed, meetup_entry, session_entry
+from cookout.platform.letters import compose
+from cookout.platform.settings import Settings
+from cookout.projections.invitations import CANCELLATION, INVITATION, REMINDER, REMOVAL, UPDATE
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 ORGANISER = "meetups@cookout.example"
 SENDER = "Cookout <meetups@cookout.example>"
+SETTINGS = Settings(mail_from=SENDER, secret_key="unit-test-secret", base_url="https://cookout.example")
 ANN = Attendee("Ann.Lee+picnic@Example.org", "Ann Lee", "NEEDS-ACTION")
 TRICKY = "Line one\r\nline two\nComma, semicolon; backslash \\ emoji 🎉🌭"
 
@@ -48,11 +41,28 @@ def a_meetup(**changes):
     return Meetup.schedule(**fields)
 
 
-def mail(kind, entry, **extra):
-    return kind(
-        entry, attendee=ANN, organiser=ORGANISER, sender=SENDER, message_id="<m1@cookout>",
-        now=NOW, **extra,
-    )
+def entry_data(entry: Entry) -> dict:
+    """An entry as a letter's payload carries it (the whole location in `venue`)."""
+    return {
+        "uid": entry.uid, "sequence": entry.sequence, "title": entry.title, "description": entry.description,
+        "starts_at": entry.starts_at.isoformat(), "ends_at": entry.ends_at.isoformat(),
+        "timezone": entry.timezone, "venue": entry.location, "address": "", "online_url": "",
+        "cancelled": entry.cancelled, "path": f"/m/{uuid4()}",
+    }
+
+
+def mail(kind, entry, before=None, message=""):
+    """The email the worker composes for a letter of this kind to Ann."""
+    payload = {
+        "meetup_id": str(uuid4()), "member_id": str(uuid4()), "since": 1, "entry": entry_data(entry),
+        "attendee": {"email": ANN.email, "name": ANN.name, "partstat": ANN.partstat},
+    }
+    if before is not None:
+        payload["before"] = entry_data(before)
+    if message:
+        payload["message"] = message
+    row = {"kind": kind, "recipient": ANN.email, "message_id": "<m1@cookout>", "payload": payload}
+    return compose(row, SETTINGS, now=NOW)
 
 
 def calendar_part(message):
@@ -75,7 +85,7 @@ def check_wire_format(raw: bytes, method: str) -> vobject.base.Component:
 
 
 def test_an_invitation_asks_the_exact_address_to_answer():
-    message = mail(invitation, meetup_entry(a_meetup()))
+    message = mail(INVITATION, meetup_entry(a_meetup()))
 
     part, raw = calendar_part(message)
     calendar = check_wire_format(raw, "REQUEST")
@@ -90,7 +100,7 @@ def test_an_invitation_asks_the_exact_address_to_answer():
 
 
 def test_times_go_out_in_utc_and_dtstamp_is_the_sending_time():
-    _, raw = calendar_part(mail(invitation, meetup_entry(a_meetup())))
+    _, raw = calendar_part(mail(INVITATION, meetup_entry(a_meetup())))
 
     text = raw.decode()
     assert "\r\nDTSTART:20300701T160000Z\r\n" in text
@@ -99,7 +109,7 @@ def test_times_go_out_in_utc_and_dtstamp_is_the_sending_time():
 
 
 def test_the_email_offers_text_then_html_then_the_calendar():
-    message = mail(invitation, meetup_entry(a_meetup()))
+    message = mail(INVITATION, meetup_entry(a_meetup()))
     parsed = message_from_bytes(message.as_bytes(policy=SMTP), policy=default)
 
     assert parsed.get_content_type() == "multipart/alternative"
@@ -119,7 +129,7 @@ def test_the_email_offers_text_then_html_then_the_calendar():
 def test_a_title_cannot_inject_headers_into_the_subject():
     entry = replace(meetup_entry(a_meetup()), title="Picnic\r\nBcc: everyone@example.org")
 
-    raw = mail(invitation, entry).as_bytes(policy=SMTP)
+    raw = mail(INVITATION, entry).as_bytes(policy=SMTP)
 
     headers = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\r\nBcc:" not in headers
@@ -134,7 +144,7 @@ def test_an_update_keeps_the_uid_raises_the_sequence_and_says_what_changed():
     meetup.reschedule(parse_window("2030-07-02T18:00", "2030-07-02T21:00", "Europe/Berlin"), NOW)
     meetup.relocate(Place("Café Anna", "Boxhagener Str. 1"), NOW)
 
-    message = mail(update, meetup_entry(meetup), before=before)
+    message = mail(UPDATE, meetup_entry(meetup), before=before)
 
     calendar = check_wire_format(calendar_part(message)[1], "REQUEST")
     assert calendar.vevent.uid.value == before.uid
@@ -150,7 +160,7 @@ def test_a_cancelled_meetup_is_sent_as_cancel_with_status_cancelled():
     uid = meetup.uid
     meetup.cancel("Rain all day.", NOW)
 
-    message = mail(cancellation, meetup_entry(meetup), message="Rain all day.")
+    message = mail(CANCELLATION, meetup_entry(meetup), message="Rain all day.")
 
     part, raw = calendar_part(message)
     calendar = check_wire_format(raw, "CANCEL")
@@ -164,7 +174,7 @@ def test_a_cancelled_meetup_is_sent_as_cancel_with_status_cancelled():
 def test_one_members_copy_is_removed_with_cancel_for_that_member_only():
     entry = meetup_entry(a_meetup())
 
-    calendar = check_wire_format(calendar_part(mail(removal, entry))[1], "CANCEL")
+    calendar = check_wire_format(calendar_part(mail(REMOVAL, entry))[1], "CANCEL")
 
     assert calendar.vevent.uid.value == entry.uid
     assert [a.value for a in calendar.vevent.attendee_list] == [f"mailto:{ANN.email}"]
@@ -173,7 +183,7 @@ def test_one_members_copy_is_removed_with_cancel_for_that_member_only():
 def test_a_reminder_repeats_the_entry_unchanged():
     entry = meetup_entry(a_meetup())
 
-    calendar = check_wire_format(calendar_part(mail(reminder, entry))[1], "REQUEST")
+    calendar = check_wire_format(calendar_part(mail(REMINDER, entry))[1], "REQUEST")
 
     assert int(calendar.vevent.sequence.value) == entry.sequence
     assert calendar.vevent.uid.value == entry.uid
@@ -184,7 +194,7 @@ def test_awkward_text_survives_escaping_and_folding(field):
     long_text = TRICKY + " " + "x🎉" * 700 + "é" * 600
     entry = replace(meetup_entry(a_meetup()), **{field: long_text})
 
-    calendar = check_wire_format(calendar_part(mail(invitation, entry))[1], "REQUEST")
+    calendar = check_wire_format(calendar_part(mail(INVITATION, entry))[1], "REQUEST")
 
     value = {"title": calendar.vevent.summary, "description": calendar.vevent.description,
              "location": calendar.vevent.location}[field].value
@@ -225,7 +235,7 @@ def test_a_feed_publishes_several_meetups_and_sessions():
 
 
 def test_the_calendar_part_travels_as_base64_so_its_crlf_line_endings_survive():
-    wire = mail(invitation, meetup_entry(a_meetup())).as_bytes(policy=SMTP)
+    wire = mail(INVITATION, meetup_entry(a_meetup())).as_bytes(policy=SMTP)
 
     after_header = wire.split(b'Content-Type: text/calendar; method="REQUEST"; charset="UTF-8"')[1]
     encoded = after_header.split(b"\r\n\r\n", 1)[1].split(b"\r\n\r\n", 1)[0]
