@@ -15,7 +15,7 @@ import uvicorn
 from cookout.platform import demo
 from cookout.platform.database import database_url
 from cookout.platform.container import Container, bootstrap
-from cookout.platform.settings import ConfigurationError, load_settings
+from cookout.platform.settings import ConfigurationError, load_settings, mail_destination, served_at
 from cookout.projections.outbox import hand_over
 from cookout.projections.registry import PROJECTIONS, projection_named
 from cookout.projections.runner import ProjectionBusy
@@ -83,7 +83,7 @@ def add_host_port(command: argparse.ArgumentParser) -> None:
 def serve(args: argparse.Namespace) -> int:
     """One supervised process tree: the embedded database lives in this process, the rest are children
     that get its URL, so they run exactly as they would in production."""
-    settings = load_settings()
+    settings = served_at(load_settings(), args.host, args.port)
     settings.check_mail()
     holders: list[object] = []
     url = database_url(settings, holders)
@@ -99,6 +99,8 @@ def serve(args: argparse.Namespace) -> int:
         "COOKOUT_DATABASE_URL": url,
         "COOKOUT_SECRET_KEY": settings.secret,
         "COOKOUT_DATA_DIR": str(settings.data_path),
+        # Letters, .ics files and feeds are made in the children: they link to where this tree serves.
+        "COOKOUT_BASE_URL": settings.base_url,
         # The children get a URL, but the server behind it is this process's own embedded one.
         "COOKOUT_DATABASE_IS_EMBEDDED": "1" if settings.embedded_database else "0",
     }
@@ -109,7 +111,8 @@ def serve(args: argparse.Namespace) -> int:
         "worker": [*me, "worker", "--beat", "--concurrency", "2"],
     }
     running = {name: subprocess.Popen(command, env=env) for name, command in children.items()}
-    print(f"Cookout is running on http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    print(f"Cookout is running on {settings.base_url}  (Ctrl-C stops it)", flush=True)
+    print(f"Mail: {mail_destination(settings)}", flush=True)
 
     stopping = False
 
@@ -156,7 +159,10 @@ SERVER_OPTIONS = {"proxy_headers": False}
 
 
 def web(args: argparse.Namespace) -> int:
-    load_settings().check_mail()  # fail fast, with one line, on a bad or missing value
+    settings = served_at(load_settings(), args.host, args.port)
+    settings.check_mail()  # fail fast, with one line, on a bad or missing value
+    # The app (in each uvicorn worker) reads its settings from the environment.
+    os.environ["COOKOUT_BASE_URL"] = settings.base_url
     # uvicorn picks httptools and uvloop (our dependencies) on its own ("auto"): less CPU per request than h11.
     uvicorn.run("cookout.platform.web.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", **SERVER_OPTIONS)

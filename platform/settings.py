@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import time
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -212,6 +213,29 @@ def parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
             except ValueError:
                 raise ValueError(f"has {part!r}, which is not an IP address or CIDR range") from None
     return tuple(networks)
+
+
+def served_at(settings: Settings, host: str, port: int) -> Settings:
+    """The settings for a server on `host:port`: unless COOKOUT_BASE_URL says otherwise (in the
+    environment or .env), links in letters, .ics files and feeds point at where it listens."""
+    if "base_url" in settings.model_fields_set:
+        return settings
+    if host in {"0.0.0.0", "::", ""}:
+        # Every interface: the machine's name reaches it from elsewhere, where 0.0.0.0 means nothing.
+        host = socket.gethostname() or "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return settings.model_copy(update={"base_url": f"http://{host}:{port}"})
+
+
+def mail_destination(settings: Settings) -> str:
+    """Where letters go, for the start-up line: the outbox page, or the SMTP server without its password."""
+    target = settings.smtp()
+    if target is None:
+        shown = f", shown at {settings.base_url}/dev/outbox" if settings.shows_outbox else ""
+        return f"kept as .eml files in {settings.outbox_dir}{shown}"
+    user = f"{target.user}@" if target.user else ""
+    return f"{target.scheme}://{user}{target.host}:{target.port}"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -201,8 +201,8 @@ class InvitationsView(OutboxView):
 
     def letters_of(self, meetup_id: UUID) -> list[dict[str, Any]]:
         return self.rows(
-            "SELECT key, kind, recipient, status, attempts, last_error, created_at, sent_at "
-            "FROM outbox WHERE payload->>'meetup_id' = %(id)s ORDER BY created_at, key",
+            "SELECT key, kind, recipient, payload->>'member_id' AS member_id, status, attempts, last_error, "
+            "created_at, sent_at FROM outbox WHERE payload->>'meetup_id' = %(id)s ORDER BY created_at, key",
             {"id": str(meetup_id)},
         )
 

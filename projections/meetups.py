@@ -433,7 +433,7 @@ class MeetupsView(View):
         """The meetups a member is going to (or may go to), and the sessions they chose there."""
         meetups = self.rows(
             """
-            SELECT m.* FROM meetups m JOIN meetup_attendance a ON a.meetup_id = m.id
+            SELECT m.*, a.state AS my_state FROM meetups m JOIN meetup_attendance a ON a.meetup_id = m.id
             WHERE a.member_id = %(m)s AND a.state IN ('going', 'maybe')
               AND (NOT m.cancelled OR m.ends_at > %(now)s)
             ORDER BY m.starts_at

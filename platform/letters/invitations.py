@@ -36,8 +36,10 @@ def organiser_address(settings: Settings) -> str:
     return parseaddr(settings.mail_from)[1] or "cookout@localhost"
 
 
-def entry_of(data: dict[str, Any], base_url: str) -> ical.Entry:
-    place = Place(data["venue"], data["address"], data["online_url"])
+def entry_of(data: dict[str, Any], base_url: str, with_link: bool = True) -> ical.Entry:
+    """The entry a letter carries; `with_link` off, an online meetup's place says "Online", not its link."""
+    online = data["online_url"] if with_link else ("Online" if data["online_url"] else "")
+    place = Place(data["venue"], data["address"], online)
     session = data.get("session")
     title, description, location = data["title"], data["description"], ical.location_of(place)
     if session:
@@ -95,7 +97,7 @@ def promoted(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> 
 
 def changed(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
     """What the entry was and what it is now."""
-    before = entry_of(payload["before"], settings.base_url)
+    before = entry_of(payload["before"], settings.base_url, with_link(payload))
     lines = ["This meetup changed."]
     if (before.starts_at, before.ends_at) != (entry.starts_at, entry.ends_at):
         lines.append(f"It was: {when(before)}. It is now: {when(entry)}.")
@@ -119,6 +121,11 @@ def coming_up(payload: dict[str, Any], entry: ical.Entry, settings: Settings) ->
     return ["This meetup is coming up."]
 
 
+def with_link(payload: dict[str, Any]) -> bool:
+    """The online link is for people going: an invitation someone has not accepted names no link."""
+    return payload["attendee"]["partstat"] == "ACCEPTED"
+
+
 def request_part(context: Context, now: datetime) -> CalendarPart:
     return CalendarPart("REQUEST", ical.request(
         context["entry"], attendee=context["attendee"], organiser=context["organiser"],
@@ -140,7 +147,7 @@ def meetup_letter(
     """`can_cancel`: the letter offers the "can't make it" link (not once the seat is gone anyway)."""
 
     def context(payload: dict[str, Any], settings: Settings) -> Context:
-        entry = entry_of(payload["entry"], settings.base_url)
+        entry = entry_of(payload["entry"], settings.base_url, with_link(payload))
         # Letters written before links were bound to a version carry none: theirs go stale at once.
         link = cant_make_it_url(settings, payload["meetup_id"], payload["member_id"], payload.get("since", 0))
         return {

@@ -7,10 +7,10 @@ from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.static_files import create_static_files_router
+from litestar.config.compression import CompressionConfig
 from litestar.template.config import TemplateConfig
 
-from cookout.platform.web import accounts, meetups, pages
+from cookout.platform.web import accounts, assets, calendar_links, meetups, pages
 from cookout.platform.web import settings_pages
 from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.web.auth import SignInLimits, session_config
@@ -19,7 +19,7 @@ from cookout.platform.web.errors import EXCEPTION_HANDLERS
 from cookout.platform.web.headers import security_headers
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import Settings, load_settings
-from cookout.platform.templating import STATIC_DIR, TEMPLATES_DIR
+from cookout.platform.templating import TEMPLATES_DIR
 from cookout.platform.web.base import catch_up, flashes, viewer
 
 MAX_BODY_BYTES = 1_000_000  # forms only; a larger body is refused with 413
@@ -41,6 +41,9 @@ def register_template_callables(engine: JinjaTemplateEngine) -> None:
     engine.register_template_callable("viewer", viewer)
     engine.register_template_callable("flashes", flashes)
     engine.register_template_callable("upcoming_meetups", meetups.upcoming_meetups)
+    engine.engine.globals["static_url"] = assets.static_url
+    engine.engine.globals["webcal"] = calendar_links.webcal
+    engine.register_template_callable("webcal_url", calendar_links.webcal_url)
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
@@ -67,11 +70,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # twice when they arrive in separate registrations, wrapping sync handlers in a thread twice.
         route_handlers=[
             Router(path="/", route_handlers=ROUTES),
-            create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"catch_up": False}),
+            *assets.ROUTES,
         ],
         openapi_config=None,
         template_config=template_config,
         plugins=[HTMXPlugin()],
+        # Brotli needs the `brotli` package, which Cookout does not pull in; gzip is in every browser.
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6),
         middleware=[session_config(settings).middleware],
         csrf_config=CSRFConfig(
             secret=settings.secret, cookie_secure=settings.https, cookie_samesite="lax",

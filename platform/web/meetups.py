@@ -18,13 +18,15 @@ from cookout.domain.base import current_actor, last_position
 from cookout.domain.conversation import Conversation
 from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from cookout.domain.meetings import ORGANISER, Meetings
-from cookout.domain.meetups import CHECK_IN_CLOSES, CHECK_IN_OPENS, GOING, HOLDS_ENTRY, MAYBE, WAITLISTED, Place
+from cookout.domain.meetups import CHECK_IN_CLOSES, CHECK_IN_OPENS, GOING, HOLDS_ENTRY, MAYBE, WAITLISTED
 from cookout.domain.schedule import format_local, to_local
 from cookout.platform.web.headers import NO_STORE
 from cookout.projections.markdown import render
 from cookout.platform.links import read_cant_make_it_token
 from cookout.platform.settings import Settings
 from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, signed_in_id
+from cookout.platform.web.calendar_links import add_links
+from cookout.platform.web.privacy import letters_without_addresses, place_of, sees_online_link
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups, MeetupsView
 from cookout.projections.members import MemberDirectory
@@ -104,8 +106,9 @@ def when(meetup: dict[str, Any]) -> str:
     return f"{start.strftime('%a %-d %b %Y, %H:%M')} – {end_text} ({meetup['timezone']})"
 
 
-def where(meetup: dict[str, Any]) -> str:
-    return ical.location_of(Place(meetup["venue"], meetup["address"], meetup["online_url"]))
+def where(meetup: dict[str, Any], with_link: bool = False) -> str:
+    """Venue, address and whether it is online; the online link itself only `with_link`."""
+    return ical.location_of(place_of(meetup, with_link))
 
 
 HELPERS = {"local": local, "when": when, "where": where, "markdown": render}
@@ -306,10 +309,18 @@ def meetup_page(request: Request[Any, Any, Any], ref: FromPath[str]) -> Template
         **context,
         days=dict(days),
         description=render(meetup["description"]),
-        letters=invitations.letters_of(meetup["id"]) if organiser else [],
+        calendar_links=add_links(context["meetup"], where(meetup, context["sees_online_link"]),
+                                 f"{runtime_of(request).settings.base_url}/m/{meetup['id']}"),
+        letters=organisers_letters(request, invitations.letters_of(meetup["id"])) if organiser else [],
         letter_counts=invitations.letter_counts(meetup["id"]) if organiser else {},
         **HELPERS,
     )
+
+
+def organisers_letters(request: Request[Any, Any, Any], letters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = list({UUID(letter["member_id"]) for letter in letters if letter["member_id"]})
+    people = {str(person["id"]): person for person in runtime_of(request).view(MemberDirectory).by_ids(ids)}
+    return letters_without_addresses(letters, people)
 
 
 def meetup_context(request: Request[Any, Any, Any], meetup: dict[str, Any], role: str | None) -> dict[str, Any]:
@@ -324,6 +335,7 @@ def meetup_context(request: Request[Any, Any, Any], meetup: dict[str, Any], role
         "me": me,
         "mine": mine,
         "organiser": role == ORGANISER,
+        "sees_online_link": sees_online_link(role, mine["state"] if mine else None),
         "going": [a for a in attendance if a["state"] == GOING],
         "waitlisted": [a for a in attendance if a["state"] == WAITLISTED],
         "maybe": [a for a in attendance if a["state"] == MAYBE],
@@ -394,11 +406,11 @@ def add_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data
 def session_calendar(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], ref: FromPath[str]) -> Response[bytes]:
     if not ref.endswith(".ics"):
         raise NotFoundException("No such session.")
-    meetup, _ = readable_meetup(request, meetup_id)
+    meetup, role = readable_meetup(request, meetup_id)
     session = view_of(request).session(meetup_id_of(ref, ".ics"))
     if session is None or session["meetup_id"] != meetup_id:
         raise NotFoundException("No such session.")
-    entry = session_entry(request, meetup, session)
+    entry = session_entry(request, meetup, session, viewer_sees_link(request, meetup, role))
     return ics_response(request, [entry], f"session-{session['id']}.ics")
 
 
@@ -572,7 +584,7 @@ def cant_make_it(request: Request[Any, Any, Any], token: FromPath[str]) -> Templ
 # Calendars
 
 
-def meetup_entry(request: Request[Any, Any, Any], meetup: dict[str, Any]) -> ical.Entry:
+def meetup_entry(request: Request[Any, Any, Any], meetup: dict[str, Any], with_link: bool) -> ical.Entry:
     return ical.Entry(
         uid=meetup["uid"],
         sequence=meetup["sequence"],
@@ -581,13 +593,14 @@ def meetup_entry(request: Request[Any, Any, Any], meetup: dict[str, Any]) -> ica
         starts_at=meetup["starts_at"],
         ends_at=meetup["ends_at"],
         timezone=meetup["timezone"],
-        location=where(meetup),
+        location=where(meetup, with_link),
         url=f"{runtime_of(request).settings.base_url}/m/{meetup['id']}",
         cancelled=meetup["cancelled"],
     )
 
 
-def session_entry(request: Request[Any, Any, Any], meetup: dict[str, Any], session: dict[str, Any]) -> ical.Entry:
+def session_entry(request: Request[Any, Any, Any], meetup: dict[str, Any], session: dict[str, Any],
+                  with_link: bool) -> ical.Entry:
     about = f"{session['speaker']}\n\n" if session["speaker"] else ""
     return ical.Entry(
         uid=session["uid"],
@@ -597,7 +610,7 @@ def session_entry(request: Request[Any, Any, Any], meetup: dict[str, Any], sessi
         starts_at=session["starts_at"],
         ends_at=session["ends_at"],
         timezone=meetup["timezone"],
-        location=", ".join(part for part in (session["room"], where(meetup)) if part),
+        location=", ".join(part for part in (session["room"], where(meetup, with_link)) if part),
         url=f"{runtime_of(request).settings.base_url}/m/{meetup['id']}/sessions/{session['id']}.ics",
         cancelled=meetup["cancelled"],
     )
@@ -614,9 +627,15 @@ def ics_response(request: Request[Any, Any, Any], entries: list[ical.Entry], fil
     )
 
 
+def viewer_sees_link(request: Request[Any, Any, Any], meetup: dict[str, Any], role: str | None) -> bool:
+    mine = view_of(request).state_of(meetup["id"], signed_in_id(request))
+    return sees_online_link(role, mine["state"] if mine else None)
+
+
 def meetup_calendar(request: Request[Any, Any, Any], meetup_id: UUID) -> Response[bytes]:
-    meetup, _ = readable_meetup(request, meetup_id)
-    return ics_response(request, [meetup_entry(request, meetup)], f"meetup-{meetup_id}.ics")
+    meetup, role = readable_meetup(request, meetup_id)
+    entry = meetup_entry(request, meetup, viewer_sees_link(request, meetup, role))
+    return ics_response(request, [entry], f"meetup-{meetup_id}.ics")
 
 
 @get("/t/{slug:str}/calendar.ics", sync_to_thread=True)
@@ -626,7 +645,8 @@ def tribe_calendar(request: Request[Any, Any, Any], slug: FromPath[str]) -> Resp
     if tribe is None or tribe["visibility"] != "public":
         raise NotFoundException("No such calendar.")
     meetups = view.tribe_feed(tribe["id"], datetime.now(UTC))
-    entries = [meetup_entry(request, meetup) for meetup in meetups]
+    # Anyone may subscribe to a public tribe's feed: it never carries an online link.
+    entries = [meetup_entry(request, meetup, with_link=False) for meetup in meetups]
     return ics_response(request, entries, f"{tribe['slug']}.ics", name=f"{tribe['name']} meetups")
 
 
@@ -638,8 +658,11 @@ def member_calendar(request: Request[Any, Any, Any], ref: FromPath[str]) -> Resp
     view = view_of(request)
     meetups, sessions = view.member_feed(member["id"], datetime.now(UTC))
     by_id = {meetup["id"]: meetup for meetup in meetups}
-    entries = [meetup_entry(request, meetup) for meetup in meetups]
-    entries += [session_entry(request, by_id[s["meetup_id"]], s) for s in sessions if s["meetup_id"] in by_id]
+    links = {meetup["id"]: sees_online_link(view.role_of(meetup["tribe_id"], member["id"]), meetup["my_state"])
+             for meetup in meetups}
+    entries = [meetup_entry(request, meetup, links[meetup["id"]]) for meetup in meetups]
+    entries += [session_entry(request, by_id[s["meetup_id"]], s, links[s["meetup_id"]])
+                for s in sessions if s["meetup_id"] in by_id]
     return ics_response(request, entries, "cookout.ics", name=f"Cookout: {member['display_name']}")
 
 

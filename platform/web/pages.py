@@ -27,12 +27,13 @@ LAST_PAGE = 10_000
 @get("/", sync_to_thread=True)
 def home(request: Request[Any, Any, Any]) -> Template:
     directory = runtime_of(request).view(MemberDirectory)
+    signed_in = signed_in_id(request) is not None
     return page(
         "home.html",
         tribes=runtime_of(request).view(TribeDirectory).readable_by(signed_in_id(request), limit=6),
-        newest=directory.newest(),
+        newest=directory.newest() if signed_in else [],  # members are shown to members; visitors see a count
         member_count=directory.count(),
-        signed_in=signed_in_id(request) is not None,
+        signed_in=signed_in,
     )
 
 

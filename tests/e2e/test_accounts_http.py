@@ -10,6 +10,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from cookout.platform.container import Container
+from cookout.platform.web.assets import static_url
 from tests.conftest import HEALTH_TOKEN
 from tests.helpers import PASSWORD, post_form, sign_up, unique
 
@@ -172,8 +173,8 @@ def test_home_page_lists_new_members(client: TestClient[Any]) -> None:
     sign_up(client, handle, display_name="Newest Person")
     home = client.get("/")
     assert "Newest Person" in home.text
-    assert "/static/htmx-2.0.8.min.js" in home.text
-    assert client.get("/static/htmx-2.0.8.min.js").status_code == 200
+    assert static_url("htmx-2.0.8.min.js") in home.text
+    assert client.get(static_url("htmx-2.0.8.min.js")).status_code == 200
 
 
 def test_home_and_directory_hide_members_only_tribes_from_outsiders(client: TestClient[Any]) -> None:

@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from cookout.platform import demo
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -44,10 +46,16 @@ def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tmp_
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and len(list((tmp_path / "var" / "outbox").glob("welcome_*.eml"))) < 5:
             time.sleep(0.5)
-        assert len(list((tmp_path / "var" / "outbox").glob("welcome_*.eml"))) == 5
+        welcomes = list((tmp_path / "var" / "outbox").glob("welcome_*.eml"))
+        assert len(welcomes) == 5
+        # Links point where this server listens, not at the default port 8000.
+        assert f"http://127.0.0.1:{port}/members/" in welcomes[0].read_text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/t/{demo.TRIBE_SLUG}/calendar.ics", timeout=5) as response:
+            assert f"http://127.0.0.1:{port}/m/" in response.read().decode().replace("\r\n ", "")
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
-    assert "Cookout is running on" in output
+    assert f"Cookout is running on http://127.0.0.1:{port}" in output
+    assert f"http://127.0.0.1:{port}/dev/outbox" in output
     assert "Cookout stopped." in output

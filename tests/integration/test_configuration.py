@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cookout.platform.settings import ConfigurationError, load_settings
+from cookout.platform.settings import ConfigurationError, load_settings, mail_destination, served_at
 
 CLI = [sys.executable, "-m", "cookout.platform.cli"]
 
@@ -137,3 +137,17 @@ def test_projection_status_and_rebuild_from_any_directory(tmp_path: Path, settin
     unknown = run_cli("projections", "rebuild", "nope", cwd=tmp_path, COOKOUT_DATABASE_URL=url)
     assert unknown.returncode == 2
     assert "invalid choice" in unknown.stderr
+
+
+def test_links_follow_the_port_the_server_listens_on_unless_a_base_url_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert served_at(load_settings(), "127.0.0.1", 8110).base_url == "http://127.0.0.1:8110"
+    everywhere = served_at(load_settings(), "0.0.0.0", 8110).base_url
+    assert everywhere.endswith(":8110") and "0.0.0.0" not in everywhere
+    monkeypatch.setenv("COOKOUT_BASE_URL", "https://cookout.example.org")
+    assert served_at(load_settings(), "127.0.0.1", 8110).base_url == "https://cookout.example.org"
+
+
+def test_the_start_up_line_says_where_mail_goes_without_the_password() -> None:
+    sent = load_settings(smtp_url="smtps://cookout:s3cret@mail.example.org", base_url="http://127.0.0.1:8110")
+    assert mail_destination(sent) == "smtps://cookout@mail.example.org:465"
+    assert "/dev/outbox" in mail_destination(load_settings(base_url="http://127.0.0.1:8110"))
