@@ -70,8 +70,11 @@ class Services:
             meetings=Meetings(env=env),
         )
 
+    def named(self) -> dict[str, CookoutApplication]:
+        return {part.name: getattr(self, part.name) for part in dataclasses.fields(self)}
+
     def all(self) -> tuple[CookoutApplication, ...]:
-        return tuple(getattr(self, part.name) for part in dataclasses.fields(self))
+        return tuple(self.named().values())
 
 
 @dataclass

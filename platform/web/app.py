@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Litestar, Router
+from litestar.di import Provide
 from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -46,6 +49,23 @@ def register_template_callables(engine: JinjaTemplateEngine) -> None:
     engine.register_template_callable("webcal_url", calendar_links.webcal_url)
 
 
+def provide(value: Any) -> Provide:
+    """A dependency that is always this one object, built by the composition root."""
+    def dependency() -> Any:
+        return value
+    return Provide(dependency, sync_to_thread=False)
+
+
+def dependencies(container: Container, **extra: Any) -> dict[str, Provide]:
+    """What handlers ask for by parameter name: the container, or just the service they use."""
+    return {
+        "container": provide(container),
+        "settings": provide(container.settings),
+        **{name: provide(service) for name, service in container.services.named().items()},
+        **{name: provide(value) for name, value in extra.items()},
+    }
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
     """The app on `container`; without one (`cookout web`'s processes) it bootstraps its own and closes it
     on shutdown. `settings` other than the container's (tests, benchmarks) get a limiter of their own."""
@@ -60,6 +80,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         engine=JinjaTemplateEngine,
         engine_callback=register_template_callables,
     )
+
+    sign_in_limits = SignInLimits(settings, container.limiter)
+    comment_limits = CommentLimits(settings, container.limiter)
 
     def close_container(app: Litestar) -> None:
         if owned:
@@ -87,7 +110,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         before_send=[security_headers(settings.https)],
         request_max_body_size=MAX_BODY_BYTES,
         on_shutdown=[close_container],
-        state=State({"container": container, "settings": settings, "limiter": container.limiter,
-                     "sign_in_limits": SignInLimits(settings, container.limiter),
-                     "comment_limits": CommentLimits(settings, container.limiter)}),
+        dependencies=dependencies(container, sign_in_limits=sign_in_limits, comment_limits=comment_limits),
+        state=State({"container": container, "settings": settings, "limiter": container.limiter}),
     )

@@ -74,14 +74,14 @@ def run_command(request: Request[Any, Any, Any], command: Callable[..., T], *arg
     finally:
         current_actor.reset(actor_token)
         last_position.reset(position_token)
-    runtime = runtime_of(request)
+    container: Container = request.app.state.container
     if not wait:
         request.scope[SEEN_SCOPE_KEY] = position  # type: ignore[literal-required]
         return result
     if projections is None:
-        runtime.wait_for(position)
+        container.wait_for(position)
     else:
-        runtime.wait_for(position, projections)
+        container.wait_for(position, projections)
     return result
 
 
@@ -97,7 +97,7 @@ def see_other(path: str, request: Request[Any, Any, Any] | None = None, message:
     position = request.scope.get(SEEN_SCOPE_KEY) if request is not None else None
     if position:
         redirect.set_cookie(SEEN_COOKIE, str(position), max_age=SEEN_SECONDS, httponly=True, samesite="lax",
-                            secure=runtime_of(request).settings.https)
+                            secure=request.app.state.settings.https)
     return redirect
 
 
@@ -108,7 +108,7 @@ async def catch_up(request: Request[Any, Any, Any]) -> None:
     seen = request.cookies.get(SEEN_COOKIE, "")
     if not seen.isdigit() or not request.route_handler.opt.get("catch_up", True):
         return None
-    runtime = runtime_of(request)
-    if not runtime.has_reached(int(seen)):
-        await anyio.to_thread.run_sync(runtime.wait_for, int(seen))
+    container: Container = request.app.state.container  # a hook, not a handler: no dependencies here
+    if not container.has_reached(int(seen)):
+        await anyio.to_thread.run_sync(container.wait_for, int(seen))
     return None

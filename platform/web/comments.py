@@ -12,6 +12,7 @@ from uuid import UUID
 from limits import parse
 from limits.strategies import MovingWindowRateLimiter
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
@@ -76,7 +77,8 @@ class CommentLimits:
 # It reads no view before the command (which checks the post, parent and tribe in the log itself), so a
 # member can comment again at once, without waiting for the views to show the last comment.
 @post("/p/{post_id:uuid}/comments", sync_to_thread=True, opt={"catch_up": False})
-def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def add(request: Request[Any, Any, Any], comment_limits: NamedDependency[CommentLimits],
+        post_id: FromPath[UUID], data: Form) -> Template | Redirect:
     # The command checks the post, the parent and the tribe itself; the views are read only to answer.
     form = {name: data.get(name, "") for name in COMMENT_FIELDS}
     member_id = signed_in_id(request)
@@ -84,9 +86,8 @@ def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) ->
         parent_id = UUID(form["parent_id"]) if form["parent_id"].strip() else None
     except ValueError:
         return refused(request, post_id, None, form, 404, "No such comment.")
-    limits: CommentLimits = request.app.state.comment_limits
-    allowed = (limits.allow(str(member_id)) if member_id
-               else limits.allow_guest(form["email"].strip().lower(), client_ip(request), post_id))
+    allowed = (comment_limits.allow(str(member_id)) if member_id
+               else comment_limits.allow_guest(form["email"].strip().lower(), client_ip(request), post_id))
     if not allowed:
         return refused(request, post_id, parent_id, form, 429, TOO_FAST)
     me = member(request) if member_id and form["notify"] else None  # a member subscribes with their account's email
