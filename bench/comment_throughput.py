@@ -1,5 +1,5 @@
 """Comment throughput: comments per second through POST /p/{id}/comments with 8 concurrent clients,
-and the ratio to saving the same comments straight through the Conversation application in one process
+and the ratio to saving the same comments straight through the Threads application in one process
 (the store's own ceiling). Target ratio: at least 0.5.
 
 Each client is a signed-in member on a keep-alive connection to `cookout web` (its own process, one or
@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _setup import acting_as, bench_container, machine, projections_paused  # noqa: E402
 
-from cookout.domain.conversation import Conversation  # noqa: E402
+from cookout.domain.community import Tribes  # noqa: E402
+from cookout.domain.threads import Threads  # noqa: E402
 from cookout.platform.container import Container  # noqa: E402
 from cookout.platform.settings import Settings  # noqa: E402
 
@@ -122,33 +123,34 @@ def through_http(container: Container, workers: int, post_id: object, tag: str =
     return seconds
 
 
-def direct(conversation: Conversation, members: list[Any], post_id: object) -> float:
+def direct(threads: Threads, members: list[Any], post_id: object) -> float:
     """Seconds to save the same comments straight through the Application, one after another."""
     started = time.perf_counter()
     for i in range(PER_CLIENT):
         for n, member in enumerate(members):
             with acting_as(member):
-                conversation.post_comment(post_id, f"Client {n} says {i}")
+                threads.post_comment(post_id, f"Client {n} says {i}")
     return time.perf_counter() - started
 
 
 def main() -> None:
     with bench_container(separate_projections=True, comment_rate_limit="100000/minute") as container:
-        conversation = container.service(Conversation)
+        tribes = container.service(Tribes)
+        threads = container.service(Threads)
         author = container.accounts.sign_up("bench_author", "Bench Author", "author@example.org", PASSWORD)
         with acting_as(author):
-            tribe_id = conversation.found_tribe("Benchers", "benchers", "", "benchers")
+            tribe_id = tribes.found_tribe("Benchers", "benchers", "", "benchers")
         # Rounds interleave the three measurements, so a slow spell of this shared machine falls on all of them.
         rounds: list[dict[str, float]] = []
         for round_number in range(ROUNDS):
             with acting_as(author):
-                posts = [conversation.publish_post(tribe_id, f"Round {round_number}, {n}", "Talk to me.") for n in range(3)]
+                posts = [threads.publish_post(tribe_id, f"Round {round_number}, {n}", "Talk to me.") for n in range(3)]
             seconds = {f"http{workers}": through_http(container, workers, posts[workers], f"r{round_number}_")
                        for workers in (1, 2)}
             members = [container.accounts.member_id_for_handle(f"client_r{round_number}_1_{n}") for n in range(CLIENTS)]
             container.wait_for(container.log_position(), timeout=120)
             with projections_paused():  # the store's own ceiling: nothing else running
-                seconds["direct"] = direct(conversation, members, posts[0])
+                seconds["direct"] = direct(threads, members, posts[0])
             container.wait_for(container.log_position(), timeout=120)  # caught up before the next round
             rounds.append({name: CLIENTS * PER_CLIENT / value for name, value in seconds.items()})
 

@@ -72,7 +72,7 @@ def run(url: str, sink: Sink, port: int) -> None:
     from litestar.testing import TestClient
 
     from cookout.domain.base import current_actor
-    from cookout.domain.conversation import Conversation
+    from cookout.domain.community import Tribes
     from cookout.platform.web.app import create_app
     from cookout.platform.container import bootstrap
     from cookout.platform.settings import load_settings
@@ -89,12 +89,12 @@ def run(url: str, sink: Sink, port: int) -> None:
 
     organiser = container.accounts.sign_up("organiser", "Olga", "olga@example.org", "correct horse battery")
     token = current_actor.set(str(organiser))
-    tribe_id = container.service(Conversation).found_tribe("Bench", "bench-tribe")
+    tribe_id = container.service(Tribes).found_tribe("Bench", "bench-tribe")
     current_actor.reset(token)
     for n in range(INVITEES):
         member = container.accounts.sign_up(f"p{n:05d}", f"Person {n}", f"p{n:05d}@example.org", "correct horse battery")
         token = current_actor.set(str(member))
-        container.service(Conversation).join_tribe(tribe_id)
+        container.service(Tribes).join_tribe(tribe_id)
         current_actor.reset(token)
     container.wait_for(container.log_position(), timeout=600)
     # The welcome letters are not part of this measurement.

@@ -20,7 +20,8 @@ from litestar import Request, get  # noqa: E402
 from litestar.response import Template  # noqa: E402
 from litestar.testing import TestClient  # noqa: E402
 
-from cookout.domain.conversation import Conversation  # noqa: E402
+from cookout.domain.community import Tribes  # noqa: E402
+from cookout.domain.threads import Threads  # noqa: E402
 from cookout.platform.web.app import create_app  # noqa: E402
 from cookout.platform.web.conversation import thread_context  # noqa: E402
 from cookout.projections.thread import ThreadTree  # noqa: E402
@@ -31,18 +32,19 @@ THREADS, DEPTH = 60, 5  # 60 top-level comments, each with a chain of replies 5 
 
 
 def fill(container: Any) -> Any:
-    conversation = container.service(Conversation)
+    tribes = container.service(Tribes)
+    threads = container.service(Threads)
     author = container.accounts.sign_up("bench_author", "Bench Author", "author@example.org", "bench password 1")
     talkers = [container.accounts.sign_up(f"talker_{n}", f"Talker {n}", f"talker{n}@example.org", "bench password 1")
                for n in range(10)]
     with acting_as(author):
-        tribe_id = conversation.found_tribe("Benchers", "benchers", "Fast talkers", "benchers")
-        post_id = conversation.publish_post(tribe_id, "A long thread", "Let's talk about **speed**.")
+        tribe_id = tribes.found_tribe("Benchers", "benchers", "Fast talkers", "benchers")
+        post_id = threads.publish_post(tribe_id, "A long thread", "Let's talk about **speed**.")
     for thread in range(THREADS):
         parent = None
         for level in range(DEPTH):
             with acting_as(talkers[(thread + level) % len(talkers)]):
-                parent = conversation.post_comment(
+                parent = threads.post_comment(
                     post_id, f"Comment {thread}.{level}: *markdown* and a [link](https://example.org/{thread}).", parent
                 )
     container.wait_for(container.log_position(), timeout=120)

@@ -1,8 +1,12 @@
-"""The Accounts service: joining Cookout and looking after one's account."""
+"""The Accounts service: joining Cookout and looking after one's account.
+
+Signing up has nobody acting yet; every other command looks after the acting member's own account.
+"""
 
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from uuid import UUID
 
 from cookout.domain.base import CookoutApplication, Index, IntegrityError
@@ -16,14 +20,15 @@ from cookout.domain.members import (
     parse_email,
     parse_handle,
 )
+from cookout.domain.service import command
 
 EMAIL_TAKEN = "An account with that email already exists. Sign in instead?"
 HANDLE_TAKEN = "That handle is taken. Try another?"
 
 
 class Accounts(CookoutApplication):
-    def __init__(self, passwords: Passwords, env: dict[str, str] | None = None):
-        super().__init__(env=env)
+    def __init__(self, passwords: Passwords, env: Any = None, **kwargs: Any):
+        super().__init__(env, **kwargs)
         self.passwords = passwords
 
     def sign_up(self, handle: str, display_name: str, email: str, password: str) -> UUID:
@@ -47,11 +52,13 @@ class Accounts(CookoutApplication):
         if self._index_ref(handle_key(handle)) is not None:
             raise Conflict(HANDLE_TAKEN, field="handle")
 
+    @command("change your name")
     def rename(self, member_id: UUID, display_name: str) -> None:
         member = self.get_member(member_id)
         member.rename(parse_display_name(display_name))
         self.save(member)
 
+    @command("change your password")
     def change_password(self, member_id: UUID, password: str) -> int:
         """A new password ends every session signed in with the old one; returns the new session epoch."""
         member = self.get_member(member_id)
@@ -60,6 +67,7 @@ class Accounts(CookoutApplication):
         self.save(member)
         return epoch
 
+    @command("sign out")
     def end_sessions(self, member_id: UUID) -> int:
         """Sign out everywhere: every copy of every session this member has stops working."""
         member = self.get_member(member_id)
@@ -67,6 +75,7 @@ class Accounts(CookoutApplication):
         self.save(member)
         return epoch
 
+    @command("change your settings")
     def update_profile(self, member_id: UUID, display_name: str, reply_emails: bool) -> None:
         """Save the settings form at once: only what changed is recorded."""
         member = self.get_member(member_id)
@@ -77,6 +86,7 @@ class Accounts(CookoutApplication):
             member.choose_reply_emails(reply_emails)
         self.save(member)
 
+    @command("get a calendar link")
     def issue_calendar_feed(self, member_id: UUID) -> str:
         """A new secret feed link; any earlier link stops working."""
         member = self.get_member(member_id)
@@ -85,12 +95,15 @@ class Accounts(CookoutApplication):
         self.save(member)
         return token
 
+    @command("switch off a calendar link")
     def revoke_calendar_feed(self, member_id: UUID) -> None:
         member = self.get_member(member_id)
         member.revoke_calendar_feed()
         self.save(member)
 
-    def grant_role(self, member_id: UUID, role: str) -> None:
+    @command()
+    def grant_role(self, _granter: UUID | None, member_id: UUID, role: str) -> None:
+        """Grants a site role to the member named, who need not be the one acting."""
         member = self.get_member(member_id)
         member.grant_role(role)
         self.save(member)

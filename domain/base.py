@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError
 
 from cookout.domain.errors import NotFound
 
@@ -89,6 +89,15 @@ class CookoutApplication(Application):
     # Keep the pool small: several services share one database.
     env = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "4"}
 
+    def __init__(self, env: Any = None, *, recorder: ApplicationRecorder | None = None) -> None:
+        """With `recorder`, this service records into another's store: one log, as in production,
+        also on in-memory persistence."""
+        self._shared_recorder = recorder
+        super().__init__(env)
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        return self._shared_recorder or super().construct_recorder()
+
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)
         if recordings:
@@ -104,6 +113,16 @@ class CookoutApplication(Application):
         if not isinstance(aggregate, kind):
             raise NotFound(f"No such {what}.")
         return aggregate
+
+    def _find(self, aggregate_id: UUID) -> Any:
+        """The aggregate, or None when nothing was saved under this id."""
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _find_index(self, key: str) -> Index | None:
+        return self._find(index_id(key))
 
     def _index_ref(self, key: str) -> UUID | None:
         """The aggregate id a unique key points to, or None when it is free."""

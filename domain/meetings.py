@@ -1,50 +1,27 @@
 """The Meetings service: scheduling meetups, answering, agendas and check-in.
 
-The caller says what role the acting member has in a tribe through `role_in(tribe_id)`; the
-service asks it about the meetup's own tribe, so a role in one tribe never opens another's
-meetups. Every command on a meetup retries when a concurrent save got there first.
+Roles come from the `Roles` given at construction (by default the Tribe aggregates in the
+same store); the service asks about the meetup's own tribe, so a role in one tribe never
+opens another's meetups. Every command retries when a concurrent save got there first.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from cookout.domain.base import SYSTEM, CookoutApplication, IntegrityError, current_actor
-from cookout.domain.errors import Conflict, Forbidden, NotAllowedNow
+from cookout.domain.base import CookoutApplication
+from cookout.domain.errors import Forbidden, NotAllowedNow
 from cookout.domain.meetups import Meetup, Place, Session
 from cookout.domain.schedule import parse_local, parse_window, zone
+from cookout.domain.service import Roles, TribeRoles, command
 
 ORGANISER = "organiser"
-RETRY_SECONDS = 15.0
 # Answers reload the meetup; a snapshot every so many events keeps that from growing with its history.
 SNAPSHOT_INTERVAL = 50
-
-RoleIn = Callable[[UUID], str | None]
-T = TypeVar("T")
-
-
-def check_organiser(role: str | None) -> None:
-    if role != ORGANISER:
-        raise Forbidden("Only the tribe's organisers can do this.")
-
-
-def check_member(role: str | None) -> None:
-    if role is None:
-        raise Forbidden("Only members of this tribe can do this.")
-
-
-def acting_member() -> UUID:
-    actor = current_actor.get()
-    if actor == SYSTEM:
-        raise Forbidden("Sign in first.")
-    return UUID(actor)
 
 
 class PlaceAsDict(Transcoding):
@@ -81,6 +58,10 @@ class SessionAsDict(Transcoding):
 class Meetings(CookoutApplication):
     snapshotting_intervals = {Meetup: SNAPSHOT_INTERVAL}
 
+    def __init__(self, env: Any = None, *, roles: Roles | None = None, **kwargs: Any) -> None:
+        super().__init__(env, **kwargs)
+        self.roles = roles or TribeRoles(self.repository)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(PlaceAsDict())
@@ -89,10 +70,11 @@ class Meetings(CookoutApplication):
     def get(self, meetup_id: UUID) -> Meetup:
         return self._get(meetup_id, Meetup, "meetup")
 
+    @command("schedule meetups")
     def schedule(
         self,
+        organiser: UUID,
         tribe_id: UUID,
-        role_in: RoleIn,
         *,
         title: str,
         description: str,
@@ -106,7 +88,7 @@ class Meetings(CookoutApplication):
         rsvp_deadline: str = "",
         now: datetime | None = None,
     ) -> UUID:
-        check_organiser(role_in(tribe_id))
+        self._check_organiser(tribe_id, organiser)
         window = parse_window(starts_at, ends_at, timezone)
         meetup = Meetup.schedule(
             tribe_id=tribe_id,
@@ -121,10 +103,11 @@ class Meetings(CookoutApplication):
         self.save(meetup)
         return meetup.id
 
+    @command("edit meetups")
     def edit_details(
         self,
+        organiser: UUID,
         meetup_id: UUID,
-        role_in: RoleIn,
         *,
         title: str,
         description: str,
@@ -132,22 +115,22 @@ class Meetings(CookoutApplication):
         rsvp_deadline: str = "",
         now: datetime | None = None,
     ) -> None:
-        def command(meetup: Meetup) -> None:
-            check_organiser(role_in(meetup.tribe_id))
-            meetup.edit_details(
-                title=title,
-                description=description,
-                capacity=capacity,
-                rsvp_deadline=_deadline(rsvp_deadline, meetup.timezone),
-                now=now or datetime.now(UTC),
-            )
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        meetup.edit_details(
+            title=title,
+            description=description,
+            capacity=capacity,
+            rsvp_deadline=_deadline(rsvp_deadline, meetup.timezone),
+            now=now or datetime.now(UTC),
+        )
+        self.save(meetup)
 
-        self._change(meetup_id, command)
-
+    @command("reschedule meetups")
     def reschedule(
         self,
+        organiser: UUID,
         meetup_id: UUID,
-        role_in: RoleIn,
         *,
         starts_at: str,
         ends_at: str,
@@ -155,33 +138,32 @@ class Meetings(CookoutApplication):
         now: datetime | None = None,
     ) -> None:
         window = parse_window(starts_at, ends_at, timezone)
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        meetup.reschedule(window, now or datetime.now(UTC))
+        self.save(meetup)
 
-        def command(meetup: Meetup) -> None:
-            check_organiser(role_in(meetup.tribe_id))
-            meetup.reschedule(window, now or datetime.now(UTC))
-
-        self._change(meetup_id, command)
-
+    @command("move meetups")
     def relocate(
         self,
+        organiser: UUID,
         meetup_id: UUID,
-        role_in: RoleIn,
         *,
         venue: str = "",
         address: str = "",
         online_url: str = "",
         now: datetime | None = None,
     ) -> None:
-        def command(meetup: Meetup) -> None:
-            check_organiser(role_in(meetup.tribe_id))
-            meetup.relocate(Place(venue, address, online_url), now or datetime.now(UTC))
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        meetup.relocate(Place(venue, address, online_url), now or datetime.now(UTC))
+        self.save(meetup)
 
-        self._change(meetup_id, command)
-
+    @command("edit meetups")
     def revise(
         self,
+        organiser: UUID,
         meetup_id: UUID,
-        role_in: RoleIn,
         *,
         title: str,
         description: str,
@@ -198,88 +180,80 @@ class Meetings(CookoutApplication):
         """Edit details, reschedule and relocate in one save: all of it happens, or none."""
         window = parse_window(starts_at, ends_at, timezone)
         deadline = _deadline(rsvp_deadline, window.timezone)
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        moment = now or datetime.now(UTC)
 
-        def command(meetup: Meetup) -> None:
-            check_organiser(role_in(meetup.tribe_id))
-            moment = now or datetime.now(UTC)
+        def edit() -> None:
+            meetup.edit_details(
+                title=title,
+                description=description,
+                capacity=capacity,
+                rsvp_deadline=deadline,
+                now=moment,
+            )
 
-            def edit() -> None:
-                meetup.edit_details(
-                    title=title,
-                    description=description,
-                    capacity=capacity,
-                    rsvp_deadline=deadline,
-                    now=moment,
-                )
+        # A deadline moving past the old start can only follow the start; otherwise it leads.
+        later_deadline = deadline is not None and deadline > meetup.starts_at
+        if not later_deadline:
+            edit()
+        if (window.starts_at, window.ends_at, window.timezone) != (
+            meetup.starts_at,
+            meetup.ends_at,
+            meetup.timezone,
+        ):
+            meetup.reschedule(window, moment)
+        if later_deadline:
+            edit()
+        meetup.relocate(Place(venue, address, online_url), moment)
+        self.save(meetup)
 
-            # A deadline moving past the old start can only follow the start; otherwise it leads.
-            later_deadline = deadline is not None and deadline > meetup.starts_at
-            if not later_deadline:
-                edit()
-            if (window.starts_at, window.ends_at, window.timezone) != (
-                meetup.starts_at,
-                meetup.ends_at,
-                meetup.timezone,
-            ):
-                meetup.reschedule(window, moment)
-            if later_deadline:
-                edit()
-            meetup.relocate(Place(venue, address, online_url), moment)
-
-        self._change(meetup_id, command)
-
+    @command("cancel meetups")
     def cancel(
-        self, meetup_id: UUID, role_in: RoleIn, *, message: str = "", now: datetime | None = None
+        self, organiser: UUID, meetup_id: UUID, *, message: str = "", now: datetime | None = None
     ) -> None:
-        def command(meetup: Meetup) -> None:
-            check_organiser(role_in(meetup.tribe_id))
-            meetup.cancel(message, now or datetime.now(UTC))
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        meetup.cancel(message, now or datetime.now(UTC))
+        self.save(meetup)
 
-        self._change(meetup_id, command)
-
+    @command("invite members")
     def invite(
         self,
+        organiser: UUID,
         meetup_id: UUID,
-        role_in: RoleIn,
         member_ids: list[UUID],
         *,
         now: datetime | None = None,
     ) -> list[UUID]:
-        def command(meetup: Meetup) -> list[UUID]:
-            check_organiser(role_in(meetup.tribe_id))
-            return meetup.invite(member_ids, now or datetime.now(UTC))
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        invited = meetup.invite(member_ids, now or datetime.now(UTC))
+        self.save(meetup)
+        return invited
 
-        return self._change(meetup_id, command)
-
-    def answer(
-        self, meetup_id: UUID, role_in: RoleIn, answer: str, *, now: datetime | None = None
-    ) -> str:
+    @command("answer")
+    def answer(self, member_id: UUID, meetup_id: UUID, answer: str, *, now: datetime | None = None) -> str:
         """The acting member answers going, maybe or not_going; returns where that left them."""
-        member_id = acting_member()
+        meetup = self.get(meetup_id)
+        self._check_member(meetup.tribe_id, member_id)
+        meetup.answer(member_id, answer, now or datetime.now(UTC))
+        self.save(meetup)
+        return meetup.attendance[member_id]
 
-        def command(meetup: Meetup) -> str:
-            check_member(role_in(meetup.tribe_id))
-            meetup.answer(member_id, answer, now or datetime.now(UTC))
-            return meetup.attendance[member_id]
-
-        return self._change(meetup_id, command)
-
-    def cant_make_it(
-        self, meetup_id: UUID, role_in: RoleIn, since: int, *, now: datetime | None = None
-    ) -> None:
+    @command("answer")
+    def cant_make_it(self, member_id: UUID, meetup_id: UUID, since: int, *, now: datetime | None = None) -> None:
         """The acting member follows the "can't make it" link of a letter made at version `since`."""
-        member_id = acting_member()
+        meetup = self.get(meetup_id)
+        self._check_member(meetup.tribe_id, member_id)
+        meetup.cant_make_it(member_id, since, now or datetime.now(UTC))
+        self.save(meetup)
 
-        def command(meetup: Meetup) -> None:
-            check_member(role_in(meetup.tribe_id))
-            meetup.cant_make_it(member_id, since, now or datetime.now(UTC))
-
-        self._change(meetup_id, command)
-
+    @command("plan an agenda")
     def add_session(
         self,
+        organiser: UUID,
         meetup_id: UUID,
-        role_in: RoleIn,
         *,
         title: str,
         starts_at: str,
@@ -288,22 +262,23 @@ class Meetings(CookoutApplication):
         speaker: str = "",
         now: datetime | None = None,
     ) -> UUID:
-        def command(meetup: Meetup) -> UUID:
-            check_organiser(role_in(meetup.tribe_id))
-            return meetup.add_session(
-                title=title,
-                window=parse_window(starts_at, ends_at, meetup.timezone),
-                room=room,
-                speaker=speaker,
-                now=now or datetime.now(UTC),
-            )
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        session_id = meetup.add_session(
+            title=title,
+            window=parse_window(starts_at, ends_at, meetup.timezone),
+            room=room,
+            speaker=speaker,
+            now=now or datetime.now(UTC),
+        )
+        self.save(meetup)
+        return session_id
 
-        return self._change(meetup_id, command)
-
+    @command("plan an agenda")
     def edit_session(
         self,
+        organiser: UUID,
         meetup_id: UUID,
-        role_in: RoleIn,
         session_id: UUID,
         *,
         title: str,
@@ -313,101 +288,74 @@ class Meetings(CookoutApplication):
         speaker: str = "",
         now: datetime | None = None,
     ) -> None:
-        def command(meetup: Meetup) -> None:
-            check_organiser(role_in(meetup.tribe_id))
-            meetup.edit_session(
-                session_id,
-                title=title,
-                window=parse_window(starts_at, ends_at, meetup.timezone),
-                room=room,
-                speaker=speaker,
-                now=now or datetime.now(UTC),
-            )
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        meetup.edit_session(
+            session_id,
+            title=title,
+            window=parse_window(starts_at, ends_at, meetup.timezone),
+            room=room,
+            speaker=speaker,
+            now=now or datetime.now(UTC),
+        )
+        self.save(meetup)
 
-        self._change(meetup_id, command)
-
+    @command("plan an agenda")
     def remove_session(
-        self, meetup_id: UUID, role_in: RoleIn, session_id: UUID, *, now: datetime | None = None
+        self, organiser: UUID, meetup_id: UUID, session_id: UUID, *, now: datetime | None = None
     ) -> None:
-        def command(meetup: Meetup) -> None:
-            check_organiser(role_in(meetup.tribe_id))
-            meetup.remove_session(session_id, now or datetime.now(UTC))
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        meetup.remove_session(session_id, now or datetime.now(UTC))
+        self.save(meetup)
 
-        self._change(meetup_id, command)
-
+    @command("choose sessions")
     def choose_session(
-        self, meetup_id: UUID, role_in: RoleIn, session_id: UUID, *, now: datetime | None = None
+        self, member_id: UUID, meetup_id: UUID, session_id: UUID, *, now: datetime | None = None
     ) -> None:
-        member_id = acting_member()
+        meetup = self.get(meetup_id)
+        self._check_member(meetup.tribe_id, member_id)
+        meetup.choose_session(member_id, session_id, now or datetime.now(UTC))
+        self.save(meetup)
 
-        def command(meetup: Meetup) -> None:
-            check_member(role_in(meetup.tribe_id))
-            meetup.choose_session(member_id, session_id, now or datetime.now(UTC))
-
-        self._change(meetup_id, command)
-
+    @command("choose sessions")
     def drop_session(
-        self, meetup_id: UUID, role_in: RoleIn, session_id: UUID, *, now: datetime | None = None
+        self, member_id: UUID, meetup_id: UUID, session_id: UUID, *, now: datetime | None = None
     ) -> None:
-        member_id = acting_member()
+        meetup = self.get(meetup_id)
+        self._check_member(meetup.tribe_id, member_id)
+        meetup.drop_session(member_id, session_id, now or datetime.now(UTC))
+        self.save(meetup)
 
-        def command(meetup: Meetup) -> None:
-            check_member(role_in(meetup.tribe_id))
-            meetup.drop_session(member_id, session_id, now or datetime.now(UTC))
-
-        self._change(meetup_id, command)
-
+    @command("check people in")
     def check_in(
-        self,
-        meetup_id: UUID,
-        role_in: RoleIn,
-        member_id: UUID,
-        member_role_in: RoleIn,
-        *,
-        now: datetime | None = None,
+        self, organiser: UUID, meetup_id: UUID, member_id: UUID, *, now: datetime | None = None
     ) -> None:
-        """An organiser checks in a member of the tribe; `member_role_in` is that member's role."""
+        """An organiser checks in a member of the tribe."""
+        meetup = self.get(meetup_id)
+        self._check_organiser(meetup.tribe_id, organiser)
+        if self.roles.role_of(meetup.tribe_id, member_id) is None:
+            raise NotAllowedNow("Only members of this tribe can be checked in.", field="member_id")
+        meetup.check_in(member_id, now or datetime.now(UTC))
+        self.save(meetup)
 
-        def command(meetup: Meetup) -> None:
-            check_organiser(role_in(meetup.tribe_id))
-            if member_role_in(meetup.tribe_id) is None:
-                raise NotAllowedNow("Only members of this tribe can be checked in.", field="member_id")
-            meetup.check_in(member_id, now or datetime.now(UTC))
-
-        self._change(meetup_id, command)
-
+    @command("check in")
     def check_in_with_code(
-        self, meetup_id: UUID, role_in: RoleIn, code: str, *, now: datetime | None = None
+        self, member_id: UUID, meetup_id: UUID, code: str, *, now: datetime | None = None
     ) -> None:
         """The acting member checks in with the code the organiser shows."""
-        member_id = acting_member()
+        meetup = self.get(meetup_id)
+        self._check_member(meetup.tribe_id, member_id)
+        meetup.check_in_with_code(member_id, code, now or datetime.now(UTC))
+        self.save(meetup)
 
-        def command(meetup: Meetup) -> None:
-            check_member(role_in(meetup.tribe_id))
-            meetup.check_in_with_code(member_id, code, now or datetime.now(UTC))
+    def _check_organiser(self, tribe_id: UUID, member_id: UUID) -> None:
+        if self.roles.role_of(tribe_id, member_id) != ORGANISER:
+            raise Forbidden("Only the tribe's organisers can do this.")
 
-        self._change(meetup_id, command)
-
-    def _change(self, meetup_id: UUID, command: Callable[[Meetup], T]) -> T:
-        """Load, command, save; when another save won the race, start again from the new state.
-
-        A popular meetup sees many answers at once, so losers keep trying for a while (with
-        jittered, capped backoff) rather than a fixed number of times.
-        """
-        deadline = time.monotonic() + RETRY_SECONDS
-        attempt = 0
-        while True:
-            meetup = self.get(meetup_id)
-            result = command(meetup)
-            try:
-                self.save(meetup)
-            except IntegrityError:
-                attempt += 1
-                if time.monotonic() >= deadline:
-                    raise Conflict("Too many people are changing this meetup at once. Try again.") from None
-                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 5)))
-                continue
-            return result
+    def _check_member(self, tribe_id: UUID, member_id: UUID) -> None:
+        if self.roles.role_of(tribe_id, member_id) is None:
+            raise Forbidden("Only members of this tribe can do this.")
 
 
 def _deadline(text: str, timezone: str) -> datetime | None:

@@ -178,9 +178,6 @@ class Meetup(CookoutAggregate):
     def state_of(self, member_id: UUID) -> str | None:
         return self.attendance.get(member_id)
 
-    def holds_calendar_entry(self, member_id: UUID) -> bool:
-        return self.attendance.get(member_id) in HOLDS_ENTRY
-
     def calendar_holders(self) -> list[UUID]:
         """Who must receive an update or a cancellation of the whole meetup."""
         return [m for m, state in self.attendance.items() if state in HOLDS_ENTRY]

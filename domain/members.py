@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -138,10 +137,6 @@ class Passwords:
             return self.hasher.verify(password_hash or self.dummy_hash, password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
-
-
-def member_id_of(value: str | UUID) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def check_password(password: str) -> None:

@@ -24,8 +24,11 @@ from limits.strategies import MovingWindowRateLimiter
 
 from cookout.domain.accounts import Accounts
 from cookout.domain.base import CookoutApplication
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
 from cookout.domain.meetings import Meetings
+from cookout.domain.moderating import Moderation
+from cookout.domain.reacting import Reactions
+from cookout.domain.threads import Threads
 from cookout.domain.members import Passwords
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
@@ -59,16 +62,19 @@ class Services:
     """Every Application service. They share the name `cookout`, so one log and one position."""
 
     accounts: Accounts
-    conversation: Conversation
+    tribes: Tribes
+    threads: Threads
+    moderation: Moderation
+    reactions: Reactions
     meetings: Meetings
 
     @classmethod
     def build(cls, env: dict[str, str], passwords: Passwords) -> Services:
-        return cls(
-            accounts=Accounts(passwords, env=env),
-            conversation=Conversation(env=env),
-            meetings=Meetings(env=env),
-        )
+        accounts = Accounts(passwords, env=env)
+        # The services write one log, so they share one recorder and its connection pool.
+        shared = {"env": env, "recorder": accounts.recorder}
+        return cls(accounts=accounts, tribes=Tribes(**shared), threads=Threads(**shared),
+                   moderation=Moderation(**shared), reactions=Reactions(**shared), meetings=Meetings(**shared))
 
     def named(self) -> dict[str, CookoutApplication]:
         return {part.name: getattr(self, part.name) for part in dataclasses.fields(self)}
@@ -101,8 +107,20 @@ class Container:
         return self.services.accounts
 
     @property
-    def conversation(self) -> Conversation:
-        return self.services.conversation
+    def tribes(self) -> Tribes:
+        return self.services.tribes
+
+    @property
+    def threads(self) -> Threads:
+        return self.services.threads
+
+    @property
+    def moderation(self) -> Moderation:
+        return self.services.moderation
+
+    @property
+    def reactions(self) -> Reactions:
+        return self.services.reactions
 
     @property
     def meetings(self) -> Meetings:

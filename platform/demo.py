@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from cookout.domain.base import acting_as
-from cookout.domain.conversation import Conversation
 from cookout.domain.errors import Conflict
-from cookout.domain.meetings import Meetings
 from cookout.platform.container import Container
 
 DEMO_PASSWORD = "cookout-demo"
@@ -55,24 +52,24 @@ def seed(container: Container) -> list[str]:
 
 
 def seed_tribe(container: Container, ids: dict[str, UUID]) -> None:
-    talk = container.service(Conversation)
+    tribes, threads = container.tribes, container.threads
     with acting_as(ids["gini"]):
         try:
-            tribe_id = talk.found_tribe(
+            tribe_id = tribes.found_tribe(
                 "The Crazies", TRIBE_SLUG,
                 description="Marketers, writers and communicators who met in blog comments and kept talking.",
                 nickname="crazies", visibility="public",
             )
         except Conflict:
             return  # seeded before
-        post_id = talk.publish_post(tribe_id, "Online relationships are real. Are you keeping it real?", POST_BODY)
+        post_id = threads.publish_post(tribe_id, "Online relationships are real. Are you keeping it real?", POST_BODY)
     for handle in ("amara", "melanie", "teo", "priya"):
         with acting_as(ids[handle]):
-            talk.join_tribe(tribe_id)
+            tribes.join_tribe(tribe_id)
 
     def say(handle: str, body: str, parent: UUID | None = None) -> UUID:
         with acting_as(ids[handle]):
-            return talk.post_comment(post_id, body, parent)
+            return threads.post_comment(post_id, body, parent)
 
     first = say("melanie", "Well said. Many introverts are more comfortable building relationships online: "
                            "enough distance to be honest, enough trust to be close.")
@@ -81,12 +78,11 @@ def seed_tribe(container: Container, ids: dict[str, UUID]) -> None:
         reply)
     say("teo", "I'd take you all to lunch, but only for every 20 comments. Just keeping things measurable.")
 
-    meetings = container.service(Meetings)
+    meetings = container.meetings
     starts = (datetime.now(UTC) + timedelta(days=30)).replace(hour=17, minute=0, second=0, microsecond=0)
-    role_in: Callable[[UUID], str | None] = talk.role_in
     with acting_as(ids["gini"]):
         meetup_id = meetings.schedule(
-            tribe_id, role_in,
+            tribe_id,
             title="Cookout in Chicago",
             description="Burgers, veggie skewers and finally meeting the people behind the avatars.",
             starts_at=starts.strftime("%Y-%m-%dT%H:%M"),
@@ -96,6 +92,6 @@ def seed_tribe(container: Container, ids: dict[str, UUID]) -> None:
         )
     for handle in ("gini", "amara", "melanie"):
         with acting_as(ids[handle]):
-            meetings.answer(meetup_id, role_in, "going")
+            meetings.answer(meetup_id, "going")
     with acting_as(ids["teo"]):
-        meetings.answer(meetup_id, role_in, "maybe")
+        meetings.answer(meetup_id, "maybe")

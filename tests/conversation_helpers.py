@@ -10,7 +10,8 @@ from uuid import UUID
 from litestar.testing import TestClient
 
 from cookout.domain.base import acting_as
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
+from cookout.domain.threads import Threads
 from cookout.platform.container import Container
 from cookout.projections.registry import PROJECTIONS
 from tests.helpers import PASSWORD, post_form, sign_up, unique
@@ -28,19 +29,19 @@ def new_member(container: Container, name: str = "Member") -> UUID:
 def new_tribe(container: Container, founder: UUID, visibility: str = "public", name: str = "Dawn Runners") -> tuple[UUID, str]:
     slug = unique("t")
     with acting_as(founder):
-        tribe_id = container.service(Conversation).found_tribe(name, slug, "We run at dawn.", "runners", visibility)
+        tribe_id = container.service(Tribes).found_tribe(name, slug, "We run at dawn.", "runners", visibility)
     return tribe_id, slug
 
 
 def new_post(container: Container, author: UUID, tribe_id: UUID, title: str = "Saturday run", body: str = "Meet at six.") -> UUID:
     with acting_as(author):
-        return container.service(Conversation).publish_post(tribe_id, title, body)
+        return container.service(Threads).publish_post(tribe_id, title, body)
 
 
 def comment(container: Container, author: UUID | None, post_id: UUID, body: str = "Count me in", parent_id: UUID | None = None,
             **guest: Any) -> UUID:
     with acting_as(author):
-        return container.service(Conversation).post_comment(post_id, body, parent_id, **guest)
+        return container.service(Threads).post_comment(post_id, body, parent_id, **guest)
 
 
 # Through HTTP, as a browser without JavaScript.

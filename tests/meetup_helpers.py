@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from litestar.testing import TestClient
 
 from cookout.domain.base import current_actor
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
 from cookout.domain.schedule import LOCAL_FORMAT
 from cookout.platform.container import Container
 from cookout.projections.invitations import Invitations
@@ -40,11 +40,11 @@ def acting(member_id: UUID | str) -> Any:
 
 
 def found_tribe(container: Container, founder_id: UUID, visibility: str = "public") -> dict[str, Any]:
-    conversation = container.service(Conversation)
+    tribes = container.service(Tribes)
     token = acting(founder_id)
     try:
         slug = unique("tribe-")
-        tribe_id = conversation.found_tribe("Picnic People", slug, visibility=visibility)
+        tribe_id = tribes.found_tribe("Picnic People", slug, visibility=visibility)
     finally:
         current_actor.reset(token)
     settle(container)
@@ -54,7 +54,7 @@ def found_tribe(container: Container, founder_id: UUID, visibility: str = "publi
 def join_tribe(container: Container, tribe_id: UUID, member_id: UUID) -> None:
     token = acting(member_id)
     try:
-        container.service(Conversation).join_tribe(tribe_id)
+        container.service(Tribes).join_tribe(tribe_id)
     finally:
         current_actor.reset(token)
     settle(container)

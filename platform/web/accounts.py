@@ -114,7 +114,7 @@ def logout(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts])
     """Signing out ends the session everywhere it was copied to, not only in this browser."""
     member_id = signed_in_id(request)
     if member_id is not None:
-        run_command(request, accounts.end_sessions, member_id, projections=(MemberDirectory,))
+        run_command(request, accounts.end_sessions, projections=(MemberDirectory,))
     request.set_session({})
     return see_other("/", request, "You are signed out. See you soon.")
 

@@ -22,15 +22,17 @@ from cookout.domain.comments import PENDING
 from cookout.domain.errors import Conflict, DomainError, Forbidden, NotAllowedNow
 from cookout.platform.web.conversation import (
     comment_post_and_tribe,
-    conversation,
     history_page,
+    moderation_of,
     partial_or_page,
     people,
     post_and_tribe,
+    reactions_of,
     remember_held,
     reply_container,
     seen_comment,
     single_node,
+    threads_of,
     viewer_of,
 )
 from cookout.platform.web.errors import DOMAIN_STATUS
@@ -93,7 +95,7 @@ def add(request: Request[Any, Any, Any], comment_limits: NamedDependency[Comment
     me = member(request) if member_id and form["notify"] else None  # a member subscribes with their account's email
     try:
         comment_id = run_command(
-            request, conversation(request).post_comment, post_id, form["body"], parent_id,
+            request, threads_of(request).post_comment, post_id, form["body"], parent_id,
             name=form["name"], email=me["email"] if me else form["email"],
             website=form["website"], notify=bool(form["notify"]), projections=COMMENT_PAGES,
             # A member's plain POST reads nothing after the command: the page it redirects to waits instead.
@@ -188,7 +190,7 @@ def edit(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form
     comment, post, tribe = own_comment(request, comment_id)
     form = {"body": data.get("body", "")}
     try:
-        run_command(request, conversation(request).edit_comment, comment_id, form["body"], projections=COMMENT_PAGES)
+        run_command(request, threads_of(request).edit_comment, comment_id, form["body"], projections=COMMENT_PAGES)
     except DomainError as error:
         if error.field is None:
             raise
@@ -217,7 +219,7 @@ def confirm_retract(request: Request[Any, Any, Any], comment_id: FromPath[UUID])
 @post("/c/{comment_id:uuid}/retract", sync_to_thread=True)
 def retract(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Redirect:
     _, post, _ = own_comment(request, comment_id)
-    run_command(request, conversation(request).retract_comment, comment_id, projections=COMMENT_PAGES)
+    run_command(request, threads_of(request).retract_comment, comment_id, projections=COMMENT_PAGES)
     return see_other(f"/p/{post['id']}", request, "Your comment is retracted.")
 
 
@@ -235,7 +237,7 @@ def flag(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form
     _, post, _ = seen_comment(request, comment_id)
     back = f"/p/{post['id']}#c-{comment_id}"
     try:
-        run_command(request, conversation(request).flag_comment, comment_id, data.get("reason", ""),
+        run_command(request, moderation_of(request).flag_comment, comment_id, data.get("reason", ""),
                     projections=(ModerationQueue,))
     except Conflict as error:
         return see_other(back, request, error.message, "error")
@@ -251,7 +253,7 @@ def like(request: Request[Any, Any, Any], target_id: FromPath[UUID]) -> Template
         comment, post, _ = seen_comment(request, target_id)
     else:
         post, _ = post_and_tribe(request, target_id)
-    liked = run_command(request, conversation(request).toggle_like, target_id, projections=THREAD_PAGES)
+    liked = run_command(request, reactions_of(request).toggle_like, target_id, projections=THREAD_PAGES)
     if not request.htmx:  # type: ignore[attr-defined]
         return see_other(f"/p/{post['id']}" + (f"#c-{target_id}" if comment else ""))
     target = thread.comment(target_id) or thread.post(target_id)

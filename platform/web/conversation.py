@@ -17,7 +17,10 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
 from cookout.domain.comments import MAX_DEPTH
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
+from cookout.domain.moderating import Moderation
+from cookout.domain.reacting import Reactions
+from cookout.domain.threads import Threads
 from cookout.domain.tribes import MODERATOR, ORGANISER, PUBLIC
 from cookout.projections.markdown import render
 from cookout.platform.web.base import page, runtime_of, session_of, signed_in_id
@@ -40,8 +43,20 @@ HISTORY_PAGE = 20  # versions on one page of an edit history
 RETRACTED_POST, HIDDEN_POST = "Retracted post", "A hidden post"
 
 
-def conversation(request: Request[Any, Any, Any]) -> Conversation:
-    return runtime_of(request).service(Conversation)
+def tribes_of(request: Request[Any, Any, Any]) -> Tribes:
+    return runtime_of(request).service(Tribes)
+
+
+def threads_of(request: Request[Any, Any, Any]) -> Threads:
+    return runtime_of(request).service(Threads)
+
+
+def moderation_of(request: Request[Any, Any, Any]) -> Moderation:
+    return runtime_of(request).service(Moderation)
+
+
+def reactions_of(request: Request[Any, Any, Any]) -> Reactions:
+    return runtime_of(request).service(Reactions)
 
 
 def readable(request: Request[Any, Any, Any], tribe: dict[str, Any] | None, what: str = "tribe") -> dict[str, Any]:

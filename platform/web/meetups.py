@@ -15,7 +15,6 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from cookout.domain.base import current_actor, last_position
-from cookout.domain.conversation import Conversation
 from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from cookout.domain.meetings import ORGANISER, Meetings
 from cookout.domain.meetups import CHECK_IN_CLOSES, CHECK_IN_OPENS, GOING, HOLDS_ENTRY, MAYBE, WAITLISTED
@@ -90,9 +89,8 @@ def meetup_id_of(ref: str, suffix: str = "") -> UUID:
         raise NotFoundException("No such meetup.") from None
 
 
-def services(request: Request[Any, Any, Any]) -> tuple[Meetings, Conversation]:
-    runtime = runtime_of(request)
-    return runtime.service(Meetings), runtime.service(Conversation)
+def meetings_of(request: Request[Any, Any, Any]) -> Meetings:
+    return runtime_of(request).service(Meetings)
 
 
 def local(instant: datetime, timezone: str, pattern: str = "%a %-d %b %Y, %H:%M") -> str:
@@ -177,11 +175,11 @@ def schedule_meetup(request: Request[Any, Any, Any], slug: FromPath[str], data: 
     tribe, role = readable_tribe(request, slug)
     if role != ORGANISER:
         raise Forbidden("Only the tribe's organisers can schedule meetups.")
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     form = meetup_form(data)
     try:
         meetup_id = run_command(
-            request, meetings.schedule, tribe["id"], conversation.role_in,
+            request, meetings.schedule, tribe["id"],
             **meetup_arguments(form), projections=MEETUPS,
         )
     except DomainError as error:
@@ -207,11 +205,11 @@ def edit_meetup_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID])
 @post("/m/{meetup_id:uuid}/edit", sync_to_thread=True)
 def edit_meetup(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, meetup_id)
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     form = meetup_form(data)
     try:
         run_command(
-            request, meetings.revise, meetup_id, conversation.role_in,
+            request, meetings.revise, meetup_id,
             **meetup_arguments(form), projections=MEETUPS,
         )
     except DomainError as error:
@@ -228,10 +226,10 @@ def cancel_meetup_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID
 @post("/m/{meetup_id:uuid}/cancel", sync_to_thread=True)
 def cancel_meetup(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, meetup_id)
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     form = {"message": data.get("message", "")}
     try:
-        run_command(request, meetings.cancel, meetup_id, conversation.role_in, message=form["message"],
+        run_command(request, meetings.cancel, meetup_id, message=form["message"],
                     projections=MEETUPS)
     except DomainError as error:
         return page("meetups/cancel.html", status_code=422, meetup=meetup, form=form,
@@ -275,9 +273,9 @@ def invite(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: For
             listed = ", ".join(f"@{h}" for h in strangers)
             return invite_page(request, meetup, form, {"members": f"Not members of this tribe: {listed}."}, 422)
         member_ids = [found[h] for h in handles]
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     try:
-        invited = run_command(request, meetings.invite, meetup_id, conversation.role_in, member_ids,
+        invited = run_command(request, meetings.invite, meetup_id, member_ids,
                               projections=MEETUPS)
     except DomainError as error:
         return invite_page(request, meetup, form, form_errors(error), 422)
@@ -369,9 +367,9 @@ def partial_or_page(request: Request[Any, Any, Any], meetup_id: UUID, partial: s
 def rsvp(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     require_member(request)
     readable_meetup(request, meetup_id)
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     try:
-        run_command(request, meetings.answer, meetup_id, conversation.role_in, data.get("answer", ""),
+        run_command(request, meetings.answer, meetup_id, data.get("answer", ""),
                     projections=MEETUPS)
     except DomainError as error:
         return partial_or_page(request, meetup_id, "meetups/_rsvp.html", error)
@@ -392,10 +390,10 @@ def new_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID]) -> T
 @post("/m/{meetup_id:uuid}/sessions", sync_to_thread=True)
 def add_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, meetup_id)
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     form = {name: data.get(name, "") for name in SESSION_FIELDS}
     try:
-        run_command(request, meetings.add_session, meetup_id, conversation.role_in, **form, projections=MEETUPS)
+        run_command(request, meetings.add_session, meetup_id, **form, projections=MEETUPS)
     except DomainError as error:
         return page("meetups/session_new.html", status_code=422, meetup=meetup, form=form,
                     errors=form_errors(error), **HELPERS)
@@ -439,10 +437,10 @@ def edit_session_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID]
 def edit_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], session_id: FromPath[UUID],
                  data: Form) -> Template | Redirect:
     meetup, session = organised_session(request, meetup_id, session_id)
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     form = {name: data.get(name, "") for name in SESSION_FIELDS}
     try:
-        run_command(request, meetings.edit_session, meetup_id, conversation.role_in, session_id, **form,
+        run_command(request, meetings.edit_session, meetup_id, session_id, **form,
                     projections=MEETUPS)
     except DomainError as error:
         return page("meetups/session_edit.html", status_code=422, meetup=meetup, session=session, form=form,
@@ -455,8 +453,8 @@ def edit_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], ses
 def remove_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID],
                    session_id: FromPath[UUID]) -> Redirect:
     organised_meetup(request, meetup_id)
-    meetings, conversation = services(request)
-    run_command(request, meetings.remove_session, meetup_id, conversation.role_in, session_id, projections=MEETUPS)
+    meetings = meetings_of(request)
+    run_command(request, meetings.remove_session, meetup_id, session_id, projections=MEETUPS)
     return see_other(f"/m/{meetup_id}#agenda", request, "The session is off the agenda; those who chose it are told.")
 
 
@@ -476,11 +474,11 @@ def session_choice(request: Request[Any, Any, Any], meetup_id: UUID, session_id:
                    chosen: bool) -> Template | Redirect:
     require_member(request)
     readable_meetup(request, meetup_id)
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     command = meetings.choose_session if chosen else meetings.drop_session
     error = None
     try:
-        run_command(request, command, meetup_id, conversation.role_in, session_id, projections=MEETUPS)
+        run_command(request, command, meetup_id, session_id, projections=MEETUPS)
     except DomainError as failure:
         error = failure
     session = next((s for s in view_of(request).sessions(meetup_id, signed_in_id(request))
@@ -506,17 +504,14 @@ def check_in_code_allowed(request: Request[Any, Any, Any], meetup_id: UUID, memb
 @post("/m/{meetup_id:uuid}/check-in", sync_to_thread=True)
 def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     organised_meetup(request, meetup_id)
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     try:
         member_id = UUID(data.get("member_id", ""))
     except ValueError:
         raise InvalidInput("Choose who to check in.", field="member_id") from None
 
-    def member_role_in(tribe_id: UUID) -> str | None:
-        return conversation.get_tribe(tribe_id).role_of(member_id)
-
     try:
-        run_command(request, meetings.check_in, meetup_id, conversation.role_in, member_id, member_role_in,
+        run_command(request, meetings.check_in, meetup_id, member_id,
                     projections=MEETUPS)
     except DomainError as error:
         return partial_or_page(request, meetup_id, "meetups/_check_in.html", error)
@@ -527,13 +522,13 @@ def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: F
 def check_in_with_code(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     member_id = require_member(request)
     readable_meetup(request, meetup_id)
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     if not check_in_code_allowed(request, meetup_id, member_id):
         if not request.headers.get("hx-request"):
             raise TooManyRequestsException(TOO_MANY_CODES)
         return partial_or_page(request, meetup_id, "meetups/_check_in.html", Conflict(TOO_MANY_CODES, field="code"))
     try:
-        run_command(request, meetings.check_in_with_code, meetup_id, conversation.role_in,
+        run_command(request, meetings.check_in_with_code, meetup_id,
                     data.get("code", ""), projections=MEETUPS)
     except DomainError as error:
         return partial_or_page(request, meetup_id, "meetups/_check_in.html", error)
@@ -566,10 +561,10 @@ def cant_make_it(request: Request[Any, Any, Any], token: FromPath[str]) -> Templ
         raise NotFoundException("No such meetup.")
     if datetime.now(UTC) >= meetup["ends_at"]:
         return page("meetups/cant_make_it.html", status_code=410, meetup=meetup, token=token, over=True, **HELPERS)
-    meetings, conversation = services(request)
+    meetings = meetings_of(request)
     actor, position = current_actor.set(str(link.member_id)), last_position.set(None)
     try:
-        meetings.cant_make_it(link.meetup_id, conversation.role_in, link.since)
+        meetings.cant_make_it(link.meetup_id, link.since)
         written = last_position.get()
     except NotAllowedNow as refused:
         return page("meetups/cant_make_it.html", status_code=409, meetup=meetup, token=token,

@@ -12,7 +12,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from cookout.domain.errors import DomainError, Forbidden
-from cookout.platform.web.conversation import comment_post_and_tribe, conversation, people, tribe_by_slug
+from cookout.platform.web.conversation import comment_post_and_tribe, moderation_of, people, tribe_by_slug
 from cookout.projections.markdown import render
 from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other
 from cookout.projections.activity import MemberActivity
@@ -63,23 +63,23 @@ def decide(request: Request[Any, Any, Any], comment_id: UUID, command: Callable[
 
 @post("/c/{comment_id:uuid}/approve", sync_to_thread=True)
 def approve(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template | Redirect:
-    return decide(request, comment_id, conversation(request).approve_comment, message="Approved: everyone sees it now.")
+    return decide(request, comment_id, moderation_of(request).approve_comment, message="Approved: everyone sees it now.")
 
 
 @post("/c/{comment_id:uuid}/hide", sync_to_thread=True)
 def hide(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    return decide(request, comment_id, conversation(request).hide_comment, data.get("reason", ""),
+    return decide(request, comment_id, moderation_of(request).hide_comment, data.get("reason", ""),
                   message="Hidden. Its author still sees it, with your reason.")
 
 
 @post("/c/{comment_id:uuid}/spam", sync_to_thread=True)
 def spam(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template | Redirect:
-    return decide(request, comment_id, conversation(request).mark_comment_spam, message="Marked as spam.")
+    return decide(request, comment_id, moderation_of(request).mark_comment_spam, message="Marked as spam.")
 
 
 @post("/c/{comment_id:uuid}/keep", sync_to_thread=True)
 def keep(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template | Redirect:
-    return decide(request, comment_id, conversation(request).dismiss_flags, message="Kept; its flags are dismissed.")
+    return decide(request, comment_id, moderation_of(request).dismiss_flags, message="Kept; its flags are dismissed.")
 
 
 ROUTES = [queue, approve, hide, spam, keep]

@@ -13,10 +13,11 @@ from litestar.response import Redirect, Template
 
 from cookout.domain.errors import DomainError, Forbidden
 from cookout.platform.web.conversation import (
-    conversation,
     history_page,
+    moderation_of,
     post_and_tribe,
     thread_context,
+    threads_of,
     tribe_by_slug,
     viewer_of,
 )
@@ -47,7 +48,7 @@ def publish(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) ->
     tribe = tribe_by_slug(request, slug)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
     try:
-        post_id = run_command(request, conversation(request).publish_post, tribe["id"], form["title"], form["body"],
+        post_id = run_command(request, threads_of(request).publish_post, tribe["id"], form["title"], form["body"],
                               projections=POST_PAGES)
     except DomainError as error:
         if error.field is None:
@@ -68,7 +69,7 @@ def post_page(request: Request[Any, Any, Any], post: dict[str, Any], tribe: dict
     context = thread_context(request, post, tribe)
     author = context["people"].get(post["author_id"])
     me = runtime_of(request).view(MemberDirectory).by_id(viewer) if viewer else None
-    subscribed = me is not None and conversation(request).is_subscribed(post["id"], me["email"])
+    subscribed = me is not None and threads_of(request).is_subscribed(post["id"], me["email"])
     guest = session_of(request).get("guest", {})
     return page("posts/show.html", status_code=status, **context, author=author, me=me, subscribed=subscribed,
                 form={"name": guest.get("name", ""), "email": guest.get("email", ""),
@@ -88,7 +89,7 @@ def edit(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -
     post, tribe = own_post(request, post_id)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
     try:
-        run_command(request, conversation(request).edit_post, post_id, form["title"], form["body"],
+        run_command(request, threads_of(request).edit_post, post_id, form["title"], form["body"],
                     projections=POST_PAGES)
     except DomainError as error:
         if error.field is None:
@@ -112,7 +113,7 @@ def confirm_retract(request: Request[Any, Any, Any], post_id: FromPath[UUID]) ->
 @post("/p/{post_id:uuid}/retract", sync_to_thread=True)
 def retract(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
     own_post(request, post_id)
-    run_command(request, conversation(request).retract_post, post_id, projections=POST_PAGES)
+    run_command(request, threads_of(request).retract_post, post_id, projections=POST_PAGES)
     return see_other(f"/p/{post_id}", request, "Your post is retracted. Its replies keep their place.")
 
 
@@ -130,7 +131,7 @@ def hide(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -
     post, tribe = moderated_post(request, post_id)
     form = {"reason": data.get("reason", "")}
     try:
-        run_command(request, conversation(request).hide_post, post_id, form["reason"], projections=POST_PAGES)
+        run_command(request, moderation_of(request).hide_post, post_id, form["reason"], projections=POST_PAGES)
     except DomainError as error:
         if error.field is None:
             raise
@@ -141,21 +142,21 @@ def hide(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -
 @post("/p/{post_id:uuid}/unhide", sync_to_thread=True)
 def unhide(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
     moderated_post(request, post_id)
-    run_command(request, conversation(request).unhide_post, post_id, projections=POST_PAGES)
+    run_command(request, moderation_of(request).unhide_post, post_id, projections=POST_PAGES)
     return see_other(f"/p/{post_id}", request, "Shown again: everyone can read it.")
 
 
 @post("/p/{post_id:uuid}/subscribe", sync_to_thread=True)
 def subscribe(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
     email = own_email(request, post_id)
-    run_command(request, conversation(request).subscribe, post_id, email, projections=())
+    run_command(request, threads_of(request).subscribe, post_id, email, projections=())
     return see_other(f"/p/{post_id}", request, f"We will email {email} about new comments.")
 
 
 @post("/p/{post_id:uuid}/unsubscribe", sync_to_thread=True)
 def unsubscribe(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
     email = own_email(request, post_id)
-    run_command(request, conversation(request).unsubscribe, post_id, email, projections=())
+    run_command(request, threads_of(request).unsubscribe, post_id, email, projections=())
     return see_other(f"/p/{post_id}", request, "No more emails about this post's comments.")
 
 

@@ -44,10 +44,10 @@ def show_settings(request: Request[Any, Any, Any], container: NamedDependency[Co
 @post("/settings", sync_to_thread=True, cache_control=NO_STORE)
 def save_settings(request: Request[Any, Any, Any], container: NamedDependency[Container],
                   data: Form) -> Template | Redirect:
-    member_id = require_member(request)
+    require_member(request)
     form = {"display_name": data.get("display_name", ""), "reply_emails": data.get("reply_emails") == "on"}
     try:
-        run_command(request, container.accounts.update_profile, member_id, form["display_name"],
+        run_command(request, container.accounts.update_profile, form["display_name"],
                     form["reply_emails"], projections=DIRECTORY)
     except DomainError as error:
         return settings_page(request, container, 422, form, {error.field or "form": error.message})
@@ -63,7 +63,7 @@ def change_password(request: Request[Any, Any, Any], container: NamedDependency[
         return settings_page(request, container, 422,
                              errors={"current_password": "That is not your current password."})
     try:
-        epoch = run_command(request, container.accounts.change_password, member_id, data.get("new_password", ""),
+        epoch = run_command(request, container.accounts.change_password, data.get("new_password", ""),
                             projections=DIRECTORY)
     except DomainError as error:
         return settings_page(request, container, 422, errors={"new_password": error.message})
@@ -73,23 +73,23 @@ def change_password(request: Request[Any, Any, Any], container: NamedDependency[
 
 @post("/settings/sessions/end", sync_to_thread=True)
 def end_sessions(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
-    member_id = require_member(request)
-    run_command(request, accounts.end_sessions, member_id, projections=DIRECTORY)
+    require_member(request)
+    run_command(request, accounts.end_sessions, projections=DIRECTORY)
     request.set_session({})
     return see_other("/login", request, "You are signed out everywhere, on this device too.")
 
 
 @post("/settings/calendar-feed", sync_to_thread=True)
 def issue_feed(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
-    member_id = require_member(request)
-    run_command(request, accounts.issue_calendar_feed, member_id, projections=DIRECTORY)
+    require_member(request)
+    run_command(request, accounts.issue_calendar_feed, projections=DIRECTORY)
     return see_other("/settings", request, "Here is your private calendar link. Any earlier link no longer works.")
 
 
 @post("/settings/calendar-feed/revoke", sync_to_thread=True)
 def revoke_feed(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
-    member_id = require_member(request)
-    run_command(request, accounts.revoke_calendar_feed, member_id, projections=DIRECTORY)
+    require_member(request)
+    run_command(request, accounts.revoke_calendar_feed, projections=DIRECTORY)
     return see_other("/settings", request, "Your private calendar link is switched off.")
 
 

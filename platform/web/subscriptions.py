@@ -15,7 +15,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from cookout.platform.web.conversation import conversation, post_as_seen
+from cookout.platform.web.conversation import post_as_seen, threads_of
 from cookout.platform.web.headers import NO_STORE
 from cookout.platform.links import CONFIRM_PATH, PATH, read_confirm_token, read_token
 from cookout.platform.web.base import page, run_command, runtime_of
@@ -31,7 +31,7 @@ def confirmation(request: Request[Any, Any, Any], token: FromPath[str]) -> Templ
 @post(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, status_code=200)
 def confirm_subscription(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     post_id, email = read_confirm_token(runtime_of(request).settings, token)
-    run_command(request, conversation(request).confirm_subscription, post_id, email, projections=())
+    run_command(request, threads_of(request).confirm_subscription, post_id, email, projections=())
     return page("conversation/confirm_subscription.html", token=token, email=email, done=True,
                 post=subscribed_post(request, post_id))
 
@@ -47,7 +47,7 @@ def confirm(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
 @post(f"{PATH}/{{token:str}}", sync_to_thread=True, status_code=200, cache_control=NO_STORE, opt={"exclude_from_csrf": True})
 def unsubscribe(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     post_id, email = read_token(runtime_of(request).settings, token)
-    run_command(request, conversation(request).unsubscribe, post_id, email, projections=())
+    run_command(request, threads_of(request).unsubscribe, post_id, email, projections=())
     return page("conversation/unsubscribe.html", token=token, email=email, done=True,
                 post=subscribed_post(request, post_id))
 

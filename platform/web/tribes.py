@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from cookout.domain.errors import Conflict, DomainError, Forbidden
 from cookout.domain.text import INT8_MAX
 from cookout.domain.tribes import ORGANISER, PUBLIC, ROLES
-from cookout.platform.web.conversation import conversation, partial_or_page, people, tribe_by_slug
+from cookout.platform.web.conversation import partial_or_page, people, tribe_by_slug, tribes_of
 from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, signed_in_id
 from cookout.projections.feed import PAGE_SIZE, TribeFeed
 from cookout.projections.members import MemberDirectory
@@ -41,7 +41,7 @@ def found(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     form = {name: data.get(name, "") for name in TRIBE_FIELDS}
     try:
         run_command(
-            request, conversation(request).found_tribe,
+            request, tribes_of(request).found_tribe,
             form["name"], form["slug"], form["description"], form["nickname"], form["visibility"],
             projections=(TribeDirectory,),
         )
@@ -82,7 +82,7 @@ def revise(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> 
     form = {name: data.get(name, "") for name in TRIBE_FIELDS if name != "slug"}
     try:
         run_command(
-            request, conversation(request).revise_tribe,
+            request, tribes_of(request).revise_tribe,
             tribe["id"], form["name"], form["description"], form["nickname"], form["visibility"],
             projections=(TribeDirectory,),
         )
@@ -105,7 +105,7 @@ def organised_tribe(request: Request[Any, Any, Any], slug: str) -> dict[str, Any
 def join(request: Request[Any, Any, Any], slug: FromPath[str]) -> Redirect:
     require_member(request)
     tribe = tribe_by_slug(request, slug)
-    run_command(request, conversation(request).join_tribe, tribe["id"], projections=(TribeDirectory,))
+    run_command(request, tribes_of(request).join_tribe, tribe["id"], projections=(TribeDirectory,))
     return see_other(f"/t/{slug}", request, f"Welcome to {tribe['name']}! You are one of the {tribe['nickname']} now.")
 
 
@@ -113,7 +113,7 @@ def join(request: Request[Any, Any, Any], slug: FromPath[str]) -> Redirect:
 def leave(request: Request[Any, Any, Any], slug: FromPath[str]) -> Redirect:
     require_member(request)
     tribe = tribe_by_slug(request, slug)
-    run_command(request, conversation(request).leave_tribe, tribe["id"], projections=(TribeDirectory,))
+    run_command(request, tribes_of(request).leave_tribe, tribe["id"], projections=(TribeDirectory,))
     destination = f"/t/{slug}" if tribe["visibility"] == PUBLIC else "/tribes"
     return see_other(destination, request, f"You left {tribe['name']}.")
 
@@ -140,7 +140,7 @@ def grant(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> T
     tribe = tribe_by_slug(request, slug)
     try:
         member_id = UUID(data.get("member_id", ""))
-        run_command(request, conversation(request).grant_role, tribe["id"], member_id, data.get("role", ""),
+        run_command(request, tribes_of(request).grant_role, tribe["id"], member_id, data.get("role", ""),
                     projections=(TribeDirectory,))
     except ValueError:
         return members_page(request, tribe, 422, {"role": "Choose someone from the list."})
@@ -161,7 +161,7 @@ def admit(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> T
     if person is None:
         return members_page(request, tribe, 422, {"handle": f"Nobody here goes by @{handle}."}, {"handle": handle})
     try:
-        run_command(request, conversation(request).admit_member, tribe["id"], person["id"],
+        run_command(request, tribes_of(request).admit_member, tribe["id"], person["id"],
                     projections=(TribeDirectory,))
     except Conflict as error:
         return members_page(request, tribe, 409, {"handle": error.message}, {"handle": handle})

@@ -21,7 +21,7 @@ def schedule(container: Container, tribe: Tribe, capacity: int | None = None, **
     token = acting(tribe.organiser["id"])
     try:
         fields = {**meetup_fields(**changes), "capacity": capacity}
-        meetup_id = container.service(Meetings).schedule(tribe.id, lambda _: "organiser", **fields)
+        meetup_id = container.service(Meetings).schedule(tribe.id, **fields)
     finally:
         current_actor.reset(token)
     settle(container)
@@ -50,7 +50,7 @@ def test_answering_and_the_waitlist_position_update_in_place(page: Any, containe
     meetup_id = schedule(container, tribe, capacity=1)
     token = acting(tribe.members[0]["id"])
     try:
-        container.service(Meetings).answer(meetup_id, lambda _: "member", "going")
+        container.service(Meetings).answer(meetup_id, "going")
     finally:
         current_actor.reset(token)
     settle(container)
@@ -73,7 +73,7 @@ def test_choosing_a_session_updates_in_place(page: Any, container: Container) ->
     token = acting(tribe.organiser["id"])
     try:
         container.service(Meetings).add_session(
-            meetup_id, lambda _: "organiser", title="Opening keynote", starts_at=local(timedelta(days=5, hours=1)),
+            meetup_id, title="Opening keynote", starts_at=local(timedelta(days=5, hours=1)),
             ends_at=local(timedelta(days=5, hours=2)), room="Hall A", speaker="Amara")
     finally:
         current_actor.reset(token)
@@ -102,7 +102,7 @@ def test_checking_in_by_organiser_and_by_code_update_in_place(page: Any, contain
     for member in tribe.members:
         token = acting(member["id"])
         try:
-            container.service(Meetings).answer(meetup_id, lambda _: "member", "going")
+            container.service(Meetings).answer(meetup_id, "going")
         finally:
             current_actor.reset(token)
     settle(container)

@@ -53,7 +53,7 @@ def sign_in(page: Any, member: dict[str, Any]) -> None:
 def schedule(container: Container, tribe: Tribe) -> UUID:
     token = acting(tribe.organiser["id"])
     try:
-        meetup_id = container.service(Meetings).schedule(tribe.id, lambda _: "organiser", **{**meetup_fields(), "capacity": None})
+        meetup_id = container.service(Meetings).schedule(tribe.id, **{**meetup_fields(), "capacity": None})
     finally:
         current_actor.reset(token)
     settle(container)

@@ -8,7 +8,7 @@ from uuid import UUID
 import pytest
 from litestar.testing import TestClient
 
-from cookout.domain.conversation import Conversation
+from cookout.domain.threads import Threads
 from cookout.platform.web.comments import HELD
 from cookout.platform.container import Container
 from tests.conversation_helpers import comment_id_of, found_tribe, publish, reply, sign_out, signed_up
@@ -52,9 +52,9 @@ def test_a_member_who_asks_to_be_notified_follows_with_their_accounts_email(clie
     posted = post_form(client, f"/p/{post_id}/comments",
                        {"body": "Tell me more", "parent_id": "", "notify": "on", "email": "someone@else.example"})
     assert posted.status_code == 303
-    service = container.service(Conversation)
-    assert service.is_subscribed(UUID(post_id), f"{handle}@example.org")
-    assert not service.is_subscribed(UUID(post_id), "someone@else.example")
+    threads = container.service(Threads)
+    assert threads.is_subscribed(UUID(post_id), f"{handle}@example.org")
+    assert not threads.is_subscribed(UUID(post_id), "someone@else.example")
 
 
 def test_the_page_after_a_members_comment_waits_for_the_views_instead_of_the_post(

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from litestar.testing import TestClient
 
-from cookout.domain.conversation import Conversation
+from cookout.domain.threads import Threads
 from cookout.platform.container import Container
 from tests.conversation_helpers import found_tribe, publish, reply, sign_in, sign_out, signed_up
 from tests.helpers import post_form
@@ -122,13 +122,13 @@ def test_a_member_follows_a_posts_comments_without_commenting(client: TestClient
     assert "Notify me of new comments</button>" not in client.get(f"/p/{post_id}").text
     reader = signed_up(client, "Reader Person")
     email = f"{reader}@example.org"
-    service = container.service(Conversation)
+    threads = container.service(Threads)
     page = client.get(f"/p/{post_id}")
     assert f'action="/p/{post_id}/subscribe"' in page.text and "Notify me of new comments</button>" in page.text
 
     followed = post_form(client, f"/p/{post_id}/subscribe", {})
     assert followed.status_code == 303 and followed.headers["location"] == f"/p/{post_id}"
-    assert service.is_subscribed(UUID(post_id), email)
+    assert threads.is_subscribed(UUID(post_id), email)
     page = client.get(f"/p/{post_id}")
     assert f'action="/p/{post_id}/unsubscribe"' in page.text and "Stop notifying me" in page.text
     before = container.log_position()
@@ -137,7 +137,7 @@ def test_a_member_follows_a_posts_comments_without_commenting(client: TestClient
 
     stopped = post_form(client, f"/p/{post_id}/unsubscribe", {})
     assert stopped.status_code == 303
-    assert not service.is_subscribed(UUID(post_id), email)
+    assert not threads.is_subscribed(UUID(post_id), email)
     assert "Notify me of new comments</button>" in client.get(f"/p/{post_id}").text
 
 

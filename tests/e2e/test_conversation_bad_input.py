@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from cookout.domain.conversation import Conversation
+from cookout.domain.threads import Threads
 from cookout.platform.container import Container
-from cookout.platform.web.assets import ASSETS, static_url
 from cookout.projections.members import MemberDirectory
 from cookout.projections.thread import ThreadTree
 from tests.conversation_helpers import (
@@ -200,7 +199,7 @@ def test_the_eleventh_comment_in_a_minute_is_refused_with_429(client: TestClient
 def test_fifty_members_commenting_at_once_are_all_counted(client: TestClient[Any], container: Container) -> None:
     _, post_id = a_post(client)
     members = [new_member(container, f"Crowd {n}") for n in range(50)]
-    conversation = container.service(Conversation)
+    service = container.service(Threads)
     errors: list[BaseException] = []
     start = threading.Barrier(len(members))
 
@@ -208,7 +207,7 @@ def test_fifty_members_commenting_at_once_are_all_counted(client: TestClient[Any
         try:
             start.wait()
             with acting_as(member_id):
-                conversation.post_comment(uuid.UUID(post_id), f"Voice {number}")
+                service.post_comment(uuid.UUID(post_id), f"Voice {number}")
         except BaseException as error:  # noqa: BLE001 -- reported below
             errors.append(error)
 

@@ -21,7 +21,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from cookout.domain.base import acting_as
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
 from cookout.domain.meetings import Meetings
 from cookout.platform.web.app import create_app
 from cookout.platform.links import cant_make_it_token
@@ -77,25 +77,25 @@ class World:
         self.handles = {"member": unique("fm"), "organiser": unique("fo"), "signer": unique("fs")}
         self.ids = {role: container.accounts.sign_up(handle, f"Fuzz {role}", f"{handle}@example.org", PASSWORD)
                     for role, handle in self.handles.items()}
-        conversation, meetings = container.service(Conversation), container.service(Meetings)
+        tribes, meetings = container.service(Tribes), container.service(Meetings)
         self.slug = unique("fuzz-")
         with acting_as(self.ids["organiser"]):
-            self.tribe_id = conversation.found_tribe("Fuzz Club", self.slug, "We try things.", "fuzzers")
+            self.tribe_id = tribes.found_tribe("Fuzz Club", self.slug, "We try things.", "fuzzers")
         with acting_as(self.ids["member"]):
-            conversation.join_tribe(self.tribe_id)
+            tribes.join_tribe(self.tribe_id)
         self.post_id = new_post(container, self.ids["member"], self.tribe_id)
         self.comment_id = comment(container, self.ids["member"], self.post_id)
         with acting_as(self.ids["organiser"]):
             self.meetup_id = meetings.schedule(
-                self.tribe_id, conversation.role_in, title="Fuzz picnic", description="Bring a blanket.",
+                self.tribe_id, title="Fuzz picnic", description="Bring a blanket.",
                 starts_at=local(STARTS), ends_at=local(ENDS), timezone=ZONE, venue="Volkspark", address="Berlin",
             )
             self.session_id = meetings.add_session(
-                self.meetup_id, conversation.role_in, title="Opening", starts_at=local(STARTS),
+                self.meetup_id, title="Opening", starts_at=local(STARTS),
                 ends_at=local(STARTS + timedelta(minutes=30)),
             )
         with acting_as(self.ids["member"]):
-            meetings.answer(self.meetup_id, conversation.role_in, "going")
+            meetings.answer(self.meetup_id, "going")
         settle(container)
         settings = container.settings
         self.values: dict[str, Callable[[str], str]] = {

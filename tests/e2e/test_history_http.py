@@ -8,7 +8,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from cookout.domain.base import acting_as
-from cookout.domain.conversation import Conversation
+from cookout.domain.threads import Threads
 from cookout.platform.container import Container
 from cookout.projections.diffs import word_changes
 from tests.conversation_helpers import comment, found_tribe, new_member, new_post, new_tribe, publish, settle, signed_up
@@ -56,7 +56,7 @@ def test_a_long_history_comes_twenty_versions_a_page_with_links_that_work_withou
     comment_id = comment(container, author, new_post(container, author, tribe_id), "Draft 1")
     with acting_as(author):
         for number in range(2, 26):
-            container.service(Conversation).edit_comment(comment_id, f"Draft {number}")
+            container.service(Threads).edit_comment(comment_id, f"Draft {number}")
     settle(container)
 
     first = client.get(f"/c/{comment_id}/history")

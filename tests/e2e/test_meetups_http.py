@@ -13,7 +13,7 @@ from uuid import UUID
 import vobject
 from litestar.testing import TestClient
 
-from cookout.domain.base import current_actor
+from cookout.domain.base import acting_as, current_actor
 from cookout.domain.meetings import Meetings
 from cookout.domain.meetups import GOING, INVITED, WAITLISTED
 from cookout.platform.container import Container
@@ -330,13 +330,15 @@ def test_a_members_private_feed_holds_what_they_go_to_and_a_revoked_token_is_404
     sign_in(client, member)
     answer(client, going_to, "going")
     assert post_form(client, f"/m/{going_to}/sessions/{session['id']}/choose", {}).status_code == 303
-    token = container.accounts.issue_calendar_feed(member["id"])
+    with acting_as(member["id"]):
+        token = container.accounts.issue_calendar_feed()
     settle(container)
     post_form(client, "/logout", {})
     feed = parse_calendar(client.get(f"/feeds/{token}.ics").text)
     titles = sorted(e.summary.value for e in feed.vevent_list)
     assert titles == ["Going to this", "Lightning talks (Going to this)"]
-    container.accounts.revoke_calendar_feed(member["id"])
+    with acting_as(member["id"]):
+        container.accounts.revoke_calendar_feed()
     settle(container)
     assert client.get(f"/feeds/{token}.ics").status_code == 404
     assert client.get("/feeds/not-a-token.ics").status_code == 404
@@ -507,14 +509,14 @@ def test_a_cant_make_it_link_is_refused_once_the_meetup_is_over(client: TestClie
     meetings = container.service(Meetings)
     token = acting(tribe.organiser["id"])
     try:
-        meetup_id = meetings.schedule(tribe.id, lambda _: "organiser", title="Last week's picnic", description="",
+        meetup_id = meetings.schedule(tribe.id, title="Last week's picnic", description="",
                                       starts_at=local(timedelta(days=-6)), ends_at=local(timedelta(days=-6, hours=3)),
                                       timezone="Europe/Berlin", venue="Volkspark", address="Berlin", now=last_week)
     finally:
         current_actor.reset(token)
     token = acting(member["id"])
     try:
-        meetings.answer(meetup_id, lambda _: "member", "going", now=last_week)
+        meetings.answer(meetup_id, "going", now=last_week)
     finally:
         current_actor.reset(token)
     link = cant_make_it_path(container, tribe, meetup_id, member)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
+from cookout.domain.moderating import Moderation
+from cookout.domain.reacting import Reactions
+from cookout.domain.threads import Threads
 from cookout.platform.cli import rebuild
 from cookout.platform.container import Container
 from cookout.projections.activity import COMMENT, POST, REPLY, MemberActivity
@@ -19,11 +22,11 @@ from tests.helpers import rebuilding, unique
 def test_tribe_directory_follows_founding_joining_roles_and_leaving(container: Container) -> None:
     founder, joiner = new_member(container), new_member(container)
     tribe_id, slug = new_tribe(container, founder)
-    conversation = container.service(Conversation)
+    tribes = container.service(Tribes)
     with acting_as(joiner):
-        conversation.join_tribe(tribe_id)
+        tribes.join_tribe(tribe_id)
     with acting_as(founder):
-        conversation.grant_role(tribe_id, joiner, "moderator")
+        tribes.grant_role(tribe_id, joiner, "moderator")
     settle(container)
     directory = container.view(TribeDirectory)
     assert directory.by_slug(slug)["member_count"] == 2
@@ -31,7 +34,7 @@ def test_tribe_directory_follows_founding_joining_roles_and_leaving(container: C
         (founder, "organiser"), (joiner, "moderator")]
 
     with acting_as(joiner):
-        conversation.leave_tribe(tribe_id)
+        tribes.leave_tribe(tribe_id)
     settle(container)
     assert directory.by_slug(slug)["member_count"] == 1
     assert directory.role_of(tribe_id, joiner) is None
@@ -56,7 +59,7 @@ def test_feed_is_newest_first_and_counts_only_visible_comments(container: Contai
     comment(container, None, newer, "A guest, held", name="Guest", email=f"{unique()}@example.org")
     retracted = comment(container, author, newer, "Soon gone")
     with acting_as(author):
-        container.service(Conversation).retract_comment(retracted)
+        container.service(Threads).retract_comment(retracted)
     settle(container)
 
     page = container.view(TribeFeed).page(tribe_id)
@@ -73,7 +76,8 @@ def test_feed_count_moves_by_one_as_comments_are_approved_hidden_and_retracted(c
     post_id = new_post(container, author, tribe_id)
     held = comment(container, None, post_id, "A guest, held", name="Guest", email=f"{unique()}@example.org")
     shown = comment(container, author, post_id, "Shown")
-    conversation = container.service(Conversation)
+    threads = container.service(Threads)
+    moderation = container.service(Moderation)
 
     def count() -> int:
         settle(container)
@@ -81,13 +85,13 @@ def test_feed_count_moves_by_one_as_comments_are_approved_hidden_and_retracted(c
 
     assert count() == 1
     with acting_as(author):
-        conversation.approve_comment(held)
+        moderation.approve_comment(held)
     assert count() == 2
     with acting_as(author):
-        conversation.hide_comment(held, "Off topic")
+        moderation.hide_comment(held, "Off topic")
     assert count() == 1
     with acting_as(author):
-        conversation.retract_comment(shown)
+        threads.retract_comment(shown)
     assert count() == 0
 
 
@@ -96,13 +100,14 @@ def test_thread_keeps_every_version_status_and_like(container: Container) -> Non
     tribe_id, _ = new_tribe(container, author)
     post_id = new_post(container, author, tribe_id)
     first = comment(container, author, post_id, "First *thought*")
-    conversation = container.service(Conversation)
+    threads = container.service(Threads)
+    reactions = container.service(Reactions)
     with acting_as(author):
-        conversation.edit_comment(first, "First **thought**, edited")
+        threads.edit_comment(first, "First **thought**, edited")
     with acting_as(fan):
-        conversation.toggle_like(first)
-        conversation.toggle_like(post_id)
-        conversation.toggle_like(post_id)
+        reactions.toggle_like(first)
+        reactions.toggle_like(post_id)
+        reactions.toggle_like(post_id)
     settle(container)
 
     thread = container.view(ThreadTree)
@@ -141,9 +146,9 @@ def test_moderation_queue_holds_pending_and_flagged_comments(container: Containe
     post_id = new_post(container, organiser, tribe_id, "Queue test")
     held = comment(container, None, post_id, "Buy cheap watches", name="Spammy", email=f"{unique()}@example.org")
     flagged = comment(container, organiser, post_id, "Rude words")
-    conversation = container.service(Conversation)
+    moderation = container.service(Moderation)
     with acting_as(flagger):
-        conversation.flag_comment(flagged, "Rude")
+        moderation.flag_comment(flagged, "Rude")
     settle(container)
 
     queue = container.view(ModerationQueue).queue(tribe_id)
@@ -151,8 +156,8 @@ def test_moderation_queue_holds_pending_and_flagged_comments(container: Containe
     assert queue[1]["flag_reasons"] == ["Rude"] and queue[0]["post_title"] == "Queue test"
 
     with acting_as(organiser):
-        conversation.mark_comment_spam(held)
-        conversation.dismiss_flags(flagged)
+        moderation.mark_comment_spam(held)
+        moderation.dismiss_flags(flagged)
     settle(container)
     assert container.view(ModerationQueue).queue(tribe_id) == []
     assert [r["id"] for r in container.view(ModerationQueue).recently_removed(tribe_id)] == [held]
@@ -183,23 +188,26 @@ CONVERSATION_PROJECTIONS = (TribeDirectory, TribeFeed, ThreadTree, ModerationQue
 def test_rebuilding_from_the_log_gives_identical_rows(container: Container, projection: type) -> None:
     organiser, member = new_member(container), new_member(container)
     tribe_id, _ = new_tribe(container, organiser)
-    conversation = container.service(Conversation)
+    tribes = container.service(Tribes)
+    threads = container.service(Threads)
+    moderation = container.service(Moderation)
+    reactions = container.service(Reactions)
     with acting_as(member):
-        conversation.join_tribe(tribe_id)
+        tribes.join_tribe(tribe_id)
     post_id = new_post(container, member, tribe_id, "Rebuilt", "Body *one*")
     with acting_as(member):
-        conversation.edit_post(post_id, "Rebuilt twice", "Body *two*")
+        threads.edit_post(post_id, "Rebuilt twice", "Body *two*")
     first = comment(container, organiser, post_id, "Hello")
     second = comment(container, member, post_id, "Hello back", first)
     held = comment(container, None, post_id, "Guest here", name="G", email=f"{unique()}@example.org")
     with acting_as(organiser):
-        conversation.approve_comment(held)
-        conversation.grant_role(tribe_id, member, "moderator")
-        conversation.toggle_like(second)
+        moderation.approve_comment(held)
+        tribes.grant_role(tribe_id, member, "moderator")
+        reactions.toggle_like(second)
     with acting_as(member):
-        conversation.flag_comment(first, "Too loud")
-        conversation.hide_comment(first, "Shouting")
-        conversation.retract_comment(second)
+        moderation.flag_comment(first, "Too loud")
+        moderation.hide_comment(first, "Shouting")
+        threads.retract_comment(second)
     settle(container)
     before = container.view(projection).snapshot()
 
@@ -214,7 +222,7 @@ def test_the_home_page_list_is_the_biggest_readable_tribes_first(container: Cont
     founder, joiner = new_member(container), new_member(container)
     tribe_id, _ = new_tribe(container, founder)
     with acting_as(joiner):
-        container.service(Conversation).join_tribe(tribe_id)
+        container.service(Tribes).join_tribe(tribe_id)
     settle(container)
     biggest = container.view(TribeDirectory).readable_by(None, limit=6)
     assert 0 < len(biggest) <= 6

@@ -36,9 +36,6 @@ from cookout.workers.mail import DELIVER_TASK
 from tests.integration.test_mail_delivery import Inbox, smtp_server  # noqa: F401 -- the fixture
 from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
 
-MEMBER = "member"
-ORGANISER = "organiser"
-
 
 def command(container: Container, member_id: UUID, name: str, *args: Any, **kwargs: Any) -> Any:
     token = acting(member_id)
@@ -51,7 +48,7 @@ def command(container: Container, member_id: UUID, name: str, *args: Any, **kwar
 def schedule(container: Container, tribe: Tribe, **changes: Any) -> UUID:
     fields = {**meetup_fields(**changes), "capacity": None}
     fields["capacity"] = int(changes["capacity"]) if changes.get("capacity") else None
-    return command(container, tribe.organiser["id"], "schedule", tribe.id, lambda _: ORGANISER, **fields)
+    return command(container, tribe.organiser["id"], "schedule", tribe.id, **fields)
 
 
 def built(container: Container, letter: dict[str, Any]) -> EmailMessage:
@@ -93,18 +90,18 @@ def story(container: Container) -> tuple[Tribe, UUID, dict[str, list[dict[str, A
     meetup_id = schedule(container, tribe, title="Grill, chill; back\\slash 🎉", capacity="1",
                          starts_at=local(timedelta(hours=20)), ends_at=local(timedelta(hours=30)),
                          address="Hauptstr. 1\r\n10115 Berlin")
-    session_id = command(container, tribe.organiser["id"], "add_session", meetup_id, lambda _: ORGANISER,
+    session_id = command(container, tribe.organiser["id"], "add_session", meetup_id, 
                          title="Keynote", starts_at=local(timedelta(hours=21)), ends_at=local(timedelta(hours=22)))
-    command(container, tribe.organiser["id"], "invite", meetup_id, lambda _: ORGANISER, [third])
-    command(container, first, "answer", meetup_id, lambda _: MEMBER, "going")
-    command(container, first, "choose_session", meetup_id, lambda _: MEMBER, session_id)
-    command(container, second, "answer", meetup_id, lambda _: MEMBER, "going")
-    command(container, tribe.organiser["id"], "relocate", meetup_id, lambda _: ORGANISER,
+    command(container, tribe.organiser["id"], "invite", meetup_id, [third])
+    command(container, first, "answer", meetup_id, "going")
+    command(container, first, "choose_session", meetup_id, session_id)
+    command(container, second, "answer", meetup_id, "going")
+    command(container, tribe.organiser["id"], "relocate", meetup_id, 
             venue="Tempelhofer Feld", address="Tempelhof")
-    command(container, first, "answer", meetup_id, lambda _: MEMBER, "not_going")
+    command(container, first, "answer", meetup_id, "not_going")
     settle(container)
     container.view(Invitations).write_reminders(datetime.now(UTC))
-    command(container, tribe.organiser["id"], "cancel", meetup_id, lambda _: ORGANISER, message="Storm\r\nBcc: x@evil")
+    command(container, tribe.organiser["id"], "cancel", meetup_id, message="Storm\r\nBcc: x@evil")
     settle(container)
     return tribe, meetup_id, letters_for(tribe, meetup_id)
 
@@ -225,7 +222,7 @@ def test_a_worker_killed_half_way_through_two_hundred_invitations_loses_none(
         people.append(container.accounts.sign_up(handle, f"Invitee {n}", f"{handle}@example.org",
                                                "correct horse battery"))
     settle(container)
-    command(container, tribe.organiser["id"], "invite", meetup_id, lambda _: ORGANISER, people)
+    command(container, tribe.organiser["id"], "invite", meetup_id, people)
     settle(container)
     letters = tribe.letters(meetup_id)
     assert len(letters) == 200

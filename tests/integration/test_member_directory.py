@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cookout.domain.base import current_actor
+from cookout.domain.base import acting_as, current_actor
 from cookout.platform.cli import rebuild
 from cookout.platform.container import Container
 from cookout.projections.members import MemberDirectory
@@ -12,7 +12,8 @@ from tests.helpers import PASSWORD, rebuilding, unique
 def test_directory_follows_joins_renames_and_roles(container: Container) -> None:
     handle = unique()
     member_id = container.accounts.sign_up(handle, "First Name", f"{handle}@Example.org", PASSWORD)
-    container.accounts.rename(member_id, "Second Name")
+    with acting_as(member_id):
+        container.accounts.rename("Second Name")
     container.accounts.grant_role(member_id, "admin")
     assert container.wait_for(container.log_position(), (MemberDirectory,))
 
@@ -36,7 +37,8 @@ def test_rebuilding_the_directory_from_the_log_gives_identical_rows(container: C
         for _ in range(3):
             handle = unique()
             member_id = container.accounts.sign_up(handle, "Rebuilt", f"{handle}@example.org", PASSWORD)
-            container.accounts.rename(member_id, f"Rebuilt {handle}")
+            with acting_as(member_id):
+                container.accounts.rename(f"Rebuilt {handle}")
     finally:
         current_actor.reset(token)
     assert container.wait_for(container.log_position(), (MemberDirectory,))

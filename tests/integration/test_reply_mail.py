@@ -8,7 +8,9 @@ from uuid import UUID
 
 from litestar.testing import TestClient
 
-from cookout.domain.conversation import Conversation
+from cookout.domain.community import Tribes
+from cookout.domain.moderating import Moderation
+from cookout.domain.threads import Threads
 from cookout.platform.cli import rebuild
 from cookout.platform.container import Container
 from cookout.projections.reply_mail import ReplyMail, letter_key
@@ -66,7 +68,8 @@ def test_talking_to_yourself_sends_nothing(container: Container) -> None:
 
 def test_members_who_turned_reply_emails_off_get_none(container: Container) -> None:
     author, _, post_id = a_thread(container)
-    container.accounts.update_profile(author, "Post Author", reply_emails=False)
+    with acting_as(author):
+        container.accounts.update_profile("Post Author", reply_emails=False)
     settle(container)
     reply = comment(container, new_member(container), post_id, "Hello?")
     settle(container)
@@ -80,7 +83,7 @@ def test_subscribers_get_one_letter_per_visible_comment_with_one_click_unsubscri
     follower = f"{unique()}@example.org"
     comment(container, None, post_id, "Following along", name="Fay", email=follower, notify=True)
     with acting_as(author):
-        container.service(Conversation).subscribe(post_id, follower)  # twice changes nothing
+        container.service(Threads).subscribe(post_id, follower)  # twice changes nothing
     talker = new_member(container, "Talker")
     news = comment(container, talker, post_id, "Some news")
     settle(container)
@@ -113,11 +116,11 @@ def test_a_held_comment_notifies_when_approved_and_only_once(container: Containe
     settle(container)
     assert letters_for(container, held) == {}
 
-    conversation = container.service(Conversation)
+    moderation = container.service(Moderation)
     with acting_as(author):
-        conversation.approve_comment(held)
-        conversation.hide_comment(held, "Second thoughts")
-        conversation.approve_comment(held)
+        moderation.approve_comment(held)
+        moderation.hide_comment(held, "Second thoughts")
+        moderation.approve_comment(held)
     settle(container)
     letters = letters_for(container, held)
     assert set(letters) == {follower, email_of(container, author).lower()}
@@ -148,13 +151,13 @@ def test_someone_who_left_a_members_only_tribe_hears_nothing_more_from_it(contai
     founder = new_member(container, "Founder")
     tribe_id, _ = new_tribe(container, founder, visibility="members")
     leaver = new_member(container, "Leaver")
-    talk = container.service(Conversation)
+    tribes = container.service(Tribes)
     with acting_as(founder):
-        talk.admit_member(tribe_id, leaver)
+        tribes.admit_member(tribe_id, leaver)
     post_id = new_post(container, founder, tribe_id)
     theirs = comment(container, leaver, post_id, "Keep me posted", notify=True, email=email_of(container, leaver))
     with acting_as(leaver):
-        talk.leave_tribe(tribe_id)
+        tribes.leave_tribe(tribe_id)
     reply = comment(container, founder, post_id, "A private answer", theirs)
     settle(container)
     assert email_of(container, leaver).lower() not in letters_for(container, reply)
@@ -162,9 +165,11 @@ def test_someone_who_left_a_members_only_tribe_hears_nothing_more_from_it(contai
 
 def test_replaying_the_log_follows_the_reply_setting_as_it_was_then(container: Container) -> None:
     author, _, post_id = a_thread(container)
-    container.accounts.update_profile(author, "Post Author", reply_emails=False)
+    with acting_as(author):
+        container.accounts.update_profile("Post Author", reply_emails=False)
     first = comment(container, new_member(container, "Replier"), post_id, "Hello")
-    container.accounts.update_profile(author, "Post Author", reply_emails=True)
+    with acting_as(author):
+        container.accounts.update_profile("Post Author", reply_emails=True)
     settle(container)
     assert letters_for(container, first) == {}
     with rebuilding(container) as other:
@@ -176,7 +181,7 @@ def test_replaying_the_log_follows_the_reply_setting_as_it_was_then(container: C
 
 def subscribe(container: Container, as_member: UUID, post_id: UUID, email: str) -> None:
     with acting_as(as_member):
-        container.service(Conversation).subscribe(post_id, email)
+        container.service(Threads).subscribe(post_id, email)
 
 
 def test_a_reply_to_a_comment_whose_author_turned_reply_emails_off_only_reaches_subscribers(container: Container) -> None:
@@ -185,7 +190,8 @@ def test_a_reply_to_a_comment_whose_author_turned_reply_emails_off_only_reaches_
     theirs = comment(container, quiet, post_id, "Do not write back")
     follower = f"{unique()}@example.org"
     subscribe(container, author, post_id, follower)
-    container.accounts.update_profile(quiet, "Quiet One", reply_emails=False)
+    with acting_as(quiet):
+        container.accounts.update_profile("Quiet One", reply_emails=False)
     settle(container)
     answer = comment(container, new_member(container, "Replier"), post_id, "Writing back anyway", theirs)
     settle(container)
@@ -204,7 +210,9 @@ def test_reply_emails_off_still_leaves_the_subscription_and_on_means_one_reply_l
     letters = letters_for(container, answer)
     assert list(letters) == [address.lower()] and letters[address.lower()]["kind"] == "reply"
 
-    container.accounts.update_profile(reader, "Reader", reply_emails=False)
+    with acting_as(reader):
+
+        container.accounts.update_profile("Reader", reply_emails=False)
     settle(container)
     again = comment(container, author, post_id, "Thanks again", first)
     settle(container)
@@ -216,16 +224,16 @@ def test_in_a_members_only_tribe_only_members_who_stayed_hear_of_replies(contain
     founder = new_member(container, "Founder")
     tribe_id, _ = new_tribe(container, founder, visibility="members")
     stayer, leaver, poster = new_member(container, "Stayer"), new_member(container, "Leaver"), new_member(container, "Poster")
-    talk = container.service(Conversation)
+    tribes = container.service(Tribes)
     with acting_as(founder):
         for member in (stayer, leaver, poster):
-            talk.admit_member(tribe_id, member)
+            tribes.admit_member(tribe_id, member)
     post_id = new_post(container, poster, tribe_id)
     from_stayer = comment(container, stayer, post_id, "Staying")
     from_leaver = comment(container, leaver, post_id, "Going")  # no subscription
     for gone in (leaver, poster):
         with acting_as(gone):
-            talk.leave_tribe(tribe_id)
+            tribes.leave_tribe(tribe_id)
     to_stayer = comment(container, founder, post_id, "Good", from_stayer)
     to_leaver = comment(container, founder, post_id, "Bye", from_leaver)
     to_post = comment(container, stayer, post_id, "Where did the poster go?")
@@ -261,7 +269,7 @@ def test_a_guest_with_a_subscribed_address_is_not_told_of_their_own_comment(cont
     settle(container)
     assert letters_for(container, held) == {}
     with acting_as(author):
-        container.service(Conversation).approve_comment(held)
+        container.service(Moderation).approve_comment(held)
     later = comment(container, None, post_id, "Now I skip the queue", name="Gus", email=f"{local}@example.org")
     settle(container)
     for said in (held, later):
@@ -292,7 +300,8 @@ def test_letters_carry_the_whole_payload_reply_first_then_subscribers_by_address
     for follower in followers:
         subscribe(container, author, post_id, follower)
     subscribe(container, author, post_id, email_of(container, parent_author))  # one letter to them, the reply
-    container.accounts.update_profile(author, "Renamed Author", reply_emails=True)
+    with acting_as(author):
+        container.accounts.update_profile("Renamed Author", reply_emails=True)
     replier = new_member(container, "Replier")
     answer = comment(container, replier, post_id, "A *long* reply " + "word " * 200, parent)
     settle(container)
@@ -319,10 +328,11 @@ def test_letters_carry_the_whole_payload_reply_first_then_subscribers_by_address
 
 def test_a_reply_to_the_post_names_the_renamed_author_and_says_so(container: Container) -> None:
     author, _, post_id = a_thread(container)
-    container.accounts.update_profile(author, "Renamed Author", reply_emails=True)
+    with acting_as(author):
+        container.accounts.update_profile("Renamed Author", reply_emails=True)
     guest_email = f"{unique()}@example.org"
     with acting_as(author):
-        container.service(Conversation).approve_comment(
+        container.service(Moderation).approve_comment(
             comment(container, None, post_id, "Knock knock", name="Guest", email=guest_email))
     reply = comment(container, None, post_id, "Hello from a guest", name="Guest", email=guest_email)
     settle(container)

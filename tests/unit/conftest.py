@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from cookout.domain.base import SYSTEM, current_actor
-from cookout.domain.conversation import Conversation
+from tests.unit.conversation_fixtures import Community
 
 
 @pytest.fixture(autouse=True)
@@ -16,5 +16,5 @@ def signed_out() -> Iterator[None]:
 
 
 @pytest.fixture
-def app() -> Conversation:
-    return Conversation(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+def app() -> Community:
+    return Community.in_memory()

@@ -11,12 +11,9 @@ NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 DURING = datetime(2030, 7, 1, 16, 30, tzinfo=UTC)
 
 
-def organiser(tribe_id):
-    return "organiser"
-
-
-def member(tribe_id):
-    return "member"
+class EveryoneOrganises:
+    def role_of(self, tribe_id, member_id):
+        return "organiser"
 
 
 def replayed(meetings: Meetings, meetup_id) -> Meetup:
@@ -28,32 +25,32 @@ def replayed(meetings: Meetings, meetup_id) -> Meetup:
 
 
 def test_a_meetup_with_more_events_than_the_snapshot_interval_is_reconstructed_identically_from_a_snapshot():
-    meetings = Meetings(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    meetings = Meetings(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, roles=EveryoneOrganises())
     current_actor.set(str(uuid4()))
     meetup_id = meetings.schedule(
-        uuid4(), organiser, title="Picnic conference", description="Two rooms.", starts_at="2030-07-01T18:00",
+        uuid4(), title="Picnic conference", description="Two rooms.", starts_at="2030-07-01T18:00",
         ends_at="2030-07-01T23:00", timezone="Europe/Berlin", venue="Volkspark", address="Berlin",
         online_url="https://example.org/live", capacity=20, rsvp_deadline="2030-06-30T12:00", now=NOW,
     )
-    keynote = meetings.add_session(meetup_id, organiser, title="Keynote", starts_at="2030-07-01T18:00",
+    keynote = meetings.add_session(meetup_id, title="Keynote", starts_at="2030-07-01T18:00",
                                    ends_at="2030-07-01T19:00", room="Hall A", speaker="Amara", now=NOW)
-    lightning = meetings.add_session(meetup_id, organiser, title="Lightning", starts_at="2030-07-01T19:00",
+    lightning = meetings.add_session(meetup_id, title="Lightning", starts_at="2030-07-01T19:00",
                                      ends_at="2030-07-01T20:00", now=NOW)
     people = [uuid4() for _ in range(30)]
-    meetings.invite(meetup_id, organiser, people[:10], now=NOW)
+    meetings.invite(meetup_id, people[:10], now=NOW)
     for n, person in enumerate(people):
         current_actor.set(str(person))
-        meetings.answer(meetup_id, member, "going" if n % 5 else "maybe", now=NOW)
-        meetings.choose_session(meetup_id, member, keynote if n % 2 else lightning, now=NOW)
+        meetings.answer(meetup_id, "going" if n % 5 else "maybe", now=NOW)
+        meetings.choose_session(meetup_id, keynote if n % 2 else lightning, now=NOW)
     current_actor.set(str(people[1]))
-    meetings.answer(meetup_id, member, "not_going", now=NOW)
-    meetings.drop_session(meetup_id, member, keynote, now=NOW)
+    meetings.answer(meetup_id, "not_going", now=NOW)
+    meetings.drop_session(meetup_id, keynote, now=NOW)
     current_actor.set(str(uuid4()))
-    meetings.edit_session(meetup_id, organiser, keynote, title="Opening keynote", starts_at="2030-07-01T18:30",
+    meetings.edit_session(meetup_id, keynote, title="Opening keynote", starts_at="2030-07-01T18:30",
                           ends_at="2030-07-01T19:30", room="Hall B", speaker="Amara", now=NOW)
-    meetings.relocate(meetup_id, organiser, venue="Tempelhof", address="Berlin", now=NOW)
-    meetings.check_in(meetup_id, organiser, people[2], member, now=DURING)
-    meetings.check_in(meetup_id, organiser, people[3], member, now=DURING)
+    meetings.relocate(meetup_id, venue="Tempelhof", address="Berlin", now=NOW)
+    meetings.check_in(meetup_id, people[2], now=DURING)
+    meetings.check_in(meetup_id, people[3], now=DURING)
 
     meetup = meetings.get(meetup_id)
     assert meetup.version > SNAPSHOT_INTERVAL

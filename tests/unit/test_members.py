@@ -6,7 +6,7 @@ import pytest
 
 from cookout.domain.accounts import Accounts
 from cookout.domain.base import current_actor
-from cookout.domain.errors import Conflict, InvalidInput
+from cookout.domain.errors import Conflict, Forbidden, InvalidInput
 from cookout.domain.members import Passwords, parse_handle
 from tests.conftest import FAST_HASHER
 
@@ -33,7 +33,7 @@ def test_every_event_records_who_acted(accounts: Accounts) -> None:
         current_actor.reset(token)
     token = current_actor.set(str(member_id))
     try:
-        accounts.rename(member_id, "Teo Lindqvist")
+        accounts.rename("Teo Lindqvist")
     finally:
         current_actor.reset(token)
     events = list(accounts.events.get(member_id))
@@ -91,3 +91,14 @@ def test_roles_are_granted_once(accounts: Accounts) -> None:
     with pytest.raises(InvalidInput):
         accounts.grant_role(member_id, "emperor")
 
+
+
+def test_an_account_is_changed_only_by_a_signed_in_member_acting_for_themself(accounts: Accounts) -> None:
+    member_id = accounts.sign_up("amara", "Amara", "amara@example.org", "a long enough secret")
+
+    with pytest.raises(Forbidden) as refused:
+        accounts.rename("Someone Else")
+
+    assert refused.value.message == "Sign in to change your name."
+    assert accounts.get_member(member_id).display_name == "Amara"
+    assert [type(e).__name__ for e in accounts.events.get(member_id)] == ["Joined"]

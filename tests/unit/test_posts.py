@@ -4,20 +4,19 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from cookout.domain.conversation import Conversation
-from tests.unit.conversation_fixtures import act_as
+from tests.unit.conversation_fixtures import Community, act_as
 from cookout.domain.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound
 
 
-def found(app: Conversation, organiser: UUID, visibility: str = "public") -> UUID:
+def found(app: Community, organiser: UUID, visibility: str = "public") -> UUID:
     act_as(organiser)
-    return app.found_tribe("The Crazies", "crazies", "", "crazies", visibility)
+    return app.tribes.found_tribe("The Crazies", "crazies", "", "crazies", visibility)
 
 
-def member_of(app: Conversation, tribe_id: UUID) -> UUID:
+def member_of(app: Community, tribe_id: UUID) -> UUID:
     member = uuid4()
     act_as(member)
-    app.join_tribe(tribe_id)
+    app.tribes.join_tribe(tribe_id)
     return member
 
 
@@ -25,7 +24,7 @@ def test_a_member_publishes_a_post_in_their_tribe(app):
     tribe_id = found(app, uuid4())
     author = member_of(app, tribe_id)
 
-    post = app.get_post(app.publish_post(tribe_id, "  Dawn run  ", "Meet at the *gate*."))
+    post = app.threads.get_post(app.threads.publish_post(tribe_id, "  Dawn run  ", "Meet at the *gate*."))
 
     assert (post.title, post.body, post.author_id, post.tribe_id) == (
         "Dawn run",
@@ -41,19 +40,19 @@ def test_outsiders_join_a_public_tribe_before_posting(app):
 
     act_as(uuid4())
     with pytest.raises(Forbidden):
-        app.publish_post(tribe_id, "Hello", "Can I come?")
+        app.threads.publish_post(tribe_id, "Hello", "Can I come?")
 
 
 def test_outsiders_cannot_find_posts_of_a_members_only_tribe(app):
     organiser = uuid4()
     tribe_id = found(app, organiser, visibility="members")
-    post_id = app.publish_post(tribe_id, "Secret run", "Shh.")
+    post_id = app.threads.publish_post(tribe_id, "Secret run", "Shh.")
 
     act_as(uuid4())
     with pytest.raises(NotFound):
-        app.publish_post(tribe_id, "Hello", "Let me in")
+        app.threads.publish_post(tribe_id, "Hello", "Let me in")
     with pytest.raises(NotFound):
-        app.get_post(post_id)
+        app.threads.get_post(post_id)
 
 
 @pytest.mark.parametrize(
@@ -70,76 +69,76 @@ def test_a_post_needs_a_one_line_title_and_a_body_of_sensible_length(app, title,
     tribe_id = found(app, uuid4())
 
     with pytest.raises(InvalidInput) as error:
-        app.publish_post(tribe_id, title, body)
+        app.threads.publish_post(tribe_id, title, body)
     assert error.value.field == field
 
 
 def test_the_author_edits_and_every_version_is_kept(app):
     author = uuid4()
     tribe_id = found(app, author)
-    post_id = app.publish_post(tribe_id, "Dawn run", "Meet at six.")
+    post_id = app.threads.publish_post(tribe_id, "Dawn run", "Meet at six.")
 
-    app.edit_post(post_id, "Dawn run (moved)", "Meet at seven.")
+    app.threads.edit_post(post_id, "Dawn run (moved)", "Meet at seven.")
 
-    post = app.get_post(post_id)
+    post = app.threads.get_post(post_id)
     assert (post.title, post.body) == ("Dawn run (moved)", "Meet at seven.")
     assert [(v.title, v.body) for v in post.versions] == [
         ("Dawn run", "Meet at six."),
         ("Dawn run (moved)", "Meet at seven."),
     ]
     assert post.versions[0].edited_at < post.versions[1].edited_at
-    assert [type(e).__name__ for e in app.events.get(post_id)] == ["PostPublished", "PostEdited"]
+    assert [type(e).__name__ for e in app.tribes.events.get(post_id)] == ["PostPublished", "PostEdited"]
 
 
 def test_only_the_author_edits_or_retracts_a_post(app):
     author = uuid4()
     tribe_id = found(app, author)
-    post_id = app.publish_post(tribe_id, "Dawn run", "Meet at six.")
+    post_id = app.threads.publish_post(tribe_id, "Dawn run", "Meet at six.")
 
     member_of(app, tribe_id)
     with pytest.raises(Forbidden):
-        app.edit_post(post_id, "Mine now", "Ha.")
+        app.threads.edit_post(post_id, "Mine now", "Ha.")
     with pytest.raises(Forbidden):
-        app.retract_post(post_id)
-    assert app.get_post(post_id).version == 1
+        app.threads.retract_post(post_id)
+    assert app.threads.get_post(post_id).version == 1
 
 
 def test_a_retracted_post_stays_as_a_tombstone(app):
     author = uuid4()
     tribe_id = found(app, author)
-    post_id = app.publish_post(tribe_id, "Dawn run", "Meet at six.")
+    post_id = app.threads.publish_post(tribe_id, "Dawn run", "Meet at six.")
 
-    app.retract_post(post_id)
+    app.threads.retract_post(post_id)
 
-    post = app.get_post(post_id)
+    post = app.threads.get_post(post_id)
     assert post.retracted and post.title == "Dawn run"
     with pytest.raises(NotAllowedNow):
-        app.edit_post(post_id, "Back", "Again")
+        app.threads.edit_post(post_id, "Back", "Again")
     with pytest.raises(NotAllowedNow):
-        app.retract_post(post_id)
+        app.threads.retract_post(post_id)
     with pytest.raises(NotAllowedNow):
-        app.post_comment(post_id, "Where did it go?")
+        app.threads.post_comment(post_id, "Where did it go?")
 
 
 def test_moderators_hide_a_post_with_a_reason_and_can_show_it_again(app):
     organiser = uuid4()
     tribe_id = found(app, organiser)
     author = member_of(app, tribe_id)
-    post_id = app.publish_post(tribe_id, "Buy my shoes", "Cheap!")
+    post_id = app.threads.publish_post(tribe_id, "Buy my shoes", "Cheap!")
 
     with pytest.raises(Forbidden):
-        app.hide_post(post_id, "Advertising")
+        app.moderation.hide_post(post_id, "Advertising")
     act_as(organiser)
     with pytest.raises(InvalidInput) as no_reason:
-        app.hide_post(post_id, " ")
+        app.moderation.hide_post(post_id, " ")
     assert no_reason.value.field == "reason"
 
-    app.hide_post(post_id, "Advertising")
-    assert app.get_post(post_id).hidden_reason == "Advertising"
+    app.moderation.hide_post(post_id, "Advertising")
+    assert app.threads.get_post(post_id).hidden_reason == "Advertising"
     act_as(author)
     with pytest.raises(NotAllowedNow):
-        app.post_comment(post_id, "But they are good shoes")
+        app.threads.post_comment(post_id, "But they are good shoes")
 
     act_as(organiser)
-    app.unhide_post(post_id)
-    assert not app.get_post(post_id).hidden
+    app.moderation.unhide_post(post_id)
+    assert not app.threads.get_post(post_id).hidden
