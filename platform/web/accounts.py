@@ -19,7 +19,7 @@ from cookout.platform.web.auth import SignInLimits, known_device, remember_devic
 from cookout.platform.web.conversation import member_activity
 from cookout.platform.web.ratelimits import client_ip
 from cookout.platform.container import Container
-from cookout.platform.web.base import page, run_command, runtime_of, see_other, signed_in_id
+from cookout.platform.web.base import page, run_command, see_other, signed_in_id
 from cookout.projections.members import MemberDirectory
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -120,13 +120,13 @@ def logout(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts])
 
 
 @get("/members/{handle:str}", sync_to_thread=True)
-def profile(request: Request[Any, Any, Any], handle: FromPath[str]) -> Template:
-    member = runtime_of(request).view(MemberDirectory).by_handle(handle)
+def profile(request: Request[Any, Any, Any], container: NamedDependency[Container], handle: FromPath[str]) -> Template:
+    member = container.view(MemberDirectory).by_handle(handle)
     if member is None:
         raise NotFoundException(f"Nobody here goes by @{handle}.")
     return page("member.html", member=member, own=signed_in_id(request) == member["id"],
-                met=meetups.met_in_real_life(request, member["id"]),
-                activity=member_activity(request, member["id"]))
+                met=meetups.met_in_real_life(request, container, member["id"]),
+                activity=member_activity(request, container, member["id"]))
 
 
 def safe_next(path: str) -> str:

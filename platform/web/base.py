@@ -25,10 +25,6 @@ SEEN_SECONDS = 60
 SEEN_SCOPE_KEY = "cookout.seen_position"
 
 
-def runtime_of(request: Request[Any, Any, Any]) -> Container:
-    return request.app.state.container
-
-
 def session_of(request: Request[Any, Any, Any]) -> dict[str, Any]:
     session = request.scope.get("session")
     return session if isinstance(session, dict) else {}

@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 
 from cookout.domain.threads import Threads
 from cookout.platform.container import Container
+from cookout.platform.web.assets import ASSETS, static_url
 from cookout.projections.members import MemberDirectory
 from cookout.projections.thread import ThreadTree
 from tests.conversation_helpers import (
