@@ -13,9 +13,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from cookout.domain.base import CookoutApplication
+from cookout.domain.base import CookoutApplication, Index, index_id
 from cookout.domain.errors import Forbidden, NotAllowedNow
-from cookout.domain.meetups import Meetup, Place, Session
+from cookout.domain.meetups import NOT_GOING, Meetup, Place, Session
 from cookout.domain.schedule import parse_local, parse_window, zone
 from cookout.domain.service import Roles, TribeRoles, command
 
@@ -240,6 +240,28 @@ class Meetings(CookoutApplication):
         meetup.answer(member_id, answer, now or datetime.now(UTC))
         self.save(meetup)
         return meetup.attendance[member_id]
+
+    @command("answer")
+    def answer_from_calendar(
+        self, member_id: UUID, meetup_id: UUID, session_id: UUID | None, answer: str, message_key: str,
+        *, now: datetime | None = None,
+    ) -> str | None:
+        """The acting member's answer from their calendar app: going, maybe or not_going for the meetup,
+        or, for a session, going (chosen) or not_going (dropped). The message's key is claimed in the same
+        save, so a second delivery of one message changes nothing: it returns None."""
+        if index_id(message_key) in self.repository:
+            return None
+        meetup = self.get(meetup_id)
+        self._check_member(meetup.tribe_id, member_id)
+        when = now or datetime.now(UTC)
+        if session_id is None:
+            meetup.answer(member_id, answer, when)
+        elif answer == NOT_GOING:
+            meetup.drop_session(member_id, session_id, when)
+        else:
+            meetup.choose_session(member_id, session_id, when)
+        self.save(meetup, Index(message_key, meetup_id))
+        return meetup.attendance.get(member_id, "")
 
     @command("answer")
     def cant_make_it(self, member_id: UUID, meetup_id: UUID, since: int, *, now: datetime | None = None) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from cookout.platform import demo
+from cookout.platform import demo, inbound
 from cookout.platform.database import database_url
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import ConfigurationError, load_settings, mail_destination, served_at
@@ -72,6 +72,9 @@ def parser() -> argparse.ArgumentParser:
     rebuild_cmd.set_defaults(run=projections_rebuild)
 
     commands.add_parser("demo", help="seed a small demo tribe").set_defaults(run=seed_demo)
+    commands.add_parser(
+        "inbound", help="receive calendar answers (iTIP REPLY) where COOKOUT_INBOUND_URL says"
+    ).set_defaults(run=receive_answers)
     return top
 
 
@@ -110,6 +113,8 @@ def serve(args: argparse.Namespace) -> int:
         "projections": [*me, "projections", "run"],
         "worker": [*me, "worker", "--beat", "--concurrency", "2"],
     }
+    if settings.inbound_url:
+        children["inbound"] = [*me, "inbound"]
     running = {name: subprocess.Popen(command, env=env) for name, command in children.items()}
     print(f"Cookout is running on {settings.base_url}  (Ctrl-C stops it)", flush=True)
     print(f"Mail: {mail_destination(settings)}", flush=True)
@@ -255,6 +260,11 @@ def rebuild(container: Container, projection: type, timeout: float = 600) -> int
     finally:
         container.stop_projections()
     return head
+
+
+def receive_answers(args: argparse.Namespace) -> int:
+    inbound.run(load_settings())
+    return 0
 
 
 def seed_demo(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The signed links our emails carry: "can't make it" in invitations, confirming and ending a guest's emails.
+"""The signed links our emails carry: "can't make it" in invitations, confirming and ending a guest's emails,
+and the per-recipient organiser address (`rsvp+<token>@domain`) a calendar app sends its answer to.
 
 The token is encrypted and authenticated (Fernet, with a key derived from the instance secret), so
 the URL shows neither the meetup nor the member, and nobody can make one for someone else. Inside
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from dataclasses import dataclass
+from email.utils import parseaddr
 from uuid import UUID
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -90,3 +93,61 @@ def read_confirm_token(settings: Settings, token: str) -> tuple[UUID, str]:
         return UUID(post_id), str(email)
     except (BadSignature, ValueError, TypeError):
         raise NotFound("This confirmation link is not valid. Copy the whole link from the email.") from None
+
+
+# The organiser address of an invitation: `rsvp+<token>@<domain>`, one per recipient and calendar entry.
+# The token is the member's id and an HMAC over (UID, member): nobody can make one for someone else or
+# another entry, and it is the same in every message about that UID (no time inside), so the address a
+# calendar stored with the first invitation still works after every update. Base32 in lower case
+# because some mail servers lower-case local parts; 28 bytes make 45 letters, within the 64 a local part may have.
+RSVP_SALT = b"cookout.rsvp.v1"
+RSVP_PREFIX = "rsvp+"
+RSVP_MAC_BYTES = 12
+
+
+@dataclass(frozen=True)
+class RsvpToken:
+    member_id: UUID
+    mac: bytes
+
+    def is_for(self, settings: Settings, uid: str) -> bool:
+        """Whether the token was made for this calendar entry (and this member)."""
+        return hmac.compare_digest(self.mac, _rsvp_mac(settings, uid, self.member_id))
+
+
+def _rsvp_mac(settings: Settings, uid: str, member_id: UUID) -> bytes:
+    key = hashlib.sha256(RSVP_SALT + settings.secret.encode()).digest()
+    return hmac.new(key, f"{uid}\n{member_id}".encode(), hashlib.sha256).digest()[:RSVP_MAC_BYTES]
+
+
+def reply_domain(settings: Settings) -> str:
+    """Where answers go: COOKOUT_REPLY_DOMAIN, or the domain of COOKOUT_MAIL_FROM."""
+    if settings.reply_domain:
+        return settings.reply_domain.lower()
+    return (parseaddr(settings.mail_from)[1] or "cookout@localhost").rpartition("@")[2].lower() or "localhost"
+
+
+def rsvp_token(settings: Settings, uid: str, member_id: UUID | str) -> str:
+    member = UUID(str(member_id))
+    data = member.bytes + _rsvp_mac(settings, uid, member)
+    return base64.b32encode(data).decode().rstrip("=").lower()
+
+
+def rsvp_address(settings: Settings, uid: str, member_id: UUID | str) -> str:
+    return f"{RSVP_PREFIX}{rsvp_token(settings, uid, member_id)}@{reply_domain(settings)}"
+
+
+def read_rsvp_address(settings: Settings, address: str) -> RsvpToken | None:
+    """The token an `rsvp+…@our domain` address carries (not yet checked against a UID); None for any other."""
+    address = address.strip().lower().removeprefix("mailto:")
+    local, at, domain = address.rpartition("@")
+    if not at or domain != reply_domain(settings) or not local.startswith(RSVP_PREFIX):
+        return None
+    token = local.removeprefix(RSVP_PREFIX)
+    try:
+        data = base64.b32decode(token.upper() + "=" * (-len(token) % 8))
+    except ValueError:
+        return None
+    if len(data) != 16 + RSVP_MAC_BYTES:
+        return None
+    return RsvpToken(UUID(bytes=data[:16]), data[16:])

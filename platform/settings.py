@@ -23,6 +23,7 @@ class ConfigurationError(Exception):
 SMTP_SCHEMES = {"smtp", "smtp+starttls", "smtps"}
 DATABASE_SCHEMES = {"postgresql", "postgres"}
 BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem", "memory"}
+INBOUND_SCHEMES = {"smtp", "imap", "imaps"}
 MAIL_OFF = "off"  # COOKOUT_SMTP_URL=off: letters are written as .eml files and never sent
 
 
@@ -35,6 +36,11 @@ class Settings(BaseSettings):
     broker_url: str | None = None
     smtp_url: str | None = None
     mail_from: str = "Cookout <cookout@localhost>"
+    # Calendar answers (iTIP REPLY): where they arrive, the domain of their rsvp+… address, whose
+    # Authentication-Results header to believe.
+    inbound_url: str | None = None
+    reply_domain: str | None = None
+    inbound_authserv_id: str | None = None
     data_dir: Path = Path("var")
     secret_key: str | None = None
     health_token: str | None = None  # `Authorization: Bearer <token>` shows /healthz's details to a monitor
@@ -87,6 +93,14 @@ class Settings(BaseSettings):
         value = _check_url(value, SMTP_SCHEMES, "smtp://, smtp+starttls:// or smtps://host:port, or off")
         if value is not None and not urlsplit(value).hostname:
             raise ValueError("needs a host, as in smtp://mail.example.org:25")
+        return value
+
+    @field_validator("inbound_url")
+    @classmethod
+    def _inbound_url(cls, value: str | None) -> str | None:
+        value = _check_url(value, INBOUND_SCHEMES, "smtp://host:port, or imap:// or imaps://user:password@host/Mailbox")
+        if value is not None and not urlsplit(value).hostname:
+            raise ValueError("needs a host, as in smtp://0.0.0.0:2525")
         return value
 
     @field_validator("base_url")

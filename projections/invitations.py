@@ -199,6 +199,16 @@ class InvitationsView(OutboxView):
                         written.append(letter.key)
         return written
 
+    def last_sequence_sent(self, meetup_id: UUID, member_id: UUID, uid: str) -> int | None:
+        """The highest SEQUENCE of the entry `uid` any letter to this member carried; None if none did."""
+        found = self.row(
+            "SELECT max((payload->'entry'->>'sequence')::integer) AS sequence FROM outbox "
+            "WHERE payload->>'meetup_id' = %(id)s AND payload->>'member_id' = %(m)s "
+            "AND payload->'entry'->>'uid' = %(uid)s",
+            {"id": str(meetup_id), "m": str(member_id), "uid": uid},
+        )
+        return found["sequence"] if found else None
+
     def letters_of(self, meetup_id: UUID) -> list[dict[str, Any]]:
         return self.rows(
             "SELECT key, kind, recipient, payload->>'member_id' AS member_id, status, attempts, last_error, "

@@ -104,6 +104,9 @@ class MeetupsView(View):
             PRIMARY KEY (tribe_id, member_id)
         )
         """,
+        # A calendar's answer names its entry by UID only.
+        "CREATE INDEX IF NOT EXISTS meetups_by_uid ON meetups (uid)",
+        "CREATE INDEX IF NOT EXISTS meetup_sessions_by_uid ON meetup_sessions (uid)",
     )
     tables = (
         "meetups",
@@ -428,6 +431,14 @@ class MeetupsView(View):
 
     def session(self, session_id: UUID) -> dict[str, Any] | None:
         return self.row("SELECT * FROM meetup_sessions WHERE id = %(id)s", {"id": session_id})
+
+    def entry_by_uid(self, uid: str) -> dict[str, Any] | None:
+        """The meetup (session_id None) or session a calendar UID names: {meetup_id, session_id}."""
+        return self.row(
+            "SELECT id AS meetup_id, NULL::uuid AS session_id FROM meetups WHERE uid = %(uid)s "
+            "UNION ALL SELECT meetup_id, id FROM meetup_sessions WHERE uid = %(uid)s LIMIT 1",
+            {"uid": uid},
+        )
 
     def member_feed(self, member_id: UUID, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The meetups a member is going to (or may go to), and the sessions they chose there."""

@@ -14,7 +14,7 @@ from cookout.domain.meetups import Place
 from cookout.domain.schedule import to_local
 from cookout.platform import ical
 from cookout.platform.letters.kind import CalendarPart, Context, LetterKind
-from cookout.platform.links import cant_make_it_url
+from cookout.platform.links import cant_make_it_url, rsvp_address
 from cookout.platform.settings import Settings
 from cookout.projections.invitations import (
     CANCELLATION,
@@ -31,8 +31,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 Lines = Callable[[dict[str, Any], ical.Entry, Settings], list[str]]
 
 
-def organiser_address(settings: Settings) -> str:
-    """The bare address ORGANIZER names: the mailbox our mail comes from."""
+def organiser_address(settings: Settings, uid: str | None = None, member_id: str | None = None) -> str:
+    """The bare address ORGANIZER names. In a letter: this recipient's own rsvp+… address for this entry,
+    where their calendar's answer comes back (cookout.platform.inbound); in a feed, our mailbox."""
+    if uid and member_id:
+        return rsvp_address(settings, uid, member_id)
     return parseaddr(settings.mail_from)[1] or "cookout@localhost"
 
 
@@ -140,6 +143,11 @@ def cancel_part(context: Context, now: datetime) -> CalendarPart:
     ))
 
 
+def replies_come_back(context: Context) -> dict[str, str]:
+    """A written reply goes where the calendar's answer goes: the recipient's own organiser address."""
+    return {"Reply-To": context["organiser"]}
+
+
 def meetup_letter(
     kind: str, word: str, lines: Lines, calendar: Callable[[Context, datetime], CalendarPart],
     *, can_cancel: bool = True,
@@ -153,7 +161,7 @@ def meetup_letter(
         return {
             "entry": entry,
             "attendee": ical.Attendee(**payload["attendee"]),
-            "organiser": organiser_address(settings),
+            "organiser": organiser_address(settings, entry.uid, payload["member_id"]),
             "lines": lines(payload, entry, settings),
             "facts": facts(entry),
             "cant_make_it_url": link if can_cancel else "",
@@ -161,7 +169,7 @@ def meetup_letter(
         }
 
     return LetterKind(kind=kind, template="meetup", context=context, subject=lambda c: c["subject"],
-                      calendar=calendar)
+                      headers=replies_come_back, calendar=calendar)
 
 
 LETTERS = (

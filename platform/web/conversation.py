@@ -59,11 +59,10 @@ def viewer_of(request: Request[Any, Any, Any], tribe: dict[str, Any]) -> Viewer:
 
 def post_and_tribe(request: Request[Any, Any, Any], container: Container, post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     """The post as this viewer may read it (a retracted or hidden one without its title and body)."""
-    runtime = container
-    post = runtime.view(ThreadTree).post(post_id)
+    post = container.view(ThreadTree).post(post_id)
     if post is None:
         raise NotFoundException("No such post.")
-    tribe = readable(request, container, runtime.view(TribeDirectory).by_id(post["tribe_id"]), "post")
+    tribe = readable(request, container, container.view(TribeDirectory).by_id(post["tribe_id"]), "post")
     return post_as_seen(post, viewer_of(request, tribe)), tribe
 
 
@@ -172,10 +171,9 @@ def partial_or_page(request: Request[Any, Any, Any], partial: str, full: str, st
 
 def member_activity(request: Request[Any, Any, Any], container: Container, member_id: UUID) -> dict[str, list[dict[str, Any]]]:
     """For a profile: what the member wrote and the replies they received, in tribes the viewer may read."""
-    runtime = container
     viewer = Viewer(signed_in_id(request))
-    readable_tribes = runtime.view(TribeDirectory).tribe_ids_of(viewer.member_id)
-    activity = runtime.view(MemberActivity)
+    readable_tribes = container.view(TribeDirectory).tribe_ids_of(viewer.member_id)
+    activity = container.view(MemberActivity)
     found = {kind: activity.of_member(member_id, kind, readable_tribes) for kind in (POST, COMMENT, REPLY)}
     for row in [*found[POST], *found[COMMENT], *found[REPLY]]:
         post = {"title": row["post_title"], "body": "", "body_html": "", "author_id": row["post_author_id"],

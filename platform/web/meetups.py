@@ -546,8 +546,7 @@ def cant_make_it_page(container: NamedDependency[Container], token: FromPath[str
 
 @post("/rsvp/{token:str}", sync_to_thread=True)
 def cant_make_it(request: Request[Any, Any, Any], container: NamedDependency[Container], token: FromPath[str]) -> Template | Redirect:
-    runtime = container
-    link = read_cant_make_it_token(runtime.settings, token)
+    link = read_cant_make_it_token(container.settings, token)
     meetup = container.view(Meetups).meetup(link.meetup_id)
     if meetup is None:
         raise NotFoundException("No such meetup.")
@@ -564,7 +563,7 @@ def cant_make_it(request: Request[Any, Any, Any], container: NamedDependency[Con
     finally:
         current_actor.reset(actor)
         last_position.reset(position)
-    runtime.wait_for(written, MEETUPS)
+    container.wait_for(written, MEETUPS)
     return see_other(f"/rsvp/{token}", request, "Thanks for letting us know. Your seat went to the next person.")
 
 

@@ -14,7 +14,7 @@ from cookout.platform.cli import parser
 from cookout.platform.settings import Settings
 
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "compose.yaml"
-APP_SERVICES = ("web", "projections", "worker", "beat")
+APP_SERVICES = ("web", "projections", "worker", "beat", "inbound")
 BACKING_SERVICES = ("postgres", "redis", "mailpit")
 
 

@@ -24,6 +24,8 @@ CLI = [sys.executable, "-m", "cookout.platform.cli"]
         ("smtp_url", "http://mail.example.org", "COOKOUT_SMTP_URL has scheme 'http'"),
         ("smtp_url", "smtp://", "COOKOUT_SMTP_URL needs a host"),
         ("base_url", "cookout.example.org", "COOKOUT_BASE_URL must be an http:// or https:// URL"),
+        ("inbound_url", "pop3://mail.example.org", "COOKOUT_INBOUND_URL has scheme 'pop3'"),
+        ("inbound_url", "smtp://:2525", "COOKOUT_INBOUND_URL needs a host"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str, expected: str) -> None:

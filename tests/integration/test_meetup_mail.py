@@ -28,6 +28,7 @@ import vobject
 
 from cookout.domain.base import current_actor
 from cookout.domain.meetings import Meetings
+from cookout.platform.links import rsvp_address
 from cookout.platform.container import Container
 from cookout.projections.invitations import Invitations
 from cookout.platform.letters import compose
@@ -124,7 +125,9 @@ def test_every_letter_is_a_valid_imip_message_to_the_exact_address(
             calendar, _, parsed = calendar_of(message)
             assert calendar.get_param("method") == parsed.method.value == expected[kind]
             event = parsed.vevent
-            assert event.organizer.value == "mailto:cookout@localhost"
+            # The recipient's own answer address for this entry (cookout.platform.inbound receives it).
+            organiser = rsvp_address(container.settings, event.uid.value, letter["payload"]["member_id"])
+            assert event.organizer.value == f"mailto:{organiser}" and message["Reply-To"] == organiser
             attendee = event.attendee
             assert attendee.value == f"mailto:{letter['recipient']}"
             assert attendee.params["RSVP"] == ["TRUE"] and attendee.params["ROLE"] == ["REQ-PARTICIPANT"]
