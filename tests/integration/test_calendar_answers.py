@@ -30,7 +30,7 @@ from cookout.domain.schedule import LOCAL_FORMAT, to_local
 from cookout.platform.inbound.imap import watch_mailbox
 from cookout.platform.inbound.replies import APPLIED, IGNORED, REFUSED, receive
 from cookout.platform.inbound.smtp import smtp_server
-from cookout.platform.container import Container
+from cookout.platform.container import Container, bootstrap
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
 from cookout.projections.outbox import letter_path
@@ -463,7 +463,7 @@ def test_the_smtp_server_answers_4xx_while_the_database_restarts_and_the_retry_i
     invited = invitation(container, tribe, meetup_id, member)
     yes = reply_text("gmail", invited, member, "ACCEPTED")
     outage = Outage(container.url)
-    through = Container(container.settings, outage.url)
+    through = bootstrap(container.settings, url=outage.url, hasher=container.passwords.hasher)
     server = smtp_server(container.settings, partial(receive, through), "127.0.0.1", free_port())
     server.start()
     try:
