@@ -77,8 +77,9 @@ class CommentLimits:
 # It reads no view before the command (which checks the post, parent and tribe in the log itself), so a
 # member can comment again at once, without waiting for the views to show the last comment.
 @post("/p/{post_id:uuid}/comments", sync_to_thread=True, opt={"catch_up": False})
-def add(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_limits: NamedDependency[CommentLimits],
-        post_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def add(request: Request[Any, Any, Any], container: NamedDependency[Container],
+        comment_limits: NamedDependency[CommentLimits], post_id: FromPath[UUID],
+        data: Form) -> Template | Redirect:
     # The command checks the post, the parent and the tribe itself; the views are read only to answer.
     form = {name: data.get(name, "") for name in COMMENT_FIELDS}
     member_id = signed_in_id(request)
@@ -130,8 +131,8 @@ def add(request: Request[Any, Any, Any], container: NamedDependency[Container], 
     )
 
 
-def refused(request: Request[Any, Any, Any], container: Container, post_id: UUID, parent_id: UUID | None, form: dict[str, str],
-            status: int, message: str, field: str | None = None) -> Template:
+def refused(request: Request[Any, Any, Any], container: Container, post_id: UUID, parent_id: UUID | None,
+            form: dict[str, str], status: int, message: str, field: str | None = None) -> Template:
     """The comment form again, with the message and what was written (404 when the post is not readable)."""
     post, tribe = post_and_tribe(request, container, post_id)
     parent = container.view(ThreadTree).comment(parent_id) if parent_id else None
@@ -152,7 +153,8 @@ def member(request: Request[Any, Any, Any], container: Container) -> dict[str, A
 
 
 @get("/c/{comment_id:uuid}", sync_to_thread=True)
-def permalink(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID]) -> Template | Redirect:
+def permalink(request: Request[Any, Any, Any], container: NamedDependency[Container],
+              comment_id: FromPath[UUID]) -> Template | Redirect:
     comment, post, tribe = comment_post_and_tribe(request, container, comment_id)
     context = single_node(request, container, comment, post, tribe)
     # A retracted comment answers its tombstone; one this viewer may not read is not there for them.
@@ -164,7 +166,8 @@ def permalink(request: Request[Any, Any, Any], container: NamedDependency[Contai
 
 
 @get("/c/{comment_id:uuid}/reply", sync_to_thread=True)
-def reply_form(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID]) -> Template:
+def reply_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+               comment_id: FromPath[UUID]) -> Template:
     parent, post, tribe = seen_comment(request, container, comment_id)
     if not is_visible(parent):
         raise NotAllowedNow("You can't reply to this comment.")
@@ -177,14 +180,16 @@ def reply_form(request: Request[Any, Any, Any], container: NamedDependency[Conta
 
 
 @get("/c/{comment_id:uuid}/edit", sync_to_thread=True)
-def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID]) -> Template:
+def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+              comment_id: FromPath[UUID]) -> Template:
     comment, post, tribe = own_comment(request, container, comment_id)
     return partial_or_page(request, "comments/_edit.html", "comments/edit.html",
                            comment=comment, post=post, tribe=tribe, form={"body": comment["body"]}, errors={})
 
 
 @post("/c/{comment_id:uuid}/edit", sync_to_thread=True)
-def edit(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def edit(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID],
+         data: Form) -> Template | Redirect:
     comment, post, tribe = own_comment(request, container, comment_id)
     form = {"body": data.get("body", "")}
     try:
@@ -201,7 +206,8 @@ def edit(request: Request[Any, Any, Any], container: NamedDependency[Container],
 
 
 @get("/c/{comment_id:uuid}/retract", sync_to_thread=True)
-def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID]) -> Template | Redirect:
+def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                    comment_id: FromPath[UUID]) -> Template | Redirect:
     """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
     member_id = require_member(request)
     comment, post, _ = comment_post_and_tribe(request, container, comment_id)
@@ -215,14 +221,16 @@ def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[
 
 
 @post("/c/{comment_id:uuid}/retract", sync_to_thread=True)
-def retract(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID]) -> Redirect:
+def retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+            comment_id: FromPath[UUID]) -> Redirect:
     _, post, _ = own_comment(request, container, comment_id)
     run_command(request, container.threads.retract_comment, comment_id, projections=COMMENT_PAGES)
     return see_other(f"/p/{post['id']}", request, "Your comment is retracted.")
 
 
 @get("/c/{comment_id:uuid}/history", sync_to_thread=True)
-def comment_history(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID], number: HistoryPage = 1) -> Template:
+def comment_history(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                    comment_id: FromPath[UUID], number: HistoryPage = 1) -> Template:
     comment, post, tribe = seen_comment(request, container, comment_id)
     return page("conversation/history.html", subject="comment", post=post, tribe=tribe,
                 **history_page(container, comment_id, number), here=f"/c/{comment_id}/history",
@@ -230,7 +238,8 @@ def comment_history(request: Request[Any, Any, Any], container: NamedDependency[
 
 
 @post("/c/{comment_id:uuid}/flag", sync_to_thread=True)
-def flag(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID], data: Form) -> Redirect:
+def flag(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID],
+         data: Form) -> Redirect:
     require_member(request)
     _, post, _ = seen_comment(request, container, comment_id)
     back = f"/p/{post['id']}#c-{comment_id}"
@@ -243,7 +252,8 @@ def flag(request: Request[Any, Any, Any], container: NamedDependency[Container],
 
 
 @post("/likes/{target_id:uuid}", sync_to_thread=True)
-def like(request: Request[Any, Any, Any], container: NamedDependency[Container], target_id: FromPath[UUID]) -> Template | Redirect:
+def like(request: Request[Any, Any, Any], container: NamedDependency[Container],
+         target_id: FromPath[UUID]) -> Template | Redirect:
     require_member(request)
     thread = container.view(ThreadTree)
     comment = thread.comment(target_id)
@@ -259,7 +269,8 @@ def like(request: Request[Any, Any, Any], container: NamedDependency[Container],
                     context={"target": target, "liked": liked, "viewer_id": signed_in_id(request)})
 
 
-def own_comment(request: Request[Any, Any, Any], container: Container, comment_id: UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def own_comment(request: Request[Any, Any, Any], container: Container,
+                comment_id: UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     member_id = require_member(request)
     comment, post, tribe = seen_comment(request, container, comment_id)  # a retracted one is gone for its author too
     if comment["author_id"] != member_id:

@@ -40,7 +40,8 @@ HISTORY_PAGE = 20  # versions on one page of an edit history
 RETRACTED_POST, HIDDEN_POST = "Retracted post", "A hidden post"
 
 
-def readable(request: Request[Any, Any, Any], container: Container, tribe: dict[str, Any] | None, what: str = "tribe") -> dict[str, Any]:
+def readable(request: Request[Any, Any, Any], container: Container, tribe: dict[str, Any] | None,
+             what: str = "tribe") -> dict[str, Any]:
     """The tribe with the viewer's role in it; outsiders of a members-only tribe get 404."""
     role = container.view(TribeDirectory).role_of(tribe["id"], signed_in_id(request)) if tribe else None
     if tribe is None or (tribe["visibility"] != PUBLIC and role is None):
@@ -57,7 +58,8 @@ def viewer_of(request: Request[Any, Any, Any], tribe: dict[str, Any]) -> Viewer:
     return Viewer(signed_in_id(request), bool(tribe["moderator"]), frozenset(held_comments(request)))
 
 
-def post_and_tribe(request: Request[Any, Any, Any], container: Container, post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+def post_and_tribe(request: Request[Any, Any, Any], container: Container,
+                   post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     """The post as this viewer may read it (a retracted or hidden one without its title and body)."""
     post = container.view(ThreadTree).post(post_id)
     if post is None:
@@ -111,7 +113,8 @@ def remember_held(request: Request[Any, Any, Any], comment_id: UUID) -> None:
     request.session["held"] = held
 
 
-def thread_context(request: Request[Any, Any, Any], container: Container, post: dict[str, Any], tribe: dict[str, Any]) -> dict[str, Any]:
+def thread_context(request: Request[Any, Any, Any], container: Container, post: dict[str, Any],
+                   tribe: dict[str, Any]) -> dict[str, Any]:
     """Everything the thread partials need to show one post's comments to this viewer."""
     rows = container.view(ThreadTree).comments(post["id"])
     return {
@@ -169,7 +172,8 @@ def partial_or_page(request: Request[Any, Any, Any], partial: str, full: str, st
     return page(full, status_code=status, **context)
 
 
-def member_activity(request: Request[Any, Any, Any], container: Container, member_id: UUID) -> dict[str, list[dict[str, Any]]]:
+def member_activity(request: Request[Any, Any, Any], container: Container,
+                    member_id: UUID) -> dict[str, list[dict[str, Any]]]:
     """For a profile: what the member wrote and the replies they received, in tribes the viewer may read."""
     viewer = Viewer(signed_in_id(request))
     readable_tribes = container.view(TribeDirectory).tribe_ids_of(viewer.member_id)

@@ -51,7 +51,8 @@ COMMON_ZONES = (
 # Reading what a visitor may see
 
 
-def readable_tribe(request: Request[Any, Any, Any], container: Container, slug: str) -> tuple[dict[str, Any], str | None]:
+def readable_tribe(request: Request[Any, Any, Any], container: Container,
+                   slug: str) -> tuple[dict[str, Any], str | None]:
     """The tribe and the visitor's role in it; outsiders of a members-only tribe get a 404."""
     view = container.view(Meetups)
     tribe = view.tribe_by_slug(slug)
@@ -61,7 +62,8 @@ def readable_tribe(request: Request[Any, Any, Any], container: Container, slug: 
     return tribe, role
 
 
-def readable_meetup(request: Request[Any, Any, Any], container: Container, meetup_id: UUID) -> tuple[dict[str, Any], str | None]:
+def readable_meetup(request: Request[Any, Any, Any], container: Container,
+                    meetup_id: UUID) -> tuple[dict[str, Any], str | None]:
     view = container.view(Meetups)
     meetup = view.meetup(meetup_id)
     role = view.role_of(meetup["tribe_id"], signed_in_id(request)) if meetup else None
@@ -140,7 +142,8 @@ def form_errors(error: DomainError) -> dict[str, str]:
 
 
 @get("/t/{slug:str}/meetups", sync_to_thread=True)
-def tribe_meetups(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
+def tribe_meetups(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                  slug: FromPath[str]) -> Template:
     tribe, role = readable_tribe(request, container, slug)
     view, now = container.view(Meetups), container.clock()
     return page(
@@ -163,7 +166,8 @@ def new_meetup(request: Request[Any, Any, Any], container: NamedDependency[Conta
 
 
 @post("/t/{slug:str}/meetups", sync_to_thread=True)
-def schedule_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str], data: Form) -> Template | Redirect:
+def schedule_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+                    data: Form) -> Template | Redirect:
     require_member(request)
     tribe, role = readable_tribe(request, container, slug)
     if role != ORGANISER:
@@ -181,7 +185,8 @@ def schedule_meetup(request: Request[Any, Any, Any], container: NamedDependency[
 
 
 @get("/m/{meetup_id:uuid}/edit", sync_to_thread=True)
-def edit_meetup_form(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID]) -> Template:
+def edit_meetup_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                     meetup_id: FromPath[UUID]) -> Template:
     meetup = organised_meetup(request, container, meetup_id)
     tz = meetup["timezone"]
     form = {
@@ -196,7 +201,8 @@ def edit_meetup_form(request: Request[Any, Any, Any], container: NamedDependency
 
 
 @post("/m/{meetup_id:uuid}/edit", sync_to_thread=True)
-def edit_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def edit_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+                data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, container, meetup_id)
     meetings = container.meetings
     form = meetup_form(data)
@@ -211,13 +217,15 @@ def edit_meetup(request: Request[Any, Any, Any], container: NamedDependency[Cont
 
 
 @get("/m/{meetup_id:uuid}/cancel", sync_to_thread=True)
-def cancel_meetup_form(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID]) -> Template:
+def cancel_meetup_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                       meetup_id: FromPath[UUID]) -> Template:
     meetup = organised_meetup(request, container, meetup_id)
     return page("meetups/cancel.html", meetup=meetup, form={}, errors={}, **HELPERS)
 
 
 @post("/m/{meetup_id:uuid}/cancel", sync_to_thread=True)
-def cancel_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def cancel_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                  meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, container, meetup_id)
     meetings = container.meetings
     form = {"message": data.get("message", "")}
@@ -234,7 +242,8 @@ def cancel_meetup(request: Request[Any, Any, Any], container: NamedDependency[Co
 
 
 @get("/m/{meetup_id:uuid}/invite", sync_to_thread=True)
-def invite_form(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID]) -> Template:
+def invite_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                meetup_id: FromPath[UUID]) -> Template:
     meetup = organised_meetup(request, container, meetup_id)
     return invite_page(container, meetup, {}, {})
 
@@ -249,7 +258,8 @@ def invite_page(container: Container, meetup: dict[str, Any], form: dict[str, st
 
 
 @post("/m/{meetup_id:uuid}/invite", sync_to_thread=True)
-def invite(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def invite(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+           data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, container, meetup_id)
     form = {"members": data.get("members", ""), "everyone": data.get("everyone", "")}
     tribe = {m["member_id"]: m for m in container.view(Meetups).tribe_members(meetup["tribe_id"])}
@@ -282,7 +292,8 @@ def invite(request: Request[Any, Any, Any], container: NamedDependency[Container
 
 
 @get("/m/{ref:str}", sync_to_thread=True)
-def meetup_page(request: Request[Any, Any, Any], container: NamedDependency[Container], ref: FromPath[str]) -> Template | Response[bytes]:
+def meetup_page(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                ref: FromPath[str]) -> Template | Response[bytes]:
     if ref.endswith(".ics"):
         return meetup_calendar(request, container, meetup_id_of(ref, ".ics"))
     meetup, role = readable_meetup(request, container, meetup_id_of(ref))
@@ -314,7 +325,8 @@ def organisers_letters(container: Container, letters: list[dict[str, Any]]) -> l
     return letters_without_addresses(letters, people)
 
 
-def meetup_context(request: Request[Any, Any, Any], container: Container, meetup: dict[str, Any], role: str | None) -> dict[str, Any]:
+def meetup_context(request: Request[Any, Any, Any], container: Container, meetup: dict[str, Any],
+                   role: str | None) -> dict[str, Any]:
     """What the page and its htmx parts share: the visitor, their answer, who's coming, check-in."""
     view, me = container.view(Meetups), signed_in_id(request)
     now = container.clock()
@@ -357,7 +369,8 @@ def partial_or_page(request: Request[Any, Any, Any], container: Container, meetu
 
 
 @post("/m/{meetup_id:uuid}/rsvp", sync_to_thread=True)
-def rsvp(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def rsvp(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+         data: Form) -> Template | Redirect:
     require_member(request)
     readable_meetup(request, container, meetup_id)
     meetings = container.meetings
@@ -373,7 +386,8 @@ def rsvp(request: Request[Any, Any, Any], container: NamedDependency[Container],
 
 
 @get("/m/{meetup_id:uuid}/sessions/new", sync_to_thread=True)
-def new_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID]) -> Template:
+def new_session(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                meetup_id: FromPath[UUID]) -> Template:
     meetup = organised_meetup(request, container, meetup_id)
     start = format_local(meetup["starts_at"], meetup["timezone"])
     return page("meetups/session_new.html", meetup=meetup, form={"starts_at": start, "ends_at": start},
@@ -381,7 +395,8 @@ def new_session(request: Request[Any, Any, Any], container: NamedDependency[Cont
 
 
 @post("/m/{meetup_id:uuid}/sessions", sync_to_thread=True)
-def add_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def add_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+                data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, container, meetup_id)
     meetings = container.meetings
     form = {name: data.get(name, "") for name in SESSION_FIELDS}
@@ -394,7 +409,8 @@ def add_session(request: Request[Any, Any, Any], container: NamedDependency[Cont
 
 
 @get("/m/{meetup_id:uuid}/sessions/{ref:str}", sync_to_thread=True)
-def session_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID], ref: FromPath[str]) -> Response[bytes]:
+def session_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                     meetup_id: FromPath[UUID], ref: FromPath[str]) -> Response[bytes]:
     if not ref.endswith(".ics"):
         raise NotFoundException("No such session.")
     meetup, role = readable_meetup(request, container, meetup_id)
@@ -427,8 +443,8 @@ def edit_session_form(request: Request[Any, Any, Any], container: NamedDependenc
 
 
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/edit", sync_to_thread=True)
-def edit_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID], session_id: FromPath[UUID],
-                 data: Form) -> Template | Redirect:
+def edit_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+                 session_id: FromPath[UUID], data: Form) -> Template | Redirect:
     meetup, session = organised_session(request, container, meetup_id, session_id)
     meetings = container.meetings
     form = {name: data.get(name, "") for name in SESSION_FIELDS}
@@ -494,7 +510,8 @@ def check_in_code_allowed(container: Container, meetup_id: UUID, member_id: UUID
 
 
 @post("/m/{meetup_id:uuid}/check-in", sync_to_thread=True)
-def check_in(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def check_in(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+             data: Form) -> Template | Redirect:
     organised_meetup(request, container, meetup_id)
     meetings = container.meetings
     try:
@@ -511,7 +528,8 @@ def check_in(request: Request[Any, Any, Any], container: NamedDependency[Contain
 
 
 @post("/m/{meetup_id:uuid}/check-in/code", sync_to_thread=True)
-def check_in_with_code(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def check_in_with_code(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                       meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     member_id = require_member(request)
     readable_meetup(request, container, meetup_id)
     meetings = container.meetings
@@ -545,7 +563,8 @@ def cant_make_it_page(container: NamedDependency[Container], token: FromPath[str
 
 
 @post("/rsvp/{token:str}", sync_to_thread=True)
-def cant_make_it(request: Request[Any, Any, Any], container: NamedDependency[Container], token: FromPath[str]) -> Template | Redirect:
+def cant_make_it(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                 token: FromPath[str]) -> Template | Redirect:
     link = read_cant_make_it_token(container.settings, token)
     meetup = container.view(Meetups).meetup(link.meetup_id)
     if meetup is None:
@@ -613,7 +632,8 @@ def ics_response(container: Container, entries: list[ical.Entry], filename: str,
     )
 
 
-def viewer_sees_link(request: Request[Any, Any, Any], container: Container, meetup: dict[str, Any], role: str | None) -> bool:
+def viewer_sees_link(request: Request[Any, Any, Any], container: Container, meetup: dict[str, Any],
+                     role: str | None) -> bool:
     mine = container.view(Meetups).state_of(meetup["id"], signed_in_id(request))
     return sees_online_link(role, mine["state"] if mine else None)
 
@@ -625,7 +645,8 @@ def meetup_calendar(request: Request[Any, Any, Any], container: Container, meetu
 
 
 @get("/t/{slug:str}/calendar.ics", sync_to_thread=True)
-def tribe_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Response[bytes]:
+def tribe_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                   slug: FromPath[str]) -> Response[bytes]:
     view = container.view(Meetups)
     tribe = view.tribe_by_slug(slug)
     if tribe is None or tribe["visibility"] != "public":
@@ -637,7 +658,8 @@ def tribe_calendar(request: Request[Any, Any, Any], container: NamedDependency[C
 
 
 @get("/feeds/{ref:str}", sync_to_thread=True)
-def member_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container], ref: FromPath[str]) -> Response[bytes]:
+def member_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                    ref: FromPath[str]) -> Response[bytes]:
     member = container.view(MemberDirectory).by_calendar_token(ref.removesuffix(".ics"))
     if member is None or not ref.endswith(".ics"):
         raise NotFoundException("No such calendar.")

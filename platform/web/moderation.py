@@ -50,8 +50,8 @@ def moderated_tribe(request: Request[Any, Any, Any], container: Container, slug:
     return tribe
 
 
-def decide(request: Request[Any, Any, Any], container: Container, comment_id: UUID, command: Callable[..., Any], *args: Any,
-           message: str) -> Template | Redirect:
+def decide(request: Request[Any, Any, Any], container: Container, comment_id: UUID, command: Callable[..., Any],
+           *args: Any, message: str) -> Template | Redirect:
     require_member(request)
     _, _, tribe = comment_post_and_tribe(request, container, comment_id)
     try:
@@ -64,23 +64,27 @@ def decide(request: Request[Any, Any, Any], container: Container, comment_id: UU
 
 
 @post("/c/{comment_id:uuid}/approve", sync_to_thread=True)
-def approve(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID]) -> Template | Redirect:
+def approve(request: Request[Any, Any, Any], container: NamedDependency[Container],
+            comment_id: FromPath[UUID]) -> Template | Redirect:
     return decide(request, container, comment_id, container.moderation.approve_comment, message="Approved: everyone sees it now.")
 
 
 @post("/c/{comment_id:uuid}/hide", sync_to_thread=True)
-def hide(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def hide(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID],
+         data: Form) -> Template | Redirect:
     return decide(request, container, comment_id, container.moderation.hide_comment, data.get("reason", ""),
                   message="Hidden. Its author still sees it, with your reason.")
 
 
 @post("/c/{comment_id:uuid}/spam", sync_to_thread=True)
-def spam(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID]) -> Template | Redirect:
+def spam(request: Request[Any, Any, Any], container: NamedDependency[Container],
+         comment_id: FromPath[UUID]) -> Template | Redirect:
     return decide(request, container, comment_id, container.moderation.mark_comment_spam, message="Marked as spam.")
 
 
 @post("/c/{comment_id:uuid}/keep", sync_to_thread=True)
-def keep(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID]) -> Template | Redirect:
+def keep(request: Request[Any, Any, Any], container: NamedDependency[Container],
+         comment_id: FromPath[UUID]) -> Template | Redirect:
     return decide(request, container, comment_id, container.moderation.dismiss_flags, message="Kept; its flags are dismissed.")
 
 

@@ -43,7 +43,8 @@ def new_post(request: Request[Any, Any, Any], container: NamedDependency[Contain
 
 
 @post("/t/{slug:str}/posts", sync_to_thread=True)
-def publish(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str], data: Form) -> Template | Redirect:
+def publish(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+            data: Form) -> Template | Redirect:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
@@ -63,8 +64,9 @@ def show(request: Request[Any, Any, Any], container: NamedDependency[Container],
     return post_page(request, container, *post_and_tribe(request, container, post_id))
 
 
-def post_page(request: Request[Any, Any, Any], container: Container, post: dict[str, Any], tribe: dict[str, Any], status: int = 200,
-              hide_form: dict[str, str] | None = None, hide_errors: dict[str, str] | None = None) -> Template:
+def post_page(request: Request[Any, Any, Any], container: Container, post: dict[str, Any], tribe: dict[str, Any],
+              status: int = 200, hide_form: dict[str, str] | None = None,
+              hide_errors: dict[str, str] | None = None) -> Template:
     viewer = signed_in_id(request)
     context = thread_context(request, container, post, tribe)
     author = context["people"].get(post["author_id"])
@@ -78,14 +80,16 @@ def post_page(request: Request[Any, Any, Any], container: Container, post: dict[
 
 
 @get("/p/{post_id:uuid}/edit", sync_to_thread=True)
-def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID]) -> Template:
+def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+              post_id: FromPath[UUID]) -> Template:
     post, tribe = own_post(request, container, post_id)
     return page("posts/form.html", tribe=tribe, post=post, form={"title": post["title"], "body": post["body"]},
                 errors={})
 
 
 @post("/p/{post_id:uuid}/edit", sync_to_thread=True)
-def edit(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def edit(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID],
+         data: Form) -> Template | Redirect:
     post, tribe = own_post(request, container, post_id)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
     try:
@@ -100,7 +104,8 @@ def edit(request: Request[Any, Any, Any], container: NamedDependency[Container],
 
 
 @get("/p/{post_id:uuid}/retract", sync_to_thread=True)
-def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID]) -> Template | Redirect:
+def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                    post_id: FromPath[UUID]) -> Template | Redirect:
     """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
     post, tribe = own_post(request, container, post_id)
     if post["retracted"]:
@@ -111,14 +116,16 @@ def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[
 
 
 @post("/p/{post_id:uuid}/retract", sync_to_thread=True)
-def retract(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID]) -> Redirect:
+def retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+            post_id: FromPath[UUID]) -> Redirect:
     own_post(request, container, post_id)
     run_command(request, container.threads.retract_post, post_id, projections=POST_PAGES)
     return see_other(f"/p/{post_id}", request, "Your post is retracted. Its replies keep their place.")
 
 
 @get("/p/{post_id:uuid}/history", sync_to_thread=True)
-def post_history(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID], number: HistoryPage = 1) -> Template:
+def post_history(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID],
+                 number: HistoryPage = 1) -> Template:
     post, tribe = post_and_tribe(request, container, post_id)
     if not may_see_post(post, viewer_of(request, tribe)):
         raise NotFoundException("This post's history is no longer shown.")
@@ -127,7 +134,8 @@ def post_history(request: Request[Any, Any, Any], container: NamedDependency[Con
 
 
 @post("/p/{post_id:uuid}/hide", sync_to_thread=True)
-def hide(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def hide(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID],
+         data: Form) -> Template | Redirect:
     post, tribe = moderated_post(request, container, post_id)
     form = {"reason": data.get("reason", "")}
     try:
@@ -147,20 +155,23 @@ def unhide(request: Request[Any, Any, Any], container: NamedDependency[Container
 
 
 @post("/p/{post_id:uuid}/subscribe", sync_to_thread=True)
-def subscribe(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID]) -> Redirect:
+def subscribe(request: Request[Any, Any, Any], container: NamedDependency[Container],
+              post_id: FromPath[UUID]) -> Redirect:
     email = own_email(request, container, post_id)
     run_command(request, container.threads.subscribe, post_id, email, projections=())
     return see_other(f"/p/{post_id}", request, f"We will email {email} about new comments.")
 
 
 @post("/p/{post_id:uuid}/unsubscribe", sync_to_thread=True)
-def unsubscribe(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID]) -> Redirect:
+def unsubscribe(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                post_id: FromPath[UUID]) -> Redirect:
     email = own_email(request, container, post_id)
     run_command(request, container.threads.unsubscribe, post_id, email, projections=())
     return see_other(f"/p/{post_id}", request, "No more emails about this post's comments.")
 
 
-def moderated_post(request: Request[Any, Any, Any], container: Container, post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+def moderated_post(request: Request[Any, Any, Any], container: Container,
+                   post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     require_member(request)
     post, tribe = post_and_tribe(request, container, post_id)
     if not tribe["moderator"]:
@@ -178,7 +189,8 @@ def own_email(request: Request[Any, Any, Any], container: Container, post_id: UU
     return str(me["email"])
 
 
-def own_post(request: Request[Any, Any, Any], container: Container, post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+def own_post(request: Request[Any, Any, Any], container: Container,
+             post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     member = require_member(request)
     post, tribe = post_and_tribe(request, container, post_id)
     if post["author_id"] != member:

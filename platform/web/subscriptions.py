@@ -24,14 +24,16 @@ from cookout.platform.web.base import page, run_command
 from cookout.projections.thread import ThreadTree, Viewer
 
 @get(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, cache_control=NO_STORE)
-def confirmation(request: Request[Any, Any, Any], container: NamedDependency[Container], token: FromPath[str]) -> Template:
+def confirmation(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                 token: FromPath[str]) -> Template:
     post_id, email = read_confirm_token(container.settings, token)
     return page("conversation/confirm_subscription.html", token=token, email=email, done=False,
                 post=subscribed_post(container, post_id))
 
 
 @post(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, status_code=200)
-def confirm_subscription(request: Request[Any, Any, Any], container: NamedDependency[Container], token: FromPath[str]) -> Template:
+def confirm_subscription(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                         token: FromPath[str]) -> Template:
     post_id, email = read_confirm_token(container.settings, token)
     run_command(request, container.threads.confirm_subscription, post_id, email, projections=())
     return page("conversation/confirm_subscription.html", token=token, email=email, done=True,
@@ -47,7 +49,8 @@ def confirm(request: Request[Any, Any, Any], container: NamedDependency[Containe
 
 # Mail clients post here without our CSRF token (RFC 8058); the signed token is the proof.
 @post(f"{PATH}/{{token:str}}", sync_to_thread=True, status_code=200, cache_control=NO_STORE, opt={"exclude_from_csrf": True})
-def unsubscribe(request: Request[Any, Any, Any], container: NamedDependency[Container], token: FromPath[str]) -> Template:
+def unsubscribe(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                token: FromPath[str]) -> Template:
     post_id, email = read_token(container.settings, token)
     run_command(request, container.threads.unsubscribe, post_id, email, projections=())
     return page("conversation/unsubscribe.html", token=token, email=email, done=True,

@@ -79,7 +79,8 @@ def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Contai
 
 
 @post("/t/{slug:str}/edit", sync_to_thread=True)
-def revise(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str], data: Form) -> Template | Redirect:
+def revise(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+           data: Form) -> Template | Redirect:
     tribe = organised_tribe(request, container, slug)
     form = {name: data.get(name, "") for name in TRIBE_FIELDS if name != "slug"}
     try:
@@ -137,7 +138,8 @@ def members_page(request: Request[Any, Any, Any], container: Container, tribe: d
 
 
 @post("/t/{slug:str}/roles", sync_to_thread=True)
-def grant(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str], data: Form) -> Template | Redirect:
+def grant(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+          data: Form) -> Template | Redirect:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
     try:
@@ -154,7 +156,8 @@ def grant(request: Request[Any, Any, Any], container: NamedDependency[Container]
 
 
 @post("/t/{slug:str}/admit", sync_to_thread=True)
-def admit(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str], data: Form) -> Template | Redirect:
+def admit(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+          data: Form) -> Template | Redirect:
     """Moderators bring people in by handle: the way into a members-only tribe."""
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
