@@ -512,7 +512,7 @@ class Invitations(Dispatcher):
 
     @process_event.register
     def meetup_member_waitlisted(self, event: Meetup.MemberWaitlisted, tracking: Tracking) -> None:
-        self.moved(event, tracking, event.previous, WAITLISTED)
+        self.moved(event, tracking, event.previous, WAITLISTED, waitlist_position=event.position)
 
     @process_event.register
     def meetup_member_answered_maybe(self, event: Meetup.MemberAnsweredMaybe, tracking: Tracking) -> None:
@@ -537,8 +537,10 @@ class Invitations(Dispatcher):
         previous: str | None,
         current: str,
         kind: str = INVITATION,
+        waitlist_position: int | None = None,
     ) -> None:
-        """A member's answer changed: their copy of the meetup (and their sessions) follow."""
+        """A member's answer changed: their copy of the meetup (and their sessions) follow. Someone
+        moved to the waitlist is told their place rather than that they are not going."""
         meetup_id, member_id = event.originator_id, event.member_id
         meetup = self.view.meetup(meetup_id)
         person = self.view.people([member_id]).get(member_id)
@@ -548,7 +550,8 @@ class Invitations(Dispatcher):
         if person is not None and change == "request":
             letters.append(self.letter(kind, event, meetup_entry(meetup), person, PARTSTAT[current]))
         elif person is not None and change == "cancel":
-            letters.append(self.letter(REMOVAL, event, meetup_entry(meetup), person, "DECLINED"))
+            waiting = {"waitlist_position": waitlist_position} if waitlist_position else {}
+            letters.append(self.letter(REMOVAL, event, meetup_entry(meetup), person, "DECLINED", **waiting))
         if current != GOING:
             statements.append(withdraw_reminders(meetup_id, member_id))
         held_before, held_now = previous in SESSION_HOLDERS, current in SESSION_HOLDERS

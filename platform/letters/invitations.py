@@ -117,7 +117,17 @@ def cancelled(payload: dict[str, Any], entry: ical.Entry, settings: Settings) ->
 
 
 def removed(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
+    if position := payload.get("waitlist_position"):
+        return [
+            f"The meetup is full, so you're on the waitlist: number {position}.",
+            "If a seat opens up, it's yours and we'll send you a new invitation. Until then the meetup "
+            "leaves your calendar.",
+        ]
     return ["You're no longer down for this meetup, so it leaves your calendar."]
+
+
+def removal_word(payload: dict[str, Any]) -> str:
+    return "Waitlisted" if payload.get("waitlist_position") else "Not going"
 
 
 def coming_up(payload: dict[str, Any], entry: ical.Entry, settings: Settings) -> list[str]:
@@ -149,7 +159,8 @@ def replies_come_back(context: Context) -> dict[str, str]:
 
 
 def meetup_letter(
-    kind: str, word: str, lines: Lines, calendar: Callable[[Context, datetime], CalendarPart],
+    kind: str, word: str | Callable[[dict[str, Any]], str], lines: Lines,
+    calendar: Callable[[Context, datetime], CalendarPart],
     *, can_cancel: bool = True,
 ) -> LetterKind:
     """`can_cancel`: the letter offers the "can't make it" link (not once the seat is gone anyway)."""
@@ -165,7 +176,7 @@ def meetup_letter(
             "lines": lines(payload, entry, settings),
             "facts": facts(entry),
             "cant_make_it_url": link if can_cancel else "",
-            "subject": subject_line(word, entry),
+            "subject": subject_line(word(payload) if callable(word) else word, entry),
         }
 
     return LetterKind(kind=kind, template="meetup", context=context, subject=lambda c: c["subject"],
@@ -177,6 +188,6 @@ LETTERS = (
     meetup_letter(PROMOTION, "Invitation", promoted, request_part),
     meetup_letter(UPDATE, "Updated", changed, request_part),
     meetup_letter(CANCELLATION, "Cancelled", cancelled, cancel_part, can_cancel=False),
-    meetup_letter(REMOVAL, "Not going", removed, cancel_part, can_cancel=False),
+    meetup_letter(REMOVAL, removal_word, removed, cancel_part, can_cancel=False),
     meetup_letter(REMINDER, "Reminder", coming_up, request_part),
 )

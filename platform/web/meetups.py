@@ -28,7 +28,7 @@ from cookout.platform.web.base import page, require_member, run_command, see_oth
 from cookout.platform.web.calendar_links import add_links
 from cookout.platform.web.privacy import letters_without_addresses, place_of, sees_online_link
 from cookout.projections.invitations import Invitations
-from cookout.projections.meetups import Meetups
+from cookout.projections.meetups import Meetups, MeetupsView
 from cookout.projections.members import MemberDirectory
 from cookout.platform import ical
 from cookout.platform.letters.invitations import organiser_address
@@ -559,7 +559,9 @@ def cant_make_it_page(container: NamedDependency[Container], token: FromPath[str
         return page("meetups/cant_make_it.html", status_code=410, meetup=meetup, token=token, over=True, **HELPERS)
     state = view.state_of(link.meetup_id, link.member_id)
     coming = bool(state) and state["state"] in (*HOLDS_ENTRY, WAITLISTED)
-    return page("meetups/cant_make_it.html", meetup=meetup, token=token, coming=coming, **HELPERS)
+    waiting = any(a["state"] == WAITLISTED for a in view.attendance(link.meetup_id))
+    return page("meetups/cant_make_it.html", meetup=meetup, token=token, coming=coming,
+                seat_goes_on=coming and state["state"] == GOING and waiting, **HELPERS)
 
 
 @post("/rsvp/{token:str}", sync_to_thread=True)
@@ -572,6 +574,7 @@ def cant_make_it(request: Request[Any, Any, Any], container: NamedDependency[Con
     if container.clock() >= meetup["ends_at"]:
         return page("meetups/cant_make_it.html", status_code=410, meetup=meetup, token=token, over=True, **HELPERS)
     meetings = container.meetings
+    thanks = cant_make_it_thanks(container.view(Meetups), link.meetup_id, link.member_id)
     actor, position = current_actor.set(str(link.member_id)), last_position.set(None)
     try:
         meetings.cant_make_it(link.meetup_id, link.since)
@@ -583,7 +586,18 @@ def cant_make_it(request: Request[Any, Any, Any], container: NamedDependency[Con
         current_actor.reset(actor)
         last_position.reset(position)
     container.wait_for(written, MEETUPS)
-    return see_other(f"/rsvp/{token}", request, "Thanks for letting us know. Your seat went to the next person.")
+    return see_other(f"/rsvp/{token}", request, thanks)
+
+
+def cant_make_it_thanks(view: MeetupsView, meetup_id: UUID, member_id: UUID) -> str:
+    """What withdrawing did, in words: a seat goes to someone only when someone was waiting."""
+    state = view.state_of(meetup_id, member_id) or {}
+    waiting = any(a["state"] == WAITLISTED for a in view.attendance(meetup_id))
+    if state.get("state") == WAITLISTED:
+        return "Thanks for letting us know. You're off the waitlist."
+    if state.get("state") == GOING and waiting:
+        return "Thanks for letting us know. Your seat went to the next person on the waitlist."
+    return "Thanks for letting us know. You're down as not going, and the meetup leaves your calendar."
 
 
 # Calendars

@@ -17,7 +17,7 @@ def test_a_pages_styles_and_scripts_carry_a_content_hash_and_are_cached_for_a_ye
     urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', home.text)
     assert any(url.endswith(".css") for url in urls) and any(url.endswith(".js") for url in urls)
     for url in urls:
-        assert re.search(r"\.[0-9a-f]{10}\.(css|js)$", url), url
+        assert re.search(r"\.[0-9a-f]{10}\.(css|js|svg)$", url), url
         response = client.get(url)
         assert response.status_code == 200
         assert response.headers["cache-control"] == IMMUTABLE

@@ -26,7 +26,8 @@ def test_an_organiser_revises_the_tribe_and_its_address_stays(client: TestClient
                                                      "slug": "somewhere-else"})
     assert revised.status_code == 303 and revised.headers["location"] == f"/t/{slug}"
     page = client.get(f"/t/{slug}")
-    assert "Early Birds" in page.text and "We talk at dawn." in page.text and "1 birds" in page.text
+    assert "Early Birds" in page.text and "We talk at dawn." in page.text and "1 member" in page.text
+    assert "The birds of Early Birds" in client.get(f"/t/{slug}/members").text
     assert "members only" in page.text
     assert client.get("/t/somewhere-else").status_code == 404
 
