@@ -17,14 +17,17 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from celery import shared_task
+
 from cookout.platform.letters import compose
 from cookout.platform.settings import Settings
-from cookout.projections.outbox import OutboxView, letter_path
-from cookout.workers.app import celery_app, runtime
+from cookout.projections.outbox import DELIVER_ALL_TASK, OutboxView, letter_path
+from cookout.workers.app import ContainerTask
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+DELIVER_TASK = "cookout.deliver"  # one letter, retried on its own
 
 
 class DeliveryFailed(Exception):
@@ -100,20 +103,19 @@ def backoff_seconds(retries: int) -> float:
     return random.uniform(1, 2 ** (retries + 1))
 
 
-@celery_app.task(name="cookout.deliver", bind=True, max_retries=MAX_ATTEMPTS)
-def deliver(self: Any, key: str) -> str:
-    shared = runtime()
-    status = deliver_letter(shared.outbox, shared.settings, key)
+@shared_task(name=DELIVER_TASK, bind=True, max_retries=MAX_ATTEMPTS)
+def deliver(self: ContainerTask, key: str) -> str:
+    status = deliver_letter(self.container.outbox, self.container.settings, key)
     if status == "retry":
         raise self.retry(countdown=backoff_seconds(self.request.retries))
     return status
 
 
-@celery_app.task(name="cookout.deliver_all")
-def deliver_all(keys: list[str]) -> dict[str, str]:
+@shared_task(name=DELIVER_ALL_TASK, bind=True)
+def deliver_all(self: ContainerTask, keys: list[str]) -> dict[str, str]:
     """The letters a batch of events called for, one after another; a letter the server refused goes on
     to retry on its own, with backoff, so it holds up no other letter."""
-    shared = runtime()
+    shared = self.container
     statuses = {}
     for key in keys:
         try:
@@ -122,14 +124,14 @@ def deliver_all(keys: list[str]) -> dict[str, str]:
             log.exception("could not deliver %s", key)
             statuses[key] = "error"
         if statuses[key] == "retry":
-            deliver.apply_async(args=[key], countdown=backoff_seconds(0))
+            self.app.send_task(DELIVER_TASK, args=[key], countdown=backoff_seconds(0))
     return statuses
 
 
-@celery_app.task(name="cookout.sweep_outbox")
-def sweep_outbox() -> int:
+@shared_task(name="cookout.sweep_outbox", bind=True)
+def sweep_outbox(self: ContainerTask) -> int:
     """Enqueue letters still pending a while after they were written (a lost enqueue, a dead worker)."""
-    keys = runtime().outbox.pending_keys(older_than_seconds=30)
+    keys = self.container.outbox.pending_keys(older_than_seconds=30)
     for key in keys:
-        deliver.delay(key)
+        self.app.send_task(DELIVER_TASK, args=[key])
     return len(keys)

@@ -9,12 +9,14 @@ from typing import Annotated, Any
 
 import psycopg
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
 from litestar.response import Response, Template
 
 from cookout.platform.web.headers import NO_STORE
-from cookout.platform.web.base import page, runtime_of, signed_in_id
+from cookout.platform.container import Container
+from cookout.platform.web.base import page, signed_in_id
 from cookout.projections.members import MemberDirectory
 from cookout.projections.outbox import letter_path
 from cookout.projections.registry import PROJECTIONS
@@ -25,12 +27,12 @@ LAST_PAGE = 10_000
 
 
 @get("/", sync_to_thread=True)
-def home(request: Request[Any, Any, Any]) -> Template:
-    directory = runtime_of(request).view(MemberDirectory)
+def home(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Template:
+    directory = container.view(MemberDirectory)
     signed_in = signed_in_id(request) is not None
     return page(
         "home.html",
-        tribes=runtime_of(request).view(TribeDirectory).readable_by(signed_in_id(request), limit=6),
+        tribes=container.view(TribeDirectory).readable_by(signed_in_id(request), limit=6),
         newest=directory.newest() if signed_in else [],  # members are shown to members; visitors see a count
         member_count=directory.count(),
         signed_in=signed_in,
@@ -49,8 +51,7 @@ def from_loopback(request: Request[Any, Any, Any]) -> bool:
     return address.is_loopback
 
 
-def trusted_for_health(request: Request[Any, Any, Any]) -> bool:
-    token = runtime_of(request).settings.health_token
+def trusted_for_health(request: Request[Any, Any, Any], token: str | None) -> bool:
     if token:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode()):
@@ -59,19 +60,18 @@ def trusted_for_health(request: Request[Any, Any, Any]) -> bool:
 
 
 @get("/healthz", sync_to_thread=True)
-def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+def healthz(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Response[dict[str, Any]]:
     """Up or down for anyone; the database, each view's lag and its parked events only for a trusted
     caller (loopback, or the COOKOUT_HEALTH_TOKEN), since they tell an outsider how busy and how broken."""
-    runtime = runtime_of(request)
-    trusted = trusted_for_health(request)
+    trusted = trusted_for_health(request, container.settings.health_token)
     try:
-        head = runtime.log_position()
+        head = container.log_position()
         if not trusted:
             return Response({"status": "ok"})
-        parked = runtime.parked.counts()
+        parked = container.parked.counts()
         projections = {}
         for projection in PROJECTIONS:
-            position = runtime.view(projection).position()
+            position = container.view(projection).position()
             projections[projection.name] = {"position": position, "lag": max(head - position, 0),
                                             "parked": parked.get(projection.name, 0)}
     except psycopg.Error as error:
@@ -84,15 +84,15 @@ def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 
 @get("/dev/outbox", sync_to_thread=True, cache_control=NO_STORE)
 def outbox(
-    request: Request[Any, Any, Any], page_number: Annotated[int, QueryParameter(name="page", ge=1, le=LAST_PAGE)] = 1
+    request: Request[Any, Any, Any], container: NamedDependency[Container],
+    page_number: Annotated[int, QueryParameter(name="page", ge=1, le=LAST_PAGE)] = 1,
 ) -> Template:
-    runtime = runtime_of(request)
     # Every letter, with working links and members-only text: only for the one machine that is all
     # Cookout's own (embedded database and mail), and only to a browser on that machine.
-    if not (runtime.settings.shows_outbox and from_loopback(request)):
+    if not (container.settings.shows_outbox and from_loopback(request)):
         raise NotFoundException()
-    rows = runtime.outbox.letters(limit=LETTERS_PER_PAGE + 1, offset=(page_number - 1) * LETTERS_PER_PAGE)
-    letters = [{**row, "message": read_letter(runtime.settings.outbox_dir, row["key"])}
+    rows = container.outbox.letters(limit=LETTERS_PER_PAGE + 1, offset=(page_number - 1) * LETTERS_PER_PAGE)
+    letters = [{**row, "message": read_letter(container.settings.outbox_dir, row["key"])}
                for row in rows[:LETTERS_PER_PAGE]]
     return page("outbox.html", letters=letters, page_number=page_number,
                 has_next=len(rows) > LETTERS_PER_PAGE)

@@ -35,7 +35,7 @@ from icalendar import Calendar
 
 from cookout.platform.inbound.replies import APPLIED, receive
 from cookout.platform.letters import compose
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from tests.integration.test_calendar_answers import parsed, reply_text
 from tests.integration.test_meetup_mail import command, radicale, schedule  # noqa: F401 (fixture)
 from tests.meetup_helpers import ZONE, Tribe, local, settle
@@ -112,13 +112,13 @@ class StrictClient:
 class Mailbox:
     """The member's inbox: each new letter composed as the worker does, a minute after the last."""
 
-    def __init__(self, runtime: Runtime, tribe: Tribe, meetup_id: UUID, member: dict[str, Any]) -> None:
-        self.runtime, self.tribe, self.meetup_id, self.member = runtime, tribe, meetup_id, member
+    def __init__(self, container: Container, tribe: Tribe, meetup_id: UUID, member: dict[str, Any]) -> None:
+        self.container, self.tribe, self.meetup_id, self.member = container, tribe, meetup_id, member
         self.seen: set[str] = set()
         self.clock = datetime.now(UTC)
 
     def new(self) -> list[EmailMessage]:
-        settle(self.runtime)
+        settle(self.container)
         fresh = [row for row in self.tribe.letters(self.meetup_id)
                  if row["recipient"] == self.member["email"] and row["key"] not in self.seen
                  and row["status"] != "withdrawn"]
@@ -126,7 +126,7 @@ class Mailbox:
         for row in fresh:
             self.seen.add(row["key"])
             self.clock += timedelta(minutes=1)
-            message = compose(row, self.runtime.settings, now=self.clock)
+            message = compose(row, self.container.settings, now=self.clock)
             messages.append(message_from_bytes(message.as_bytes(policy=policy.SMTP), policy=policy.default))
         return [m for m in messages if any(p.get_content_type() == "text/calendar" for p in m.walk())]
 
@@ -143,17 +143,17 @@ def at(local_time: str) -> datetime:
 
 
 def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
-    runtime: Runtime, calendar: StrictClient
+    container: Container, calendar: StrictClient
 ) -> None:
-    tribe = Tribe(runtime, members=2)
+    tribe = Tribe(container, members=2)
     member, other = tribe.members
     organiser = tribe.organiser["id"]
     start, end = local(timedelta(days=10)), local(timedelta(days=10, hours=6))
-    meetup_id = schedule(runtime, tribe, title="Summer camp", capacity="1", starts_at=start, ends_at=end)
-    session_id = command(runtime, organiser, "add_session", meetup_id, title="Keynote",
+    meetup_id = schedule(container, tribe, title="Summer camp", capacity="1", starts_at=start, ends_at=end)
+    session_id = command(container, organiser, "add_session", meetup_id, title="Keynote",
                          starts_at=local(timedelta(days=10, hours=1)),
                          ends_at=local(timedelta(days=10, hours=2)), room="Hall A")
-    mailbox = Mailbox(runtime, tribe, meetup_id, member)
+    mailbox = Mailbox(container, tribe, meetup_id, member)
 
     def deliver() -> list[EmailMessage]:
         messages = mailbox.new()
@@ -165,7 +165,7 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     def holds(expected: dict[str, tuple[str, datetime, str]]) -> None:
         assert calendar.events() == expected
 
-    command(runtime, organiser, "invite", meetup_id, [member["id"]])
+    command(container, organiser, "invite", meetup_id, [member["id"]])
     [invitation] = deliver()
     meetup_uid = str(Calendar.from_ical(next(
         p for p in invitation.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
@@ -173,11 +173,11 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     park = "Volkspark, Friedrichshain, Berlin"
     holds({meetup_uid: ("Summer camp", at(start), park)})
 
-    command(runtime, member["id"], "answer", meetup_id, "going")
+    command(container, member["id"], "answer", meetup_id, "going")
     deliver()
     holds({meetup_uid: ("Summer camp", at(start), park)})
 
-    command(runtime, member["id"], "choose_session", meetup_id, session_id)
+    command(container, member["id"], "choose_session", meetup_id, session_id)
     [chosen] = deliver()
     session_uid = str(Calendar.from_ical(next(
         p for p in chosen.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
@@ -189,14 +189,14 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     # One save moves the start an hour earlier and the place: one update for each entry held.
     earlier = local(timedelta(days=10, hours=-1))
     field = "Tempelhofer Feld, Tempelhof"
-    command(runtime, organiser, "revise", meetup_id, title="Summer camp", description="Bring food.",
+    command(container, organiser, "revise", meetup_id, title="Summer camp", description="Bring food.",
             starts_at=earlier, ends_at=end, timezone=ZONE, venue="Tempelhofer Feld", address="Tempelhof",
             capacity=1)
     assert len(deliver()) == 2
     holds({meetup_uid: ("Summer camp", at(earlier), field),
            session_uid: ("Keynote (Summer camp)", keynote_at, f"Hall A, {field}")})
 
-    command(runtime, organiser, "revise", meetup_id, title="Summer camp by the lake", description="Bring food.",
+    command(container, organiser, "revise", meetup_id, title="Summer camp by the lake", description="Bring food.",
             starts_at=earlier, ends_at=end, timezone=ZONE, venue="Tempelhofer Feld", address="Tempelhof",
             capacity=1)
     deliver()
@@ -207,32 +207,32 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     # No from the member's calendar app, answered to the ORGANIZER of the update they hold.
     newest = answering(calendar, meetup_uid)
     no = parsed(reply_text("gmail", newest, member, "DECLINED"))
-    assert receive(runtime, no, [newest["organizer"]]).status == APPLIED
+    assert receive(container, no, [newest["organizer"]]).status == APPLIED
     deliver()
     holds({})
 
     # The seat goes to someone else; the member's yes now puts them on the waitlist: nothing to hold.
-    command(runtime, other["id"], "answer", meetup_id, "going")
-    assert command(runtime, member["id"], "answer", meetup_id, "going") == "waitlisted"
+    command(container, other["id"], "answer", meetup_id, "going")
+    assert command(container, member["id"], "answer", meetup_id, "going") == "waitlisted"
     deliver()
     holds({})
 
     # The seat frees up: promoted, the meetup and the session they chose come back.
-    command(runtime, other["id"], "answer", meetup_id, "not_going")
+    command(container, other["id"], "answer", meetup_id, "not_going")
     deliver()
     holds(both)
 
     since = max(row["payload"]["since"] for row in tribe.letters(meetup_id)
                                         if row["recipient"] == member["email"])
-    command(runtime, member["id"], "cant_make_it", meetup_id, since)
+    command(container, member["id"], "cant_make_it", meetup_id, since)
     deliver()
     holds({})
 
-    command(runtime, member["id"], "answer", meetup_id, "going")
+    command(container, member["id"], "answer", meetup_id, "going")
     deliver()
     holds(both)
 
-    command(runtime, organiser, "cancel", meetup_id, message="Storm warning.")
+    command(container, organiser, "cancel", meetup_id, message="Storm warning.")
     cancellations = deliver()
     assert len(cancellations) == 2
     holds({})
