@@ -213,6 +213,16 @@ class InvitationsView(OutboxView):
         )
         return found["sequence"] if found else None
 
+    def first_message_id(self, meetup_id: UUID, member_id: UUID, uid: str) -> str | None:
+        """The Message-ID of the first letter this member got about the entry `uid`: later ones thread to it."""
+        found = self.row(
+            "SELECT message_id FROM outbox WHERE payload->>'meetup_id' = %(id)s "
+            "AND payload->>'member_id' = %(m)s AND payload->'entry'->>'uid' = %(uid)s "
+            "ORDER BY created_at, key LIMIT 1",
+            {"id": str(meetup_id), "m": str(member_id), "uid": uid},
+        )
+        return found["message_id"] if found else None
+
     def letters_of(self, meetup_id: UUID) -> list[dict[str, Any]]:
         return self.rows(
             "SELECT key, kind, recipient, payload->>'member_id' AS member_id, status, attempts, last_error, "
@@ -739,6 +749,9 @@ class Invitations(Dispatcher):
             f"{entry['uid']}:{person['id']}:{entry['sequence']}"
         )
         entry = {**entry, "sequence": self.sequence_for(event.originator_id, person["id"], entry, kind)}
+        first = self.view.first_message_id(event.originator_id, person["id"], entry["uid"])
+        if first is not None and first != Letter(key, kind, person["email"]).message_id:
+            extra["thread"] = first
         return Letter(
             key=key,
             kind=kind,

@@ -46,4 +46,7 @@ def compose(row: dict[str, Any], settings: Settings, now: datetime | None = None
             cte="base64",
             params={"method": part.method, "charset": "UTF-8"},
         )
+        # As Gmail and Outlook send it: clients that skip the alternative still find the event.
+        message.add_attachment(part.text.encode("utf-8"), maintype="application", subtype="ics",
+                               filename="invite.ics")
     return message

@@ -167,8 +167,10 @@ def cancel_part(context: Context, now: datetime) -> CalendarPart:
 
 
 def replies_come_back(context: Context) -> dict[str, str]:
-    """A written reply goes where the calendar's answer goes: the recipient's own organiser address."""
-    return {"Reply-To": context["organiser"]}
+    """A written reply goes where the calendar's answer goes: the recipient's own organiser address.
+    Updates and cancellations thread with the first invitation about the same entry."""
+    thread = {"In-Reply-To": context["thread"], "References": context["thread"]} if context["thread"] else {}
+    return {"Reply-To": context["organiser"], **thread}
 
 
 def meetup_letter(
@@ -188,6 +190,7 @@ def meetup_letter(
             "organiser": organiser_address(settings, entry.uid, payload["member_id"]),
             # The rsvp+ address acts for the organiser; SENT-BY names the mailbox the mail comes from.
             "sent_by": organiser_address(settings),
+            "thread": payload.get("thread", ""),
             "lines": lines(payload, entry, settings),
             "facts": facts(entry),
             "cant_make_it_url": link if can_cancel else "",

@@ -155,10 +155,20 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
                          ends_at=local(timedelta(days=10, hours=2)), room="Hall A")
     mailbox = Mailbox(container, tribe, meetup_id, member)
 
+    first: dict[str, str] = {}
+
     def deliver() -> list[EmailMessage]:
         messages = mailbox.new()
         for message in messages:
             calendar.apply(message)
+            # Every later message about an entry threads with the first one the member got about it.
+            part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+            uid = str(Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]["UID"])
+            if uid in first:
+                assert (message["In-Reply-To"], message["References"]) == (first[uid], first[uid])
+            else:
+                assert message["In-Reply-To"] is None
+                first[uid] = message["Message-ID"]
         assert calendar.ignored == [], "every message Cookout sends is one a strict client applies"
         return messages
 

@@ -120,16 +120,19 @@ def test_an_invitation_brings_its_own_alarm_an_hour_ahead():
     assert calendar.vevent.valarm.action.value == "DISPLAY"
 
 
-def test_the_email_offers_text_then_html_then_the_calendar():
+def test_the_email_offers_text_then_html_then_the_calendar_and_attaches_invite_ics():
     message = mail(INVITATION, meetup_entry(a_meetup()))
     parsed = message_from_bytes(message.as_bytes(policy=SMTP), policy=default)
 
-    assert parsed.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in parsed.iter_parts()] == [
+    assert parsed.get_content_type() == "multipart/mixed"
+    alternative, attachment = parsed.iter_parts()
+    assert [p.get_content_type() for p in alternative.iter_parts()] == [
         "text/plain",
         "text/html",
         "text/calendar",
     ]
+    assert (attachment.get_content_type(), attachment.get_filename()) == ("application/ics", "invite.ics")
+    assert attachment.get_content() == calendar_part(message)[1]
     part, _ = calendar_part(message)
     assert part["Content-Transfer-Encoding"] == "base64"
     assert part.get_content_charset() == "utf-8"
