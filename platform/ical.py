@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, vCalAddress, vUri
+from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vText, vUri
 
 from cookout.domain.meetups import Meetup, Place, Session
 
@@ -37,6 +37,7 @@ class Entry:
 
 
 ALARM_AHEAD = timedelta(hours=1)
+FEED_REFRESH = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -103,18 +104,20 @@ def calendar_text(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
+    if method == "PUBLISH":
+        calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
     if name:
-        calendar.add("x-wr-calname", name)
+        # TEXT values both: commas and semicolons escaped (X-WR-CALNAME is no known type to the library).
+        calendar.add("name", vText(name))
+        calendar.add("x-wr-calname", vText(name))
     for entry in entries:
         calendar.add_component(
             _vevent(entry, method, organiser, organiser_name, attendee, now, sent_by)
         )
-    if entries:
-        # The zone's rules for the years the entries span, not 1970-2038: shorter, and past 2038 too.
-        calendar.add_missing_timezones(
-            first_date=min(e.starts_at for e in entries).date() - timedelta(days=366),
-            last_date=max(e.ends_at for e in entries).date() + timedelta(days=366),
-        )
+    # The library's one fixed span for every message: clients that keep a zone by its TZID (vobject
+    # does) then never hold a definition cut to another message's years.
+    calendar.add_missing_timezones()
     return calendar.to_ical().decode("utf-8")
 
 
@@ -181,7 +184,8 @@ def plain_name(name: str) -> str:
 
 
 def feed(entries: list[Entry], *, organiser: str, now: datetime, name: str = "") -> str:
-    """A subscribable calendar of several meetups (METHOD:PUBLISH)."""
+    """A subscribable calendar of several meetups (METHOD:PUBLISH), polled hourly (RFC 7986
+    REFRESH-INTERVAL, and X-PUBLISHED-TTL for the clients that read only that)."""
     return calendar_text("PUBLISH", entries, organiser=organiser, now=now, name=name)
 
 

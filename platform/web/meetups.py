@@ -296,7 +296,11 @@ def meetup_page(request: Request[Any, Any, Any], container: NamedDependency[Cont
                 ref: FromPath[str]) -> Template | Response[bytes]:
     if ref.endswith(".ics"):
         return meetup_calendar(request, container, meetup_id_of(ref, ".ics"))
-    meetup, role = readable_meetup(request, container, meetup_id_of(ref))
+    return show_meetup(request, container, meetup_id_of(ref))
+
+
+def show_meetup(request: Request[Any, Any, Any], container: Container, meetup_id: UUID) -> Template:
+    meetup, role = readable_meetup(request, container, meetup_id)
     me = signed_in_id(request)
     view = container.view(Meetups)
     context = meetup_context(request, container, meetup, role)
@@ -410,13 +414,14 @@ def add_session(request: Request[Any, Any, Any], container: NamedDependency[Cont
 
 @get("/m/{meetup_id:uuid}/sessions/{ref:str}", sync_to_thread=True)
 def session_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
-                     meetup_id: FromPath[UUID], ref: FromPath[str]) -> Response[bytes]:
-    if not ref.endswith(".ics"):
-        raise NotFoundException("No such session.")
+                     meetup_id: FromPath[UUID], ref: FromPath[str]) -> Template | Response[bytes]:
     meetup, role = readable_meetup(request, container, meetup_id)
-    session = container.view(Meetups).session(meetup_id_of(ref, ".ics"))
+    session = container.view(Meetups).session(meetup_id_of(ref, ".ics" if ref.endswith(".ics") else ""))
     if session is None or session["meetup_id"] != meetup_id:
         raise NotFoundException("No such session.")
+    if not ref.endswith(".ics"):
+        # A session's calendar URL opens its meetup's page, whose agenda lists it.
+        return show_meetup(request, container, meetup_id)
     entry = session_entry(container, meetup, session, viewer_sees_link(request, container, meetup, role))
     return ics_response(container, [entry], f"session-{session['id']}.ics")
 
@@ -636,13 +641,15 @@ def session_entry(container: Container, meetup: dict[str, Any], session: dict[st
 
 
 def ics_response(container: Container, entries: list[ical.Entry], filename: str,
-                 name: str = "") -> Response[bytes]:
+                 name: str = "", private: bool = False) -> Response[bytes]:
+    """`private`: a member's own feed, which no shared cache may keep."""
     text = ical.feed(entries, organiser=organiser_address(container.settings),
                      now=container.clock(), name=name)
     return Response(
         text.encode("utf-8"),
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-cache"},
+        media_type="text/calendar",  # Litestar adds the charset, once
+        headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                 "Cache-Control": "private, no-cache" if private else "no-cache"},
     )
 
 
@@ -685,7 +692,8 @@ def member_calendar(request: Request[Any, Any, Any], container: NamedDependency[
     entries = [meetup_entry(container, meetup, links[meetup["id"]]) for meetup in meetups]
     entries += [session_entry(container, by_id[s["meetup_id"]], s, links[s["meetup_id"]])
                 for s in sessions if s["meetup_id"] in by_id]
-    return ics_response(container, entries, "cookout.ics", name=f"Cookout: {member['display_name']}")
+    return ics_response(container, entries, "cookout.ics", name=f"Cookout: {member['display_name']}",
+                        private=True)
 
 
 # For other pages: a tribe's next meetups, and who a member met

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from litestar.testing import TestClient
 
@@ -133,7 +133,11 @@ def test_the_edit_form_and_the_calendar_download_live_side_by_side(client: TestC
     download = client.get(f"/m/{meetup_id}/sessions/{session['id']}.ics")
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/calendar")
     assert f"UID:{session['uid']}" in download.text
-    assert client.get(f"/m/{meetup_id}/sessions/{session['id']}").status_code == 404
+    # The URL a session's calendar entry carries opens a page: its meetup's, with the agenda.
+    opened = client.get(f"/m/{meetup_id}/sessions/{session['id']}")
+    assert opened.status_code == 200 and session["title"] in opened.text
+    assert download.headers["content-type"].count("charset") == 1
+    assert client.get(f"/m/{meetup_id}/sessions/{uuid4()}").status_code == 404
     assert client.get(f"/m/{meetup_id}/sessions/new").status_code == 200
 
 

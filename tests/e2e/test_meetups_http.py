@@ -357,9 +357,16 @@ def test_a_members_private_feed_holds_what_they_go_to_and_a_revoked_token_is_404
         token = container.accounts.issue_calendar_feed()
     settle(container)
     post_form(client, "/logout", {})
-    feed = parse_calendar(client.get(f"/feeds/{token}.ics").text)
+    response = client.get(f"/feeds/{token}.ics")
+    feed = parse_calendar(response.text)
     titles = sorted(e.summary.value for e in feed.vevent_list)
     assert titles == ["Going to this", "Lightning talks (Going to this)"]
+    # Subscribed clients poll hourly; no shared cache keeps a member's own feed.
+    assert response.headers["cache-control"].startswith("private")
+    assert response.headers["content-type"].lower().count("charset") == 1
+    assert "\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in response.text
+    assert "\r\nX-PUBLISHED-TTL:PT1H\r\n" in response.text
+    assert feed.contents["name"][0].value == feed.x_wr_calname.value == f"Cookout: {member['display_name']}"
     with acting_as(member["id"]):
         container.accounts.revoke_calendar_feed()
     settle(container)
