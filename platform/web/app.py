@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.config.compression import CompressionConfig
 from litestar.template.config import TemplateConfig
 
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         openapi_config=None,
         template_config=template_config,
         plugins=[HTMXPlugin()],
+        request_class=HTMXRequest,  # handlers read `request.htmx`
         # Brotli needs the `brotli` package, which Cookout does not pull in; gzip is in every browser.
         compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6),
         middleware=[session_config(settings).middleware],

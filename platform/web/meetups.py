@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from limits import parse
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.params import Body, FromPath
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
 from cookout.domain.base import current_actor, last_position
@@ -51,7 +52,7 @@ COMMON_ZONES = (
 # Reading what a visitor may see
 
 
-def readable_tribe(request: Request[Any, Any, Any], container: Container,
+def readable_tribe(request: HTMXRequest, container: Container,
                    slug: str) -> tuple[dict[str, Any], str | None]:
     """The tribe and the visitor's role in it; outsiders of a members-only tribe get a 404."""
     view = container.view(Meetups)
@@ -62,7 +63,7 @@ def readable_tribe(request: Request[Any, Any, Any], container: Container,
     return tribe, role
 
 
-def readable_meetup(request: Request[Any, Any, Any], container: Container,
+def readable_meetup(request: HTMXRequest, container: Container,
                     meetup_id: UUID) -> tuple[dict[str, Any], str | None]:
     view = container.view(Meetups)
     meetup = view.meetup(meetup_id)
@@ -72,7 +73,7 @@ def readable_meetup(request: Request[Any, Any, Any], container: Container,
     return meetup, role
 
 
-def organised_meetup(request: Request[Any, Any, Any], container: Container, meetup_id: UUID) -> dict[str, Any]:
+def organised_meetup(request: HTMXRequest, container: Container, meetup_id: UUID) -> dict[str, Any]:
     require_member(request)
     meetup, role = readable_meetup(request, container, meetup_id)
     if role != ORGANISER:
@@ -142,7 +143,7 @@ def form_errors(error: DomainError) -> dict[str, str]:
 
 
 @get("/t/{slug:str}/meetups", sync_to_thread=True)
-def tribe_meetups(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def tribe_meetups(request: HTMXRequest, container: NamedDependency[Container],
                   slug: FromPath[str]) -> Template:
     tribe, role = readable_tribe(request, container, slug)
     view, now = container.view(Meetups), container.clock()
@@ -157,7 +158,7 @@ def tribe_meetups(request: Request[Any, Any, Any], container: NamedDependency[Co
 
 
 @get("/t/{slug:str}/meetups/new", sync_to_thread=True)
-def new_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
+def new_meetup(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Template:
     require_member(request)
     tribe, role = readable_tribe(request, container, slug)
     if role != ORGANISER:
@@ -166,7 +167,7 @@ def new_meetup(request: Request[Any, Any, Any], container: NamedDependency[Conta
 
 
 @post("/t/{slug:str}/meetups", sync_to_thread=True)
-def schedule_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+def schedule_meetup(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str],
                     data: Form) -> Template | Redirect:
     require_member(request)
     tribe, role = readable_tribe(request, container, slug)
@@ -185,7 +186,7 @@ def schedule_meetup(request: Request[Any, Any, Any], container: NamedDependency[
 
 
 @get("/m/{meetup_id:uuid}/edit", sync_to_thread=True)
-def edit_meetup_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def edit_meetup_form(request: HTMXRequest, container: NamedDependency[Container],
                      meetup_id: FromPath[UUID]) -> Template:
     meetup = organised_meetup(request, container, meetup_id)
     tz = meetup["timezone"]
@@ -201,7 +202,7 @@ def edit_meetup_form(request: Request[Any, Any, Any], container: NamedDependency
 
 
 @post("/m/{meetup_id:uuid}/edit", sync_to_thread=True)
-def edit_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def edit_meetup(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
                 data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, container, meetup_id)
     meetings = container.meetings
@@ -217,14 +218,14 @@ def edit_meetup(request: Request[Any, Any, Any], container: NamedDependency[Cont
 
 
 @get("/m/{meetup_id:uuid}/cancel", sync_to_thread=True)
-def cancel_meetup_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def cancel_meetup_form(request: HTMXRequest, container: NamedDependency[Container],
                        meetup_id: FromPath[UUID]) -> Template:
     meetup = organised_meetup(request, container, meetup_id)
     return page("meetups/cancel.html", meetup=meetup, form={}, errors={}, **HELPERS)
 
 
 @post("/m/{meetup_id:uuid}/cancel", sync_to_thread=True)
-def cancel_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def cancel_meetup(request: HTMXRequest, container: NamedDependency[Container],
                   meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, container, meetup_id)
     meetings = container.meetings
@@ -242,7 +243,7 @@ def cancel_meetup(request: Request[Any, Any, Any], container: NamedDependency[Co
 
 
 @get("/m/{meetup_id:uuid}/invite", sync_to_thread=True)
-def invite_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def invite_form(request: HTMXRequest, container: NamedDependency[Container],
                 meetup_id: FromPath[UUID]) -> Template:
     meetup = organised_meetup(request, container, meetup_id)
     return invite_page(container, meetup, {}, {})
@@ -258,7 +259,7 @@ def invite_page(container: Container, meetup: dict[str, Any], form: dict[str, st
 
 
 @post("/m/{meetup_id:uuid}/invite", sync_to_thread=True)
-def invite(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def invite(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
            data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, container, meetup_id)
     form = {"members": data.get("members", ""), "everyone": data.get("everyone", "")}
@@ -292,7 +293,7 @@ def invite(request: Request[Any, Any, Any], container: NamedDependency[Container
 
 
 @get("/m/{ref:str}", sync_to_thread=True)
-def meetup_page(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def meetup_page(request: HTMXRequest, container: NamedDependency[Container],
                 ref: FromPath[str]) -> Template | Response[bytes]:
     if ref.endswith(".ics"):
         return meetup_calendar(request, container, meetup_id_of(ref, ".ics"))
@@ -325,7 +326,7 @@ def organisers_letters(container: Container, letters: list[dict[str, Any]]) -> l
     return letters_without_addresses(letters, people)
 
 
-def meetup_context(request: Request[Any, Any, Any], container: Container, meetup: dict[str, Any],
+def meetup_context(request: HTMXRequest, container: Container, meetup: dict[str, Any],
                    role: str | None) -> dict[str, Any]:
     """What the page and its htmx parts share: the visitor, their answer, who's coming, check-in."""
     view, me = container.view(Meetups), signed_in_id(request)
@@ -356,12 +357,12 @@ def check_in_open(meetup: dict[str, Any], now: datetime) -> bool:
             and meetup["starts_at"] - CHECK_IN_OPENS <= now <= meetup["ends_at"] + CHECK_IN_CLOSES)
 
 
-def partial_or_page(request: Request[Any, Any, Any], container: Container, meetup_id: UUID, partial: str,
+def partial_or_page(request: HTMXRequest, container: Container, meetup_id: UUID, partial: str,
                     error: DomainError | None = None, **extra: Any) -> Template | Redirect:
     """htmx gets the part of the page that changed; a plain form post goes back to the page."""
-    if error is not None and not request.headers.get("hx-request"):
+    if error is not None and not request.htmx:
         raise error
-    if request.headers.get("hx-request"):
+    if request.htmx:
         meetup, role = readable_meetup(request, container, meetup_id)
         context = meetup_context(request, container, meetup, role)
         return page(partial, **context, error=error.message if error else "", **extra, **HELPERS)
@@ -369,7 +370,7 @@ def partial_or_page(request: Request[Any, Any, Any], container: Container, meetu
 
 
 @post("/m/{meetup_id:uuid}/rsvp", sync_to_thread=True)
-def rsvp(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def rsvp(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
          data: Form) -> Template | Redirect:
     require_member(request)
     readable_meetup(request, container, meetup_id)
@@ -386,7 +387,7 @@ def rsvp(request: Request[Any, Any, Any], container: NamedDependency[Container],
 
 
 @get("/m/{meetup_id:uuid}/sessions/new", sync_to_thread=True)
-def new_session(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def new_session(request: HTMXRequest, container: NamedDependency[Container],
                 meetup_id: FromPath[UUID]) -> Template:
     meetup = organised_meetup(request, container, meetup_id)
     start = format_local(meetup["starts_at"], meetup["timezone"])
@@ -395,7 +396,7 @@ def new_session(request: Request[Any, Any, Any], container: NamedDependency[Cont
 
 
 @post("/m/{meetup_id:uuid}/sessions", sync_to_thread=True)
-def add_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def add_session(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
                 data: Form) -> Template | Redirect:
     meetup = organised_meetup(request, container, meetup_id)
     meetings = container.meetings
@@ -409,7 +410,7 @@ def add_session(request: Request[Any, Any, Any], container: NamedDependency[Cont
 
 
 @get("/m/{meetup_id:uuid}/sessions/{ref:str}", sync_to_thread=True)
-def session_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def session_calendar(request: HTMXRequest, container: NamedDependency[Container],
                      meetup_id: FromPath[UUID], ref: FromPath[str]) -> Response[bytes]:
     if not ref.endswith(".ics"):
         raise NotFoundException("No such session.")
@@ -421,7 +422,7 @@ def session_calendar(request: Request[Any, Any, Any], container: NamedDependency
     return ics_response(container, [entry], f"session-{session['id']}.ics")
 
 
-def organised_session(request: Request[Any, Any, Any], container: Container, meetup_id: UUID,
+def organised_session(request: HTMXRequest, container: Container, meetup_id: UUID,
                       session_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     meetup = organised_meetup(request, container, meetup_id)
     session = container.view(Meetups).session(session_id)
@@ -431,7 +432,7 @@ def organised_session(request: Request[Any, Any, Any], container: Container, mee
 
 
 @get("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/edit", sync_to_thread=True)
-def edit_session_form(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def edit_session_form(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
                       session_id: FromPath[UUID]) -> Template:
     meetup, session = organised_session(request, container, meetup_id, session_id)
     form = {
@@ -443,7 +444,7 @@ def edit_session_form(request: Request[Any, Any, Any], container: NamedDependenc
 
 
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/edit", sync_to_thread=True)
-def edit_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def edit_session(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
                  session_id: FromPath[UUID], data: Form) -> Template | Redirect:
     meetup, session = organised_session(request, container, meetup_id, session_id)
     meetings = container.meetings
@@ -459,7 +460,7 @@ def edit_session(request: Request[Any, Any, Any], container: NamedDependency[Con
 
 
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/remove", sync_to_thread=True)
-def remove_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def remove_session(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
                    session_id: FromPath[UUID]) -> Redirect:
     organised_meetup(request, container, meetup_id)
     meetings = container.meetings
@@ -468,18 +469,18 @@ def remove_session(request: Request[Any, Any, Any], container: NamedDependency[C
 
 
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/choose", sync_to_thread=True)
-def choose_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def choose_session(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
                    session_id: FromPath[UUID]) -> Template | Redirect:
     return session_choice(request, container, meetup_id, session_id, chosen=True)
 
 
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/drop", sync_to_thread=True)
-def drop_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def drop_session(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
                  session_id: FromPath[UUID]) -> Template | Redirect:
     return session_choice(request, container, meetup_id, session_id, chosen=False)
 
 
-def session_choice(request: Request[Any, Any, Any], container: Container, meetup_id: UUID, session_id: UUID,
+def session_choice(request: HTMXRequest, container: Container, meetup_id: UUID, session_id: UUID,
                    chosen: bool) -> Template | Redirect:
     require_member(request)
     readable_meetup(request, container, meetup_id)
@@ -510,7 +511,7 @@ def check_in_code_allowed(container: Container, meetup_id: UUID, member_id: UUID
 
 
 @post("/m/{meetup_id:uuid}/check-in", sync_to_thread=True)
-def check_in(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+def check_in(request: HTMXRequest, container: NamedDependency[Container], meetup_id: FromPath[UUID],
              data: Form) -> Template | Redirect:
     organised_meetup(request, container, meetup_id)
     meetings = container.meetings
@@ -528,13 +529,13 @@ def check_in(request: Request[Any, Any, Any], container: NamedDependency[Contain
 
 
 @post("/m/{meetup_id:uuid}/check-in/code", sync_to_thread=True)
-def check_in_with_code(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def check_in_with_code(request: HTMXRequest, container: NamedDependency[Container],
                        meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     member_id = require_member(request)
     readable_meetup(request, container, meetup_id)
     meetings = container.meetings
     if not check_in_code_allowed(container, meetup_id, member_id):
-        if not request.headers.get("hx-request"):
+        if not request.htmx:
             raise TooManyRequestsException(TOO_MANY_CODES)
         return partial_or_page(request, container, meetup_id, "meetups/_check_in.html", Conflict(TOO_MANY_CODES, field="code"))
     try:
@@ -565,7 +566,7 @@ def cant_make_it_page(container: NamedDependency[Container], token: FromPath[str
 
 
 @post("/rsvp/{token:str}", sync_to_thread=True)
-def cant_make_it(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def cant_make_it(request: HTMXRequest, container: NamedDependency[Container],
                  token: FromPath[str]) -> Template | Redirect:
     link = read_cant_make_it_token(container.settings, token)
     meetup = container.view(Meetups).meetup(link.meetup_id)
@@ -646,20 +647,20 @@ def ics_response(container: Container, entries: list[ical.Entry], filename: str,
     )
 
 
-def viewer_sees_link(request: Request[Any, Any, Any], container: Container, meetup: dict[str, Any],
+def viewer_sees_link(request: HTMXRequest, container: Container, meetup: dict[str, Any],
                      role: str | None) -> bool:
     mine = container.view(Meetups).state_of(meetup["id"], signed_in_id(request))
     return sees_online_link(role, mine["state"] if mine else None)
 
 
-def meetup_calendar(request: Request[Any, Any, Any], container: Container, meetup_id: UUID) -> Response[bytes]:
+def meetup_calendar(request: HTMXRequest, container: Container, meetup_id: UUID) -> Response[bytes]:
     meetup, role = readable_meetup(request, container, meetup_id)
     entry = meetup_entry(container, meetup, viewer_sees_link(request, container, meetup, role))
     return ics_response(container, [entry], f"meetup-{meetup_id}.ics")
 
 
 @get("/t/{slug:str}/calendar.ics", sync_to_thread=True)
-def tribe_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def tribe_calendar(request: HTMXRequest, container: NamedDependency[Container],
                    slug: FromPath[str]) -> Response[bytes]:
     view = container.view(Meetups)
     tribe = view.tribe_by_slug(slug)
@@ -672,7 +673,7 @@ def tribe_calendar(request: Request[Any, Any, Any], container: NamedDependency[C
 
 
 @get("/feeds/{ref:str}", sync_to_thread=True)
-def member_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def member_calendar(request: HTMXRequest, container: NamedDependency[Container],
                     ref: FromPath[str]) -> Response[bytes]:
     member = container.view(MemberDirectory).by_calendar_token(ref.removesuffix(".ics"))
     if member is None or not ref.endswith(".ics"):
@@ -698,7 +699,7 @@ def upcoming_meetups(context: Any, tribe_id: UUID, limit: int = 5) -> list[dict[
     return [{**meetup, "when": when(meetup), "where": where(meetup)} for meetup in meetups]
 
 
-def met_in_real_life(request: Request[Any, Any, Any], container: Container, member_id: UUID) -> list[dict[str, Any]]:
+def met_in_real_life(request: HTMXRequest, container: Container, member_id: UUID) -> list[dict[str, Any]]:
     """The people a member met at meetups, each with the meetups where they met."""
     met: dict[str, dict[str, Any]] = {}
     own = signed_in_id(request) == member_id
