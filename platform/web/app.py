@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 
 from cookout.platform.web import accounts, assets, calendar_links, meetups, pages
 from cookout.platform.web import settings_pages
+from cookout.platform.web import agenda, calendars, check_in, rsvp
 from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.web.auth import SignInLimits, session_config
 from cookout.platform.web.comments import CommentLimits
@@ -37,6 +38,10 @@ ROUTES = [
     *moderation.ROUTES,
     *subscriptions.ROUTES,
     *meetups.ROUTES,
+    *rsvp.ROUTES,
+    *agenda.ROUTES,
+    *check_in.ROUTES,
+    *calendars.ROUTES,
 ]
 
 
