@@ -18,8 +18,9 @@ from cookout.platform.container import Container
 from cookout.platform.web.base import page, require_member, run_command, see_other, signed_in_id
 from cookout.projections.meetups import Meetups
 from cookout.platform.web.calendars import ics_response, session_entry, viewer_sees_link
+from cookout.platform.web.forms import form_command
 from cookout.platform.web.meetup_common import (
-    Form, HELPERS, MEETUPS, form_errors, meetup_id_of, organised_meetup, partial_or_page,
+    Form, HELPERS, MEETUPS, PAGE_ERRORS, meetup_id_of, organised_meetup, partial_or_page,
     readable_meetup,
 )
 
@@ -42,11 +43,9 @@ def add_session(request: HTMXRequest, container: NamedDependency[Container], mee
     meetup = organised_meetup(request, container, meetup_id)
     meetings = container.meetings
     form = {name: data.get(name, "") for name in SESSION_FIELDS}
-    try:
-        run_command(request, meetings.add_session, meetup_id, **form, projections=MEETUPS)
-    except DomainError as error:
-        return page("meetups/session_new.html", status_code=422, meetup=meetup, form=form,
-                    errors=form_errors(error), **HELPERS)
+    form_command(request, meetings.add_session, meetup_id, **form, projections=MEETUPS,
+                 template="meetups/session_new.html", context={"meetup": meetup, "form": form, **HELPERS},
+                 raises=PAGE_ERRORS)
     return see_other(f"/m/{meetup_id}#agenda", request, "The session is on the agenda.")
 
 
@@ -90,12 +89,9 @@ def edit_session(request: HTMXRequest, container: NamedDependency[Container], me
     meetup, session = organised_session(request, container, meetup_id, session_id)
     meetings = container.meetings
     form = {name: data.get(name, "") for name in SESSION_FIELDS}
-    try:
-        run_command(request, meetings.edit_session, meetup_id, session_id, **form,
-                    projections=MEETUPS)
-    except DomainError as error:
-        return page("meetups/session_edit.html", status_code=422, meetup=meetup, session=session, form=form,
-                    errors=form_errors(error), **HELPERS)
+    form_command(request, meetings.edit_session, meetup_id, session_id, **form, projections=MEETUPS,
+                 template="meetups/session_edit.html",
+                 context={"meetup": meetup, "session": session, "form": form, **HELPERS}, raises=PAGE_ERRORS)
     return see_other(f"/m/{meetup_id}#agenda", request,
                      "Saved. Those attending the session hear about a new time or room.")
 

@@ -38,6 +38,7 @@ from cookout.platform.web.errors import DOMAIN_STATUS
 from cookout.platform.web.ratelimits import client_ip
 from cookout.platform.settings import Settings
 from cookout.platform.web.base import page, require_member, run_command, see_other, session_of, signed_in_id
+from cookout.platform.web.forms import form_command
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory
@@ -193,13 +194,11 @@ def edit(request: HTMXRequest, container: NamedDependency[Container], comment_id
          data: Form) -> Template | Redirect:
     comment, post, tribe = own_comment(request, container, comment_id)
     form = {"body": data.get("body", "")}
-    try:
-        run_command(request, container.threads.edit_comment, comment_id, form["body"], projections=COMMENT_PAGES)
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return partial_or_page(request, "comments/_edit.html", "comments/edit.html", 422,
-                               comment=comment, post=post, tribe=tribe, form=form, errors={error.field: error.message})
+    form_command(request, container.threads.edit_comment, comment_id, form["body"], projections=COMMENT_PAGES,
+                 render=lambda errors: partial_or_page(request, "comments/_edit.html", "comments/edit.html", 422,
+                                                       comment=comment, post=post, tribe=tribe, form=form,
+                                                       errors=errors),
+                 field=None)
     if not request.htmx:
         return see_other(f"/p/{post['id']}#c-{comment_id}", request, "Saved. The earlier version stays in the history.")
     edited = container.view(ThreadTree).comment(comment_id)

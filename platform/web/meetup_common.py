@@ -88,10 +88,8 @@ def where(meetup: dict[str, Any], with_link: bool = False) -> str:
 HELPERS = {"local": local, "when": when, "where": where, "markdown": render}
 
 
-def form_errors(error: DomainError) -> dict[str, str]:
-    if isinstance(error, (Forbidden, NotFound)):
-        raise error
-    return {error.field or "form": error.message}
+# Refusals that are about the visitor or the meetup, not the form: they get the 403 or 404 page.
+PAGE_ERRORS: tuple[type[DomainError], ...] = (Forbidden, NotFound)
 
 
 def meetup_context(request: HTMXRequest, container: Container, meetup: dict[str, Any],

@@ -12,20 +12,21 @@ from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Response, Template
 
-from cookout.domain.errors import DomainError, Forbidden, InvalidInput
+from cookout.domain.errors import Forbidden, InvalidInput
 from cookout.domain.meetings import ORGANISER
 from cookout.domain.schedule import format_local
 from cookout.platform.container import Container
 from cookout.projections.markdown import render
-from cookout.platform.web.base import page, require_member, run_command, see_other, signed_in_id
+from cookout.platform.web.base import page, require_member, see_other, signed_in_id
 from cookout.platform.web.calendar_links import add_links
 from cookout.platform.web.privacy import letters_without_addresses
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
 from cookout.projections.members import MemberDirectory
 from cookout.platform.web.calendars import meetup_calendar
+from cookout.platform.web.forms import form_command
 from cookout.platform.web.meetup_common import (
-    Form, HELPERS, MEETUPS, form_errors, local, meetup_context, meetup_id_of, organised_meetup,
+    Form, HELPERS, MEETUPS, PAGE_ERRORS, local, meetup_context, meetup_id_of, organised_meetup,
     readable_meetup, readable_tribe, when, where,
 )
 
@@ -99,13 +100,12 @@ def schedule_meetup(request: HTMXRequest, container: NamedDependency[Container],
         raise Forbidden("Only the tribe's organisers can schedule meetups.")
     meetings = container.meetings
     form = meetup_form(data)
-    try:
-        meetup_id = run_command(
-            request, meetings.schedule, tribe["id"],
-            **meetup_arguments(form), projections=MEETUPS,
-        )
-    except DomainError as error:
-        return form_page("meetups/new.html", 422, tribe=tribe, form=form, errors=form_errors(error))
+    meetup_id = form_command(
+        # The capacity is parsed inside the command, so that a bad one comes back on the form too.
+        request, lambda: meetings.schedule(tribe["id"], **meetup_arguments(form)), projections=MEETUPS,
+        render=lambda errors: form_page("meetups/new.html", 422, tribe=tribe, form=form, errors=errors),
+        raises=PAGE_ERRORS,
+    )
     return see_other(f"/m/{meetup_id}", request, "Your meetup is scheduled. Invite people when you're ready.")
 
 
@@ -131,13 +131,11 @@ def edit_meetup(request: HTMXRequest, container: NamedDependency[Container], mee
     meetup = organised_meetup(request, container, meetup_id)
     meetings = container.meetings
     form = meetup_form(data)
-    try:
-        run_command(
-            request, meetings.revise, meetup_id,
-            **meetup_arguments(form), projections=MEETUPS,
-        )
-    except DomainError as error:
-        return form_page("meetups/edit.html", 422, meetup=meetup, form=form, errors=form_errors(error))
+    form_command(
+        request, lambda: meetings.revise(meetup_id, **meetup_arguments(form)), projections=MEETUPS,
+        render=lambda errors: form_page("meetups/edit.html", 422, meetup=meetup, form=form, errors=errors),
+        raises=PAGE_ERRORS,
+    )
     return see_other(f"/m/{meetup_id}", request, "Saved. Everyone with this meetup in their calendar hears about a new time or place.")
 
 
@@ -154,12 +152,9 @@ def cancel_meetup(request: HTMXRequest, container: NamedDependency[Container],
     meetup = organised_meetup(request, container, meetup_id)
     meetings = container.meetings
     form = {"message": data.get("message", "")}
-    try:
-        run_command(request, meetings.cancel, meetup_id, message=form["message"],
-                    projections=MEETUPS)
-    except DomainError as error:
-        return page("meetups/cancel.html", status_code=422, meetup=meetup, form=form,
-                    errors=form_errors(error), **HELPERS)
+    form_command(request, meetings.cancel, meetup_id, message=form["message"], projections=MEETUPS,
+                 template="meetups/cancel.html", context={"meetup": meetup, "form": form, **HELPERS},
+                 raises=PAGE_ERRORS)
     return see_other(f"/m/{meetup_id}", request, "The meetup is cancelled. Everyone who had it is told.")
 
 
@@ -199,11 +194,9 @@ def invite(request: HTMXRequest, container: NamedDependency[Container], meetup_i
             return invite_page(container, meetup, form, {"members": f"Not members of this tribe: {listed}."}, 422)
         member_ids = [found[h] for h in handles]
     meetings = container.meetings
-    try:
-        invited = run_command(request, meetings.invite, meetup_id, member_ids,
-                              projections=MEETUPS)
-    except DomainError as error:
-        return invite_page(container, meetup, form, form_errors(error), 422)
+    invited = form_command(request, meetings.invite, meetup_id, member_ids, projections=MEETUPS,
+                           render=lambda errors: invite_page(container, meetup, form, errors, 422),
+                           raises=PAGE_ERRORS)
     count = len(invited)
     message = (f"Invited {count} {'member' if count == 1 else 'members'}." if count
                else "Everyone you named already has an invitation or has answered.")

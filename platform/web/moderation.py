@@ -58,6 +58,7 @@ def decide(request: HTMXRequest, container: Container, comment_id: UUID, command
     try:
         run_command(request, command, comment_id, *args, projections=DECISION_PAGES)
     except DomainError as error:
+        # Every refusal of a decision shows at the top of the queue, whichever field it names.
         if error.field is None:
             raise
         return queue_page(request, container, tribe, 422, {"form": error.message})

@@ -13,7 +13,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
-from cookout.domain.errors import DomainError, Forbidden
+from cookout.domain.errors import Forbidden
 from cookout.platform.container import Container
 from cookout.platform.web.conversation import (
     history_page,
@@ -23,6 +23,7 @@ from cookout.platform.web.conversation import (
     viewer_of,
 )
 from cookout.platform.web.base import page, require_member, run_command, see_other, session_of, signed_in_id
+from cookout.platform.web.forms import form_command
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory
@@ -49,14 +50,9 @@ def publish(request: HTMXRequest, container: NamedDependency[Container], slug: F
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
-    try:
-        post_id = run_command(request, container.threads.publish_post, tribe["id"], form["title"], form["body"],
-                              projections=POST_PAGES)
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return page("posts/form.html", status_code=422, tribe=tribe, post=None, form=form,
-                    errors={error.field: error.message})
+    post_id = form_command(request, container.threads.publish_post, tribe["id"], form["title"], form["body"],
+                           projections=POST_PAGES, template="posts/form.html",
+                           context={"tribe": tribe, "post": None, "form": form}, field=None)
     return see_other(f"/p/{post_id}", request, "Your post is up.")
 
 
@@ -93,14 +89,9 @@ def edit(request: HTMXRequest, container: NamedDependency[Container], post_id: F
          data: Form) -> Template | Redirect:
     post, tribe = own_post(request, container, post_id)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
-    try:
-        run_command(request, container.threads.edit_post, post_id, form["title"], form["body"],
-                    projections=POST_PAGES)
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return page("posts/form.html", status_code=422, tribe=tribe, post=post, form=form,
-                    errors={error.field: error.message})
+    form_command(request, container.threads.edit_post, post_id, form["title"], form["body"],
+                 projections=POST_PAGES, template="posts/form.html",
+                 context={"tribe": tribe, "post": post, "form": form}, field=None)
     return see_other(f"/p/{post_id}", request, "Saved. The earlier version stays in the history.")
 
 
@@ -139,12 +130,8 @@ def hide(request: HTMXRequest, container: NamedDependency[Container], post_id: F
          data: Form) -> Template | Redirect:
     post, tribe = moderated_post(request, container, post_id)
     form = {"reason": data.get("reason", "")}
-    try:
-        run_command(request, container.moderation.hide_post, post_id, form["reason"], projections=POST_PAGES)
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return post_page(request, container, post, tribe, 422, form, {error.field: error.message})
+    form_command(request, container.moderation.hide_post, post_id, form["reason"], projections=POST_PAGES,
+                 render=lambda errors: post_page(request, container, post, tribe, 422, form, errors), field=None)
     return see_other(f"/p/{post_id}", request, "Hidden. Its author and the moderators still see it, with your reason.")
 
 

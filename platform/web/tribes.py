@@ -18,6 +18,7 @@ from cookout.domain.tribes import ORGANISER, PUBLIC, ROLES
 from cookout.platform.container import Container
 from cookout.platform.web.conversation import partial_or_page, people, tribe_by_slug
 from cookout.platform.web.base import page, require_member, run_command, see_other, signed_in_id
+from cookout.platform.web.forms import form_command
 from cookout.projections.feed import PAGE_SIZE, TribeFeed
 from cookout.projections.members import MemberDirectory
 from cookout.projections.tribes import TribeDirectory
@@ -42,14 +43,11 @@ def new_tribe(request: HTMXRequest) -> Template:
 def found(request: HTMXRequest, container: NamedDependency[Container], data: Form) -> Template | Redirect:
     require_member(request)
     form = {name: data.get(name, "") for name in TRIBE_FIELDS}
-    try:
-        run_command(
-            request, container.tribes.found_tribe,
-            form["name"], form["slug"], form["description"], form["nickname"], form["visibility"],
-            projections=(TribeDirectory,),
-        )
-    except DomainError as error:
-        return page("tribes/new.html", status_code=422, form=form, errors={error.field or "form": error.message})
+    form_command(
+        request, container.tribes.found_tribe,
+        form["name"], form["slug"], form["description"], form["nickname"], form["visibility"],
+        projections=(TribeDirectory,), template="tribes/new.html", context={"form": form},
+    )
     slug = form["slug"].strip().lower()
     return see_other(f"/t/{slug}", request, f"{form['name'].strip()} is founded. Invite your people!")
 
@@ -84,16 +82,12 @@ def revise(request: HTMXRequest, container: NamedDependency[Container], slug: Fr
            data: Form) -> Template | Redirect:
     tribe = organised_tribe(request, container, slug)
     form = {name: data.get(name, "") for name in TRIBE_FIELDS if name != "slug"}
-    try:
-        run_command(
-            request, container.tribes.revise_tribe,
-            tribe["id"], form["name"], form["description"], form["nickname"], form["visibility"],
-            projections=(TribeDirectory,),
-        )
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return page("tribes/new.html", status_code=422, tribe=tribe, form=form, errors={error.field: error.message})
+    form_command(
+        request, container.tribes.revise_tribe,
+        tribe["id"], form["name"], form["description"], form["nickname"], form["visibility"],
+        projections=(TribeDirectory,), template="tribes/new.html", context={"tribe": tribe, "form": form},
+        field=None,
+    )
     return see_other(f"/t/{tribe['slug']}", request, f"Saved. The address stays /t/{tribe['slug']}.")
 
 
