@@ -21,6 +21,7 @@ from cookout.platform.web.auth import SignInLimits, session_config
 from cookout.platform.web.comments import CommentLimits
 from cookout.platform.web.errors import EXCEPTION_HANDLERS
 from cookout.platform.web.headers import security_headers
+from cookout.domain import comments as comment_rules, meetups as meetup_rules
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import Settings, load_settings
 from cookout.platform.templating import TEMPLATES_DIR
@@ -45,7 +46,17 @@ ROUTES = [
 ]
 
 
+# The domain's words the templates compare against, named once here rather than copied into each template.
+TEMPLATE_CONSTANTS = {
+    "MAX_DEPTH": comment_rules.MAX_DEPTH,
+    **{name: getattr(comment_rules, name) for name in ("VISIBLE", "PENDING", "HIDDEN", "SPAM")},
+    **{name: getattr(meetup_rules, name)
+       for name in ("INVITED", "GOING", "MAYBE", "NOT_GOING", "WAITLISTED", "CAN_CHECK_IN")},
+}
+
+
 def register_template_callables(engine: JinjaTemplateEngine) -> None:
+    engine.engine.globals.update(TEMPLATE_CONSTANTS)
     engine.register_template_callable("viewer", viewer)
     engine.register_template_callable("flashes", flashes)
     engine.register_template_callable("upcoming_meetups", meetups.upcoming_meetups)
