@@ -80,7 +80,7 @@ def main() -> None:
 
             @get("/bench/context", sync_to_thread=True)
             def context(request: Request[Any, Any, Any]) -> dict[str, str]:
-                frozen.update(thread_context(request, post, tribe), author=None, me=None, form={}, errors={})
+                frozen.update(thread_context(request, container, post, tribe), author=None, me=None, form={}, errors={})
                 return {}
 
             app.register(context)

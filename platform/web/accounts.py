@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from cookout.domain import members
@@ -32,7 +33,7 @@ def signup_form() -> Template:
 
 
 @post("/signup", sync_to_thread=True)
-def signup(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def signup(request: HTMXRequest, container: NamedDependency[Container],
            sign_in_limits: NamedDependency[SignInLimits], data: Form) -> Template | Redirect:
     form = {name: data.get(name, "") for name in SIGNUP_FIELDS}
     errors = signup_errors(data)
@@ -81,7 +82,7 @@ def login_form(next: FromQuery[str] = "") -> Template:
 
 
 @post("/login", sync_to_thread=True)
-def login(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def login(request: HTMXRequest, container: NamedDependency[Container],
           sign_in_limits: NamedDependency[SignInLimits], data: Form) -> Template | Redirect:
     login_name = data.get("login", "").strip()
     password = data.get("password", "")
@@ -110,7 +111,7 @@ def login(request: Request[Any, Any, Any], container: NamedDependency[Container]
 
 
 @post("/logout", sync_to_thread=True)
-def logout(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
+def logout(request: HTMXRequest, accounts: NamedDependency[Accounts]) -> Redirect:
     """Signing out ends the session everywhere it was copied to, not only in this browser."""
     member_id = signed_in_id(request)
     if member_id is not None:
@@ -120,7 +121,7 @@ def logout(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts])
 
 
 @get("/members/{handle:str}", sync_to_thread=True)
-def profile(request: Request[Any, Any, Any], container: NamedDependency[Container], handle: FromPath[str]) -> Template:
+def profile(request: HTMXRequest, container: NamedDependency[Container], handle: FromPath[str]) -> Template:
     member = container.view(MemberDirectory).by_handle(handle)
     if member is None:
         raise NotFoundException(f"Nobody here goes by @{handle}.")

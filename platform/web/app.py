@@ -9,17 +9,19 @@ from litestar.di import Provide
 from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.config.compression import CompressionConfig
 from litestar.template.config import TemplateConfig
 
 from cookout.platform.web import accounts, assets, calendar_links, meetups, pages
 from cookout.platform.web import settings_pages
+from cookout.platform.web import agenda, calendars, check_in, rsvp
 from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.web.auth import SignInLimits, session_config
 from cookout.platform.web.comments import CommentLimits
 from cookout.platform.web.errors import EXCEPTION_HANDLERS
 from cookout.platform.web.headers import security_headers
+from cookout.domain import comments as comment_rules, meetups as meetup_rules
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import Settings, load_settings
 from cookout.platform.templating import TEMPLATES_DIR
@@ -37,10 +39,24 @@ ROUTES = [
     *moderation.ROUTES,
     *subscriptions.ROUTES,
     *meetups.ROUTES,
+    *rsvp.ROUTES,
+    *agenda.ROUTES,
+    *check_in.ROUTES,
+    *calendars.ROUTES,
 ]
 
 
+# The domain's words the templates compare against, named once here rather than copied into each template.
+TEMPLATE_CONSTANTS = {
+    "MAX_DEPTH": comment_rules.MAX_DEPTH,
+    **{name: getattr(comment_rules, name) for name in ("VISIBLE", "PENDING", "HIDDEN", "SPAM")},
+    **{name: getattr(meetup_rules, name)
+       for name in ("INVITED", "GOING", "MAYBE", "NOT_GOING", "WAITLISTED", "CAN_CHECK_IN")},
+}
+
+
 def register_template_callables(engine: JinjaTemplateEngine) -> None:
+    engine.engine.globals.update(TEMPLATE_CONSTANTS)
     engine.register_template_callable("viewer", viewer)
     engine.register_template_callable("flashes", flashes)
     engine.register_template_callable("upcoming_meetups", meetups.upcoming_meetups)
@@ -98,6 +114,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         openapi_config=None,
         template_config=template_config,
         plugins=[HTMXPlugin()],
+        request_class=HTMXRequest,  # handlers read `request.htmx`
         # Brotli needs the `brotli` package, which Cookout does not pull in; gzip is in every browser.
         compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6),
         middleware=[session_config(settings).middleware],

@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import anyio.to_thread
-from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -25,12 +25,12 @@ SEEN_SECONDS = 60
 SEEN_SCOPE_KEY = "cookout.seen_position"
 
 
-def session_of(request: Request[Any, Any, Any]) -> dict[str, Any]:
+def session_of(request: HTMXRequest) -> dict[str, Any]:
     session = request.scope.get("session")
     return session if isinstance(session, dict) else {}
 
 
-def signed_in_id(request: Request[Any, Any, Any]) -> UUID | None:
+def signed_in_id(request: HTMXRequest) -> UUID | None:
     member_id = session_of(request).get("member_id")
     return UUID(member_id) if member_id else None
 
@@ -46,14 +46,14 @@ def viewer(context: Mapping[str, Any]) -> dict[str, Any] | None:
     return session if session.get("member_id") else None
 
 
-def require_member(request: Request[Any, Any, Any]) -> UUID:
+def require_member(request: HTMXRequest) -> UUID:
     member_id = signed_in_id(request)
     if member_id is None:
         raise NotAuthorizedException("Sign in first.")
     return member_id
 
 
-def run_command(request: Request[Any, Any, Any], command: Callable[..., T], *args: Any,
+def run_command(request: HTMXRequest, command: Callable[..., T], *args: Any,
                 projections: tuple[type[CookoutProjection], ...] | None = None, wait: bool = True,
                 **kwargs: Any) -> T:
     """Run one command as the signed-in member, then wait (bounded) until the projections the next
@@ -85,7 +85,7 @@ def page(name: str, status_code: int = 200, **context: Any) -> Template:
     return Template(template_name=name, context=context, status_code=status_code)
 
 
-def see_other(path: str, request: Request[Any, Any, Any] | None = None, message: str | None = None,
+def see_other(path: str, request: HTMXRequest | None = None, message: str | None = None,
               category: str = "success") -> Redirect:
     if request is not None and message:
         flash(request, message, category=category)
@@ -97,7 +97,7 @@ def see_other(path: str, request: Request[Any, Any, Any] | None = None, message:
     return redirect
 
 
-async def catch_up(request: Request[Any, Any, Any]) -> None:
+async def catch_up(request: HTMXRequest) -> None:
     """Before any handler that reads the views: if this browser's last command did not wait for them,
     wait here (bounded) until they have it. A position already reached costs no query and no thread.
     Handlers that read no view before their command say so with `opt={"catch_up": False}`."""

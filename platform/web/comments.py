@@ -11,11 +11,12 @@ from uuid import UUID
 
 from limits import parse
 from limits.strategies import MovingWindowRateLimiter
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from cookout.domain.comments import PENDING
@@ -37,6 +38,7 @@ from cookout.platform.web.errors import DOMAIN_STATUS
 from cookout.platform.web.ratelimits import client_ip
 from cookout.platform.settings import Settings
 from cookout.platform.web.base import page, require_member, run_command, see_other, session_of, signed_in_id
+from cookout.platform.web.forms import form_command
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory
@@ -77,7 +79,7 @@ class CommentLimits:
 # It reads no view before the command (which checks the post, parent and tribe in the log itself), so a
 # member can comment again at once, without waiting for the views to show the last comment.
 @post("/p/{post_id:uuid}/comments", sync_to_thread=True, opt={"catch_up": False})
-def add(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def add(request: HTMXRequest, container: NamedDependency[Container],
         comment_limits: NamedDependency[CommentLimits], post_id: FromPath[UUID],
         data: Form) -> Template | Redirect:
     # The command checks the post, the parent and the tribe itself; the views are read only to answer.
@@ -98,20 +100,20 @@ def add(request: Request[Any, Any, Any], container: NamedDependency[Container],
             name=form["name"], email=me["email"] if me else form["email"],
             website=form["website"], notify=bool(form["notify"]), projections=COMMENT_PAGES,
             # A member's plain POST reads nothing after the command: the page it redirects to waits instead.
-            wait=bool(request.htmx) or member_id is None,  # type: ignore[attr-defined]
+            wait=bool(request.htmx) or member_id is None,
         )
     except DomainError as error:
         return refused(request, container, post_id, parent_id, form, DOMAIN_STATUS.get(type(error), 400), error.message,
                        error.field)
     thread = container.view(ThreadTree)
     # Only a guest's comment can be held for moderation; a member's is up at once.
-    comment = thread.comment(comment_id) if member_id is None or request.htmx else None  # type: ignore[attr-defined]
+    comment = thread.comment(comment_id) if member_id is None or request.htmx else None
     held = comment is not None and comment["status"] == PENDING
     if member_id is None:
         request.session["guest"] = {name: form[name] for name in ("name", "email", "website")}
     if held:
         remember_held(request, comment_id)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         # A published comment needs no message: the page opens at it.
         return see_other(f"/p/{post_id}#c-{comment_id}", request, HELD if held else None)
     post, tribe = post_and_tribe(request, container, post_id)
@@ -131,7 +133,7 @@ def add(request: Request[Any, Any, Any], container: NamedDependency[Container],
     )
 
 
-def refused(request: Request[Any, Any, Any], container: Container, post_id: UUID, parent_id: UUID | None,
+def refused(request: HTMXRequest, container: Container, post_id: UUID, parent_id: UUID | None,
             form: dict[str, str], status: int, message: str, field: str | None = None) -> Template:
     """The comment form again, with the message and what was written (404 when the post is not readable)."""
     post, tribe = post_and_tribe(request, container, post_id)
@@ -147,26 +149,26 @@ def refused(request: Request[Any, Any, Any], container: Container, post_id: UUID
     )
 
 
-def member(request: Request[Any, Any, Any], container: Container) -> dict[str, Any] | None:
+def member(request: HTMXRequest, container: Container) -> dict[str, Any] | None:
     member_id = signed_in_id(request)
     return container.view(MemberDirectory).by_id(member_id) if member_id else None
 
 
 @get("/c/{comment_id:uuid}", sync_to_thread=True)
-def permalink(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def permalink(request: HTMXRequest, container: NamedDependency[Container],
               comment_id: FromPath[UUID]) -> Template | Redirect:
     comment, post, tribe = comment_post_and_tribe(request, container, comment_id)
     context = single_node(request, container, comment, post, tribe)
     # A retracted comment answers its tombstone; one this viewer may not read is not there for them.
     if not context["node"].shown and not comment["retracted"]:
         raise NotFoundException("No such comment.")
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         return see_other(f"/p/{post['id']}#c-{comment_id}")
     return Template(template_name="comments/_card.html", context=context)
 
 
 @get("/c/{comment_id:uuid}/reply", sync_to_thread=True)
-def reply_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def reply_form(request: HTMXRequest, container: NamedDependency[Container],
                comment_id: FromPath[UUID]) -> Template:
     parent, post, tribe = seen_comment(request, container, comment_id)
     if not is_visible(parent):
@@ -180,7 +182,7 @@ def reply_form(request: Request[Any, Any, Any], container: NamedDependency[Conta
 
 
 @get("/c/{comment_id:uuid}/edit", sync_to_thread=True)
-def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def edit_form(request: HTMXRequest, container: NamedDependency[Container],
               comment_id: FromPath[UUID]) -> Template:
     comment, post, tribe = own_comment(request, container, comment_id)
     return partial_or_page(request, "comments/_edit.html", "comments/edit.html",
@@ -188,25 +190,23 @@ def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Contai
 
 
 @post("/c/{comment_id:uuid}/edit", sync_to_thread=True)
-def edit(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID],
+def edit(request: HTMXRequest, container: NamedDependency[Container], comment_id: FromPath[UUID],
          data: Form) -> Template | Redirect:
     comment, post, tribe = own_comment(request, container, comment_id)
     form = {"body": data.get("body", "")}
-    try:
-        run_command(request, container.threads.edit_comment, comment_id, form["body"], projections=COMMENT_PAGES)
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return partial_or_page(request, "comments/_edit.html", "comments/edit.html", 422,
-                               comment=comment, post=post, tribe=tribe, form=form, errors={error.field: error.message})
-    if not request.htmx:  # type: ignore[attr-defined]
+    form_command(request, container.threads.edit_comment, comment_id, form["body"], projections=COMMENT_PAGES,
+                 render=lambda errors: partial_or_page(request, "comments/_edit.html", "comments/edit.html", 422,
+                                                       comment=comment, post=post, tribe=tribe, form=form,
+                                                       errors=errors),
+                 field=None)
+    if not request.htmx:
         return see_other(f"/p/{post['id']}#c-{comment_id}", request, "Saved. The earlier version stays in the history.")
     edited = container.view(ThreadTree).comment(comment_id)
     return Template(template_name="comments/_card.html", context=single_node(request, container, edited, post, tribe))
 
 
 @get("/c/{comment_id:uuid}/retract", sync_to_thread=True)
-def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def confirm_retract(request: HTMXRequest, container: NamedDependency[Container],
                     comment_id: FromPath[UUID]) -> Template | Redirect:
     """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
     member_id = require_member(request)
@@ -221,7 +221,7 @@ def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[
 
 
 @post("/c/{comment_id:uuid}/retract", sync_to_thread=True)
-def retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def retract(request: HTMXRequest, container: NamedDependency[Container],
             comment_id: FromPath[UUID]) -> Redirect:
     _, post, _ = own_comment(request, container, comment_id)
     run_command(request, container.threads.retract_comment, comment_id, projections=COMMENT_PAGES)
@@ -229,7 +229,7 @@ def retract(request: Request[Any, Any, Any], container: NamedDependency[Containe
 
 
 @get("/c/{comment_id:uuid}/history", sync_to_thread=True)
-def comment_history(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def comment_history(request: HTMXRequest, container: NamedDependency[Container],
                     comment_id: FromPath[UUID], number: HistoryPage = 1) -> Template:
     comment, post, tribe = seen_comment(request, container, comment_id)
     return page("conversation/history.html", subject="comment", post=post, tribe=tribe,
@@ -238,7 +238,7 @@ def comment_history(request: Request[Any, Any, Any], container: NamedDependency[
 
 
 @post("/c/{comment_id:uuid}/flag", sync_to_thread=True)
-def flag(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID],
+def flag(request: HTMXRequest, container: NamedDependency[Container], comment_id: FromPath[UUID],
          data: Form) -> Redirect:
     require_member(request)
     _, post, _ = seen_comment(request, container, comment_id)
@@ -252,7 +252,7 @@ def flag(request: Request[Any, Any, Any], container: NamedDependency[Container],
 
 
 @post("/likes/{target_id:uuid}", sync_to_thread=True)
-def like(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def like(request: HTMXRequest, container: NamedDependency[Container],
          target_id: FromPath[UUID]) -> Template | Redirect:
     require_member(request)
     thread = container.view(ThreadTree)
@@ -262,14 +262,14 @@ def like(request: Request[Any, Any, Any], container: NamedDependency[Container],
     else:
         post, _ = post_and_tribe(request, container, target_id)
     liked = run_command(request, container.reactions.toggle_like, target_id, projections=THREAD_PAGES)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         return see_other(f"/p/{post['id']}" + (f"#c-{target_id}" if comment else ""))
     target = thread.comment(target_id) or thread.post(target_id)
     return Template(template_name="comments/_like.html",
                     context={"target": target, "liked": liked, "viewer_id": signed_in_id(request)})
 
 
-def own_comment(request: Request[Any, Any, Any], container: Container,
+def own_comment(request: HTMXRequest, container: Container,
                 comment_id: UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     member_id = require_member(request)
     comment, post, tribe = seen_comment(request, container, comment_id)  # a retracted one is gone for its author too

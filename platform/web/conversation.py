@@ -12,8 +12,9 @@ from math import ceil
 from typing import Any
 from uuid import UUID
 
-from litestar import Request
+
 from litestar.exceptions import NotFoundException
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
 
 from cookout.domain.comments import MAX_DEPTH
@@ -40,7 +41,7 @@ HISTORY_PAGE = 20  # versions on one page of an edit history
 RETRACTED_POST, HIDDEN_POST = "Retracted post", "A hidden post"
 
 
-def readable(request: Request[Any, Any, Any], container: Container, tribe: dict[str, Any] | None,
+def readable(request: HTMXRequest, container: Container, tribe: dict[str, Any] | None,
              what: str = "tribe") -> dict[str, Any]:
     """The tribe with the viewer's role in it; outsiders of a members-only tribe get 404."""
     role = container.view(TribeDirectory).role_of(tribe["id"], signed_in_id(request)) if tribe else None
@@ -49,16 +50,16 @@ def readable(request: Request[Any, Any, Any], container: Container, tribe: dict[
     return {**tribe, "role": role, "moderator": role in (ORGANISER, MODERATOR)}
 
 
-def tribe_by_slug(request: Request[Any, Any, Any], container: Container, slug: str) -> dict[str, Any]:
+def tribe_by_slug(request: HTMXRequest, container: Container, slug: str) -> dict[str, Any]:
     return readable(request, container, container.view(TribeDirectory).by_slug(slug))
 
 
-def viewer_of(request: Request[Any, Any, Any], tribe: dict[str, Any]) -> Viewer:
+def viewer_of(request: HTMXRequest, tribe: dict[str, Any]) -> Viewer:
     """Who is reading, as the visibility rules need to know them, in a tribe from `readable`."""
     return Viewer(signed_in_id(request), bool(tribe["moderator"]), frozenset(held_comments(request)))
 
 
-def post_and_tribe(request: Request[Any, Any, Any], container: Container,
+def post_and_tribe(request: HTMXRequest, container: Container,
                    post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     """The post as this viewer may read it (a retracted or hidden one without its title and body)."""
     post = container.view(ThreadTree).post(post_id)
@@ -76,7 +77,7 @@ def post_as_seen(post: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
 
 
 def comment_post_and_tribe(
-    request: Request[Any, Any, Any], container: Container, comment_id: UUID
+    request: HTMXRequest, container: Container, comment_id: UUID
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     comment = container.view(ThreadTree).comment(comment_id)
     if comment is None:
@@ -89,7 +90,7 @@ def comment_post_and_tribe(
 
 
 def seen_comment(
-    request: Request[Any, Any, Any], container: Container, comment_id: UUID
+    request: HTMXRequest, container: Container, comment_id: UUID
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """A comment this viewer may read, with its post and tribe; any other is "not found"."""
     comment, post, tribe = comment_post_and_tribe(request, container, comment_id)
@@ -103,17 +104,17 @@ def people(container: Container, ids: set[Any]) -> dict[Any, dict[str, Any]]:
     return {person["id"]: person for person in found}
 
 
-def held_comments(request: Request[Any, Any, Any]) -> set[UUID]:
+def held_comments(request: HTMXRequest) -> set[UUID]:
     return {UUID(value) for value in session_of(request).get("held", [])}
 
 
-def remember_held(request: Request[Any, Any, Any], comment_id: UUID) -> None:
+def remember_held(request: HTMXRequest, comment_id: UUID) -> None:
     """A guest's held comment shows in their own browser only, through the session."""
     held = [str(comment_id), *session_of(request).get("held", [])][:HELD_KEEP]
     request.session["held"] = held
 
 
-def thread_context(request: Request[Any, Any, Any], container: Container, post: dict[str, Any],
+def thread_context(request: HTMXRequest, container: Container, post: dict[str, Any],
                    tribe: dict[str, Any]) -> dict[str, Any]:
     """Everything the thread partials need to show one post's comments to this viewer."""
     rows = container.view(ThreadTree).comments(post["id"])
@@ -124,7 +125,7 @@ def thread_context(request: Request[Any, Any, Any], container: Container, post: 
     }
 
 
-def card_context(request: Request[Any, Any, Any], container: Container, post: dict[str, Any], tribe: dict[str, Any],
+def card_context(request: HTMXRequest, container: Container, post: dict[str, Any], tribe: dict[str, Any],
                  rows: list[dict[str, Any]]) -> dict[str, Any]:
     viewer = signed_in_id(request)
     authors = {post["author_id"], *(row["author_id"] for row in rows)}
@@ -137,7 +138,7 @@ def card_context(request: Request[Any, Any, Any], container: Container, post: di
     }
 
 
-def single_node(request: Request[Any, Any, Any], container: Container, comment: dict[str, Any], post: dict[str, Any],
+def single_node(request: HTMXRequest, container: Container, comment: dict[str, Any], post: dict[str, Any],
                 tribe: dict[str, Any]) -> dict[str, Any]:
     """The context to render one comment on its own: after an edit, a like, or a new reply."""
     thread = container.view(ThreadTree)
@@ -160,19 +161,20 @@ def reply_container(container: Container, parent: dict[str, Any] | None) -> str:
     return f"replies-{owner}" if owner else "replies-top"
 
 
-def partial_or_page(request: Request[Any, Any, Any], partial: str, full: str, status: int = 200,
+def partial_or_page(request: HTMXRequest, partial: str, full: str, status: int = 200,
                     retarget: str | None = None, **context: Any) -> Template:
     """htmx gets the partial (swapped where `retarget` says, when given); a plain request the full page.
 
     An htmx answer to a failed form is a 200 telling htmx to put the form back in place, since htmx
     swaps no 4xx by default."""
-    if request.htmx:  # type: ignore[attr-defined]
-        headers = {"HX-Retarget": f"#{retarget}", "HX-Reswap": "outerHTML"} if retarget else {}
-        return Template(template_name=partial, context=context, headers=headers)
+    if request.htmx:
+        if retarget:
+            return HTMXTemplate(template_name=partial, context=context, re_target=f"#{retarget}", re_swap="outerHTML")
+        return Template(template_name=partial, context=context)
     return page(full, status_code=status, **context)
 
 
-def member_activity(request: Request[Any, Any, Any], container: Container,
+def member_activity(request: HTMXRequest, container: Container,
                     member_id: UUID) -> dict[str, list[dict[str, Any]]]:
     """For a profile: what the member wrote and the replies they received, in tribes the viewer may read."""
     viewer = Viewer(signed_in_id(request))

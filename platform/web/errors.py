@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAllowedNow, NotFound
+from cookout.platform.web.forms import FormRefused, form_refused
 
 log = logging.getLogger(__name__)
 
@@ -83,5 +84,6 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: http_error,
     DomainError: domain_error,
+    FormRefused: form_refused,
     Exception: unexpected_error,
 }

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from cookout.domain.errors import DomainError, Forbidden
@@ -27,11 +28,11 @@ DECISION_PAGES = (ModerationQueue, ThreadTree, TribeFeed, MemberActivity)
 
 
 @get("/t/{slug:str}/moderation", sync_to_thread=True)
-def queue(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
+def queue(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Template:
     return queue_page(request, container, moderated_tribe(request, container, slug))
 
 
-def queue_page(request: Request[Any, Any, Any], container: Container, tribe: dict[str, Any], status: int = 200,
+def queue_page(request: HTMXRequest, container: Container, tribe: dict[str, Any], status: int = 200,
                errors: dict[str, str] | None = None) -> Template:
     view = container.view(ModerationQueue)
     waiting, removed = view.queue(tribe["id"]), view.recently_removed(tribe["id"])
@@ -42,7 +43,7 @@ def queue_page(request: Request[Any, Any, Any], container: Container, tribe: dic
                 people=named, errors=errors or {})
 
 
-def moderated_tribe(request: Request[Any, Any, Any], container: Container, slug: str) -> dict[str, Any]:
+def moderated_tribe(request: HTMXRequest, container: Container, slug: str) -> dict[str, Any]:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
     if not tribe["moderator"]:
@@ -50,13 +51,14 @@ def moderated_tribe(request: Request[Any, Any, Any], container: Container, slug:
     return tribe
 
 
-def decide(request: Request[Any, Any, Any], container: Container, comment_id: UUID, command: Callable[..., Any],
+def decide(request: HTMXRequest, container: Container, comment_id: UUID, command: Callable[..., Any],
            *args: Any, message: str) -> Template | Redirect:
     require_member(request)
     _, _, tribe = comment_post_and_tribe(request, container, comment_id)
     try:
         run_command(request, command, comment_id, *args, projections=DECISION_PAGES)
     except DomainError as error:
+        # Every refusal of a decision shows at the top of the queue, whichever field it names.
         if error.field is None:
             raise
         return queue_page(request, container, tribe, 422, {"form": error.message})
@@ -64,26 +66,26 @@ def decide(request: Request[Any, Any, Any], container: Container, comment_id: UU
 
 
 @post("/c/{comment_id:uuid}/approve", sync_to_thread=True)
-def approve(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def approve(request: HTMXRequest, container: NamedDependency[Container],
             comment_id: FromPath[UUID]) -> Template | Redirect:
     return decide(request, container, comment_id, container.moderation.approve_comment, message="Approved: everyone sees it now.")
 
 
 @post("/c/{comment_id:uuid}/hide", sync_to_thread=True)
-def hide(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID],
+def hide(request: HTMXRequest, container: NamedDependency[Container], comment_id: FromPath[UUID],
          data: Form) -> Template | Redirect:
     return decide(request, container, comment_id, container.moderation.hide_comment, data.get("reason", ""),
                   message="Hidden. Its author still sees it, with your reason.")
 
 
 @post("/c/{comment_id:uuid}/spam", sync_to_thread=True)
-def spam(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def spam(request: HTMXRequest, container: NamedDependency[Container],
          comment_id: FromPath[UUID]) -> Template | Redirect:
     return decide(request, container, comment_id, container.moderation.mark_comment_spam, message="Marked as spam.")
 
 
 @post("/c/{comment_id:uuid}/keep", sync_to_thread=True)
-def keep(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def keep(request: HTMXRequest, container: NamedDependency[Container],
          comment_id: FromPath[UUID]) -> Template | Redirect:
     return decide(request, container, comment_id, container.moderation.dismiss_flags, message="Kept; its flags are dismissed.")
 

@@ -12,6 +12,7 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Response, Template
 
 from cookout.platform.web.headers import NO_STORE
@@ -27,7 +28,7 @@ LAST_PAGE = 10_000
 
 
 @get("/", sync_to_thread=True)
-def home(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Template:
+def home(request: HTMXRequest, container: NamedDependency[Container]) -> Template:
     directory = container.view(MemberDirectory)
     signed_in = signed_in_id(request) is not None
     return page(

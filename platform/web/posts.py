@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
-from cookout.domain.errors import DomainError, Forbidden
+from cookout.domain.errors import Forbidden
 from cookout.platform.container import Container
 from cookout.platform.web.conversation import (
     history_page,
@@ -22,6 +23,7 @@ from cookout.platform.web.conversation import (
     viewer_of,
 )
 from cookout.platform.web.base import page, require_member, run_command, see_other, session_of, signed_in_id
+from cookout.platform.web.forms import form_command
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory
@@ -34,7 +36,7 @@ HistoryPage = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 
 
 @get("/t/{slug:str}/posts/new", sync_to_thread=True)
-def new_post(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
+def new_post(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Template:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
     if tribe["role"] is None:
@@ -43,28 +45,23 @@ def new_post(request: Request[Any, Any, Any], container: NamedDependency[Contain
 
 
 @post("/t/{slug:str}/posts", sync_to_thread=True)
-def publish(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+def publish(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str],
             data: Form) -> Template | Redirect:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
-    try:
-        post_id = run_command(request, container.threads.publish_post, tribe["id"], form["title"], form["body"],
-                              projections=POST_PAGES)
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return page("posts/form.html", status_code=422, tribe=tribe, post=None, form=form,
-                    errors={error.field: error.message})
+    post_id = form_command(request, container.threads.publish_post, tribe["id"], form["title"], form["body"],
+                           projections=POST_PAGES, template="posts/form.html",
+                           context={"tribe": tribe, "post": None, "form": form}, field=None)
     return see_other(f"/p/{post_id}", request, "Your post is up.")
 
 
 @get("/p/{post_id:uuid}", sync_to_thread=True)
-def show(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID]) -> Template:
+def show(request: HTMXRequest, container: NamedDependency[Container], post_id: FromPath[UUID]) -> Template:
     return post_page(request, container, *post_and_tribe(request, container, post_id))
 
 
-def post_page(request: Request[Any, Any, Any], container: Container, post: dict[str, Any], tribe: dict[str, Any],
+def post_page(request: HTMXRequest, container: Container, post: dict[str, Any], tribe: dict[str, Any],
               status: int = 200, hide_form: dict[str, str] | None = None,
               hide_errors: dict[str, str] | None = None) -> Template:
     viewer = signed_in_id(request)
@@ -80,7 +77,7 @@ def post_page(request: Request[Any, Any, Any], container: Container, post: dict[
 
 
 @get("/p/{post_id:uuid}/edit", sync_to_thread=True)
-def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def edit_form(request: HTMXRequest, container: NamedDependency[Container],
               post_id: FromPath[UUID]) -> Template:
     post, tribe = own_post(request, container, post_id)
     return page("posts/form.html", tribe=tribe, post=post, form={"title": post["title"], "body": post["body"]},
@@ -88,23 +85,18 @@ def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Contai
 
 
 @post("/p/{post_id:uuid}/edit", sync_to_thread=True)
-def edit(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID],
+def edit(request: HTMXRequest, container: NamedDependency[Container], post_id: FromPath[UUID],
          data: Form) -> Template | Redirect:
     post, tribe = own_post(request, container, post_id)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
-    try:
-        run_command(request, container.threads.edit_post, post_id, form["title"], form["body"],
-                    projections=POST_PAGES)
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return page("posts/form.html", status_code=422, tribe=tribe, post=post, form=form,
-                    errors={error.field: error.message})
+    form_command(request, container.threads.edit_post, post_id, form["title"], form["body"],
+                 projections=POST_PAGES, template="posts/form.html",
+                 context={"tribe": tribe, "post": post, "form": form}, field=None)
     return see_other(f"/p/{post_id}", request, "Saved. The earlier version stays in the history.")
 
 
 @get("/p/{post_id:uuid}/retract", sync_to_thread=True)
-def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def confirm_retract(request: HTMXRequest, container: NamedDependency[Container],
                     post_id: FromPath[UUID]) -> Template | Redirect:
     """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
     post, tribe = own_post(request, container, post_id)
@@ -116,7 +108,7 @@ def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[
 
 
 @post("/p/{post_id:uuid}/retract", sync_to_thread=True)
-def retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def retract(request: HTMXRequest, container: NamedDependency[Container],
             post_id: FromPath[UUID]) -> Redirect:
     own_post(request, container, post_id)
     run_command(request, container.threads.retract_post, post_id, projections=POST_PAGES)
@@ -124,7 +116,7 @@ def retract(request: Request[Any, Any, Any], container: NamedDependency[Containe
 
 
 @get("/p/{post_id:uuid}/history", sync_to_thread=True)
-def post_history(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID],
+def post_history(request: HTMXRequest, container: NamedDependency[Container], post_id: FromPath[UUID],
                  number: HistoryPage = 1) -> Template:
     post, tribe = post_and_tribe(request, container, post_id)
     if not may_see_post(post, viewer_of(request, tribe)):
@@ -134,28 +126,24 @@ def post_history(request: Request[Any, Any, Any], container: NamedDependency[Con
 
 
 @post("/p/{post_id:uuid}/hide", sync_to_thread=True)
-def hide(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID],
+def hide(request: HTMXRequest, container: NamedDependency[Container], post_id: FromPath[UUID],
          data: Form) -> Template | Redirect:
     post, tribe = moderated_post(request, container, post_id)
     form = {"reason": data.get("reason", "")}
-    try:
-        run_command(request, container.moderation.hide_post, post_id, form["reason"], projections=POST_PAGES)
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return post_page(request, container, post, tribe, 422, form, {error.field: error.message})
+    form_command(request, container.moderation.hide_post, post_id, form["reason"], projections=POST_PAGES,
+                 render=lambda errors: post_page(request, container, post, tribe, 422, form, errors), field=None)
     return see_other(f"/p/{post_id}", request, "Hidden. Its author and the moderators still see it, with your reason.")
 
 
 @post("/p/{post_id:uuid}/unhide", sync_to_thread=True)
-def unhide(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID]) -> Redirect:
+def unhide(request: HTMXRequest, container: NamedDependency[Container], post_id: FromPath[UUID]) -> Redirect:
     moderated_post(request, container, post_id)
     run_command(request, container.moderation.unhide_post, post_id, projections=POST_PAGES)
     return see_other(f"/p/{post_id}", request, "Shown again: everyone can read it.")
 
 
 @post("/p/{post_id:uuid}/subscribe", sync_to_thread=True)
-def subscribe(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def subscribe(request: HTMXRequest, container: NamedDependency[Container],
               post_id: FromPath[UUID]) -> Redirect:
     email = own_email(request, container, post_id)
     run_command(request, container.threads.subscribe, post_id, email, projections=())
@@ -163,14 +151,14 @@ def subscribe(request: Request[Any, Any, Any], container: NamedDependency[Contai
 
 
 @post("/p/{post_id:uuid}/unsubscribe", sync_to_thread=True)
-def unsubscribe(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def unsubscribe(request: HTMXRequest, container: NamedDependency[Container],
                 post_id: FromPath[UUID]) -> Redirect:
     email = own_email(request, container, post_id)
     run_command(request, container.threads.unsubscribe, post_id, email, projections=())
     return see_other(f"/p/{post_id}", request, "No more emails about this post's comments.")
 
 
-def moderated_post(request: Request[Any, Any, Any], container: Container,
+def moderated_post(request: HTMXRequest, container: Container,
                    post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     require_member(request)
     post, tribe = post_and_tribe(request, container, post_id)
@@ -179,7 +167,7 @@ def moderated_post(request: Request[Any, Any, Any], container: Container,
     return post, tribe
 
 
-def own_email(request: Request[Any, Any, Any], container: Container, post_id: UUID) -> str:
+def own_email(request: HTMXRequest, container: Container, post_id: UUID) -> str:
     """The signed-in member's address from the directory, once they may read the post."""
     member = require_member(request)
     post_and_tribe(request, container, post_id)
@@ -189,7 +177,7 @@ def own_email(request: Request[Any, Any, Any], container: Container, post_id: UU
     return str(me["email"])
 
 
-def own_post(request: Request[Any, Any, Any], container: Container,
+def own_post(request: HTMXRequest, container: Container,
              post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     member = require_member(request)
     post, tribe = post_and_tribe(request, container, post_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from cookout.domain.accounts import Accounts
@@ -22,7 +23,7 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 DIRECTORY = (MemberDirectory,)
 
 
-def settings_page(request: Request[Any, Any, Any], container: Container, status_code: int = 200,
+def settings_page(request: HTMXRequest, container: Container, status_code: int = 200,
                   form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     me = container.view(MemberDirectory).private_settings(require_member(request))
     token = me["calendar_token"]
@@ -37,12 +38,12 @@ def settings_page(request: Request[Any, Any, Any], container: Container, status_
 
 
 @get("/settings", sync_to_thread=True, cache_control=NO_STORE)
-def show_settings(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Template:
+def show_settings(request: HTMXRequest, container: NamedDependency[Container]) -> Template:
     return settings_page(request, container)
 
 
 @post("/settings", sync_to_thread=True, cache_control=NO_STORE)
-def save_settings(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def save_settings(request: HTMXRequest, container: NamedDependency[Container],
                   data: Form) -> Template | Redirect:
     require_member(request)
     form = {"display_name": data.get("display_name", ""), "reply_emails": data.get("reply_emails") == "on"}
@@ -55,7 +56,7 @@ def save_settings(request: Request[Any, Any, Any], container: NamedDependency[Co
 
 
 @post("/settings/password", sync_to_thread=True, cache_control=NO_STORE)
-def change_password(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def change_password(request: HTMXRequest, container: NamedDependency[Container],
                     data: Form) -> Template | Redirect:
     member_id = require_member(request)
     current_hash = container.view(MemberDirectory).password_hash(member_id)
@@ -72,7 +73,7 @@ def change_password(request: Request[Any, Any, Any], container: NamedDependency[
 
 
 @post("/settings/sessions/end", sync_to_thread=True)
-def end_sessions(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
+def end_sessions(request: HTMXRequest, accounts: NamedDependency[Accounts]) -> Redirect:
     require_member(request)
     run_command(request, accounts.end_sessions, projections=DIRECTORY)
     request.set_session({})
@@ -80,14 +81,14 @@ def end_sessions(request: Request[Any, Any, Any], accounts: NamedDependency[Acco
 
 
 @post("/settings/calendar-feed", sync_to_thread=True)
-def issue_feed(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
+def issue_feed(request: HTMXRequest, accounts: NamedDependency[Accounts]) -> Redirect:
     require_member(request)
     run_command(request, accounts.issue_calendar_feed, projections=DIRECTORY)
     return see_other("/settings", request, "Here is your private calendar link. Any earlier link no longer works.")
 
 
 @post("/settings/calendar-feed/revoke", sync_to_thread=True)
-def revoke_feed(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
+def revoke_feed(request: HTMXRequest, accounts: NamedDependency[Accounts]) -> Redirect:
     require_member(request)
     run_command(request, accounts.revoke_calendar_feed, projections=DIRECTORY)
     return see_other("/settings", request, "Your private calendar link is switched off.")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from cookout.platform.container import Container
@@ -24,7 +25,7 @@ from cookout.platform.web.base import page, run_command
 from cookout.projections.thread import ThreadTree, Viewer
 
 @get(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, cache_control=NO_STORE)
-def confirmation(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def confirmation(request: HTMXRequest, container: NamedDependency[Container],
                  token: FromPath[str]) -> Template:
     post_id, email = read_confirm_token(container.settings, token)
     return page("conversation/confirm_subscription.html", token=token, email=email, done=False,
@@ -32,7 +33,7 @@ def confirmation(request: Request[Any, Any, Any], container: NamedDependency[Con
 
 
 @post(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, status_code=200)
-def confirm_subscription(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def confirm_subscription(request: HTMXRequest, container: NamedDependency[Container],
                          token: FromPath[str]) -> Template:
     post_id, email = read_confirm_token(container.settings, token)
     run_command(request, container.threads.confirm_subscription, post_id, email, projections=())
@@ -41,7 +42,7 @@ def confirm_subscription(request: Request[Any, Any, Any], container: NamedDepend
 
 
 @get(f"{PATH}/{{token:str}}", sync_to_thread=True, cache_control=NO_STORE)
-def confirm(request: Request[Any, Any, Any], container: NamedDependency[Container], token: FromPath[str]) -> Template:
+def confirm(request: HTMXRequest, container: NamedDependency[Container], token: FromPath[str]) -> Template:
     post_id, email = read_token(container.settings, token)
     return page("conversation/unsubscribe.html", token=token, email=email, done=False,
                 post=subscribed_post(container, post_id))
@@ -49,7 +50,7 @@ def confirm(request: Request[Any, Any, Any], container: NamedDependency[Containe
 
 # Mail clients post here without our CSRF token (RFC 8058); the signed token is the proof.
 @post(f"{PATH}/{{token:str}}", sync_to_thread=True, status_code=200, cache_control=NO_STORE, opt={"exclude_from_csrf": True})
-def unsubscribe(request: Request[Any, Any, Any], container: NamedDependency[Container],
+def unsubscribe(request: HTMXRequest, container: NamedDependency[Container],
                 token: FromPath[str]) -> Template:
     post_id, email = read_token(container.settings, token)
     run_command(request, container.threads.unsubscribe, post_id, email, projections=())

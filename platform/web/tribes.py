@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from cookout.domain.errors import Conflict, DomainError, Forbidden
@@ -17,6 +18,7 @@ from cookout.domain.tribes import ORGANISER, PUBLIC, ROLES
 from cookout.platform.container import Container
 from cookout.platform.web.conversation import partial_or_page, people, tribe_by_slug
 from cookout.platform.web.base import page, require_member, run_command, see_other, signed_in_id
+from cookout.platform.web.forms import form_command
 from cookout.projections.feed import PAGE_SIZE, TribeFeed
 from cookout.projections.members import MemberDirectory
 from cookout.projections.tribes import TribeDirectory
@@ -26,35 +28,32 @@ TRIBE_FIELDS = ("name", "slug", "nickname", "description", "visibility")
 
 
 @get("/tribes", sync_to_thread=True)
-def directory(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Template:
+def directory(request: HTMXRequest, container: NamedDependency[Container]) -> Template:
     tribes = container.view(TribeDirectory).readable_by(signed_in_id(request))
     return page("tribes/index.html", tribes=tribes)
 
 
 @get("/tribes/new", sync_to_thread=False)
-def new_tribe(request: Request[Any, Any, Any]) -> Template:
+def new_tribe(request: HTMXRequest) -> Template:
     require_member(request)
     return page("tribes/new.html", form={"visibility": PUBLIC}, errors={})
 
 
 @post("/tribes", sync_to_thread=True)
-def found(request: Request[Any, Any, Any], container: NamedDependency[Container], data: Form) -> Template | Redirect:
+def found(request: HTMXRequest, container: NamedDependency[Container], data: Form) -> Template | Redirect:
     require_member(request)
     form = {name: data.get(name, "") for name in TRIBE_FIELDS}
-    try:
-        run_command(
-            request, container.tribes.found_tribe,
-            form["name"], form["slug"], form["description"], form["nickname"], form["visibility"],
-            projections=(TribeDirectory,),
-        )
-    except DomainError as error:
-        return page("tribes/new.html", status_code=422, form=form, errors={error.field or "form": error.message})
+    form_command(
+        request, container.tribes.found_tribe,
+        form["name"], form["slug"], form["description"], form["nickname"], form["visibility"],
+        projections=(TribeDirectory,), template="tribes/new.html", context={"form": form},
+    )
     slug = form["slug"].strip().lower()
     return see_other(f"/t/{slug}", request, f"{form['name'].strip()} is founded. Invite your people!")
 
 
 @get("/t/{slug:str}", sync_to_thread=True)
-def show(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+def show(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str],
          before: Annotated[int | None, QueryParameter(ge=0, le=INT8_MAX)] = None) -> Template:
     tribe = tribe_by_slug(request, container, slug)
     feed = container.view(TribeFeed)
@@ -72,31 +71,27 @@ def show(request: Request[Any, Any, Any], container: NamedDependency[Container],
 
 
 @get("/t/{slug:str}/edit", sync_to_thread=True)
-def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
+def edit_form(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Template:
     tribe = organised_tribe(request, container, slug)
     form = {name: tribe[name] for name in TRIBE_FIELDS}
     return page("tribes/new.html", tribe=tribe, form=form, errors={})
 
 
 @post("/t/{slug:str}/edit", sync_to_thread=True)
-def revise(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+def revise(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str],
            data: Form) -> Template | Redirect:
     tribe = organised_tribe(request, container, slug)
     form = {name: data.get(name, "") for name in TRIBE_FIELDS if name != "slug"}
-    try:
-        run_command(
-            request, container.tribes.revise_tribe,
-            tribe["id"], form["name"], form["description"], form["nickname"], form["visibility"],
-            projections=(TribeDirectory,),
-        )
-    except DomainError as error:
-        if error.field is None:
-            raise
-        return page("tribes/new.html", status_code=422, tribe=tribe, form=form, errors={error.field: error.message})
+    form_command(
+        request, container.tribes.revise_tribe,
+        tribe["id"], form["name"], form["description"], form["nickname"], form["visibility"],
+        projections=(TribeDirectory,), template="tribes/new.html", context={"tribe": tribe, "form": form},
+        field=None,
+    )
     return see_other(f"/t/{tribe['slug']}", request, f"Saved. The address stays /t/{tribe['slug']}.")
 
 
-def organised_tribe(request: Request[Any, Any, Any], container: Container, slug: str) -> dict[str, Any]:
+def organised_tribe(request: HTMXRequest, container: Container, slug: str) -> dict[str, Any]:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
     if tribe["role"] != ORGANISER:
@@ -105,7 +100,7 @@ def organised_tribe(request: Request[Any, Any, Any], container: Container, slug:
 
 
 @post("/t/{slug:str}/join", sync_to_thread=True)
-def join(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Redirect:
+def join(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Redirect:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
     run_command(request, container.tribes.join_tribe, tribe["id"], projections=(TribeDirectory,))
@@ -113,7 +108,7 @@ def join(request: Request[Any, Any, Any], container: NamedDependency[Container],
 
 
 @post("/t/{slug:str}/leave", sync_to_thread=True)
-def leave(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Redirect:
+def leave(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Redirect:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
     run_command(request, container.tribes.leave_tribe, tribe["id"], projections=(TribeDirectory,))
@@ -122,11 +117,11 @@ def leave(request: Request[Any, Any, Any], container: NamedDependency[Container]
 
 
 @get("/t/{slug:str}/members", sync_to_thread=True)
-def members(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
+def members(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Template:
     return members_page(request, container, tribe_by_slug(request, container, slug))
 
 
-def members_page(request: Request[Any, Any, Any], container: Container, tribe: dict[str, Any], status: int = 200,
+def members_page(request: HTMXRequest, container: Container, tribe: dict[str, Any], status: int = 200,
                  errors: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Template:
     roster = container.view(TribeDirectory).members(tribe["id"])
     named = people(container, {row["member_id"] for row in roster})
@@ -138,7 +133,7 @@ def members_page(request: Request[Any, Any, Any], container: Container, tribe: d
 
 
 @post("/t/{slug:str}/roles", sync_to_thread=True)
-def grant(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+def grant(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str],
           data: Form) -> Template | Redirect:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
@@ -156,7 +151,7 @@ def grant(request: Request[Any, Any, Any], container: NamedDependency[Container]
 
 
 @post("/t/{slug:str}/admit", sync_to_thread=True)
-def admit(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+def admit(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str],
           data: Form) -> Template | Redirect:
     """Moderators bring people in by handle: the way into a members-only tribe."""
     require_member(request)
