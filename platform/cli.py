@@ -70,6 +70,12 @@ def parser() -> argparse.ArgumentParser:
     rebuild_cmd.add_argument("name", choices=[p.name for p in PROJECTIONS])
     rebuild_cmd.set_defaults(run=projections_rebuild)
 
+    outbox_cmd = commands.add_parser("outbox", help="the letters waiting to go out")
+    outbox_actions = outbox_cmd.add_subparsers(dest="action", required=True)
+    outbox_retry_cmd = outbox_actions.add_parser("retry", help="try every pending letter now (after an outage)")
+    outbox_retry_cmd.add_argument("--failed", action="store_true", help="also the letters marked failed")
+    outbox_retry_cmd.set_defaults(run=outbox_retry)
+
     commands.add_parser("demo", help="seed a small demo tribe").set_defaults(run=seed_demo)
     commands.add_parser(
         "inbound", help="receive calendar answers (iTIP REPLY) where COOKOUT_INBOUND_URL says"
@@ -256,6 +262,19 @@ def rebuild(runtime: Runtime, projection: type, timeout: float = 600) -> int:
     finally:
         runtime.stop_projections()
     return head
+
+
+def outbox_retry(args: argparse.Namespace) -> int:
+    runtime = Runtime(load_settings())
+    try:
+        runtime.prepare()
+        keys = runtime.outbox.make_due(failed_too=args.failed)
+        Dispatcher.enqueue = lambda chunk: celery_app.send_task(DELIVER_ALL_TASK, args=[chunk])
+        hand_over(keys)
+        print(f"{len(keys)} letters handed to the workers again.")
+    finally:
+        runtime.close()
+    return 0
 
 
 def receive_answers(args: argparse.Namespace) -> int:
