@@ -1,4 +1,4 @@
-"""What the benchmarks share: a database of their own, a runtime on it, and the machine's description."""
+"""What the benchmarks share: a database of their own, a container on it, and the machine's description."""
 
 from __future__ import annotations
 
@@ -18,16 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from argon2 import PasswordHasher
 
-from cookout.domain import members
 from cookout.domain.base import acting_as
 from cookout.platform.database import embedded_server
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import load_settings
 
 # Benchmarks create members by the hundred; password hashing is not what they measure.
-members._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+BENCH_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
-__all__ = ["acting_as", "bench_database", "bench_runtime", "machine", "percentile", "projections_paused"]
+__all__ = ["acting_as", "bench_container", "bench_database", "machine", "percentile", "projections_paused"]
 
 
 @contextmanager
@@ -51,15 +50,14 @@ def bench_database() -> Iterator[tuple[str, Path]]:
 
 
 @contextmanager
-def bench_runtime(separate_projections: bool = False, **overrides: object) -> Iterator[Runtime]:
-    """A runtime on a fresh database. With `separate_projections` the projections run in their own
+def bench_container(separate_projections: bool = False, **overrides: object) -> Iterator[Container]:
+    """A container on a fresh database. With `separate_projections` the projections run in their own
     process, as `cookout serve` and production run them, instead of as threads beside the web server."""
     with bench_database() as (url, folder):
         settings = load_settings(database_url=url, data_dir=folder, secret_key="bench-secret", **overrides)
-        runtime = Runtime(settings)
+        container = bootstrap(settings, hasher=BENCH_HASHER)
         follower = None
         try:
-            runtime.prepare()
             if separate_projections:
                 env = {**os.environ, "COOKOUT_DATABASE_URL": url, "COOKOUT_SECRET_KEY": "bench-secret",
                        "COOKOUT_DATA_DIR": str(folder)}
@@ -67,14 +65,14 @@ def bench_runtime(separate_projections: bool = False, **overrides: object) -> It
                                             env=env, stdout=subprocess.DEVNULL)
                 _followers.append(follower)
             else:
-                runtime.start_projections()
-            yield runtime
+                container.start_projections()
+            yield container
         finally:
             if follower is not None:
                 _followers.remove(follower)
                 follower.send_signal(signal.SIGINT)
                 follower.wait(timeout=30)
-            runtime.close()
+            container.close()
 
 
 _followers: list[subprocess.Popen[bytes]] = []

@@ -29,11 +29,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import acting_as, bench_runtime, machine, projections_paused  # noqa: E402
+from _setup import acting_as, bench_container, machine, projections_paused  # noqa: E402
 
 from cookout.domain.community import Tribes  # noqa: E402
 from cookout.domain.threads import Threads  # noqa: E402
-from cookout.platform.runtime import Runtime  # noqa: E402
+from cookout.platform.container import Container  # noqa: E402
 from cookout.platform.settings import Settings  # noqa: E402
 
 CLIENTS = 8
@@ -67,9 +67,9 @@ def form(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Respons
     return client.post(path, data={**data, "_csrf_token": client.cookies["csrftoken"]})
 
 
-def through_http(runtime: Runtime, workers: int, post_id: object, tag: str = "") -> float:
+def through_http(container: Container, workers: int, post_id: object, tag: str = "") -> float:
     """Seconds for CLIENTS new signed-in members to post PER_CLIENT comments each through the web."""
-    server, base_url = serve(runtime.settings, workers)
+    server, base_url = serve(container.settings, workers)
     clients = []
     for n in range(CLIENTS):
         client = httpx.Client(base_url=base_url, timeout=30)
@@ -78,7 +78,7 @@ def through_http(runtime: Runtime, workers: int, post_id: object, tag: str = "")
                                             "email": f"{handle}@example.org", "password": PASSWORD})
         assert response.status_code == 303, response.status_code
         clients.append(client)
-    runtime.wait_for(runtime.log_position(), timeout=60)
+    container.wait_for(container.log_position(), timeout=60)
     failures: list[int] = []
 
     def talk(client: httpx.Client, n: int) -> None:
@@ -115,7 +115,7 @@ def through_http(runtime: Runtime, workers: int, post_id: object, tag: str = "")
         thread.join()
     # Done when every view shows every comment: a member's POST answers once the command is saved, and
     # the page the browser is sent to waits for the views; here the clock runs until they have caught up.
-    assert runtime.wait_for(runtime.log_position(), timeout=120)
+    assert container.wait_for(container.log_position(), timeout=120)
     seconds = time.perf_counter() - started
     server.send_signal(signal.SIGINT)
     server.wait(timeout=30)
@@ -134,10 +134,10 @@ def direct(threads: Threads, members: list[Any], post_id: object) -> float:
 
 
 def main() -> None:
-    with bench_runtime(separate_projections=True, comment_rate_limit="100000/minute") as runtime:
-        tribes = runtime.service(Tribes)
-        threads = runtime.service(Threads)
-        author = runtime.accounts.sign_up("bench_author", "Bench Author", "author@example.org", PASSWORD)
+    with bench_container(separate_projections=True, comment_rate_limit="100000/minute") as container:
+        tribes = container.service(Tribes)
+        threads = container.service(Threads)
+        author = container.accounts.sign_up("bench_author", "Bench Author", "author@example.org", PASSWORD)
         with acting_as(author):
             tribe_id = tribes.found_tribe("Benchers", "benchers", "", "benchers")
         # Rounds interleave the three measurements, so a slow spell of this shared machine falls on all of them.
@@ -145,13 +145,13 @@ def main() -> None:
         for round_number in range(ROUNDS):
             with acting_as(author):
                 posts = [threads.publish_post(tribe_id, f"Round {round_number}, {n}", "Talk to me.") for n in range(3)]
-            seconds = {f"http{workers}": through_http(runtime, workers, posts[workers], f"r{round_number}_")
+            seconds = {f"http{workers}": through_http(container, workers, posts[workers], f"r{round_number}_")
                        for workers in (1, 2)}
-            members = [runtime.accounts.member_id_for_handle(f"client_r{round_number}_1_{n}") for n in range(CLIENTS)]
-            runtime.wait_for(runtime.log_position(), timeout=120)
+            members = [container.accounts.member_id_for_handle(f"client_r{round_number}_1_{n}") for n in range(CLIENTS)]
+            container.wait_for(container.log_position(), timeout=120)
             with projections_paused():  # the store's own ceiling: nothing else running
                 seconds["direct"] = direct(threads, members, posts[0])
-            runtime.wait_for(runtime.log_position(), timeout=120)  # caught up before the next round
+            container.wait_for(container.log_position(), timeout=120)  # caught up before the next round
             rounds.append({name: CLIENTS * PER_CLIENT / value for name, value in seconds.items()})
 
     print(f"machine: {machine()}")

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import bench_database, machine  # noqa: E402
+from _setup import BENCH_HASHER, bench_database, machine  # noqa: E402
 
 INVITEES = int(os.environ.get("BENCH_INVITEES", "1000"))
 THREADS_PER_WORKER = 4
@@ -74,34 +74,33 @@ def run(url: str, sink: Sink, port: int) -> None:
     from cookout.domain.base import current_actor
     from cookout.domain.community import Tribes
     from cookout.platform.web.app import create_app
-    from cookout.platform.runtime import Runtime
+    from cookout.platform.container import bootstrap
     from cookout.platform.settings import load_settings
     from cookout.projections.invitations import Invitations
-    from cookout.projections.outbox import DELIVER_ALL_TASK, Dispatcher
-    from cookout.workers.app import celery_app
+    from cookout.workers.app import CookoutCelery
     from cookout.platform.letters import compose
 
     settings = load_settings()
-    runtime = Runtime(settings)
-    runtime.prepare()
-    runtime.start_projections()
     queue = f"bench-{uuid.uuid4().hex[:8]}"
-    Dispatcher.enqueue = lambda keys: celery_app.send_task(DELIVER_ALL_TASK, args=[keys], queue=queue)
+    tasks = CookoutCelery(settings, queue=queue)
+    # Password hashing is not what this measures.
+    container = bootstrap(settings, enqueue=tasks.enqueue, hasher=BENCH_HASHER)
+    container.start_projections()
 
-    organiser = runtime.accounts.sign_up("organiser", "Olga", "olga@example.org", "correct horse battery")
+    organiser = container.accounts.sign_up("organiser", "Olga", "olga@example.org", "correct horse battery")
     token = current_actor.set(str(organiser))
-    tribe_id = runtime.service(Tribes).found_tribe("Bench", "bench-tribe")
+    tribe_id = container.service(Tribes).found_tribe("Bench", "bench-tribe")
     current_actor.reset(token)
     for n in range(INVITEES):
-        member = runtime.accounts.sign_up(f"p{n:05d}", f"Person {n}", f"p{n:05d}@example.org", "correct horse battery")
+        member = container.accounts.sign_up(f"p{n:05d}", f"Person {n}", f"p{n:05d}@example.org", "correct horse battery")
         token = current_actor.set(str(member))
-        runtime.service(Tribes).join_tribe(tribe_id)
+        container.service(Tribes).join_tribe(tribe_id)
         current_actor.reset(token)
-    runtime.wait_for(runtime.log_position(), timeout=600)
+    container.wait_for(container.log_position(), timeout=600)
     # The welcome letters are not part of this measurement.
-    runtime.outbox.rows("UPDATE outbox SET status = 'sent' WHERE kind = 'welcome' RETURNING key")
+    container.outbox.rows("UPDATE outbox SET status = 'sent' WHERE kind = 'welcome' RETURNING key")
 
-    app = create_app(settings, runtime)
+    app = create_app(settings, container)
     results: dict[int, float] = {}
     with TestClient(app=app, base_url="http://bench.local") as client:
         client.get("/")
@@ -117,9 +116,8 @@ def run(url: str, sink: Sink, port: int) -> None:
                 "_csrf_token": client.cookies["csrftoken"]})
             meetup = response.headers["location"]
             processes = [subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "cookout.workers.app:celery_app", "worker", "--pool=threads",
-                 f"--concurrency={THREADS_PER_WORKER}", "-Q", queue, "--without-heartbeat", "--without-mingle",
-                 "--without-gossip", "--loglevel=WARNING", "-n", f"bench{n}@%h"],
+                [sys.executable, "-m", "cookout.platform.cli", "worker", f"--concurrency={THREADS_PER_WORKER}",
+                 "--queue", queue],
                 env=os.environ.copy(), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for n in range(workers)]
             time.sleep(3)  # let the workers connect before the clock starts
@@ -137,7 +135,7 @@ def run(url: str, sink: Sink, port: int) -> None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)
 
-    letters = runtime.view(Invitations).rows(
+    letters = container.view(Invitations).rows(
         "SELECT * FROM outbox WHERE kind = 'meetup_invitation' ORDER BY key LIMIT %(n)s", {"n": INVITEES})
     started = time.monotonic()
     for letter in letters:
@@ -150,8 +148,7 @@ def run(url: str, sink: Sink, port: int) -> None:
         per_worker = (INVITEES / elapsed) / workers / (INVITEES / bare)
         print(f"{workers} worker(s): {per_worker:.2f} of the bare loop's rate per worker")
     print(f"machine: {machine()}")
-    Dispatcher.enqueue = None
-    runtime.close()
+    container.close()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import acting_as, bench_runtime, machine, percentile  # noqa: E402
+from _setup import acting_as, bench_container, machine, percentile  # noqa: E402
 from litestar import Request, get  # noqa: E402
 from litestar.response import Template  # noqa: E402
 from litestar.testing import TestClient  # noqa: E402
@@ -31,11 +31,11 @@ REQUESTS = 200
 THREADS, DEPTH = 60, 5  # 60 top-level comments, each with a chain of replies 5 levels deep: 300
 
 
-def fill(runtime: Any) -> Any:
-    tribes = runtime.service(Tribes)
-    threads = runtime.service(Threads)
-    author = runtime.accounts.sign_up("bench_author", "Bench Author", "author@example.org", "bench password 1")
-    talkers = [runtime.accounts.sign_up(f"talker_{n}", f"Talker {n}", f"talker{n}@example.org", "bench password 1")
+def fill(container: Any) -> Any:
+    tribes = container.service(Tribes)
+    threads = container.service(Threads)
+    author = container.accounts.sign_up("bench_author", "Bench Author", "author@example.org", "bench password 1")
+    talkers = [container.accounts.sign_up(f"talker_{n}", f"Talker {n}", f"talker{n}@example.org", "bench password 1")
                for n in range(10)]
     with acting_as(author):
         tribe_id = tribes.found_tribe("Benchers", "benchers", "Fast talkers", "benchers")
@@ -47,7 +47,7 @@ def fill(runtime: Any) -> Any:
                 parent = threads.post_comment(
                     post_id, f"Comment {thread}.{level}: *markdown* and a [link](https://example.org/{thread}).", parent
                 )
-    runtime.wait_for(runtime.log_position(), timeout=120)
+    container.wait_for(container.log_position(), timeout=120)
     return post_id
 
 
@@ -63,9 +63,9 @@ def timed(client: TestClient[Any], path: str) -> list[float]:
 
 
 def main() -> None:
-    with bench_runtime() as runtime:
-        post_id = fill(runtime)
-        app = create_app(runtime.settings, runtime)
+    with bench_container() as container:
+        post_id = fill(container)
+        app = create_app(container.settings, container)
         frozen: dict[str, Any] = {}
 
         @get("/bench/in-memory", sync_to_thread=False)
@@ -75,8 +75,8 @@ def main() -> None:
         app.register(in_memory)
         with TestClient(app=app) as client:
             page = timed(client, f"/p/{post_id}")
-            post = runtime.view(ThreadTree).post(post_id)
-            tribe = {**runtime.view(TribeDirectory).by_id(post["tribe_id"]), "role": None, "moderator": False}
+            post = container.view(ThreadTree).post(post_id)
+            tribe = {**container.view(TribeDirectory).by_id(post["tribe_id"]), "role": None, "moderator": False}
 
             @get("/bench/context", sync_to_thread=True)
             def context(request: Request[Any, Any, Any]) -> dict[str, str]:

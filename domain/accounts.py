@@ -6,15 +6,16 @@ Signing up has nobody acting yet; every other command looks after the acting mem
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from uuid import UUID
 
 from cookout.domain.base import CookoutApplication, Index, IntegrityError
 from cookout.domain.errors import Conflict
 from cookout.domain.members import (
     Member,
+    Passwords,
     email_key,
     handle_key,
-    hash_password,
     parse_display_name,
     parse_email,
     parse_handle,
@@ -26,12 +27,16 @@ HANDLE_TAKEN = "That handle is taken. Try another?"
 
 
 class Accounts(CookoutApplication):
+    def __init__(self, passwords: Passwords, env: Any = None, **kwargs: Any):
+        super().__init__(env, **kwargs)
+        self.passwords = passwords
+
     def sign_up(self, handle: str, display_name: str, email: str, password: str) -> UUID:
         handle = parse_handle(handle)
         display_name = parse_display_name(display_name)
         email = parse_email(email)
         self.check_available(handle, email)
-        member = Member(handle, display_name, email, hash_password(password))
+        member = Member(handle, display_name, email, self.passwords.hash(password))
         try:
             # The two index aggregates make uniqueness atomic: a concurrent sign-up
             # claiming the same email or handle collides here and saves nothing.
@@ -57,7 +62,7 @@ class Accounts(CookoutApplication):
     def change_password(self, member_id: UUID, password: str) -> int:
         """A new password ends every session signed in with the old one; returns the new session epoch."""
         member = self.get_member(member_id)
-        member.change_password(hash_password(password))
+        member.change_password(self.passwords.hash(password))
         epoch = member.end_sessions()
         self.save(member)
         return epoch

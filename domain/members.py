@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,7 +20,6 @@ PASSWORD_MAX_LENGTH = 1024
 DISPLAY_NAME_MAX_LENGTH = 80
 ROLES = frozenset({"admin"})
 
-_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 # The most common passwords (zxcvbn's list, lowercase), refused at sign-up and on a change.
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"][:10000])
 
@@ -120,23 +118,25 @@ def handle_key(handle: str) -> str:
     return f"member-handle:{handle}"
 
 
-def hash_password(password: str) -> str:
-    check_password(password)
-    return _hasher.hash(password)
+class Passwords:
+    """Hashes and checks passwords with the one argon2id hasher the composition root gives it (tests
+    give a fast one)."""
 
+    def __init__(self, hasher: PasswordHasher):
+        self.hasher = hasher
+        # Made by the hasher in use, so checking it costs what checking a member's hash costs.
+        self.dummy_hash = hasher.hash("no account has this password")
 
-def password_matches(password_hash: str | None, password: str) -> bool:
-    """With no hash (nobody by that name) a dummy is checked, so the answer takes as long as for a member."""
-    try:
-        return _hasher.verify(password_hash or _dummy_hash(_hasher), password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    def hash(self, password: str) -> str:
+        check_password(password)
+        return self.hasher.hash(password)
 
-
-@lru_cache(maxsize=1)
-def _dummy_hash(hasher: PasswordHasher) -> str:
-    """Made by the hasher in use, so checking it costs what checking a member's hash costs."""
-    return hasher.hash("no account has this password")
+    def matches(self, password_hash: str | None, password: str) -> bool:
+        """With no hash (nobody by that name) the dummy is checked, so the answer takes as long as for a member."""
+        try:
+            return self.hasher.verify(password_hash or self.dummy_hash, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def check_password(password: str) -> None:

@@ -14,12 +14,12 @@ import uvicorn
 
 from cookout.platform import demo, inbound
 from cookout.platform.database import database_url
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import ConfigurationError, load_settings, mail_destination, served_at
-from cookout.projections.outbox import DELIVER_ALL_TASK, Dispatcher, hand_over
+from cookout.projections.outbox import hand_over
 from cookout.projections.registry import PROJECTIONS, projection_named
 from cookout.projections.runner import ProjectionBusy
-from cookout.workers.app import celery_app
+from cookout.workers.app import CookoutCelery
 
 RESTART_LIMIT = 5
 
@@ -52,6 +52,7 @@ def parser() -> argparse.ArgumentParser:
     worker_cmd = commands.add_parser("worker", help="run a Celery worker (sends mail)")
     worker_cmd.add_argument("--concurrency", type=int, default=4)
     worker_cmd.add_argument("--beat", action="store_true", help="also run the periodic scheduler")
+    worker_cmd.add_argument("--queue", help="consume this queue instead of the default one")
     worker_cmd.set_defaults(run=worker)
 
     beat_cmd = commands.add_parser("beat", help="run the Celery periodic scheduler only")
@@ -95,13 +96,12 @@ def serve(args: argparse.Namespace) -> int:
     settings.check_mail()
     holders: list[object] = []
     url = database_url(settings, holders)
-    runtime = Runtime(settings, url)
-    runtime.prepare()
+    container = bootstrap(settings, url=url)
     if args.demo:
-        created = demo.seed(runtime)
+        created = demo.seed(container)
         if created:
             print(f"Demo members created ({', '.join(created)}); their password is {demo.DEMO_PASSWORD!r}.")
-    runtime.close()
+    container.close()
 
     env = {
         **os.environ,
@@ -181,99 +181,102 @@ def web(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
-    load_settings().check_mail()
+    settings = load_settings()
+    settings.check_mail()
     argv = ["worker", "--loglevel=INFO", "--pool=threads", f"--concurrency={args.concurrency}"]
     if args.beat:
         argv.append("--beat")
-    celery_app.worker_main(argv)
+    # The threads pool: every task shares the one container built here (a forking pool would copy its
+    # open connections into each child).
+    container = bootstrap(settings)
+    try:
+        CookoutCelery(settings, container, queue=args.queue).worker_main(argv)
+    finally:
+        container.close()
     return 0
 
 
 def beat(args: argparse.Namespace) -> int:
-    celery_app.start(["beat", "--loglevel=INFO"])
+    CookoutCelery(load_settings()).start(["beat", "--loglevel=INFO"])
     return 0
 
 
 def projections_run(args: argparse.Namespace) -> int:
-    runtime = Runtime(load_settings())
-    runtime.prepare()
-    Dispatcher.enqueue = lambda keys: celery_app.send_task(DELIVER_ALL_TASK, args=[keys])
-    hand_over(runtime.outbox.pending_keys())
-    runtime.start_projections()
-    signal.signal(signal.SIGTERM, lambda *_: runtime.stop_projections())
+    settings = load_settings()
+    tasks = CookoutCelery(settings)
+    container = bootstrap(settings, enqueue=tasks.enqueue)
+    hand_over(tasks.enqueue, container.outbox.pending_keys())
+    container.start_projections()
+    signal.signal(signal.SIGTERM, lambda *_: container.stop_projections())
     print("Projections are following the event log.", flush=True)
     try:
-        runtime.run_projections_forever()
+        container.run_projections_forever()
     finally:
-        runtime.close()
+        container.close()
     return 0
 
 
 def projections_status(args: argparse.Namespace) -> int:
-    runtime = Runtime(load_settings())
+    container = bootstrap(load_settings())
     try:
-        runtime.prepare()
-        head = runtime.log_position()
-        counts = runtime.parked.counts()
+        head = container.log_position()
+        counts = container.parked.counts()
         print(f"{'projection':<24}{'position':>10}{'lag':>8}{'parked':>8}")
         for projection in PROJECTIONS:
-            position = runtime.view(projection).position()
+            position = container.view(projection).position()
             print(f"{projection.name:<24}{position:>10}{head - position:>8}{counts.get(projection.name, 0):>8}")
         for projection in PROJECTIONS:
-            for row in runtime.parked.of(projection.name):
+            for row in container.parked.of(projection.name):
                 print(f"parked: {projection.name} at {row['notification_id']} ({row['topic']}, "
                       f"{row['parked_at']:%Y-%m-%d %H:%M:%S}): {row['error']}")
     finally:
-        runtime.close()
+        container.close()
     return 0
 
 
 def projections_retry(args: argparse.Namespace) -> int:
-    runtime = Runtime(load_settings())
+    settings = load_settings()
+    container = bootstrap(settings, enqueue=CookoutCelery(settings).enqueue)
     try:
-        runtime.prepare()
-        Dispatcher.enqueue = lambda keys: celery_app.send_task(DELIVER_ALL_TASK, args=[keys])
-        applied, still = runtime.retry_parked(projection_named(args.name))
+        applied, still = container.retry_parked(projection_named(args.name))
         print(f"{args.name}: {applied} parked events applied, {still} still parked.")
     finally:
-        runtime.close()
+        container.close()
     return 1 if still else 0
 
 
 def projections_rebuild(args: argparse.Namespace) -> int:
-    runtime = Runtime(load_settings())
+    container = bootstrap(load_settings())
     try:
-        runtime.prepare()
         projection = projection_named(args.name)
-        head = rebuild(runtime, projection)
+        head = rebuild(container, projection)
         print(f"Rebuilt {projection.name} from the log up to position {head}.")
     finally:
-        runtime.close()
+        container.close()
     return 0
 
 
-def rebuild(runtime: Runtime, projection: type, timeout: float = 600) -> int:
+def rebuild(container: Container, projection: type, timeout: float = 600) -> int:
     """Empty one view and replay the whole log into it. Refused while `cookout projections run` runs it."""
-    head = runtime.log_position()
-    runtime.start_projections((projection,), rebuild=True)
+    head = container.log_position()
+    container.start_projections((projection,), rebuild=True)
     try:
-        if not runtime.wait_for(head, (projection,), timeout=timeout):
+        if not container.wait_for(head, (projection,), timeout=timeout):
             raise ConfigurationError(f"rebuilding {projection.name} did not reach position {head} in {timeout} s")
     finally:
-        runtime.stop_projections()
+        container.stop_projections()
     return head
 
 
 def outbox_retry(args: argparse.Namespace) -> int:
-    runtime = Runtime(load_settings())
+    settings = load_settings()
+    container = bootstrap(settings)
     try:
-        runtime.prepare()
-        keys = runtime.outbox.make_due(failed_too=args.failed)
-        Dispatcher.enqueue = lambda chunk: celery_app.send_task(DELIVER_ALL_TASK, args=[chunk])
-        hand_over(keys)
+        keys = container.outbox.make_due(failed_too=args.failed)
+        hand_over(CookoutCelery(settings).enqueue, keys)
         print(f"{len(keys)} letters handed to the workers again.")
     finally:
-        runtime.close()
+        container.close()
     return 0
 
 
@@ -283,14 +286,13 @@ def receive_answers(args: argparse.Namespace) -> int:
 
 
 def seed_demo(args: argparse.Namespace) -> int:
-    runtime = Runtime(load_settings())
+    container = bootstrap(load_settings())
     try:
-        runtime.prepare()
-        created = demo.seed(runtime)
+        created = demo.seed(container)
         print(f"Created {len(created)} demo members; their password is {demo.DEMO_PASSWORD!r}." if created
               else "The demo tribe is already here.")
     finally:
-        runtime.close()
+        container.close()
     return 0
 
 

@@ -6,11 +6,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from cookout.domain.base import acting_as
-from cookout.domain.community import Tribes
 from cookout.domain.errors import Conflict
-from cookout.domain.meetings import Meetings
-from cookout.domain.threads import Threads
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 
 DEMO_PASSWORD = "cookout-demo"
 TRIBE_SLUG = "crazies"
@@ -36,26 +33,26 @@ We think so. The same rules apply as in real life:
 How do you keep it real? Share your tips below."""
 
 
-def seed(runtime: Runtime) -> list[str]:
+def seed(container: Container) -> list[str]:
     """Create the demo people, tribe, conversation and meetup that are not there yet;
     returns the handles created."""
     created = []
     ids: dict[str, UUID] = {}
     for handle, name, email in PEOPLE:
         try:
-            ids[handle] = runtime.accounts.sign_up(handle, name, email, DEMO_PASSWORD)
+            ids[handle] = container.accounts.sign_up(handle, name, email, DEMO_PASSWORD)
             created.append(handle)
         except Conflict:
-            found = runtime.accounts.member_id_for_handle(handle)
+            found = container.accounts.member_id_for_handle(handle)
             if found is not None:
                 ids[handle] = found
     if len(ids) == len(PEOPLE):
-        seed_tribe(runtime, ids)
+        seed_tribe(container, ids)
     return created
 
 
-def seed_tribe(runtime: Runtime, ids: dict[str, UUID]) -> None:
-    tribes, threads = runtime.service(Tribes), runtime.service(Threads)
+def seed_tribe(container: Container, ids: dict[str, UUID]) -> None:
+    tribes, threads = container.tribes, container.threads
     with acting_as(ids["gini"]):
         try:
             tribe_id = tribes.found_tribe(
@@ -81,7 +78,7 @@ def seed_tribe(runtime: Runtime, ids: dict[str, UUID]) -> None:
         reply)
     say("teo", "I'd take you all to lunch, but only for every 20 comments. Just keeping things measurable.")
 
-    meetings = runtime.service(Meetings)
+    meetings = container.meetings
     starts = (datetime.now(UTC) + timedelta(days=30)).replace(hour=17, minute=0, second=0, microsecond=0)
     with acting_as(ids["gini"]):
         meetup_id = meetings.schedule(

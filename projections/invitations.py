@@ -722,4 +722,4 @@ class Invitations(Dispatcher):
     def record(
         self, tracking: Tracking, statements: list[Statement], letters: list[Letter] | None = None
     ) -> None:
-        self.view.post(tracking, letters or [], statements)
+        self.post(tracking, letters or [], statements)

@@ -6,6 +6,7 @@ then delivers each row once. Replaying the log (a rebuild) finds the rows alread
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -90,10 +91,8 @@ class OutboxView(View):
     tables: ClassVar[tuple[str, ...]] = ()
 
     def post(self, tracking: Tracking, letters: Sequence[Letter], statements: Sequence[Statement] = ()) -> None:
-        """The dispatcher's own rows, its letters and its position in one transaction; once that has
-        committed, the letters go to the workers."""
+        """The dispatcher's own rows, its letters and its position in one transaction."""
         self.apply(tracking, *statements, *(letter_statement(letter) for letter in letters))
-        wake_workers(letters)
 
     def pending_keys(self, older_than_seconds: float = 0) -> list[str]:
         found = self.rows(
@@ -135,35 +134,40 @@ class OutboxView(View):
         return self.row("SELECT * FROM outbox WHERE key = %(key)s", {"key": key})
 
 
+# How letters reach the workers: given a list of letters' keys, it queues them for delivery.
+Enqueue = Callable[[list[str]], None]
+
+
 class Dispatcher(CookoutProjection):
     """Base of the projections that decide which emails an event calls for. Each feature has its own
     dispatcher (its own position in the log); all of them post into the one outbox."""
 
     view_class = OutboxView
 
-    # Set by the process that runs the dispatchers: hands a list of letters' keys to the workers.
-    enqueue: ClassVar[Callable[[list[str]], None] | None] = None
+    def __init__(self, view: OutboxView, enqueue: Enqueue | None = None):
+        """Without `enqueue` (a rebuild, a test) the letters wait in the outbox for the periodic sweep."""
+        super().__init__(view=view)
+        self.enqueue = enqueue
 
     def send(self, tracking: Tracking, *letters: Letter) -> None:
         """Post the letters and record the position in one transaction, then wake a worker."""
-        self.view.post(tracking, letters)
+        self.post(tracking, letters)
+
+    def post(self, tracking: Tracking, letters: Sequence[Letter], statements: Sequence[Statement] = ()) -> None:
+        """The dispatcher's own rows, its letters and its position in one transaction; once that has
+        committed (a worker may look at once), the letters go to the workers, a whole batch's together."""
+        self.view.post(tracking, letters, statements)
+        if letters and self.enqueue is not None:
+            after_commit("letters", [letter.key for letter in letters], functools.partial(hand_over, self.enqueue))
 
 
-def wake_workers(letters: Sequence[Letter]) -> None:
-    """Hand the letters to the workers once the outbox rows are committed (a worker may look at once);
-    the letters of a whole batch of events go together."""
-    if letters and Dispatcher.enqueue is not None:
-        after_commit("letters", [letter.key for letter in letters], hand_over)
-
-
-def hand_over(keys: Sequence[str]) -> None:
+def hand_over(enqueue: Enqueue, keys: Sequence[str]) -> None:
     """Give the keys to the workers, a few per task: few broker messages when the log is busy, and a big
     round of invitations still spreads over every worker."""
     for start in range(0, len(keys), LETTERS_PER_TASK):
         chunk = list(keys[start:start + LETTERS_PER_TASK])
         try:
-            if Dispatcher.enqueue is not None:
-                Dispatcher.enqueue(chunk)
+            enqueue(chunk)
         except Exception:  # the rows are safe in the outbox; the periodic sweep enqueues them again
             log.exception("could not enqueue %s; the outbox sweep will retry", ", ".join(chunk))
 

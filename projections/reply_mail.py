@@ -212,7 +212,7 @@ class ReplyMail(Dispatcher):
 
     @process_event.register
     def tribe_founded(self, event: Tribe.TribeFounded, tracking: Tracking) -> None:
-        self.view.post(tracking, [], [
+        self.post(tracking, [], [
             ("INSERT INTO reply_mail_tribes (id, members_only) VALUES (%(id)s, %(closed)s)",
              {"id": event.originator_id, "closed": event.visibility == MEMBERS_ONLY}),
             self.tribe_member(event.originator_id, event.founder_id),
@@ -371,7 +371,7 @@ class ReplyMail(Dispatcher):
         )
 
     def remember(self, tracking: Tracking, statement: Statement) -> None:
-        self.view.post(tracking, [], [statement])
+        self.post(tracking, [], [statement])
 
     def dispatch(self, tracking: Tracking, statements: list[Statement], letters: list[Letter]) -> None:
-        self.view.post(tracking, letters, statements)
+        self.post(tracking, letters, statements)

@@ -13,6 +13,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,16 +36,15 @@ from litestar.testing import TestClient  # noqa: E402
 
 from argon2 import PasswordHasher  # noqa: E402
 
-from cookout.domain import members  # noqa: E402
 from cookout.platform.web.app import create_app  # noqa: E402
 from cookout.platform.database import embedded_server  # noqa: E402
-from cookout.platform.runtime import Runtime  # noqa: E402
+from cookout.platform.container import Container, bootstrap  # noqa: E402
 from cookout.platform.settings import Settings, load_settings  # noqa: E402
-from cookout.projections.outbox import Dispatcher  # noqa: E402
-from cookout.workers.app import celery_app  # noqa: E402
+from cookout.projections.outbox import Enqueue  # noqa: E402
+from cookout.workers.app import CookoutCelery  # noqa: E402
 
 # Argon2 at production strength costs ~100 ms a sign-up; tests sign up hundreds of people.
-members._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 HEALTH_TOKEN = "test-health-token"
 
@@ -96,26 +97,81 @@ def settings(database_url: str) -> Settings:
     )
 
 
-@pytest.fixture(scope="session", autouse=True)
-def own_task_queue(worker_id: str) -> None:
+@pytest.fixture(scope="session")
+def task_queue(worker_id: str) -> str:
     """Test processes may share one broker (Redis in CI); each consumes only its own tasks."""
-    celery_app.conf.task_default_queue = f"cookout-test-{worker_id}-{os.getpid()}"
+    return f"cookout-test-{worker_id}-{os.getpid()}"
+
+
+class Workers:
+    """The container's `enqueue`, faked: the dispatchers' letters go to whoever listens (a test watching
+    when they come, a real Celery worker), and nowhere otherwise, as when no worker is running."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Enqueue] = []
+
+    def __call__(self, keys: list[str]) -> None:
+        for listener in list(self.listeners):
+            listener(keys)
+
+    @contextmanager
+    def listening(self, listener: Enqueue) -> Iterator[None]:
+        self.listeners.append(listener)
+        try:
+            yield
+        finally:
+            self.listeners.remove(listener)
 
 
 @pytest.fixture(scope="session")
-def runtime(settings: Settings) -> Iterator[Runtime]:
+def workers() -> Workers:
+    return Workers()
+
+
+@pytest.fixture(scope="session")
+def container(settings: Settings, workers: Workers) -> Iterator[Container]:
     """The data layer with every projection following the log in this process."""
-    opened = Runtime(settings)
-    opened.prepare()
+    opened = bootstrap(settings, hasher=FAST_HASHER, enqueue=workers)
     opened.start_projections()
     yield opened
-    Dispatcher.enqueue = None
     opened.close()
 
 
+class Clock:
+    """The container's clock, faked: real time, moved on as far as a test says."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def clocked_client(container: Container, clock: Clock) -> Iterator[TestClient[Litestar]]:
+    """A client of an app over the suite's data whose container tells the time by `clock`."""
+    own = bootstrap(container.settings, url=container.url, hasher=FAST_HASHER, clock=clock)
+    try:
+        with TestClient(app=create_app(container=own), base_url="http://testserver.local") as test_client:
+            yield test_client
+    finally:
+        own.close()
+
+
 @pytest.fixture(scope="session")
-def app(runtime: Runtime) -> Litestar:
-    return create_app(runtime.settings, runtime)
+def worker_app(container: Container, task_queue: str) -> CookoutCelery:
+    """A Celery app on the suite's container: the workers tests start, the tasks they run in place."""
+    return CookoutCelery(container.settings, container, queue=task_queue)
+
+
+@pytest.fixture(scope="session")
+def app(container: Container) -> Litestar:
+    return create_app(container.settings, container)
 
 
 @pytest.fixture

@@ -10,23 +10,23 @@ from typing import Any
 from litestar.testing import TestClient
 
 from cookout.platform.web.app import create_app
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import load_settings
 
 PASSWORD = "correct horse battery"
 
 
 @contextmanager
-def rebuilding(runtime: Runtime) -> Iterator[Runtime]:
-    """A second runtime, as `cookout projections rebuild` opens, with this one's projections stopped
+def rebuilding(container: Container) -> Iterator[Container]:
+    """A second container, as `cookout projections rebuild` opens, with this one's projections stopped
     meanwhile: a projection runs in one process at a time."""
-    runtime.stop_projections()
-    other = Runtime(runtime.settings)
+    container.stop_projections()
+    other = bootstrap(container.settings, url=container.url, hasher=container.passwords.hasher)
     try:
         yield other
     finally:
         other.close()
-        runtime.start_projections()
+        container.start_projections()
 
 
 def unique(prefix: str = "m") -> str:
@@ -56,9 +56,9 @@ def sign_up(client: TestClient[Any], handle: str | None = None, email: str | Non
 
 
 @contextmanager
-def client_of_app_with(runtime: Runtime, **settings: Any) -> Iterator[TestClient[Any]]:
+def client_of_app_with(container: Container, **settings: Any) -> Iterator[TestClient[Any]]:
     """A client of an app of its own over the same data, with these settings (rate limits counted in its
     own memory, so a test's low limit is not shared with any other test)."""
-    own = load_settings(database_url=runtime.settings.database_url, broker_url=None, **settings)
-    with TestClient(app=create_app(own, runtime), base_url="http://testserver.local") as client:
+    own = load_settings(database_url=container.settings.database_url, broker_url=None, **settings)
+    with TestClient(app=create_app(own, container), base_url="http://testserver.local") as client:
         yield client

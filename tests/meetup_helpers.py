@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from cookout.domain.base import current_actor
 from cookout.domain.community import Tribes
 from cookout.domain.schedule import LOCAL_FORMAT
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
 from cookout.projections.members import MemberDirectory
@@ -22,42 +22,42 @@ from tests.helpers import PASSWORD, post_form, unique
 ZONE = "Europe/Berlin"
 
 
-def settle(runtime: Runtime) -> None:
+def settle(container: Container) -> None:
     """Wait until the meetup projections and the invitations dispatcher have read the whole log."""
-    assert runtime.wait_for(runtime.log_position(), (MemberDirectory, Meetups, Invitations), timeout=20)
+    assert container.wait_for(container.log_position(), (MemberDirectory, Meetups, Invitations), timeout=20)
 
 
-def join(runtime: Runtime, name: str = "Meetup Person") -> dict[str, Any]:
+def join(container: Container, name: str = "Meetup Person") -> dict[str, Any]:
     """A member, signed up through the accounts service; returns their directory row."""
     handle = unique()
-    runtime.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD)
-    settle(runtime)
-    return runtime.view(MemberDirectory).by_handle(handle)
+    container.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD)
+    settle(container)
+    return container.view(MemberDirectory).by_handle(handle)
 
 
 def acting(member_id: UUID | str) -> Any:
     return current_actor.set(str(member_id))
 
 
-def found_tribe(runtime: Runtime, founder_id: UUID, visibility: str = "public") -> dict[str, Any]:
-    tribes = runtime.service(Tribes)
+def found_tribe(container: Container, founder_id: UUID, visibility: str = "public") -> dict[str, Any]:
+    tribes = container.service(Tribes)
     token = acting(founder_id)
     try:
         slug = unique("tribe-")
         tribe_id = tribes.found_tribe("Picnic People", slug, visibility=visibility)
     finally:
         current_actor.reset(token)
-    settle(runtime)
+    settle(container)
     return {"id": tribe_id, "slug": slug}
 
 
-def join_tribe(runtime: Runtime, tribe_id: UUID, member_id: UUID) -> None:
+def join_tribe(container: Container, tribe_id: UUID, member_id: UUID) -> None:
     token = acting(member_id)
     try:
-        runtime.service(Tribes).join_tribe(tribe_id)
+        container.service(Tribes).join_tribe(tribe_id)
     finally:
         current_actor.reset(token)
-    settle(runtime)
+    settle(container)
 
 
 def local(delta: timedelta, zone: str = ZONE) -> str:
@@ -88,29 +88,29 @@ def sign_in(client: TestClient[Any], member: dict[str, Any]) -> None:
     assert response.status_code == 303, response.text
 
 
-def schedule(client: TestClient[Any], runtime: Runtime, slug: str, **changes: str) -> UUID:
+def schedule(client: TestClient[Any], container: Container, slug: str, **changes: str) -> UUID:
     """Schedule through the form as whoever is signed in on `client`; returns the meetup id."""
     response = post_form(client, f"/t/{slug}/meetups", meetup_fields(**changes))
     assert response.status_code == 303, response.text
-    settle(runtime)
+    settle(container)
     return UUID(response.headers["location"].removeprefix("/m/"))
 
 
 class Tribe:
     """An organiser, a public or members-only tribe, and a few members, ready to meet."""
 
-    def __init__(self, runtime: Runtime, members: int = 2, visibility: str = "public"):
-        self.runtime = runtime
-        self.organiser = join(runtime, "Olga Organiser")
-        tribe = found_tribe(runtime, self.organiser["id"], visibility)
+    def __init__(self, container: Container, members: int = 2, visibility: str = "public"):
+        self.container = container
+        self.organiser = join(container, "Olga Organiser")
+        tribe = found_tribe(container, self.organiser["id"], visibility)
         self.id, self.slug = tribe["id"], tribe["slug"]
-        self.members = [join(runtime, f"Member {n}") for n in range(members)]
+        self.members = [join(container, f"Member {n}") for n in range(members)]
         for member in self.members:
-            join_tribe(runtime, self.id, member["id"])
+            join_tribe(container, self.id, member["id"])
 
     def letters(self, meetup_id: UUID) -> list[dict[str, Any]]:
-        settle(self.runtime)
-        return self.runtime.view(Invitations).rows(
+        settle(self.container)
+        return self.container.view(Invitations).rows(
             "SELECT * FROM outbox WHERE payload->>'meetup_id' = %(id)s ORDER BY created_at, key",
             {"id": str(meetup_id)},
         )

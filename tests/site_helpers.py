@@ -32,11 +32,12 @@ from cookout.domain.threads import Threads
 from cookout.domain.meetings import Meetings
 from cookout.domain.schedule import LOCAL_FORMAT
 from cookout.platform import demo
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import Settings
 from cookout.platform.web.app import create_app
 from cookout.projections.registry import PROJECTIONS
 from cookout.projections.tribes import TribeDirectory
+from tests.conftest import FAST_HASHER
 from tests.helpers import post_form
 
 ROLES = {"visitor": None, "member": "melanie", "moderator": "amara", "organiser": "gini"}
@@ -47,7 +48,7 @@ MAX_PAGES = 120
 
 @dataclass
 class Site:
-    runtime: Runtime
+    container: Container
     app: Litestar
     ids: dict[str, UUID] = field(default_factory=dict)
     base_url: str = ""
@@ -58,12 +59,12 @@ def local_time(delta: timedelta, zone: str) -> str:
     return (on_the_hour + delta).astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
 
 
-def furnish(runtime: Runtime) -> dict[str, UUID]:
+def furnish(container: Container) -> dict[str, UUID]:
     """The demo tribe, then what the demo lacks; returns the ids the tests and screenshots name."""
-    demo.seed(runtime)
-    ids = {handle: runtime.accounts.member_id_for_handle(handle) for handle, _, _ in demo.PEOPLE}
-    tribes, threads, meetings = runtime.service(Tribes), runtime.service(Threads), runtime.service(Meetings)
-    tribe_id = runtime.view(TribeDirectory).by_slug(demo.TRIBE_SLUG)["id"]
+    demo.seed(container)
+    ids = {handle: container.accounts.member_id_for_handle(handle) for handle, _, _ in demo.PEOPLE}
+    tribes, threads, meetings = container.service(Tribes), container.service(Threads), container.service(Meetings)
+    tribe_id = container.view(TribeDirectory).by_slug(demo.TRIBE_SLUG)["id"]
     zone = "America/Chicago"
     with acting_as(ids["gini"]):
         tribes.grant_role(tribe_id, ids["amara"], "moderator")
@@ -100,19 +101,19 @@ def furnish(runtime: Runtime) -> dict[str, UUID]:
     with acting_as(ids["teo"]):
         doubtful = threads.post_comment(post_id, "Buy my course on measuring relationships!", first)
     with acting_as(ids["priya"]):
-        runtime.service(Moderation).flag_comment(doubtful, "Advertising")
-    assert runtime.wait_for(runtime.log_position(), PROJECTIONS, timeout=20)
+        container.service(Moderation).flag_comment(doubtful, "Advertising")
+    assert container.wait_for(container.log_position(), PROJECTIONS, timeout=20)
     from cookout.projections.feed import TribeFeed
 
-    [demo_post] = [p["id"] for p in runtime.view(TribeFeed).page(tribe_id) if p["title"].startswith("Online relationships")]
+    [demo_post] = [p["id"] for p in container.view(TribeFeed).page(tribe_id) if p["title"].startswith("Online relationships")]
     return {**ids, "tribe": tribe_id, "owls": owls, "post": post_id, "demo_post": demo_post, "conference": conference,
-            "cancelled": rained_off, "chicago": meetup_of(runtime, tribe_id, "Cookout in Chicago")}
+            "cancelled": rained_off, "chicago": meetup_of(container, tribe_id, "Cookout in Chicago")}
 
 
-def meetup_of(runtime: Runtime, tribe_id: UUID, title: str) -> UUID:
+def meetup_of(container: Container, tribe_id: UUID, title: str) -> UUID:
     from cookout.projections.meetups import Meetups
 
-    found = [m for m in runtime.view(Meetups).of_tribe(tribe_id, datetime.now(UTC), upcoming=True)
+    found = [m for m in container.view(Meetups).of_tribe(tribe_id, datetime.now(UTC), upcoming=True)
              if m["title"] == title]
     return found[0]["id"]
 
@@ -125,13 +126,12 @@ def demo_site(server_url: str, settings: Settings) -> Iterator[Site]:
         connection.execute(f'CREATE DATABASE "{name}"')
         connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    runtime = Runtime(settings.model_copy(update={"database_url": url}))
+    container = bootstrap(settings.model_copy(update={"database_url": url}), hasher=FAST_HASHER)
     try:
-        runtime.prepare()
-        runtime.start_projections()
-        yield Site(runtime, create_app(runtime.settings, runtime), furnish(runtime))
+        container.start_projections()
+        yield Site(container, create_app(container.settings, container), furnish(container))
     finally:
-        runtime.close()
+        container.close()
         with psycopg.connect(server_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

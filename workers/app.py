@@ -1,17 +1,19 @@
-"""The Celery application: broker from COOKOUT_BROKER_URL, or a broker in files under the data dir."""
+"""The Celery application: broker from COOKOUT_BROKER_URL, or a broker in files under the data dir; its
+tasks reach the data through the container the app is built with."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from celery import Celery
-from celery.signals import worker_process_shutdown
+from celery import Celery, Task
 
-from cookout.platform.runtime import Runtime
-from cookout.platform.settings import Settings, load_settings
+from cookout.platform.container import Container
+from cookout.platform.settings import Settings
+from cookout.projections.outbox import DELIVER_ALL_TASK
 
 OUTBOX_SWEEP_SECONDS = 60.0
 REMINDER_SWEEP_SECONDS = 300.0
+TASK_MODULES = ["cookout.workers.mail", "cookout.workers.reminders"]
 
 
 def broker_options(settings: Settings) -> dict[str, object]:
@@ -56,33 +58,30 @@ def configure(app: Celery, settings: Settings) -> None:
     )
 
 
-celery_app = Celery("cookout", include=["cookout.workers.mail", "cookout.workers.reminders"])
+class ContainerTask(Task):
+    """Base of Cookout's tasks: they reach the data through the app that runs them, which was built with
+    the process's container. No module global: a test's worker and the CLI's each use the container they
+    bootstrapped, and a process that only sends tasks (`projections run`) builds an app without one."""
+
+    @property
+    def container(self) -> Container:
+        container = self.app.container  # type: ignore[attr-defined]
+        if container is None:
+            raise RuntimeError("this Celery app sends tasks only: build it with a container to run them")
+        return container
 
 
-@celery_app.on_configure.connect
-def _configure(sender: Celery, **_: object) -> None:
-    # Read the settings when Celery first needs them, not at import.
-    configure(sender, load_settings())
+class CookoutCelery(Celery):
+    """Cookout's Celery app, for the settings given. The tasks are `shared_task`s, so each app built here
+    (the worker's, the sender's, a test's) has them without any app being a module global."""
 
+    def __init__(self, settings: Settings, container: Container | None = None, queue: str | None = None):
+        super().__init__("cookout", task_cls=ContainerTask, include=TASK_MODULES, set_as_current=False)
+        self.container = container
+        configure(self, settings)
+        if queue:  # test processes may share one broker (Redis in CI): each consumes only its own tasks
+            self.conf.task_default_queue = queue
 
-_runtime: Runtime | None = None
-
-
-def runtime() -> Runtime:
-    """The worker's connection to the data, opened on first use."""
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(load_settings())
-    return _runtime
-
-
-def use_runtime(shared: Runtime) -> None:
-    """Share a runtime already open in this process (`cookout serve` children, tests)."""
-    global _runtime
-    _runtime = shared
-
-
-@worker_process_shutdown.connect
-def _close_runtime(**_: object) -> None:
-    if _runtime is not None:
-        _runtime.close()
+    def enqueue(self, keys: list[str]) -> None:
+        """How the dispatchers' letters reach the workers: one task for a few letters."""
+        self.send_task(DELIVER_ALL_TASK, args=[keys])

@@ -19,18 +19,20 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
+from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
 from cookout.platform.letters import compose
 from cookout.platform.settings import Settings
-from cookout.projections.outbox import OutboxView, letter_path
-from cookout.workers.app import celery_app, runtime
+from cookout.projections.outbox import DELIVER_ALL_TASK, OutboxView, letter_path
+from cookout.workers.app import ContainerTask
 
 log = logging.getLogger(__name__)
 
 FIRST_RETRY_SECONDS = 60
 LONGEST_RETRY_SECONDS = 6 * 3600
 GIVE_UP_AFTER_SECONDS = 2 * 24 * 3600
+DELIVER_TASK = "cookout.deliver"  # one letter
 
 
 class DeliveryFailed(Exception):
@@ -136,18 +138,17 @@ def backoff_seconds(retries: int) -> float:
     return get_exponential_backoff_interval(FIRST_RETRY_SECONDS, retries, LONGEST_RETRY_SECONDS, full_jitter=True)
 
 
-@celery_app.task(name="cookout.deliver")
-def deliver(key: str) -> str:
+@shared_task(name=DELIVER_TASK, bind=True)
+def deliver(self: ContainerTask, key: str) -> str:
     """One letter; if the server could not take it, the outbox row says when the sweep offers it again."""
-    shared = runtime()
-    return deliver_letter(shared.outbox, shared.settings, key)
+    return deliver_letter(self.container.outbox, self.container.settings, key)
 
 
-@celery_app.task(name="cookout.deliver_all")
-def deliver_all(keys: list[str]) -> dict[str, str]:
+@shared_task(name=DELIVER_ALL_TASK, bind=True)
+def deliver_all(self: ContainerTask, keys: list[str]) -> dict[str, str]:
     """The letters a batch of events called for, one after another; a letter the server could not take
     waits for its next try in the outbox, so it holds up no other letter."""
-    shared = runtime()
+    shared = self.container
     statuses = {}
     for key in keys:
         try:
@@ -158,11 +159,11 @@ def deliver_all(keys: list[str]) -> dict[str, str]:
     return statuses
 
 
-@celery_app.task(name="cookout.sweep_outbox")
-def sweep_outbox() -> int:
+@shared_task(name="cookout.sweep_outbox", bind=True)
+def sweep_outbox(self: ContainerTask) -> int:
     """Enqueue letters whose next try is due, and those still pending a while after they were written
     (a lost enqueue, a dead worker)."""
-    keys = runtime().outbox.due_keys(first_try_after_seconds=30)
+    keys = self.container.outbox.due_keys(first_try_after_seconds=30)
     for key in keys:
-        deliver.delay(key)
+        self.app.send_task(DELIVER_TASK, args=[key])
     return len(keys)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from celery import shared_task
 
 from cookout.projections.invitations import Invitations
-from cookout.workers.app import celery_app, runtime
-from cookout.workers.mail import deliver
+from cookout.workers.app import ContainerTask
+from cookout.workers.mail import DELIVER_TASK
 
 
-@celery_app.task(name="cookout.send_reminders")
-def send_reminders() -> int:
-    keys = runtime().view(Invitations).write_reminders(datetime.now(UTC))
+@shared_task(name="cookout.send_reminders", bind=True)
+def send_reminders(self: ContainerTask) -> int:
+    container = self.container
+    keys = container.view(Invitations).write_reminders(container.clock())
     for key in keys:
-        deliver.delay(key)
+        self.app.send_task(DELIVER_TASK, args=[key])
     return len(keys)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from cookout.platform.inbound.imap import watch_mailbox
 from cookout.platform.inbound.replies import receive
 from cookout.platform.inbound.smtp import smtp_server
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import bootstrap
 from cookout.platform.settings import ConfigurationError, Settings
 
 
@@ -23,9 +23,8 @@ def run(settings: Settings) -> None:
     if not settings.inbound_url:
         raise ConfigurationError("COOKOUT_INBOUND_URL is not set: say where calendar answers arrive, "
                                  "as in smtp://0.0.0.0:2525 or imaps://user:password@mail.example.org/INBOX")
-    runtime = Runtime(settings)
-    runtime.prepare()
-    apply = partial(receive, runtime)
+    container = bootstrap(settings)
+    apply = partial(receive, container)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     parts = urlsplit(settings.inbound_url)
@@ -45,4 +44,4 @@ def run(settings: Settings) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        runtime.close()
+        container.close()

@@ -25,10 +25,9 @@ from icalendar import Calendar
 
 from cookout.domain.base import acting_as
 from cookout.domain.errors import DomainError
-from cookout.domain.meetings import Meetings
 from cookout.domain.meetups import GOING, MAYBE, NOT_GOING
 from cookout.platform.links import read_rsvp_address
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.platform.settings import Settings
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
@@ -66,11 +65,11 @@ class Reply:
     organiser: str
 
 
-def receive(runtime: Runtime, message: EmailMessage, recipients: list[str], now: datetime | None = None,
+def receive(container: Container, message: EmailMessage, recipients: list[str], now: datetime | None = None,
             settings: Settings | None = None) -> Outcome:
     """Apply one email's calendar answer, or say why not (and log it). `recipients`: where it was delivered."""
     try:
-        outcome = _receive(runtime, settings or runtime.settings, message, recipients, now or datetime.now(UTC))
+        outcome = _receive(container, settings or container.settings, message, recipients, now or datetime.now(UTC))
     except Rejected as rejected:
         outcome = rejected.outcome
     level = logging.WARNING if outcome.status == REFUSED else logging.INFO
@@ -79,7 +78,7 @@ def receive(runtime: Runtime, message: EmailMessage, recipients: list[str], now:
     return outcome
 
 
-def _receive(runtime: Runtime, settings: Settings, message: EmailMessage, recipients: list[str],
+def _receive(container: Container, settings: Settings, message: EmailMessage, recipients: list[str],
              now: datetime) -> Outcome:
     check_not_automatic(message)
     check_authentication(message, settings.inbound_authserv_id)
@@ -89,12 +88,12 @@ def _receive(runtime: Runtime, settings: Settings, message: EmailMessage, recipi
     token = next((found for found in tokens if found is not None), None)
     if token is None:
         raise Rejected(REFUSED, "no-token", "neither ORGANIZER nor the recipient is an rsvp+ address of ours")
-    entry = runtime.view(Meetups).entry_by_uid(reply.uid)
+    entry = container.view(Meetups).entry_by_uid(reply.uid)
     if entry is None:
         raise Rejected(REFUSED, "unknown-uid", f"no meetup or session has UID {reply.uid!r}")
     if not token.is_for(settings, reply.uid):
         raise Rejected(REFUSED, "forged-token", f"the token was not made for UID {reply.uid!r}")
-    member = runtime.view(MemberDirectory).by_id(token.member_id)
+    member = container.view(MemberDirectory).by_id(token.member_id)
     if member is None:
         raise Rejected(REFUSED, "unknown-member", f"no member {token.member_id}")
     partstat = reply.attendees.get(member["email"].lower())
@@ -103,19 +102,19 @@ def _receive(runtime: Runtime, settings: Settings, message: EmailMessage, recipi
                        f"the token is member {member['id']}'s; ATTENDEE is {', '.join(reply.attendees)}")
     if partstat not in ANSWERS:
         raise Rejected(IGNORED, "partstat", f"PARTSTAT {partstat} is no answer")
-    check_still_on(runtime.view(Meetups).meetup(entry["meetup_id"]), now)
-    last = runtime.view(Invitations).last_sequence_sent(entry["meetup_id"], member["id"], reply.uid)
+    check_still_on(container.view(Meetups).meetup(entry["meetup_id"]), now)
+    last = container.view(Invitations).last_sequence_sent(entry["meetup_id"], member["id"], reply.uid)
     if last is not None and reply.sequence < last:
         raise Rejected(IGNORED, "old-sequence", f"SEQUENCE {reply.sequence}, and we last sent {last}")
-    return apply_reply(runtime, entry["meetup_id"], entry["session_id"], member["id"], partstat,
+    return apply_reply(container, entry["meetup_id"], entry["session_id"], member["id"], partstat,
                        claim_key(message, member["id"]), now)
 
 
-def apply_reply(runtime: Runtime, meetup_id: UUID, session_id: UUID | None, member_id: UUID, partstat: str,
+def apply_reply(container: Container, meetup_id: UUID, session_id: UUID | None, member_id: UUID, partstat: str,
                 key: str, now: datetime) -> Outcome:
     """The one place a calendar answer meets Meetings: a command acting as the member, which claims the
     message's key in the same save, so a second delivery of the same message changes nothing."""
-    meetings = runtime.service(Meetings)
+    meetings = container.meetings
     meetup = meetings.get(meetup_id)
     check_still_on({"id": meetup.id, "cancelled": meetup.cancelled, "ends_at": meetup.ends_at}, now)
     try:

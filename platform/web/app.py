@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Litestar, Router
+from litestar.di import Provide
 from litestar.datastructures import State
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -14,10 +17,10 @@ from cookout.platform.web import accounts, assets, calendar_links, meetups, page
 from cookout.platform.web import settings_pages
 from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.web.auth import SignInLimits, session_config
+from cookout.platform.web.comments import CommentLimits
 from cookout.platform.web.errors import EXCEPTION_HANDLERS
 from cookout.platform.web.headers import security_headers
-from cookout.platform.web.ratelimits import new_limiter
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import Settings, load_settings
 from cookout.platform.templating import TEMPLATES_DIR
 from cookout.platform.web.base import catch_up, flashes, viewer
@@ -46,26 +49,44 @@ def register_template_callables(engine: JinjaTemplateEngine) -> None:
     engine.register_template_callable("webcal_url", calendar_links.webcal_url)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:
-    settings = settings or (runtime.settings if runtime else load_settings())
+def provide(value: Any) -> Provide:
+    """A dependency that is always this one object, built by the composition root."""
+    def dependency() -> Any:
+        return value
+    return Provide(dependency, sync_to_thread=False)
+
+
+def dependencies(container: Container, **extra: Any) -> dict[str, Provide]:
+    """What handlers ask for by parameter name: the container, or just the service they use."""
+    return {
+        "container": provide(container),
+        "settings": provide(container.settings),
+        **{name: provide(service) for name, service in container.services.named().items()},
+        **{name: provide(value) for name, value in extra.items()},
+    }
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
+    """The app on `container`; without one (`cookout web`'s processes) it bootstraps its own and closes it
+    on shutdown. `settings` other than the container's (tests, benchmarks) get a limiter of their own."""
+    owned = container is None
+    if container is None:
+        container = bootstrap(settings or load_settings())
+    elif settings is not None and settings is not container.settings:
+        container = container.with_settings(settings)
+    settings = container.settings
     template_config = TemplateConfig(
         directory=TEMPLATES_DIR,
         engine=JinjaTemplateEngine,
         engine_callback=register_template_callables,
     )
-    owned: list[Runtime] = []
-    limiter = new_limiter(settings)  # every rate limit counts here
 
-    def open_runtime(app: Litestar) -> None:
-        if app.state.get("runtime") is None:
-            opened = Runtime(settings)
-            opened.prepare()
-            owned.append(opened)
-            app.state.runtime = opened
+    sign_in_limits = SignInLimits(settings, container.limiter)
+    comment_limits = CommentLimits(settings, container.limiter)
 
-    def close_runtime(app: Litestar) -> None:
-        for opened in owned:
-            opened.close()
+    def close_container(app: Litestar) -> None:
+        if owned:
+            app.state.container.close()
 
     return Litestar(
         # One router for all pages: Litestar registers handlers sharing a path (GET and POST /settings)
@@ -88,8 +109,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         before_request=catch_up,
         before_send=[security_headers(settings.https)],
         request_max_body_size=MAX_BODY_BYTES,
-        on_startup=[open_runtime],
-        on_shutdown=[close_runtime],
-        state=State({"runtime": runtime, "settings": settings, "limiter": limiter,
-                     "sign_in_limits": SignInLimits(settings, limiter)}),
+        on_shutdown=[close_container],
+        dependencies=dependencies(container, sign_in_limits=sign_in_limits, comment_limits=comment_limits),
+        state=State({"container": container, "settings": settings, "limiter": container.limiter}),
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from base64 import b64decode
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ from litestar.exceptions import SerializationException
 from litestar.middleware.session.client_side import AAD, ClientSideSessionBackend, CookieBackendConfig
 from litestar.serialization import decode_json
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.platform.settings import Settings
 from cookout.projections.members import MemberDirectory
 
@@ -51,7 +50,7 @@ class UnchangedSessionBackend(ClientSideSessionBackend):
         except SerializationException:  # a mangled cookie is no session (Litestar answers 500), and gets cleared
             return {}
         if session.get("member_id") and not await anyio.to_thread.run_sync(
-            session_is_current, connection.app.state.runtime, session
+            session_is_current, connection.app.state.container, session
         ):
             return {}  # an ended session: the response clears its cookie
         if session:  # it decrypted, so its expiry (signed alongside it) parses too
@@ -65,7 +64,7 @@ class UnchangedSessionBackend(ClientSideSessionBackend):
                                connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         loaded = connection.scope.get(AS_LOADED)
         if (loaded and scope_session and isinstance(scope_session, dict)
-                and loaded[1] - time.time() > self.config.max_age - RENEW_AFTER
+                and loaded[1] - now(connection.app.state.container) > self.config.max_age - RENEW_AFTER
                 and self.serialize_data(scope_session, connection.scope) == loaded[0]):
             return  # the browser's cookie already says this
         await super().store_in_message(scope_session, message, connection)
@@ -89,22 +88,27 @@ def session_config(settings: Settings) -> SessionConfig:
     )
 
 
-def session_is_current(runtime: Runtime, session: dict[str, Any]) -> bool:
+def now(container: Container) -> float:
+    """Seconds since the epoch, by the container's clock (tests move it to age a session)."""
+    return container.clock().timestamp()
+
+
+def session_is_current(container: Container, session: dict[str, Any]) -> bool:
     signed_in_at = session.get("signed_in_at")
-    if not isinstance(signed_in_at, int) or time.time() - signed_in_at > SESSION_DAYS * 24 * 3600:
+    if not isinstance(signed_in_at, int) or now(container) - signed_in_at > SESSION_DAYS * 24 * 3600:
         return False
     try:
         member_id = UUID(str(session["member_id"]))
     except ValueError:
         return False
-    epoch = runtime.view(MemberDirectory).session_epoch(member_id)
+    epoch = container.view(MemberDirectory).session_epoch(member_id)
     return epoch is not None and session.get("epoch") == epoch
 
 
 def sign_in(request: Request[Any, Any, Any], member: dict[str, Any], epoch: int) -> None:
     # A fresh session on sign-in, so nothing from before carries over.
     request.set_session({"member_id": str(member["id"]), "handle": member["handle"], "epoch": epoch,
-                         "signed_in_at": int(time.time())})
+                         "signed_in_at": int(now(request.app.state.container))})
 
 
 def continue_session(request: Request[Any, Any, Any], epoch: int) -> None:

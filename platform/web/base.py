@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from cookout.domain.base import current_actor, last_position
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.base import CookoutProjection
 
 T = TypeVar("T")
@@ -23,10 +23,6 @@ T = TypeVar("T")
 SEEN_COOKIE = "cookout_seen"
 SEEN_SECONDS = 60
 SEEN_SCOPE_KEY = "cookout.seen_position"
-
-
-def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
-    return request.app.state.runtime
 
 
 def session_of(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -74,14 +70,14 @@ def run_command(request: Request[Any, Any, Any], command: Callable[..., T], *arg
     finally:
         current_actor.reset(actor_token)
         last_position.reset(position_token)
-    runtime = runtime_of(request)
+    container: Container = request.app.state.container
     if not wait:
         request.scope[SEEN_SCOPE_KEY] = position  # type: ignore[literal-required]
         return result
     if projections is None:
-        runtime.wait_for(position)
+        container.wait_for(position)
     else:
-        runtime.wait_for(position, projections)
+        container.wait_for(position, projections)
     return result
 
 
@@ -97,7 +93,7 @@ def see_other(path: str, request: Request[Any, Any, Any] | None = None, message:
     position = request.scope.get(SEEN_SCOPE_KEY) if request is not None else None
     if position:
         redirect.set_cookie(SEEN_COOKIE, str(position), max_age=SEEN_SECONDS, httponly=True, samesite="lax",
-                            secure=runtime_of(request).settings.https)
+                            secure=request.app.state.settings.https)
     return redirect
 
 
@@ -108,7 +104,7 @@ async def catch_up(request: Request[Any, Any, Any]) -> None:
     seen = request.cookies.get(SEEN_COOKIE, "")
     if not seen.isdigit() or not request.route_handler.opt.get("catch_up", True):
         return None
-    runtime = runtime_of(request)
-    if not runtime.has_reached(int(seen)):
-        await anyio.to_thread.run_sync(runtime.wait_for, int(seen))
+    container: Container = request.app.state.container  # a hook, not a handler: no dependencies here
+    if not container.has_reached(int(seen)):
+        await anyio.to_thread.run_sync(container.wait_for, int(seen))
     return None

@@ -6,13 +6,13 @@ replaces or extends the page in place.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 from uuid import UUID
 
 from limits import parse
 from limits.strategies import MovingWindowRateLimiter
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
@@ -20,25 +20,23 @@ from litestar.response import Redirect, Template
 
 from cookout.domain.comments import PENDING
 from cookout.domain.errors import Conflict, DomainError, Forbidden, NotAllowedNow
+from cookout.platform.container import Container
 from cookout.platform.web.conversation import (
     comment_post_and_tribe,
     history_page,
-    moderation_of,
     partial_or_page,
     people,
     post_and_tribe,
-    reactions_of,
     remember_held,
     reply_container,
     seen_comment,
     single_node,
-    threads_of,
     viewer_of,
 )
 from cookout.platform.web.errors import DOMAIN_STATUS
 from cookout.platform.web.ratelimits import client_ip
 from cookout.platform.settings import Settings
-from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
+from cookout.platform.web.base import page, require_member, run_command, see_other, session_of, signed_in_id
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory
@@ -76,46 +74,36 @@ class CommentLimits:
                 and self.allow(email))
 
 
-_limits_lock = threading.Lock()
-
-
-def comment_limits(request: Request[Any, Any, Any]) -> CommentLimits:
-    state = request.app.state
-    with _limits_lock:
-        if state.get("comment_limits") is None:
-            state.comment_limits = CommentLimits(state.settings, state.limiter)
-    return state.comment_limits
-
-
 # It reads no view before the command (which checks the post, parent and tribe in the log itself), so a
 # member can comment again at once, without waiting for the views to show the last comment.
 @post("/p/{post_id:uuid}/comments", sync_to_thread=True, opt={"catch_up": False})
-def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def add(request: Request[Any, Any, Any], container: NamedDependency[Container],
+        comment_limits: NamedDependency[CommentLimits], post_id: FromPath[UUID],
+        data: Form) -> Template | Redirect:
     # The command checks the post, the parent and the tribe itself; the views are read only to answer.
     form = {name: data.get(name, "") for name in COMMENT_FIELDS}
     member_id = signed_in_id(request)
     try:
         parent_id = UUID(form["parent_id"]) if form["parent_id"].strip() else None
     except ValueError:
-        return refused(request, post_id, None, form, 404, "No such comment.")
-    limits = comment_limits(request)
-    allowed = (limits.allow(str(member_id)) if member_id
-               else limits.allow_guest(form["email"].strip().lower(), client_ip(request), post_id))
+        return refused(request, container, post_id, None, form, 404, "No such comment.")
+    allowed = (comment_limits.allow(str(member_id)) if member_id
+               else comment_limits.allow_guest(form["email"].strip().lower(), client_ip(request), post_id))
     if not allowed:
-        return refused(request, post_id, parent_id, form, 429, TOO_FAST)
-    me = member(request) if member_id and form["notify"] else None  # a member subscribes with their account's email
+        return refused(request, container, post_id, parent_id, form, 429, TOO_FAST)
+    me = member(request, container) if member_id and form["notify"] else None  # a member subscribes with their account's email
     try:
         comment_id = run_command(
-            request, threads_of(request).post_comment, post_id, form["body"], parent_id,
+            request, container.threads.post_comment, post_id, form["body"], parent_id,
             name=form["name"], email=me["email"] if me else form["email"],
             website=form["website"], notify=bool(form["notify"]), projections=COMMENT_PAGES,
             # A member's plain POST reads nothing after the command: the page it redirects to waits instead.
             wait=bool(request.htmx) or member_id is None,  # type: ignore[attr-defined]
         )
     except DomainError as error:
-        return refused(request, post_id, parent_id, form, DOMAIN_STATUS.get(type(error), 400), error.message,
+        return refused(request, container, post_id, parent_id, form, DOMAIN_STATUS.get(type(error), 400), error.message,
                        error.field)
-    thread = runtime_of(request).view(ThreadTree)
+    thread = container.view(ThreadTree)
     # Only a guest's comment can be held for moderation; a member's is up at once.
     comment = thread.comment(comment_id) if member_id is None or request.htmx else None  # type: ignore[attr-defined]
     held = comment is not None and comment["status"] == PENDING
@@ -126,48 +114,49 @@ def add(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) ->
     if not request.htmx:  # type: ignore[attr-defined]
         # A published comment needs no message: the page opens at it.
         return see_other(f"/p/{post_id}#c-{comment_id}", request, HELD if held else None)
-    post, tribe = post_and_tribe(request, post_id)
+    post, tribe = post_and_tribe(request, container, post_id)
     parent = thread.comment(parent_id) if parent_id else None
     guest = session_of(request).get("guest", {})
     return Template(
         template_name="comments/_posted.html",
         context={
-            **single_node(request, comment, post, tribe),
+            **single_node(request, container, comment, post, tribe),
             "count": visible_count(thread.comments(post_id)),
             "parent": parent,
-            "container": reply_container(request, parent),
-            "me": member(request),
+            "container": reply_container(container, parent),
+            "me": member(request, container),
             "form": {name: guest.get(name, "") for name in ("name", "email", "website")},
             "errors": {},
         },
     )
 
 
-def refused(request: Request[Any, Any, Any], post_id: UUID, parent_id: UUID | None, form: dict[str, str],
-            status: int, message: str, field: str | None = None) -> Template:
+def refused(request: Request[Any, Any, Any], container: Container, post_id: UUID, parent_id: UUID | None,
+            form: dict[str, str], status: int, message: str, field: str | None = None) -> Template:
     """The comment form again, with the message and what was written (404 when the post is not readable)."""
-    post, tribe = post_and_tribe(request, post_id)
-    parent = runtime_of(request).view(ThreadTree).comment(parent_id) if parent_id else None
+    post, tribe = post_and_tribe(request, container, post_id)
+    parent = container.view(ThreadTree).comment(parent_id) if parent_id else None
     if parent is not None and not may_see_comment(parent, viewer_of(request, tribe)):
         parent = None  # the form keeps the id the visitor sent, but shows nothing they may not read
     errors = {field or "form": message}
     return partial_or_page(
         request, "comments/_form.html", "comments/compose.html", status, retarget=f"comment-form-{parent_id or 'top'}",
         post=post, tribe=tribe, parent=parent, parent_id=parent_id, form=form, errors=errors,
-        container=reply_container(request, parent), me=member(request),
-        people=people(request, {parent["author_id"]} if parent else set()),
+        container=reply_container(container, parent), me=member(request, container),
+        people=people(container, {parent["author_id"]} if parent else set()),
     )
 
 
-def member(request: Request[Any, Any, Any]) -> dict[str, Any] | None:
+def member(request: Request[Any, Any, Any], container: Container) -> dict[str, Any] | None:
     member_id = signed_in_id(request)
-    return runtime_of(request).view(MemberDirectory).by_id(member_id) if member_id else None
+    return container.view(MemberDirectory).by_id(member_id) if member_id else None
 
 
 @get("/c/{comment_id:uuid}", sync_to_thread=True)
-def permalink(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template | Redirect:
-    comment, post, tribe = comment_post_and_tribe(request, comment_id)
-    context = single_node(request, comment, post, tribe)
+def permalink(request: Request[Any, Any, Any], container: NamedDependency[Container],
+              comment_id: FromPath[UUID]) -> Template | Redirect:
+    comment, post, tribe = comment_post_and_tribe(request, container, comment_id)
+    context = single_node(request, container, comment, post, tribe)
     # A retracted comment answers its tombstone; one this viewer may not read is not there for them.
     if not context["node"].shown and not comment["retracted"]:
         raise NotFoundException("No such comment.")
@@ -177,31 +166,34 @@ def permalink(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Te
 
 
 @get("/c/{comment_id:uuid}/reply", sync_to_thread=True)
-def reply_form(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template:
-    parent, post, tribe = seen_comment(request, comment_id)
+def reply_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+               comment_id: FromPath[UUID]) -> Template:
+    parent, post, tribe = seen_comment(request, container, comment_id)
     if not is_visible(parent):
         raise NotAllowedNow("You can't reply to this comment.")
     guest = session_of(request).get("guest", {})
     return partial_or_page(
         request, "comments/_form.html", "comments/compose.html",
-        post=post, tribe=tribe, parent=parent, parent_id=parent["id"], container=reply_container(request, parent),
-        me=member(request), people=people(request, {parent["author_id"]}), form={name: guest.get(name, "") for name in ("name", "email", "website")}, errors={},
+        post=post, tribe=tribe, parent=parent, parent_id=parent["id"], container=reply_container(container, parent),
+        me=member(request, container), people=people(container, {parent["author_id"]}), form={name: guest.get(name, "") for name in ("name", "email", "website")}, errors={},
     )
 
 
 @get("/c/{comment_id:uuid}/edit", sync_to_thread=True)
-def edit_form(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template:
-    comment, post, tribe = own_comment(request, comment_id)
+def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+              comment_id: FromPath[UUID]) -> Template:
+    comment, post, tribe = own_comment(request, container, comment_id)
     return partial_or_page(request, "comments/_edit.html", "comments/edit.html",
                            comment=comment, post=post, tribe=tribe, form={"body": comment["body"]}, errors={})
 
 
 @post("/c/{comment_id:uuid}/edit", sync_to_thread=True)
-def edit(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    comment, post, tribe = own_comment(request, comment_id)
+def edit(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID],
+         data: Form) -> Template | Redirect:
+    comment, post, tribe = own_comment(request, container, comment_id)
     form = {"body": data.get("body", "")}
     try:
-        run_command(request, threads_of(request).edit_comment, comment_id, form["body"], projections=COMMENT_PAGES)
+        run_command(request, container.threads.edit_comment, comment_id, form["body"], projections=COMMENT_PAGES)
     except DomainError as error:
         if error.field is None:
             raise
@@ -209,46 +201,50 @@ def edit(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form
                                comment=comment, post=post, tribe=tribe, form=form, errors={error.field: error.message})
     if not request.htmx:  # type: ignore[attr-defined]
         return see_other(f"/p/{post['id']}#c-{comment_id}", request, "Saved. The earlier version stays in the history.")
-    edited = runtime_of(request).view(ThreadTree).comment(comment_id)
-    return Template(template_name="comments/_card.html", context=single_node(request, edited, post, tribe))
+    edited = container.view(ThreadTree).comment(comment_id)
+    return Template(template_name="comments/_card.html", context=single_node(request, container, edited, post, tribe))
 
 
 @get("/c/{comment_id:uuid}/retract", sync_to_thread=True)
-def confirm_retract(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Template | Redirect:
+def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                    comment_id: FromPath[UUID]) -> Template | Redirect:
     """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
     member_id = require_member(request)
-    comment, post, _ = comment_post_and_tribe(request, comment_id)
+    comment, post, _ = comment_post_and_tribe(request, container, comment_id)
     back = f"/p/{post['id']}#c-{comment_id}"
     if comment["retracted"] and comment["author_id"] == member_id:  # a second tab, or the back button
         return see_other(back, request, "This comment is already retracted.")
-    comment, post, tribe = own_comment(request, comment_id)
+    comment, post, tribe = own_comment(request, container, comment_id)
     return page("conversation/retract.html", subject="comment", post=post, tribe=tribe,
                 question="Retract this comment?", consequence="Its replies stay, and a tombstone keeps their place.",
                 preview=comment["body"], action=f"/c/{comment_id}/retract", back=back)
 
 
 @post("/c/{comment_id:uuid}/retract", sync_to_thread=True)
-def retract(request: Request[Any, Any, Any], comment_id: FromPath[UUID]) -> Redirect:
-    _, post, _ = own_comment(request, comment_id)
-    run_command(request, threads_of(request).retract_comment, comment_id, projections=COMMENT_PAGES)
+def retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+            comment_id: FromPath[UUID]) -> Redirect:
+    _, post, _ = own_comment(request, container, comment_id)
+    run_command(request, container.threads.retract_comment, comment_id, projections=COMMENT_PAGES)
     return see_other(f"/p/{post['id']}", request, "Your comment is retracted.")
 
 
 @get("/c/{comment_id:uuid}/history", sync_to_thread=True)
-def comment_history(request: Request[Any, Any, Any], comment_id: FromPath[UUID], number: HistoryPage = 1) -> Template:
-    comment, post, tribe = seen_comment(request, comment_id)
+def comment_history(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                    comment_id: FromPath[UUID], number: HistoryPage = 1) -> Template:
+    comment, post, tribe = seen_comment(request, container, comment_id)
     return page("conversation/history.html", subject="comment", post=post, tribe=tribe,
-                **history_page(request, comment_id, number), here=f"/c/{comment_id}/history",
+                **history_page(container, comment_id, number), here=f"/c/{comment_id}/history",
                 back=f"/p/{post['id']}#c-{comment_id}")
 
 
 @post("/c/{comment_id:uuid}/flag", sync_to_thread=True)
-def flag(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form) -> Redirect:
+def flag(request: Request[Any, Any, Any], container: NamedDependency[Container], comment_id: FromPath[UUID],
+         data: Form) -> Redirect:
     require_member(request)
-    _, post, _ = seen_comment(request, comment_id)
+    _, post, _ = seen_comment(request, container, comment_id)
     back = f"/p/{post['id']}#c-{comment_id}"
     try:
-        run_command(request, moderation_of(request).flag_comment, comment_id, data.get("reason", ""),
+        run_command(request, container.moderation.flag_comment, comment_id, data.get("reason", ""),
                     projections=(ModerationQueue,))
     except Conflict as error:
         return see_other(back, request, error.message, "error")
@@ -256,15 +252,16 @@ def flag(request: Request[Any, Any, Any], comment_id: FromPath[UUID], data: Form
 
 
 @post("/likes/{target_id:uuid}", sync_to_thread=True)
-def like(request: Request[Any, Any, Any], target_id: FromPath[UUID]) -> Template | Redirect:
+def like(request: Request[Any, Any, Any], container: NamedDependency[Container],
+         target_id: FromPath[UUID]) -> Template | Redirect:
     require_member(request)
-    thread = runtime_of(request).view(ThreadTree)
+    thread = container.view(ThreadTree)
     comment = thread.comment(target_id)
     if comment is not None:
-        comment, post, _ = seen_comment(request, target_id)
+        comment, post, _ = seen_comment(request, container, target_id)
     else:
-        post, _ = post_and_tribe(request, target_id)
-    liked = run_command(request, reactions_of(request).toggle_like, target_id, projections=THREAD_PAGES)
+        post, _ = post_and_tribe(request, container, target_id)
+    liked = run_command(request, container.reactions.toggle_like, target_id, projections=THREAD_PAGES)
     if not request.htmx:  # type: ignore[attr-defined]
         return see_other(f"/p/{post['id']}" + (f"#c-{target_id}" if comment else ""))
     target = thread.comment(target_id) or thread.post(target_id)
@@ -272,9 +269,10 @@ def like(request: Request[Any, Any, Any], target_id: FromPath[UUID]) -> Template
                     context={"target": target, "liked": liked, "viewer_id": signed_in_id(request)})
 
 
-def own_comment(request: Request[Any, Any, Any], comment_id: UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def own_comment(request: Request[Any, Any, Any], container: Container,
+                comment_id: UUID) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     member_id = require_member(request)
-    comment, post, tribe = seen_comment(request, comment_id)  # a retracted one is gone for its author too
+    comment, post, tribe = seen_comment(request, container, comment_id)  # a retracted one is gone for its author too
     if comment["author_id"] != member_id:
         raise Forbidden("Only its author can change a comment.")
     return comment, post, tribe

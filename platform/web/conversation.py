@@ -17,13 +17,10 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
 from cookout.domain.comments import MAX_DEPTH
-from cookout.domain.community import Tribes
-from cookout.domain.moderating import Moderation
-from cookout.domain.reacting import Reactions
-from cookout.domain.threads import Threads
 from cookout.domain.tribes import MODERATOR, ORGANISER, PUBLIC
 from cookout.projections.markdown import render
-from cookout.platform.web.base import page, runtime_of, session_of, signed_in_id
+from cookout.platform.container import Container
+from cookout.platform.web.base import page, session_of, signed_in_id
 from cookout.projections.activity import COMMENT, POST, REPLY, MemberActivity
 from cookout.projections.members import MemberDirectory
 from cookout.projections.thread import (
@@ -43,32 +40,17 @@ HISTORY_PAGE = 20  # versions on one page of an edit history
 RETRACTED_POST, HIDDEN_POST = "Retracted post", "A hidden post"
 
 
-def tribes_of(request: Request[Any, Any, Any]) -> Tribes:
-    return runtime_of(request).service(Tribes)
-
-
-def threads_of(request: Request[Any, Any, Any]) -> Threads:
-    return runtime_of(request).service(Threads)
-
-
-def moderation_of(request: Request[Any, Any, Any]) -> Moderation:
-    return runtime_of(request).service(Moderation)
-
-
-def reactions_of(request: Request[Any, Any, Any]) -> Reactions:
-    return runtime_of(request).service(Reactions)
-
-
-def readable(request: Request[Any, Any, Any], tribe: dict[str, Any] | None, what: str = "tribe") -> dict[str, Any]:
+def readable(request: Request[Any, Any, Any], container: Container, tribe: dict[str, Any] | None,
+             what: str = "tribe") -> dict[str, Any]:
     """The tribe with the viewer's role in it; outsiders of a members-only tribe get 404."""
-    role = runtime_of(request).view(TribeDirectory).role_of(tribe["id"], signed_in_id(request)) if tribe else None
+    role = container.view(TribeDirectory).role_of(tribe["id"], signed_in_id(request)) if tribe else None
     if tribe is None or (tribe["visibility"] != PUBLIC and role is None):
         raise NotFoundException(f"No such {what}.")
     return {**tribe, "role": role, "moderator": role in (ORGANISER, MODERATOR)}
 
 
-def tribe_by_slug(request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
-    return readable(request, runtime_of(request).view(TribeDirectory).by_slug(slug))
+def tribe_by_slug(request: Request[Any, Any, Any], container: Container, slug: str) -> dict[str, Any]:
+    return readable(request, container, container.view(TribeDirectory).by_slug(slug))
 
 
 def viewer_of(request: Request[Any, Any, Any], tribe: dict[str, Any]) -> Viewer:
@@ -76,13 +58,13 @@ def viewer_of(request: Request[Any, Any, Any], tribe: dict[str, Any]) -> Viewer:
     return Viewer(signed_in_id(request), bool(tribe["moderator"]), frozenset(held_comments(request)))
 
 
-def post_and_tribe(request: Request[Any, Any, Any], post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+def post_and_tribe(request: Request[Any, Any, Any], container: Container,
+                   post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     """The post as this viewer may read it (a retracted or hidden one without its title and body)."""
-    runtime = runtime_of(request)
-    post = runtime.view(ThreadTree).post(post_id)
+    post = container.view(ThreadTree).post(post_id)
     if post is None:
         raise NotFoundException("No such post.")
-    tribe = readable(request, runtime.view(TribeDirectory).by_id(post["tribe_id"]), "post")
+    tribe = readable(request, container, container.view(TribeDirectory).by_id(post["tribe_id"]), "post")
     return post_as_seen(post, viewer_of(request, tribe)), tribe
 
 
@@ -94,30 +76,30 @@ def post_as_seen(post: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
 
 
 def comment_post_and_tribe(
-    request: Request[Any, Any, Any], comment_id: UUID
+    request: Request[Any, Any, Any], container: Container, comment_id: UUID
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    comment = runtime_of(request).view(ThreadTree).comment(comment_id)
+    comment = container.view(ThreadTree).comment(comment_id)
     if comment is None:
         raise NotFoundException("No such comment.")
     try:
-        post, tribe = post_and_tribe(request, comment["post_id"])
+        post, tribe = post_and_tribe(request, container, comment["post_id"])
     except NotFoundException:
         raise NotFoundException("No such comment.") from None
     return comment, post, tribe
 
 
 def seen_comment(
-    request: Request[Any, Any, Any], comment_id: UUID
+    request: Request[Any, Any, Any], container: Container, comment_id: UUID
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """A comment this viewer may read, with its post and tribe; any other is "not found"."""
-    comment, post, tribe = comment_post_and_tribe(request, comment_id)
+    comment, post, tribe = comment_post_and_tribe(request, container, comment_id)
     if not may_see_comment(comment, viewer_of(request, tribe)):
         raise NotFoundException("No such comment.")
     return comment, post, tribe
 
 
-def people(request: Request[Any, Any, Any], ids: set[Any]) -> dict[Any, dict[str, Any]]:
-    found = runtime_of(request).view(MemberDirectory).by_ids([i for i in ids if i]) if ids else []
+def people(container: Container, ids: set[Any]) -> dict[Any, dict[str, Any]]:
+    found = container.view(MemberDirectory).by_ids([i for i in ids if i]) if ids else []
     return {person["id"]: person for person in found}
 
 
@@ -131,17 +113,18 @@ def remember_held(request: Request[Any, Any, Any], comment_id: UUID) -> None:
     request.session["held"] = held
 
 
-def thread_context(request: Request[Any, Any, Any], post: dict[str, Any], tribe: dict[str, Any]) -> dict[str, Any]:
+def thread_context(request: Request[Any, Any, Any], container: Container, post: dict[str, Any],
+                   tribe: dict[str, Any]) -> dict[str, Any]:
     """Everything the thread partials need to show one post's comments to this viewer."""
-    rows = runtime_of(request).view(ThreadTree).comments(post["id"])
+    rows = container.view(ThreadTree).comments(post["id"])
     return {
-        **card_context(request, post, tribe, rows),
+        **card_context(request, container, post, tribe, rows),
         "nodes": arrange(rows, viewer_of(request, tribe)),
         "count": visible_count(rows),
     }
 
 
-def card_context(request: Request[Any, Any, Any], post: dict[str, Any], tribe: dict[str, Any],
+def card_context(request: Request[Any, Any, Any], container: Container, post: dict[str, Any], tribe: dict[str, Any],
                  rows: list[dict[str, Any]]) -> dict[str, Any]:
     viewer = signed_in_id(request)
     authors = {post["author_id"], *(row["author_id"] for row in rows)}
@@ -149,30 +132,30 @@ def card_context(request: Request[Any, Any, Any], post: dict[str, Any], tribe: d
         "post": post,
         "tribe": tribe,
         "viewer_id": viewer,
-        "people": people(request, authors),
-        "liked_ids": runtime_of(request).view(ThreadTree).liked_by(viewer, [post["id"], *(r["id"] for r in rows)]),
+        "people": people(container, authors),
+        "liked_ids": container.view(ThreadTree).liked_by(viewer, [post["id"], *(r["id"] for r in rows)]),
     }
 
 
-def single_node(request: Request[Any, Any, Any], comment: dict[str, Any], post: dict[str, Any],
+def single_node(request: Request[Any, Any, Any], container: Container, comment: dict[str, Any], post: dict[str, Any],
                 tribe: dict[str, Any]) -> dict[str, Any]:
     """The context to render one comment on its own: after an edit, a like, or a new reply."""
-    thread = runtime_of(request).view(ThreadTree)
+    thread = container.view(ThreadTree)
     parent = thread.comment(comment["parent_id"]) if comment["parent_id"] else None
     node = Node(comment, shown=may_see_comment(comment, viewer_of(request, tribe)))
     if parent is not None and comment["depth"] == MAX_DEPTH and parent["depth"] == MAX_DEPTH:
         node.answers = parent
     rows = [comment, *([parent] if parent else [])]
-    return {**card_context(request, post, tribe, rows), "node": node}
+    return {**card_context(request, container, post, tribe, rows), "node": node}
 
 
-def reply_container(request: Request[Any, Any, Any], parent: dict[str, Any] | None) -> str:
+def reply_container(container: Container, parent: dict[str, Any] | None) -> str:
     """The id of the list a reply to `parent` is added to: below the parent, or beside it at the deepest level."""
     if parent is None:
         return "replies-top"
     if parent["depth"] < MAX_DEPTH:
         return f"replies-{parent['id']}"
-    rows = runtime_of(request).view(ThreadTree).comments(parent["post_id"])
+    rows = container.view(ThreadTree).comments(parent["post_id"])
     owner = container_of(parent, {row["id"]: row for row in rows})
     return f"replies-{owner}" if owner else "replies-top"
 
@@ -189,27 +172,27 @@ def partial_or_page(request: Request[Any, Any, Any], partial: str, full: str, st
     return page(full, status_code=status, **context)
 
 
-def member_activity(request: Request[Any, Any, Any], member_id: UUID) -> dict[str, list[dict[str, Any]]]:
+def member_activity(request: Request[Any, Any, Any], container: Container,
+                    member_id: UUID) -> dict[str, list[dict[str, Any]]]:
     """For a profile: what the member wrote and the replies they received, in tribes the viewer may read."""
-    runtime = runtime_of(request)
     viewer = Viewer(signed_in_id(request))
-    readable_tribes = runtime.view(TribeDirectory).tribe_ids_of(viewer.member_id)
-    activity = runtime.view(MemberActivity)
+    readable_tribes = container.view(TribeDirectory).tribe_ids_of(viewer.member_id)
+    activity = container.view(MemberActivity)
     found = {kind: activity.of_member(member_id, kind, readable_tribes) for kind in (POST, COMMENT, REPLY)}
     for row in [*found[POST], *found[COMMENT], *found[REPLY]]:
         post = {"title": row["post_title"], "body": "", "body_html": "", "author_id": row["post_author_id"],
                 "retracted": row["post_retracted"], "hidden_reason": row["post_hidden"]}
         row["post_title"] = post_as_seen(post, viewer)["title"]
-    repliers = people(request, {row["author_id"] for row in found[REPLY]})
+    repliers = people(container, {row["author_id"] for row in found[REPLY]})
     for row in found[REPLY]:
         row["author"] = repliers.get(row["author_id"])
     return {"posts": found[POST], "comments": found[COMMENT], "replies": found[REPLY]}
 
 
-def history_page(request: Request[Any, Any, Any], target_id: UUID, number: int) -> dict[str, Any]:
+def history_page(container: Container, target_id: UUID, number: int) -> dict[str, Any]:
     """One page of a post's or comment's versions, newest first, each with what changed since the one
     before (diffed once, when the edit was projected); a page past the last is "not found"."""
-    thread = runtime_of(request).view(ThreadTree)
+    thread = container.view(ThreadTree)
     total = thread.version_count(target_id)
     pages = max(ceil(total / HISTORY_PAGE), 1)
     if number > pages:

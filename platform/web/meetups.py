@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from limits import parse
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.params import Body, FromPath
@@ -16,14 +17,14 @@ from litestar.response import Redirect, Response, Template
 
 from cookout.domain.base import current_actor, last_position
 from cookout.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAllowedNow, NotFound
-from cookout.domain.meetings import ORGANISER, Meetings
+from cookout.domain.meetings import ORGANISER
 from cookout.domain.meetups import CHECK_IN_CLOSES, CHECK_IN_OPENS, GOING, HOLDS_ENTRY, MAYBE, WAITLISTED
 from cookout.domain.schedule import format_local, to_local
+from cookout.platform.container import Container
 from cookout.platform.web.headers import NO_STORE
 from cookout.projections.markdown import render
 from cookout.platform.links import read_cant_make_it_token
-from cookout.platform.settings import Settings
-from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, signed_in_id
+from cookout.platform.web.base import page, require_member, run_command, see_other, signed_in_id
 from cookout.platform.web.calendar_links import add_links
 from cookout.platform.web.privacy import letters_without_addresses, place_of, sees_online_link
 from cookout.projections.invitations import Invitations
@@ -50,13 +51,10 @@ COMMON_ZONES = (
 # Reading what a visitor may see
 
 
-def view_of(request: Request[Any, Any, Any]) -> MeetupsView:
-    return runtime_of(request).view(Meetups)
-
-
-def readable_tribe(request: Request[Any, Any, Any], slug: str) -> tuple[dict[str, Any], str | None]:
+def readable_tribe(request: Request[Any, Any, Any], container: Container,
+                   slug: str) -> tuple[dict[str, Any], str | None]:
     """The tribe and the visitor's role in it; outsiders of a members-only tribe get a 404."""
-    view = view_of(request)
+    view = container.view(Meetups)
     tribe = view.tribe_by_slug(slug)
     role = view.role_of(tribe["id"], signed_in_id(request)) if tribe else None
     if tribe is None or (tribe["visibility"] != "public" and role is None):
@@ -64,8 +62,9 @@ def readable_tribe(request: Request[Any, Any, Any], slug: str) -> tuple[dict[str
     return tribe, role
 
 
-def readable_meetup(request: Request[Any, Any, Any], meetup_id: UUID) -> tuple[dict[str, Any], str | None]:
-    view = view_of(request)
+def readable_meetup(request: Request[Any, Any, Any], container: Container,
+                    meetup_id: UUID) -> tuple[dict[str, Any], str | None]:
+    view = container.view(Meetups)
     meetup = view.meetup(meetup_id)
     role = view.role_of(meetup["tribe_id"], signed_in_id(request)) if meetup else None
     if meetup is None or (meetup["tribe_visibility"] != "public" and role is None):
@@ -73,9 +72,9 @@ def readable_meetup(request: Request[Any, Any, Any], meetup_id: UUID) -> tuple[d
     return meetup, role
 
 
-def organised_meetup(request: Request[Any, Any, Any], meetup_id: UUID) -> dict[str, Any]:
+def organised_meetup(request: Request[Any, Any, Any], container: Container, meetup_id: UUID) -> dict[str, Any]:
     require_member(request)
-    meetup, role = readable_meetup(request, meetup_id)
+    meetup, role = readable_meetup(request, container, meetup_id)
     if role != ORGANISER:
         raise Forbidden("Only the tribe's organisers can do this.")
     return meetup
@@ -87,10 +86,6 @@ def meetup_id_of(ref: str, suffix: str = "") -> UUID:
         return UUID(text)
     except ValueError:
         raise NotFoundException("No such meetup.") from None
-
-
-def meetings_of(request: Request[Any, Any, Any]) -> Meetings:
-    return runtime_of(request).service(Meetings)
 
 
 def local(instant: datetime, timezone: str, pattern: str = "%a %-d %b %Y, %H:%M") -> str:
@@ -147,9 +142,10 @@ def form_errors(error: DomainError) -> dict[str, str]:
 
 
 @get("/t/{slug:str}/meetups", sync_to_thread=True)
-def tribe_meetups(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
-    tribe, role = readable_tribe(request, slug)
-    view, now = view_of(request), datetime.now(UTC)
+def tribe_meetups(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                  slug: FromPath[str]) -> Template:
+    tribe, role = readable_tribe(request, container, slug)
+    view, now = container.view(Meetups), container.clock()
     return page(
         "meetups/list.html",
         tribe=tribe,
@@ -161,21 +157,22 @@ def tribe_meetups(request: Request[Any, Any, Any], slug: FromPath[str]) -> Templ
 
 
 @get("/t/{slug:str}/meetups/new", sync_to_thread=True)
-def new_meetup(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+def new_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
     require_member(request)
-    tribe, role = readable_tribe(request, slug)
+    tribe, role = readable_tribe(request, container, slug)
     if role != ORGANISER:
         raise Forbidden("Only the tribe's organisers can schedule meetups.")
     return form_page("meetups/new.html", tribe=tribe, form={"timezone": "Europe/Berlin"}, errors={})
 
 
 @post("/t/{slug:str}/meetups", sync_to_thread=True)
-def schedule_meetup(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> Template | Redirect:
+def schedule_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+                    data: Form) -> Template | Redirect:
     require_member(request)
-    tribe, role = readable_tribe(request, slug)
+    tribe, role = readable_tribe(request, container, slug)
     if role != ORGANISER:
         raise Forbidden("Only the tribe's organisers can schedule meetups.")
-    meetings = meetings_of(request)
+    meetings = container.meetings
     form = meetup_form(data)
     try:
         meetup_id = run_command(
@@ -188,8 +185,9 @@ def schedule_meetup(request: Request[Any, Any, Any], slug: FromPath[str], data: 
 
 
 @get("/m/{meetup_id:uuid}/edit", sync_to_thread=True)
-def edit_meetup_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID]) -> Template:
-    meetup = organised_meetup(request, meetup_id)
+def edit_meetup_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                     meetup_id: FromPath[UUID]) -> Template:
+    meetup = organised_meetup(request, container, meetup_id)
     tz = meetup["timezone"]
     form = {
         **{name: meetup[name] for name in ("title", "description", "venue", "address", "online_url")},
@@ -203,9 +201,10 @@ def edit_meetup_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID])
 
 
 @post("/m/{meetup_id:uuid}/edit", sync_to_thread=True)
-def edit_meetup(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    meetup = organised_meetup(request, meetup_id)
-    meetings = meetings_of(request)
+def edit_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+                data: Form) -> Template | Redirect:
+    meetup = organised_meetup(request, container, meetup_id)
+    meetings = container.meetings
     form = meetup_form(data)
     try:
         run_command(
@@ -218,15 +217,17 @@ def edit_meetup(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data
 
 
 @get("/m/{meetup_id:uuid}/cancel", sync_to_thread=True)
-def cancel_meetup_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID]) -> Template:
-    meetup = organised_meetup(request, meetup_id)
+def cancel_meetup_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                       meetup_id: FromPath[UUID]) -> Template:
+    meetup = organised_meetup(request, container, meetup_id)
     return page("meetups/cancel.html", meetup=meetup, form={}, errors={}, **HELPERS)
 
 
 @post("/m/{meetup_id:uuid}/cancel", sync_to_thread=True)
-def cancel_meetup(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    meetup = organised_meetup(request, meetup_id)
-    meetings = meetings_of(request)
+def cancel_meetup(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                  meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+    meetup = organised_meetup(request, container, meetup_id)
+    meetings = container.meetings
     form = {"message": data.get("message", "")}
     try:
         run_command(request, meetings.cancel, meetup_id, message=form["message"],
@@ -241,14 +242,15 @@ def cancel_meetup(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], da
 
 
 @get("/m/{meetup_id:uuid}/invite", sync_to_thread=True)
-def invite_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID]) -> Template:
-    meetup = organised_meetup(request, meetup_id)
-    return invite_page(request, meetup, {}, {})
+def invite_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                meetup_id: FromPath[UUID]) -> Template:
+    meetup = organised_meetup(request, container, meetup_id)
+    return invite_page(container, meetup, {}, {})
 
 
-def invite_page(request: Request[Any, Any, Any], meetup: dict[str, Any], form: dict[str, str],
+def invite_page(container: Container, meetup: dict[str, Any], form: dict[str, str],
                 errors: dict[str, str], status_code: int = 200) -> Template:
-    view = view_of(request)
+    view = container.view(Meetups)
     answered = {row["member_id"] for row in view.attendance(meetup["id"])}
     members = [m for m in view.tribe_members(meetup["tribe_id"]) if m["member_id"] not in answered]
     return page("meetups/invite.html", status_code=status_code, meetup=meetup, form=form, errors=errors,
@@ -256,29 +258,30 @@ def invite_page(request: Request[Any, Any, Any], meetup: dict[str, Any], form: d
 
 
 @post("/m/{meetup_id:uuid}/invite", sync_to_thread=True)
-def invite(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    meetup = organised_meetup(request, meetup_id)
+def invite(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+           data: Form) -> Template | Redirect:
+    meetup = organised_meetup(request, container, meetup_id)
     form = {"members": data.get("members", ""), "everyone": data.get("everyone", "")}
-    tribe = {m["member_id"]: m for m in view_of(request).tribe_members(meetup["tribe_id"])}
+    tribe = {m["member_id"]: m for m in container.view(Meetups).tribe_members(meetup["tribe_id"])}
     me = signed_in_id(request)
     if form["everyone"]:
         member_ids = [member_id for member_id in tribe if member_id != me]
     else:
         handles = [h.strip().lstrip("@").lower() for h in form["members"].split(",") if h.strip()]
-        found = {row["handle"]: row["id"] for row in runtime_of(request).view(MemberDirectory).by_handles(handles)}
+        found = {row["handle"]: row["id"] for row in container.view(MemberDirectory).by_handles(handles)}
         strangers = [h for h in handles if found.get(h) not in tribe]
         if not handles:
-            return invite_page(request, meetup, form, {"members": "Name someone, or tick “everyone”."}, 422)
+            return invite_page(container, meetup, form, {"members": "Name someone, or tick “everyone”."}, 422)
         if strangers:
             listed = ", ".join(f"@{h}" for h in strangers)
-            return invite_page(request, meetup, form, {"members": f"Not members of this tribe: {listed}."}, 422)
+            return invite_page(container, meetup, form, {"members": f"Not members of this tribe: {listed}."}, 422)
         member_ids = [found[h] for h in handles]
-    meetings = meetings_of(request)
+    meetings = container.meetings
     try:
         invited = run_command(request, meetings.invite, meetup_id, member_ids,
                               projections=MEETUPS)
     except DomainError as error:
-        return invite_page(request, meetup, form, form_errors(error), 422)
+        return invite_page(container, meetup, form, form_errors(error), 422)
     count = len(invited)
     message = (f"Invited {count} {'member' if count == 1 else 'members'}." if count
                else "Everyone you named already has an invitation or has answered.")
@@ -289,42 +292,44 @@ def invite(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: For
 
 
 @get("/m/{ref:str}", sync_to_thread=True)
-def meetup_page(request: Request[Any, Any, Any], ref: FromPath[str]) -> Template | Response[bytes]:
+def meetup_page(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                ref: FromPath[str]) -> Template | Response[bytes]:
     if ref.endswith(".ics"):
-        return meetup_calendar(request, meetup_id_of(ref, ".ics"))
-    meetup, role = readable_meetup(request, meetup_id_of(ref))
+        return meetup_calendar(request, container, meetup_id_of(ref, ".ics"))
+    meetup, role = readable_meetup(request, container, meetup_id_of(ref))
     me = signed_in_id(request)
-    view = view_of(request)
-    context = meetup_context(request, meetup, role)
+    view = container.view(Meetups)
+    context = meetup_context(request, container, meetup, role)
     sessions = view.sessions(meetup["id"], me)
     days: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for session in sessions:
         days[local(session["starts_at"], meetup["timezone"], "%A %-d %B")].append(session)
     organiser = role == ORGANISER
-    invitations = runtime_of(request).view(Invitations)
+    invitations = container.view(Invitations)
     return page(
         "meetups/show.html",
         **context,
         days=dict(days),
         description=render(meetup["description"]),
         calendar_links=add_links(context["meetup"], where(meetup, context["sees_online_link"]),
-                                 f"{runtime_of(request).settings.base_url}/m/{meetup['id']}"),
-        letters=organisers_letters(request, invitations.letters_of(meetup["id"])) if organiser else [],
+                                 f"{container.settings.base_url}/m/{meetup['id']}"),
+        letters=organisers_letters(container, invitations.letters_of(meetup["id"])) if organiser else [],
         letter_counts=invitations.letter_counts(meetup["id"]) if organiser else {},
         **HELPERS,
     )
 
 
-def organisers_letters(request: Request[Any, Any, Any], letters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def organisers_letters(container: Container, letters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = list({UUID(letter["member_id"]) for letter in letters if letter["member_id"]})
-    people = {str(person["id"]): person for person in runtime_of(request).view(MemberDirectory).by_ids(ids)}
+    people = {str(person["id"]): person for person in container.view(MemberDirectory).by_ids(ids)}
     return letters_without_addresses(letters, people)
 
 
-def meetup_context(request: Request[Any, Any, Any], meetup: dict[str, Any], role: str | None) -> dict[str, Any]:
+def meetup_context(request: Request[Any, Any, Any], container: Container, meetup: dict[str, Any],
+                   role: str | None) -> dict[str, Any]:
     """What the page and its htmx parts share: the visitor, their answer, who's coming, check-in."""
-    view, me = view_of(request), signed_in_id(request)
-    now = datetime.now(UTC)
+    view, me = container.view(Meetups), signed_in_id(request)
+    now = container.clock()
     attendance = view.attendance(meetup["id"])
     mine = view.state_of(meetup["id"], me)
     return {
@@ -351,46 +356,49 @@ def check_in_open(meetup: dict[str, Any], now: datetime) -> bool:
             and meetup["starts_at"] - CHECK_IN_OPENS <= now <= meetup["ends_at"] + CHECK_IN_CLOSES)
 
 
-def partial_or_page(request: Request[Any, Any, Any], meetup_id: UUID, partial: str,
+def partial_or_page(request: Request[Any, Any, Any], container: Container, meetup_id: UUID, partial: str,
                     error: DomainError | None = None, **extra: Any) -> Template | Redirect:
     """htmx gets the part of the page that changed; a plain form post goes back to the page."""
     if error is not None and not request.headers.get("hx-request"):
         raise error
     if request.headers.get("hx-request"):
-        meetup, role = readable_meetup(request, meetup_id)
-        context = meetup_context(request, meetup, role)
+        meetup, role = readable_meetup(request, container, meetup_id)
+        context = meetup_context(request, container, meetup, role)
         return page(partial, **context, error=error.message if error else "", **extra, **HELPERS)
     return see_other(f"/m/{meetup_id}")
 
 
 @post("/m/{meetup_id:uuid}/rsvp", sync_to_thread=True)
-def rsvp(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def rsvp(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+         data: Form) -> Template | Redirect:
     require_member(request)
-    readable_meetup(request, meetup_id)
-    meetings = meetings_of(request)
+    readable_meetup(request, container, meetup_id)
+    meetings = container.meetings
     try:
         run_command(request, meetings.answer, meetup_id, data.get("answer", ""),
                     projections=MEETUPS)
     except DomainError as error:
-        return partial_or_page(request, meetup_id, "meetups/_rsvp.html", error)
-    return partial_or_page(request, meetup_id, "meetups/_rsvp.html")
+        return partial_or_page(request, container, meetup_id, "meetups/_rsvp.html", error)
+    return partial_or_page(request, container, meetup_id, "meetups/_rsvp.html")
 
 
 # The agenda
 
 
 @get("/m/{meetup_id:uuid}/sessions/new", sync_to_thread=True)
-def new_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID]) -> Template:
-    meetup = organised_meetup(request, meetup_id)
+def new_session(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                meetup_id: FromPath[UUID]) -> Template:
+    meetup = organised_meetup(request, container, meetup_id)
     start = format_local(meetup["starts_at"], meetup["timezone"])
     return page("meetups/session_new.html", meetup=meetup, form={"starts_at": start, "ends_at": start},
                 errors={}, **HELPERS)
 
 
 @post("/m/{meetup_id:uuid}/sessions", sync_to_thread=True)
-def add_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    meetup = organised_meetup(request, meetup_id)
-    meetings = meetings_of(request)
+def add_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+                data: Form) -> Template | Redirect:
+    meetup = organised_meetup(request, container, meetup_id)
+    meetings = container.meetings
     form = {name: data.get(name, "") for name in SESSION_FIELDS}
     try:
         run_command(request, meetings.add_session, meetup_id, **form, projections=MEETUPS)
@@ -401,30 +409,31 @@ def add_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data
 
 
 @get("/m/{meetup_id:uuid}/sessions/{ref:str}", sync_to_thread=True)
-def session_calendar(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], ref: FromPath[str]) -> Response[bytes]:
+def session_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                     meetup_id: FromPath[UUID], ref: FromPath[str]) -> Response[bytes]:
     if not ref.endswith(".ics"):
         raise NotFoundException("No such session.")
-    meetup, role = readable_meetup(request, meetup_id)
-    session = view_of(request).session(meetup_id_of(ref, ".ics"))
+    meetup, role = readable_meetup(request, container, meetup_id)
+    session = container.view(Meetups).session(meetup_id_of(ref, ".ics"))
     if session is None or session["meetup_id"] != meetup_id:
         raise NotFoundException("No such session.")
-    entry = session_entry(request, meetup, session, viewer_sees_link(request, meetup, role))
-    return ics_response(request, [entry], f"session-{session['id']}.ics")
+    entry = session_entry(container, meetup, session, viewer_sees_link(request, container, meetup, role))
+    return ics_response(container, [entry], f"session-{session['id']}.ics")
 
 
-def organised_session(request: Request[Any, Any, Any], meetup_id: UUID,
+def organised_session(request: Request[Any, Any, Any], container: Container, meetup_id: UUID,
                       session_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
-    meetup = organised_meetup(request, meetup_id)
-    session = view_of(request).session(session_id)
+    meetup = organised_meetup(request, container, meetup_id)
+    session = container.view(Meetups).session(session_id)
     if session is None or session["meetup_id"] != meetup_id:
         raise NotFoundException("No such session.")
     return meetup, session
 
 
 @get("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/edit", sync_to_thread=True)
-def edit_session_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID],
+def edit_session_form(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
                       session_id: FromPath[UUID]) -> Template:
-    meetup, session = organised_session(request, meetup_id, session_id)
+    meetup, session = organised_session(request, container, meetup_id, session_id)
     form = {
         **{name: session[name] for name in ("title", "room", "speaker")},
         "starts_at": format_local(session["starts_at"], meetup["timezone"]),
@@ -434,10 +443,10 @@ def edit_session_form(request: Request[Any, Any, Any], meetup_id: FromPath[UUID]
 
 
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/edit", sync_to_thread=True)
-def edit_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], session_id: FromPath[UUID],
-                 data: Form) -> Template | Redirect:
-    meetup, session = organised_session(request, meetup_id, session_id)
-    meetings = meetings_of(request)
+def edit_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+                 session_id: FromPath[UUID], data: Form) -> Template | Redirect:
+    meetup, session = organised_session(request, container, meetup_id, session_id)
+    meetings = container.meetings
     form = {name: data.get(name, "") for name in SESSION_FIELDS}
     try:
         run_command(request, meetings.edit_session, meetup_id, session_id, **form,
@@ -450,42 +459,42 @@ def edit_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], ses
 
 
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/remove", sync_to_thread=True)
-def remove_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID],
+def remove_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
                    session_id: FromPath[UUID]) -> Redirect:
-    organised_meetup(request, meetup_id)
-    meetings = meetings_of(request)
+    organised_meetup(request, container, meetup_id)
+    meetings = container.meetings
     run_command(request, meetings.remove_session, meetup_id, session_id, projections=MEETUPS)
     return see_other(f"/m/{meetup_id}#agenda", request, "The session is off the agenda; those who chose it are told.")
 
 
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/choose", sync_to_thread=True)
-def choose_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID],
+def choose_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
                    session_id: FromPath[UUID]) -> Template | Redirect:
-    return session_choice(request, meetup_id, session_id, chosen=True)
+    return session_choice(request, container, meetup_id, session_id, chosen=True)
 
 
 @post("/m/{meetup_id:uuid}/sessions/{session_id:uuid}/drop", sync_to_thread=True)
-def drop_session(request: Request[Any, Any, Any], meetup_id: FromPath[UUID],
+def drop_session(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
                  session_id: FromPath[UUID]) -> Template | Redirect:
-    return session_choice(request, meetup_id, session_id, chosen=False)
+    return session_choice(request, container, meetup_id, session_id, chosen=False)
 
 
-def session_choice(request: Request[Any, Any, Any], meetup_id: UUID, session_id: UUID,
+def session_choice(request: Request[Any, Any, Any], container: Container, meetup_id: UUID, session_id: UUID,
                    chosen: bool) -> Template | Redirect:
     require_member(request)
-    readable_meetup(request, meetup_id)
-    meetings = meetings_of(request)
+    readable_meetup(request, container, meetup_id)
+    meetings = container.meetings
     command = meetings.choose_session if chosen else meetings.drop_session
     error = None
     try:
         run_command(request, command, meetup_id, session_id, projections=MEETUPS)
     except DomainError as failure:
         error = failure
-    session = next((s for s in view_of(request).sessions(meetup_id, signed_in_id(request))
+    session = next((s for s in container.view(Meetups).sessions(meetup_id, signed_in_id(request))
                     if s["id"] == session_id), None)
     if session is None:
         raise NotFoundException("No such session.")
-    return partial_or_page(request, meetup_id, "meetups/_session.html", error, session=session)
+    return partial_or_page(request, container, meetup_id, "meetups/_session.html", error, session=session)
 
 
 # Check-in
@@ -494,17 +503,17 @@ def session_choice(request: Request[Any, Any, Any], meetup_id: UUID, session_id:
 TOO_MANY_CODES = "Too many tries at the check-in code. Ask the organiser to check you in, or try again later."
 
 
-def check_in_code_allowed(request: Request[Any, Any, Any], meetup_id: UUID, member_id: UUID) -> bool:
+def check_in_code_allowed(container: Container, meetup_id: UUID, member_id: UUID) -> bool:
     """Counts one try at a meetup's code; False once the member is over the limit at this meetup."""
-    state = request.app.state
-    return state.limiter.hit(parse(state.settings.check_in_code_rate_limit), "check-in-code", str(meetup_id),
-                             str(member_id))
+    return container.limiter.hit(parse(container.settings.check_in_code_rate_limit), "check-in-code",
+                                 str(meetup_id), str(member_id))
 
 
 @post("/m/{meetup_id:uuid}/check-in", sync_to_thread=True)
-def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    organised_meetup(request, meetup_id)
-    meetings = meetings_of(request)
+def check_in(request: Request[Any, Any, Any], container: NamedDependency[Container], meetup_id: FromPath[UUID],
+             data: Form) -> Template | Redirect:
+    organised_meetup(request, container, meetup_id)
+    meetings = container.meetings
     try:
         member_id = UUID(data.get("member_id", ""))
     except ValueError:
@@ -514,38 +523,39 @@ def check_in(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: F
         run_command(request, meetings.check_in, meetup_id, member_id,
                     projections=MEETUPS)
     except DomainError as error:
-        return partial_or_page(request, meetup_id, "meetups/_check_in.html", error)
-    return partial_or_page(request, meetup_id, "meetups/_check_in.html")
+        return partial_or_page(request, container, meetup_id, "meetups/_check_in.html", error)
+    return partial_or_page(request, container, meetup_id, "meetups/_check_in.html")
 
 
 @post("/m/{meetup_id:uuid}/check-in/code", sync_to_thread=True)
-def check_in_with_code(request: Request[Any, Any, Any], meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
+def check_in_with_code(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                       meetup_id: FromPath[UUID], data: Form) -> Template | Redirect:
     member_id = require_member(request)
-    readable_meetup(request, meetup_id)
-    meetings = meetings_of(request)
-    if not check_in_code_allowed(request, meetup_id, member_id):
+    readable_meetup(request, container, meetup_id)
+    meetings = container.meetings
+    if not check_in_code_allowed(container, meetup_id, member_id):
         if not request.headers.get("hx-request"):
             raise TooManyRequestsException(TOO_MANY_CODES)
-        return partial_or_page(request, meetup_id, "meetups/_check_in.html", Conflict(TOO_MANY_CODES, field="code"))
+        return partial_or_page(request, container, meetup_id, "meetups/_check_in.html", Conflict(TOO_MANY_CODES, field="code"))
     try:
         run_command(request, meetings.check_in_with_code, meetup_id,
                     data.get("code", ""), projections=MEETUPS)
     except DomainError as error:
-        return partial_or_page(request, meetup_id, "meetups/_check_in.html", error)
-    return partial_or_page(request, meetup_id, "meetups/_check_in.html")
+        return partial_or_page(request, container, meetup_id, "meetups/_check_in.html", error)
+    return partial_or_page(request, container, meetup_id, "meetups/_check_in.html")
 
 
 # "Can't make it" links
 
 
 @get("/rsvp/{token:str}", sync_to_thread=True, cache_control=NO_STORE)
-def cant_make_it_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    link = read_cant_make_it_token(runtime_of(request).settings, token)
-    view = view_of(request)
+def cant_make_it_page(container: NamedDependency[Container], token: FromPath[str]) -> Template:
+    link = read_cant_make_it_token(container.settings, token)
+    view = container.view(Meetups)
     meetup = view.meetup(link.meetup_id)
     if meetup is None:
         raise NotFoundException("No such meetup.")
-    if datetime.now(UTC) >= meetup["ends_at"]:
+    if container.clock() >= meetup["ends_at"]:
         return page("meetups/cant_make_it.html", status_code=410, meetup=meetup, token=token, over=True, **HELPERS)
     state = view.state_of(link.meetup_id, link.member_id)
     coming = bool(state) and state["state"] in (*HOLDS_ENTRY, WAITLISTED)
@@ -555,16 +565,16 @@ def cant_make_it_page(request: Request[Any, Any, Any], token: FromPath[str]) -> 
 
 
 @post("/rsvp/{token:str}", sync_to_thread=True)
-def cant_make_it(request: Request[Any, Any, Any], token: FromPath[str]) -> Template | Redirect:
-    runtime = runtime_of(request)
-    link = read_cant_make_it_token(runtime.settings, token)
-    meetup = view_of(request).meetup(link.meetup_id)
+def cant_make_it(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                 token: FromPath[str]) -> Template | Redirect:
+    link = read_cant_make_it_token(container.settings, token)
+    meetup = container.view(Meetups).meetup(link.meetup_id)
     if meetup is None:
         raise NotFoundException("No such meetup.")
-    if datetime.now(UTC) >= meetup["ends_at"]:
+    if container.clock() >= meetup["ends_at"]:
         return page("meetups/cant_make_it.html", status_code=410, meetup=meetup, token=token, over=True, **HELPERS)
-    meetings = meetings_of(request)
-    thanks = cant_make_it_thanks(view_of(request), link.meetup_id, link.member_id)
+    meetings = container.meetings
+    thanks = cant_make_it_thanks(container.view(Meetups), link.meetup_id, link.member_id)
     actor, position = current_actor.set(str(link.member_id)), last_position.set(None)
     try:
         meetings.cant_make_it(link.meetup_id, link.since)
@@ -575,7 +585,7 @@ def cant_make_it(request: Request[Any, Any, Any], token: FromPath[str]) -> Templ
     finally:
         current_actor.reset(actor)
         last_position.reset(position)
-    runtime.wait_for(written, MEETUPS)
+    container.wait_for(written, MEETUPS)
     return see_other(f"/rsvp/{token}", request, thanks)
 
 
@@ -593,7 +603,7 @@ def cant_make_it_thanks(view: MeetupsView, meetup_id: UUID, member_id: UUID) -> 
 # Calendars
 
 
-def meetup_entry(request: Request[Any, Any, Any], meetup: dict[str, Any], with_link: bool) -> ical.Entry:
+def meetup_entry(container: Container, meetup: dict[str, Any], with_link: bool) -> ical.Entry:
     return ical.Entry(
         uid=meetup["uid"],
         sequence=meetup["sequence"],
@@ -603,12 +613,12 @@ def meetup_entry(request: Request[Any, Any, Any], meetup: dict[str, Any], with_l
         ends_at=meetup["ends_at"],
         timezone=meetup["timezone"],
         location=where(meetup, with_link),
-        url=f"{runtime_of(request).settings.base_url}/m/{meetup['id']}",
+        url=f"{container.settings.base_url}/m/{meetup['id']}",
         cancelled=meetup["cancelled"],
     )
 
 
-def session_entry(request: Request[Any, Any, Any], meetup: dict[str, Any], session: dict[str, Any],
+def session_entry(container: Container, meetup: dict[str, Any], session: dict[str, Any],
                   with_link: bool) -> ical.Entry:
     about = f"{session['speaker']}\n\n" if session["speaker"] else ""
     return ical.Entry(
@@ -620,15 +630,15 @@ def session_entry(request: Request[Any, Any, Any], meetup: dict[str, Any], sessi
         ends_at=session["ends_at"],
         timezone=meetup["timezone"],
         location=", ".join(part for part in (session["room"], where(meetup, with_link)) if part),
-        url=f"{runtime_of(request).settings.base_url}/m/{meetup['id']}/sessions/{session['id']}.ics",
+        url=f"{container.settings.base_url}/m/{meetup['id']}/sessions/{session['id']}.ics",
         cancelled=meetup["cancelled"],
     )
 
 
-def ics_response(request: Request[Any, Any, Any], entries: list[ical.Entry], filename: str,
+def ics_response(container: Container, entries: list[ical.Entry], filename: str,
                  name: str = "") -> Response[bytes]:
-    text = ical.feed(entries, organiser=organiser_address(runtime_of(request).settings),
-                     now=datetime.now(UTC), name=name)
+    text = ical.feed(entries, organiser=organiser_address(container.settings),
+                     now=container.clock(), name=name)
     return Response(
         text.encode("utf-8"),
         media_type="text/calendar; charset=utf-8",
@@ -636,43 +646,46 @@ def ics_response(request: Request[Any, Any, Any], entries: list[ical.Entry], fil
     )
 
 
-def viewer_sees_link(request: Request[Any, Any, Any], meetup: dict[str, Any], role: str | None) -> bool:
-    mine = view_of(request).state_of(meetup["id"], signed_in_id(request))
+def viewer_sees_link(request: Request[Any, Any, Any], container: Container, meetup: dict[str, Any],
+                     role: str | None) -> bool:
+    mine = container.view(Meetups).state_of(meetup["id"], signed_in_id(request))
     return sees_online_link(role, mine["state"] if mine else None)
 
 
-def meetup_calendar(request: Request[Any, Any, Any], meetup_id: UUID) -> Response[bytes]:
-    meetup, role = readable_meetup(request, meetup_id)
-    entry = meetup_entry(request, meetup, viewer_sees_link(request, meetup, role))
-    return ics_response(request, [entry], f"meetup-{meetup_id}.ics")
+def meetup_calendar(request: Request[Any, Any, Any], container: Container, meetup_id: UUID) -> Response[bytes]:
+    meetup, role = readable_meetup(request, container, meetup_id)
+    entry = meetup_entry(container, meetup, viewer_sees_link(request, container, meetup, role))
+    return ics_response(container, [entry], f"meetup-{meetup_id}.ics")
 
 
 @get("/t/{slug:str}/calendar.ics", sync_to_thread=True)
-def tribe_calendar(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[bytes]:
-    view = view_of(request)
+def tribe_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                   slug: FromPath[str]) -> Response[bytes]:
+    view = container.view(Meetups)
     tribe = view.tribe_by_slug(slug)
     if tribe is None or tribe["visibility"] != "public":
         raise NotFoundException("No such calendar.")
-    meetups = view.tribe_feed(tribe["id"], datetime.now(UTC))
+    meetups = view.tribe_feed(tribe["id"], container.clock())
     # Anyone may subscribe to a public tribe's feed: it never carries an online link.
-    entries = [meetup_entry(request, meetup, with_link=False) for meetup in meetups]
-    return ics_response(request, entries, f"{tribe['slug']}.ics", name=f"{tribe['name']} meetups")
+    entries = [meetup_entry(container, meetup, with_link=False) for meetup in meetups]
+    return ics_response(container, entries, f"{tribe['slug']}.ics", name=f"{tribe['name']} meetups")
 
 
 @get("/feeds/{ref:str}", sync_to_thread=True)
-def member_calendar(request: Request[Any, Any, Any], ref: FromPath[str]) -> Response[bytes]:
-    member = runtime_of(request).view(MemberDirectory).by_calendar_token(ref.removesuffix(".ics"))
+def member_calendar(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                    ref: FromPath[str]) -> Response[bytes]:
+    member = container.view(MemberDirectory).by_calendar_token(ref.removesuffix(".ics"))
     if member is None or not ref.endswith(".ics"):
         raise NotFoundException("No such calendar.")
-    view = view_of(request)
-    meetups, sessions = view.member_feed(member["id"], datetime.now(UTC))
+    view = container.view(Meetups)
+    meetups, sessions = view.member_feed(member["id"], container.clock())
     by_id = {meetup["id"]: meetup for meetup in meetups}
     links = {meetup["id"]: sees_online_link(view.role_of(meetup["tribe_id"], member["id"]), meetup["my_state"])
              for meetup in meetups}
-    entries = [meetup_entry(request, meetup, links[meetup["id"]]) for meetup in meetups]
-    entries += [session_entry(request, by_id[s["meetup_id"]], s, links[s["meetup_id"]])
+    entries = [meetup_entry(container, meetup, links[meetup["id"]]) for meetup in meetups]
+    entries += [session_entry(container, by_id[s["meetup_id"]], s, links[s["meetup_id"]])
                 for s in sessions if s["meetup_id"] in by_id]
-    return ics_response(request, entries, "cookout.ics", name=f"Cookout: {member['display_name']}")
+    return ics_response(container, entries, "cookout.ics", name=f"Cookout: {member['display_name']}")
 
 
 # For other pages: a tribe's next meetups, and who a member met
@@ -680,16 +693,16 @@ def member_calendar(request: Request[Any, Any, Any], ref: FromPath[str]) -> Resp
 
 def upcoming_meetups(context: Any, tribe_id: UUID, limit: int = 5) -> list[dict[str, Any]]:
     """Template callable for the tribe page: the tribe's next meetups, with times to show."""
-    view = view_of(context["request"])
-    meetups = view.of_tribe(tribe_id, datetime.now(UTC), upcoming=True, limit=limit)
+    container: Container = context["request"].app.state.container  # a template callable: no dependencies here
+    meetups = container.view(Meetups).of_tribe(tribe_id, container.clock(), upcoming=True, limit=limit)
     return [{**meetup, "when": when(meetup), "where": where(meetup)} for meetup in meetups]
 
 
-def met_in_real_life(request: Request[Any, Any, Any], member_id: UUID) -> list[dict[str, Any]]:
+def met_in_real_life(request: Request[Any, Any, Any], container: Container, member_id: UUID) -> list[dict[str, Any]]:
     """The people a member met at meetups, each with the meetups where they met."""
     met: dict[str, dict[str, Any]] = {}
     own = signed_in_id(request) == member_id
-    for row in view_of(request).met_in_real_life(member_id, public_only=not own):
+    for row in container.view(Meetups).met_in_real_life(member_id, public_only=not own):
         person = met.setdefault(row["handle"], {"handle": row["handle"], "display_name": row["display_name"],
                                                 "meetups": []})
         person["meetups"].append({**row, "when": local(row["starts_at"], row["timezone"], "%-d %B %Y")})

@@ -12,12 +12,14 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from kombu import Connection
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
 from litestar.response import Response, Template
 
 from cookout.platform.web.headers import NO_STORE
-from cookout.platform.web.base import page, runtime_of, signed_in_id
+from cookout.platform.container import Container
+from cookout.platform.web.base import page, signed_in_id
 from cookout.projections.members import MemberDirectory
 from cookout.projections.outbox import letter_path
 from cookout.projections.registry import PROJECTIONS
@@ -31,12 +33,12 @@ LAST_PAGE = 10_000
 
 
 @get("/", sync_to_thread=True)
-def home(request: Request[Any, Any, Any]) -> Template:
-    directory = runtime_of(request).view(MemberDirectory)
+def home(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Template:
+    directory = container.view(MemberDirectory)
     signed_in = signed_in_id(request) is not None
     return page(
         "home.html",
-        tribes=runtime_of(request).view(TribeDirectory).readable_by(signed_in_id(request), limit=6),
+        tribes=container.view(TribeDirectory).readable_by(signed_in_id(request), limit=6),
         newest=directory.newest() if signed_in else [],  # members are shown to members; visitors see a count
         member_count=directory.count(),
         signed_in=signed_in,
@@ -55,8 +57,7 @@ def from_loopback(request: Request[Any, Any, Any]) -> bool:
     return address.is_loopback
 
 
-def trusted_for_health(request: Request[Any, Any, Any]) -> bool:
-    token = runtime_of(request).settings.health_token
+def trusted_for_health(request: Request[Any, Any, Any], token: str | None) -> bool:
     if token:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode()):
@@ -72,21 +73,20 @@ def healthz() -> Response[dict[str, Any]]:
 
 
 @get("/readyz", sync_to_thread=True)
-def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+def readyz(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Response[dict[str, Any]]:
     """Ready: the database and broker answer, every projection runs within READY_LAG events of the log,
     no event is parked. What is wrong, and each view's lag, only for a trusted caller (loopback, or the
     COOKOUT_HEALTH_TOKEN), since they tell an outsider how busy and how broken."""
-    runtime = runtime_of(request)
-    report: dict[str, Any] = {"database": "ok", "broker": broker_state(runtime.settings)}
+    report: dict[str, Any] = {"database": "ok", "broker": broker_state(container.settings)}
     problems = [] if report["broker"] == "ok" else [f"broker unreachable: {report['broker']}"]
     try:
-        head = runtime.log_position()
-        parked = runtime.parked.counts()
-        with runtime.datastore.transaction(commit=False) as cursor:
+        head = container.log_position()
+        parked = container.parked.counts()
+        with container.datastore.transaction(commit=False) as cursor:
             alive = running(cursor, [projection.name for projection in PROJECTIONS])
         projections = {}
         for projection in PROJECTIONS:
-            position = runtime.view(projection).position()
+            position = container.view(projection).position()
             projections[projection.name] = {"position": position, "lag": max(head - position, 0),
                                             "parked": parked.get(projection.name, 0),
                                             "running": projection.name in alive}
@@ -103,7 +103,7 @@ def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         report["database"] = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         problems.insert(0, f"database unreachable: {report['database']}")
     status, code = ("not ready", 503) if problems else ("ready", 200)
-    if not trusted_for_health(request):
+    if not trusted_for_health(request, container.settings.health_token):
         return Response({"status": status}, status_code=code)
     return Response({"status": status, "problems": problems, **report}, status_code=code)
 
@@ -123,15 +123,15 @@ def broker_state(settings: Any) -> str:
 
 @get("/dev/outbox", sync_to_thread=True, cache_control=NO_STORE)
 def outbox(
-    request: Request[Any, Any, Any], page_number: Annotated[int, QueryParameter(name="page", ge=1, le=LAST_PAGE)] = 1
+    request: Request[Any, Any, Any], container: NamedDependency[Container],
+    page_number: Annotated[int, QueryParameter(name="page", ge=1, le=LAST_PAGE)] = 1,
 ) -> Template:
-    runtime = runtime_of(request)
     # Every letter, with working links and members-only text: only for the one machine that is all
     # Cookout's own (embedded database and mail), and only to a browser on that machine.
-    if not (runtime.settings.shows_outbox and from_loopback(request)):
+    if not (container.settings.shows_outbox and from_loopback(request)):
         raise NotFoundException()
-    rows = runtime.outbox.letters(limit=LETTERS_PER_PAGE + 1, offset=(page_number - 1) * LETTERS_PER_PAGE)
-    letters = [{**row, "message": read_letter(runtime.settings.outbox_dir, row["key"])}
+    rows = container.outbox.letters(limit=LETTERS_PER_PAGE + 1, offset=(page_number - 1) * LETTERS_PER_PAGE)
+    letters = [{**row, "message": read_letter(container.settings.outbox_dir, row["key"])}
                for row in rows[:LETTERS_PER_PAGE]]
     return page("outbox.html", letters=letters, page_number=page_number,
                 has_next=len(rows) > LETTERS_PER_PAGE)

@@ -6,22 +6,22 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from cookout.domain.errors import DomainError, Forbidden
+from cookout.platform.container import Container
 from cookout.platform.web.conversation import (
     history_page,
-    moderation_of,
     post_and_tribe,
     thread_context,
-    threads_of,
     tribe_by_slug,
     viewer_of,
 )
-from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, session_of, signed_in_id
+from cookout.platform.web.base import page, require_member, run_command, see_other, session_of, signed_in_id
 from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory
@@ -34,21 +34,22 @@ HistoryPage = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 
 
 @get("/t/{slug:str}/posts/new", sync_to_thread=True)
-def new_post(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+def new_post(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
     require_member(request)
-    tribe = tribe_by_slug(request, slug)
+    tribe = tribe_by_slug(request, container, slug)
     if tribe["role"] is None:
         raise Forbidden(f"Join {tribe['name']} to post.")
     return page("posts/form.html", tribe=tribe, post=None, form={}, errors={})
 
 
 @post("/t/{slug:str}/posts", sync_to_thread=True)
-def publish(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> Template | Redirect:
+def publish(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+            data: Form) -> Template | Redirect:
     require_member(request)
-    tribe = tribe_by_slug(request, slug)
+    tribe = tribe_by_slug(request, container, slug)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
     try:
-        post_id = run_command(request, threads_of(request).publish_post, tribe["id"], form["title"], form["body"],
+        post_id = run_command(request, container.threads.publish_post, tribe["id"], form["title"], form["body"],
                               projections=POST_PAGES)
     except DomainError as error:
         if error.field is None:
@@ -59,17 +60,18 @@ def publish(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) ->
 
 
 @get("/p/{post_id:uuid}", sync_to_thread=True)
-def show(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Template:
-    return post_page(request, *post_and_tribe(request, post_id))
+def show(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID]) -> Template:
+    return post_page(request, container, *post_and_tribe(request, container, post_id))
 
 
-def post_page(request: Request[Any, Any, Any], post: dict[str, Any], tribe: dict[str, Any], status: int = 200,
-              hide_form: dict[str, str] | None = None, hide_errors: dict[str, str] | None = None) -> Template:
+def post_page(request: Request[Any, Any, Any], container: Container, post: dict[str, Any], tribe: dict[str, Any],
+              status: int = 200, hide_form: dict[str, str] | None = None,
+              hide_errors: dict[str, str] | None = None) -> Template:
     viewer = signed_in_id(request)
-    context = thread_context(request, post, tribe)
+    context = thread_context(request, container, post, tribe)
     author = context["people"].get(post["author_id"])
-    me = runtime_of(request).view(MemberDirectory).by_id(viewer) if viewer else None
-    subscribed = me is not None and threads_of(request).is_subscribed(post["id"], me["email"])
+    me = container.view(MemberDirectory).by_id(viewer) if viewer else None
+    subscribed = me is not None and container.threads.is_subscribed(post["id"], me["email"])
     guest = session_of(request).get("guest", {})
     return page("posts/show.html", status_code=status, **context, author=author, me=me, subscribed=subscribed,
                 form={"name": guest.get("name", ""), "email": guest.get("email", ""),
@@ -78,18 +80,20 @@ def post_page(request: Request[Any, Any, Any], post: dict[str, Any], tribe: dict
 
 
 @get("/p/{post_id:uuid}/edit", sync_to_thread=True)
-def edit_form(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Template:
-    post, tribe = own_post(request, post_id)
+def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container],
+              post_id: FromPath[UUID]) -> Template:
+    post, tribe = own_post(request, container, post_id)
     return page("posts/form.html", tribe=tribe, post=post, form={"title": post["title"], "body": post["body"]},
                 errors={})
 
 
 @post("/p/{post_id:uuid}/edit", sync_to_thread=True)
-def edit(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    post, tribe = own_post(request, post_id)
+def edit(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID],
+         data: Form) -> Template | Redirect:
+    post, tribe = own_post(request, container, post_id)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
     try:
-        run_command(request, threads_of(request).edit_post, post_id, form["title"], form["body"],
+        run_command(request, container.threads.edit_post, post_id, form["title"], form["body"],
                     projections=POST_PAGES)
     except DomainError as error:
         if error.field is None:
@@ -100,9 +104,10 @@ def edit(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -
 
 
 @get("/p/{post_id:uuid}/retract", sync_to_thread=True)
-def confirm_retract(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Template | Redirect:
+def confirm_retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                    post_id: FromPath[UUID]) -> Template | Redirect:
     """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
-    post, tribe = own_post(request, post_id)
+    post, tribe = own_post(request, container, post_id)
     if post["retracted"]:
         return see_other(f"/p/{post_id}", request, "This post is already retracted.")
     return page("conversation/retract.html", subject="post", post=post, tribe=tribe,
@@ -111,76 +116,83 @@ def confirm_retract(request: Request[Any, Any, Any], post_id: FromPath[UUID]) ->
 
 
 @post("/p/{post_id:uuid}/retract", sync_to_thread=True)
-def retract(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
-    own_post(request, post_id)
-    run_command(request, threads_of(request).retract_post, post_id, projections=POST_PAGES)
+def retract(request: Request[Any, Any, Any], container: NamedDependency[Container],
+            post_id: FromPath[UUID]) -> Redirect:
+    own_post(request, container, post_id)
+    run_command(request, container.threads.retract_post, post_id, projections=POST_PAGES)
     return see_other(f"/p/{post_id}", request, "Your post is retracted. Its replies keep their place.")
 
 
 @get("/p/{post_id:uuid}/history", sync_to_thread=True)
-def post_history(request: Request[Any, Any, Any], post_id: FromPath[UUID], number: HistoryPage = 1) -> Template:
-    post, tribe = post_and_tribe(request, post_id)
+def post_history(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID],
+                 number: HistoryPage = 1) -> Template:
+    post, tribe = post_and_tribe(request, container, post_id)
     if not may_see_post(post, viewer_of(request, tribe)):
         raise NotFoundException("This post's history is no longer shown.")
     return page("conversation/history.html", subject="post", post=post, tribe=tribe,
-                **history_page(request, post_id, number), here=f"/p/{post_id}/history", back=f"/p/{post_id}")
+                **history_page(container, post_id, number), here=f"/p/{post_id}/history", back=f"/p/{post_id}")
 
 
 @post("/p/{post_id:uuid}/hide", sync_to_thread=True)
-def hide(request: Request[Any, Any, Any], post_id: FromPath[UUID], data: Form) -> Template | Redirect:
-    post, tribe = moderated_post(request, post_id)
+def hide(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID],
+         data: Form) -> Template | Redirect:
+    post, tribe = moderated_post(request, container, post_id)
     form = {"reason": data.get("reason", "")}
     try:
-        run_command(request, moderation_of(request).hide_post, post_id, form["reason"], projections=POST_PAGES)
+        run_command(request, container.moderation.hide_post, post_id, form["reason"], projections=POST_PAGES)
     except DomainError as error:
         if error.field is None:
             raise
-        return post_page(request, post, tribe, 422, form, {error.field: error.message})
+        return post_page(request, container, post, tribe, 422, form, {error.field: error.message})
     return see_other(f"/p/{post_id}", request, "Hidden. Its author and the moderators still see it, with your reason.")
 
 
 @post("/p/{post_id:uuid}/unhide", sync_to_thread=True)
-def unhide(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
-    moderated_post(request, post_id)
-    run_command(request, moderation_of(request).unhide_post, post_id, projections=POST_PAGES)
+def unhide(request: Request[Any, Any, Any], container: NamedDependency[Container], post_id: FromPath[UUID]) -> Redirect:
+    moderated_post(request, container, post_id)
+    run_command(request, container.moderation.unhide_post, post_id, projections=POST_PAGES)
     return see_other(f"/p/{post_id}", request, "Shown again: everyone can read it.")
 
 
 @post("/p/{post_id:uuid}/subscribe", sync_to_thread=True)
-def subscribe(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
-    email = own_email(request, post_id)
-    run_command(request, threads_of(request).subscribe, post_id, email, projections=())
+def subscribe(request: Request[Any, Any, Any], container: NamedDependency[Container],
+              post_id: FromPath[UUID]) -> Redirect:
+    email = own_email(request, container, post_id)
+    run_command(request, container.threads.subscribe, post_id, email, projections=())
     return see_other(f"/p/{post_id}", request, f"We will email {email} about new comments.")
 
 
 @post("/p/{post_id:uuid}/unsubscribe", sync_to_thread=True)
-def unsubscribe(request: Request[Any, Any, Any], post_id: FromPath[UUID]) -> Redirect:
-    email = own_email(request, post_id)
-    run_command(request, threads_of(request).unsubscribe, post_id, email, projections=())
+def unsubscribe(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                post_id: FromPath[UUID]) -> Redirect:
+    email = own_email(request, container, post_id)
+    run_command(request, container.threads.unsubscribe, post_id, email, projections=())
     return see_other(f"/p/{post_id}", request, "No more emails about this post's comments.")
 
 
-def moderated_post(request: Request[Any, Any, Any], post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+def moderated_post(request: Request[Any, Any, Any], container: Container,
+                   post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     require_member(request)
-    post, tribe = post_and_tribe(request, post_id)
+    post, tribe = post_and_tribe(request, container, post_id)
     if not tribe["moderator"]:
         raise Forbidden(f"Only the moderators of {tribe['name']} can do that.")
     return post, tribe
 
 
-def own_email(request: Request[Any, Any, Any], post_id: UUID) -> str:
+def own_email(request: Request[Any, Any, Any], container: Container, post_id: UUID) -> str:
     """The signed-in member's address from the directory, once they may read the post."""
     member = require_member(request)
-    post_and_tribe(request, post_id)
-    me = runtime_of(request).view(MemberDirectory).by_id(member)
+    post_and_tribe(request, container, post_id)
+    me = container.view(MemberDirectory).by_id(member)
     if me is None:
         raise NotFoundException("No such member.")
     return str(me["email"])
 
 
-def own_post(request: Request[Any, Any, Any], post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+def own_post(request: Request[Any, Any, Any], container: Container,
+             post_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
     member = require_member(request)
-    post, tribe = post_and_tribe(request, post_id)
+    post, tribe = post_and_tribe(request, container, post_id)
     if post["author_id"] != member:
         raise Forbidden("Only its author can change a post.")
     return post, tribe

@@ -1,8 +1,8 @@
-"""Rate limits: the one limiter every limit counts in, and the client address limits are keyed on.
+"""Rate limits: the client address the web's limits are keyed on.
 
-The limiter is shared through Redis when the broker is Redis (every web process sees the same counts),
-and lives in process memory otherwise. Its `hit()` counts and answers in one atomic step: callers hit
-first and refuse when it says no, so parallel requests cannot all pass a check made before any counted.
+Every limit counts in the container's one limiter (`new_limiter` in platform/container.py). Its `hit()`
+counts and answers in one atomic step: callers hit first and refuse when it says no, so parallel requests
+cannot all pass a check made before any counted.
 """
 
 from __future__ import annotations
@@ -10,18 +10,9 @@ from __future__ import annotations
 from ipaddress import ip_address
 from typing import Any
 
-from limits import storage
-from limits.strategies import MovingWindowRateLimiter
 from litestar import Request
 
 from cookout.platform.settings import Settings
-
-
-def new_limiter(settings: Settings) -> MovingWindowRateLimiter:
-    """The limiter every rate limit of one app counts in."""
-    broker = settings.broker_url or ""
-    shared = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
-    return MovingWindowRateLimiter(storage.storage_from_string(shared))
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:

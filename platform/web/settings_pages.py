@@ -5,25 +5,26 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from cookout.domain import members
+from cookout.domain.accounts import Accounts
 from cookout.domain.errors import DomainError
 from cookout.platform.web.headers import NO_STORE
 from cookout.platform.web.auth import continue_session
-from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other
+from cookout.platform.container import Container
+from cookout.platform.web.base import page, require_member, run_command, see_other
 from cookout.projections.members import MemberDirectory
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 DIRECTORY = (MemberDirectory,)
 
 
-def settings_page(request: Request[Any, Any, Any], status_code: int = 200, form: dict[str, Any] | None = None,
-                  errors: dict[str, str] | None = None) -> Template:
-    runtime = runtime_of(request)
-    me = runtime.view(MemberDirectory).private_settings(require_member(request))
+def settings_page(request: Request[Any, Any, Any], container: Container, status_code: int = 200,
+                  form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
+    me = container.view(MemberDirectory).private_settings(require_member(request))
     token = me["calendar_token"]
     return page(
         "settings.html",
@@ -31,62 +32,64 @@ def settings_page(request: Request[Any, Any, Any], status_code: int = 200, form:
         me=me,
         form=form or {"display_name": me["display_name"], "reply_emails": me["reply_emails"]},
         errors=errors or {},
-        feed_url=f"{runtime.settings.base_url}/feeds/{token}.ics" if token else None,
+        feed_url=f"{container.settings.base_url}/feeds/{token}.ics" if token else None,
     )
 
 
 @get("/settings", sync_to_thread=True, cache_control=NO_STORE)
-def show_settings(request: Request[Any, Any, Any]) -> Template:
-    return settings_page(request)
+def show_settings(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Template:
+    return settings_page(request, container)
 
 
 @post("/settings", sync_to_thread=True, cache_control=NO_STORE)
-def save_settings(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+def save_settings(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                  data: Form) -> Template | Redirect:
     require_member(request)
     form = {"display_name": data.get("display_name", ""), "reply_emails": data.get("reply_emails") == "on"}
     try:
-        run_command(request, runtime_of(request).accounts.update_profile, form["display_name"],
+        run_command(request, container.accounts.update_profile, form["display_name"],
                     form["reply_emails"], projections=DIRECTORY)
     except DomainError as error:
-        return settings_page(request, 422, form, {error.field or "form": error.message})
+        return settings_page(request, container, 422, form, {error.field or "form": error.message})
     return see_other("/settings", request, "Your settings are saved.")
 
 
 @post("/settings/password", sync_to_thread=True, cache_control=NO_STORE)
-def change_password(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+def change_password(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                    data: Form) -> Template | Redirect:
     member_id = require_member(request)
-    runtime = runtime_of(request)
-    current_hash = runtime.view(MemberDirectory).password_hash(member_id)
-    if not members.password_matches(current_hash, data.get("current_password", "")):
-        return settings_page(request, 422, errors={"current_password": "That is not your current password."})
+    current_hash = container.view(MemberDirectory).password_hash(member_id)
+    if not container.passwords.matches(current_hash, data.get("current_password", "")):
+        return settings_page(request, container, 422,
+                             errors={"current_password": "That is not your current password."})
     try:
-        epoch = run_command(request, runtime.accounts.change_password, data.get("new_password", ""),
+        epoch = run_command(request, container.accounts.change_password, data.get("new_password", ""),
                             projections=DIRECTORY)
     except DomainError as error:
-        return settings_page(request, 422, errors={"new_password": error.message})
+        return settings_page(request, container, 422, errors={"new_password": error.message})
     continue_session(request, epoch)
     return see_other("/settings", request, "Your password is changed. You are signed out everywhere else.")
 
 
 @post("/settings/sessions/end", sync_to_thread=True)
-def end_sessions(request: Request[Any, Any, Any]) -> Redirect:
+def end_sessions(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
     require_member(request)
-    run_command(request, runtime_of(request).accounts.end_sessions, projections=DIRECTORY)
+    run_command(request, accounts.end_sessions, projections=DIRECTORY)
     request.set_session({})
     return see_other("/login", request, "You are signed out everywhere, on this device too.")
 
 
 @post("/settings/calendar-feed", sync_to_thread=True)
-def issue_feed(request: Request[Any, Any, Any]) -> Redirect:
+def issue_feed(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
     require_member(request)
-    run_command(request, runtime_of(request).accounts.issue_calendar_feed, projections=DIRECTORY)
+    run_command(request, accounts.issue_calendar_feed, projections=DIRECTORY)
     return see_other("/settings", request, "Here is your private calendar link. Any earlier link no longer works.")
 
 
 @post("/settings/calendar-feed/revoke", sync_to_thread=True)
-def revoke_feed(request: Request[Any, Any, Any]) -> Redirect:
+def revoke_feed(request: Request[Any, Any, Any], accounts: NamedDependency[Accounts]) -> Redirect:
     require_member(request)
-    run_command(request, runtime_of(request).accounts.revoke_calendar_feed, projections=DIRECTORY)
+    run_command(request, accounts.revoke_calendar_feed, projections=DIRECTORY)
     return see_other("/settings", request, "Your private calendar link is switched off.")
 
 

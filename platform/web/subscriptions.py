@@ -12,49 +12,54 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from cookout.platform.web.conversation import post_as_seen, threads_of
+from cookout.platform.container import Container
+from cookout.platform.web.conversation import post_as_seen
 from cookout.platform.web.headers import NO_STORE
 from cookout.platform.links import CONFIRM_PATH, PATH, read_confirm_token, read_token
-from cookout.platform.web.base import page, run_command, runtime_of
+from cookout.platform.web.base import page, run_command
 from cookout.projections.thread import ThreadTree, Viewer
 
 @get(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, cache_control=NO_STORE)
-def confirmation(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    post_id, email = read_confirm_token(runtime_of(request).settings, token)
+def confirmation(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                 token: FromPath[str]) -> Template:
+    post_id, email = read_confirm_token(container.settings, token)
     return page("conversation/confirm_subscription.html", token=token, email=email, done=False,
-                post=subscribed_post(request, post_id))
+                post=subscribed_post(container, post_id))
 
 
 @post(f"{CONFIRM_PATH}/{{token:str}}", sync_to_thread=True, status_code=200)
-def confirm_subscription(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    post_id, email = read_confirm_token(runtime_of(request).settings, token)
-    run_command(request, threads_of(request).confirm_subscription, post_id, email, projections=())
+def confirm_subscription(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                         token: FromPath[str]) -> Template:
+    post_id, email = read_confirm_token(container.settings, token)
+    run_command(request, container.threads.confirm_subscription, post_id, email, projections=())
     return page("conversation/confirm_subscription.html", token=token, email=email, done=True,
-                post=subscribed_post(request, post_id))
+                post=subscribed_post(container, post_id))
 
 
 @get(f"{PATH}/{{token:str}}", sync_to_thread=True, cache_control=NO_STORE)
-def confirm(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    post_id, email = read_token(runtime_of(request).settings, token)
+def confirm(request: Request[Any, Any, Any], container: NamedDependency[Container], token: FromPath[str]) -> Template:
+    post_id, email = read_token(container.settings, token)
     return page("conversation/unsubscribe.html", token=token, email=email, done=False,
-                post=subscribed_post(request, post_id))
+                post=subscribed_post(container, post_id))
 
 
 # Mail clients post here without our CSRF token (RFC 8058); the signed token is the proof.
 @post(f"{PATH}/{{token:str}}", sync_to_thread=True, status_code=200, cache_control=NO_STORE, opt={"exclude_from_csrf": True})
-def unsubscribe(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    post_id, email = read_token(runtime_of(request).settings, token)
-    run_command(request, threads_of(request).unsubscribe, post_id, email, projections=())
+def unsubscribe(request: Request[Any, Any, Any], container: NamedDependency[Container],
+                token: FromPath[str]) -> Template:
+    post_id, email = read_token(container.settings, token)
+    run_command(request, container.threads.unsubscribe, post_id, email, projections=())
     return page("conversation/unsubscribe.html", token=token, email=email, done=True,
-                post=subscribed_post(request, post_id))
+                post=subscribed_post(container, post_id))
 
 
-def subscribed_post(request: Request[Any, Any, Any], post_id: UUID) -> dict[str, Any] | None:
+def subscribed_post(container: Container, post_id: UUID) -> dict[str, Any] | None:
     """The post a letter was about, as anyone holding the link may see it: a retracted one without its title."""
-    post = runtime_of(request).view(ThreadTree).post(post_id)
+    post = container.view(ThreadTree).post(post_id)
     return post_as_seen(post, Viewer()) if post else None
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
@@ -13,8 +14,9 @@ from litestar.response import Redirect, Template
 from cookout.domain.errors import Conflict, DomainError, Forbidden
 from cookout.domain.text import INT8_MAX
 from cookout.domain.tribes import ORGANISER, PUBLIC, ROLES
-from cookout.platform.web.conversation import partial_or_page, people, tribe_by_slug, tribes_of
-from cookout.platform.web.base import page, require_member, run_command, runtime_of, see_other, signed_in_id
+from cookout.platform.container import Container
+from cookout.platform.web.conversation import partial_or_page, people, tribe_by_slug
+from cookout.platform.web.base import page, require_member, run_command, see_other, signed_in_id
 from cookout.projections.feed import PAGE_SIZE, TribeFeed
 from cookout.projections.members import MemberDirectory
 from cookout.projections.tribes import TribeDirectory
@@ -24,8 +26,8 @@ TRIBE_FIELDS = ("name", "slug", "nickname", "description", "visibility")
 
 
 @get("/tribes", sync_to_thread=True)
-def directory(request: Request[Any, Any, Any]) -> Template:
-    tribes = runtime_of(request).view(TribeDirectory).readable_by(signed_in_id(request))
+def directory(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Template:
+    tribes = container.view(TribeDirectory).readable_by(signed_in_id(request))
     return page("tribes/index.html", tribes=tribes)
 
 
@@ -36,12 +38,12 @@ def new_tribe(request: Request[Any, Any, Any]) -> Template:
 
 
 @post("/tribes", sync_to_thread=True)
-def found(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+def found(request: Request[Any, Any, Any], container: NamedDependency[Container], data: Form) -> Template | Redirect:
     require_member(request)
     form = {name: data.get(name, "") for name in TRIBE_FIELDS}
     try:
         run_command(
-            request, tribes_of(request).found_tribe,
+            request, container.tribes.found_tribe,
             form["name"], form["slug"], form["description"], form["nickname"], form["visibility"],
             projections=(TribeDirectory,),
         )
@@ -52,10 +54,10 @@ def found(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
 
 
 @get("/t/{slug:str}", sync_to_thread=True)
-def show(request: Request[Any, Any, Any], slug: FromPath[str],
+def show(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
          before: Annotated[int | None, QueryParameter(ge=0, le=INT8_MAX)] = None) -> Template:
-    tribe = tribe_by_slug(request, slug)
-    feed = runtime_of(request).view(TribeFeed)
+    tribe = tribe_by_slug(request, container, slug)
+    feed = container.view(TribeFeed)
     rows = feed.page(tribe["id"], before, PAGE_SIZE + 1)
     posts, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
     context = {
@@ -63,26 +65,27 @@ def show(request: Request[Any, Any, Any], slug: FromPath[str],
         "posts": posts,
         "more": more,
         "before": before,
-        "people": people(request, {p["author_id"] for p in posts}),
+        "people": people(container, {p["author_id"] for p in posts}),
         "post_count": feed.post_count(tribe["id"]),
     }
     return partial_or_page(request, "tribes/_feed.html", "tribes/show.html", **context)
 
 
 @get("/t/{slug:str}/edit", sync_to_thread=True)
-def edit_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
-    tribe = organised_tribe(request, slug)
+def edit_form(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
+    tribe = organised_tribe(request, container, slug)
     form = {name: tribe[name] for name in TRIBE_FIELDS}
     return page("tribes/new.html", tribe=tribe, form=form, errors={})
 
 
 @post("/t/{slug:str}/edit", sync_to_thread=True)
-def revise(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> Template | Redirect:
-    tribe = organised_tribe(request, slug)
+def revise(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+           data: Form) -> Template | Redirect:
+    tribe = organised_tribe(request, container, slug)
     form = {name: data.get(name, "") for name in TRIBE_FIELDS if name != "slug"}
     try:
         run_command(
-            request, tribes_of(request).revise_tribe,
+            request, container.tribes.revise_tribe,
             tribe["id"], form["name"], form["description"], form["nickname"], form["visibility"],
             projections=(TribeDirectory,),
         )
@@ -93,40 +96,40 @@ def revise(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> 
     return see_other(f"/t/{tribe['slug']}", request, f"Saved. The address stays /t/{tribe['slug']}.")
 
 
-def organised_tribe(request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
+def organised_tribe(request: Request[Any, Any, Any], container: Container, slug: str) -> dict[str, Any]:
     require_member(request)
-    tribe = tribe_by_slug(request, slug)
+    tribe = tribe_by_slug(request, container, slug)
     if tribe["role"] != ORGANISER:
         raise Forbidden(f"Only the organisers of {tribe['name']} can do that.")
     return tribe
 
 
 @post("/t/{slug:str}/join", sync_to_thread=True)
-def join(request: Request[Any, Any, Any], slug: FromPath[str]) -> Redirect:
+def join(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Redirect:
     require_member(request)
-    tribe = tribe_by_slug(request, slug)
-    run_command(request, tribes_of(request).join_tribe, tribe["id"], projections=(TribeDirectory,))
+    tribe = tribe_by_slug(request, container, slug)
+    run_command(request, container.tribes.join_tribe, tribe["id"], projections=(TribeDirectory,))
     return see_other(f"/t/{slug}", request, f"Welcome to {tribe['name']}! You are one of the {tribe['nickname']} now.")
 
 
 @post("/t/{slug:str}/leave", sync_to_thread=True)
-def leave(request: Request[Any, Any, Any], slug: FromPath[str]) -> Redirect:
+def leave(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Redirect:
     require_member(request)
-    tribe = tribe_by_slug(request, slug)
-    run_command(request, tribes_of(request).leave_tribe, tribe["id"], projections=(TribeDirectory,))
+    tribe = tribe_by_slug(request, container, slug)
+    run_command(request, container.tribes.leave_tribe, tribe["id"], projections=(TribeDirectory,))
     destination = f"/t/{slug}" if tribe["visibility"] == PUBLIC else "/tribes"
     return see_other(destination, request, f"You left {tribe['name']}.")
 
 
 @get("/t/{slug:str}/members", sync_to_thread=True)
-def members(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
-    return members_page(request, tribe_by_slug(request, slug))
+def members(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str]) -> Template:
+    return members_page(request, container, tribe_by_slug(request, container, slug))
 
 
-def members_page(request: Request[Any, Any, Any], tribe: dict[str, Any], status: int = 200,
+def members_page(request: Request[Any, Any, Any], container: Container, tribe: dict[str, Any], status: int = 200,
                  errors: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Template:
-    roster = runtime_of(request).view(TribeDirectory).members(tribe["id"])
-    named = people(request, {row["member_id"] for row in roster})
+    roster = container.view(TribeDirectory).members(tribe["id"])
+    named = people(container, {row["member_id"] for row in roster})
     return page(
         "tribes/members.html", status_code=status, tribe=tribe, roles=ROLES, errors=errors or {}, form=form or {},
         roster=[{**row, "person": named.get(row["member_id"])} for row in roster],
@@ -135,36 +138,38 @@ def members_page(request: Request[Any, Any, Any], tribe: dict[str, Any], status:
 
 
 @post("/t/{slug:str}/roles", sync_to_thread=True)
-def grant(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> Template | Redirect:
+def grant(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+          data: Form) -> Template | Redirect:
     require_member(request)
-    tribe = tribe_by_slug(request, slug)
+    tribe = tribe_by_slug(request, container, slug)
     try:
         member_id = UUID(data.get("member_id", ""))
-        run_command(request, tribes_of(request).grant_role, tribe["id"], member_id, data.get("role", ""),
+        run_command(request, container.tribes.grant_role, tribe["id"], member_id, data.get("role", ""),
                     projections=(TribeDirectory,))
     except ValueError:
-        return members_page(request, tribe, 422, {"role": "Choose someone from the list."})
+        return members_page(request, container, tribe, 422, {"role": "Choose someone from the list."})
     except DomainError as error:
         if error.field != "role":
             raise
-        return members_page(request, tribe, 422, {"role": error.message})
+        return members_page(request, container, tribe, 422, {"role": error.message})
     return see_other(f"/t/{slug}/members", request, "Role updated.")
 
 
 @post("/t/{slug:str}/admit", sync_to_thread=True)
-def admit(request: Request[Any, Any, Any], slug: FromPath[str], data: Form) -> Template | Redirect:
+def admit(request: Request[Any, Any, Any], container: NamedDependency[Container], slug: FromPath[str],
+          data: Form) -> Template | Redirect:
     """Moderators bring people in by handle: the way into a members-only tribe."""
     require_member(request)
-    tribe = tribe_by_slug(request, slug)
+    tribe = tribe_by_slug(request, container, slug)
     handle = data.get("handle", "").strip().lstrip("@").lower()
-    person = runtime_of(request).view(MemberDirectory).by_handle(handle) if handle else None
+    person = container.view(MemberDirectory).by_handle(handle) if handle else None
     if person is None:
-        return members_page(request, tribe, 422, {"handle": f"Nobody here goes by @{handle}."}, {"handle": handle})
+        return members_page(request, container, tribe, 422, {"handle": f"Nobody here goes by @{handle}."}, {"handle": handle})
     try:
-        run_command(request, tribes_of(request).admit_member, tribe["id"], person["id"],
+        run_command(request, container.tribes.admit_member, tribe["id"], person["id"],
                     projections=(TribeDirectory,))
     except Conflict as error:
-        return members_page(request, tribe, 409, {"handle": error.message}, {"handle": handle})
+        return members_page(request, container, tribe, 409, {"handle": error.message}, {"handle": handle})
     return see_other(f"/t/{slug}/members", request, f"{person['display_name']} is one of the {tribe['nickname']} now.")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.platform.web.assets import static_url
 from tests.conftest import HEALTH_TOKEN
 from tests.helpers import PASSWORD, post_form, sign_up, unique
@@ -54,8 +54,8 @@ def test_duplicate_email_in_another_case_is_refused_and_keeps_what_you_typed(cli
     assert "another long secret" not in again.text
 
 
-def test_bad_sign_up_fields_each_get_their_message(client: TestClient[Any], runtime: Runtime) -> None:
-    before = runtime.log_position()
+def test_bad_sign_up_fields_each_get_their_message(client: TestClient[Any], container: Container) -> None:
+    before = container.log_position()
     response = post_form(
         client, "/signup",
         {"handle": "has spaces", "display_name": "Someone", "email": "not-an-email", "password": "short"},
@@ -69,14 +69,14 @@ def test_bad_sign_up_fields_each_get_their_message(client: TestClient[Any], runt
     long_handle = post_form(client, "/signup", {"handle": "x" * 200, "display_name": "S",
                                                 "email": "ok@example.org", "password": PASSWORD})
     assert long_handle.status_code == 422
-    assert runtime.log_position() == before
+    assert container.log_position() == before
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_records_nothing(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
     client.get("/signup")
-    before = runtime.log_position()
+    before = container.log_position()
     handle = unique()
     response = client.post(
         "/signup",
@@ -85,17 +85,17 @@ def test_a_post_without_the_csrf_token_is_refused_and_records_nothing(
     )
     assert response.status_code == 403
     assert "permission" in response.text
-    assert runtime.log_position() == before
+    assert container.log_position() == before
     assert client.get(f"/members/{handle}").status_code == 404
 
 
-def test_a_five_megabyte_form_is_refused_with_413(client: TestClient[Any], runtime: Runtime) -> None:
-    before = runtime.log_position()
+def test_a_five_megabyte_form_is_refused_with_413(client: TestClient[Any], container: Container) -> None:
+    before = container.log_position()
     response = post_form(client, "/signup", {"handle": unique(), "display_name": "x" * 5_000_000,
                                              "email": "big@example.org", "password": PASSWORD})
     assert response.status_code == 413
     assert "larger than Cookout accepts" in response.text
-    assert runtime.log_position() == before
+    assert container.log_position() == before
 
 
 def test_ten_wrong_passwords_are_slowed_down_and_the_right_one_works_after_the_window(

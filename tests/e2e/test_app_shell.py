@@ -7,7 +7,7 @@ from litestar.testing import TestClient
 
 from cookout.platform.web.app import create_app
 from cookout.platform.web.errors import unexpected_error
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from tests.helpers import sign_up
 
 
@@ -22,9 +22,9 @@ def test_every_sync_handler_runs_in_a_thread_exactly_once(app: Litestar) -> None
             assert depth <= 1, f"{route.path} {handler.http_methods} is wrapped {depth} times"
 
 
-def test_cookies_are_secure_when_cookout_is_served_over_https(runtime: Runtime) -> None:
-    settings = runtime.settings.model_copy(update={"base_url": "https://cookout.example.org"})
-    with TestClient(app=create_app(settings, runtime), base_url="https://cookout.example.org") as client:
+def test_cookies_are_secure_when_cookout_is_served_over_https(container: Container) -> None:
+    settings = container.settings.model_copy(update={"base_url": "https://cookout.example.org"})
+    with TestClient(app=create_app(settings, container), base_url="https://cookout.example.org") as client:
         response = sign_up(client)
     cookies = [value for key, value in response.headers.multi_items() if key == "set-cookie"]
     session = next(cookie for cookie in cookies if cookie.startswith("cookout_session="))

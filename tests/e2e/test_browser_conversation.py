@@ -7,14 +7,14 @@ from uuid import UUID
 
 import pytest
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from tests.conversation_helpers import comment, new_member, new_post, new_tribe, settle
 from tests.helpers import PASSWORD, unique
 
 pytestmark = pytest.mark.browser
 
 
-def join_in_the_browser(page: Any, runtime: Runtime, name: str = "Browser Talker") -> UUID:
+def join_in_the_browser(page: Any, container: Container, name: str = "Browser Talker") -> UUID:
     handle = unique()
     page.goto("/signup")
     page.get_by_label("Handle").fill(handle)
@@ -23,14 +23,14 @@ def join_in_the_browser(page: Any, runtime: Runtime, name: str = "Browser Talker
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Join").click()
     page.wait_for_url(f"**/members/{handle}")
-    return runtime.accounts.member_id_for_handle(handle)
+    return container.accounts.member_id_for_handle(handle)
 
 
-def a_post_page(page: Any, runtime: Runtime, author: UUID | None = None, title: str = "Browser thread") -> UUID:
-    author = author or new_member(runtime, "Post Author")
-    tribe_id, _ = new_tribe(runtime, author)
-    post_id = new_post(runtime, author, tribe_id, title)
-    settle(runtime)
+def a_post_page(page: Any, container: Container, author: UUID | None = None, title: str = "Browser thread") -> UUID:
+    author = author or new_member(container, "Post Author")
+    tribe_id, _ = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id, title)
+    settle(container)
     page.goto(f"/p/{post_id}")
     page.evaluate("window.marker = 1")
     return post_id
@@ -40,9 +40,9 @@ def not_reloaded(page: Any) -> bool:
     return page.evaluate("window.marker") == 1
 
 
-def test_posting_a_comment_inserts_it_and_updates_the_count_in_place(page: Any, runtime: Runtime) -> None:
-    join_in_the_browser(page, runtime)
-    a_post_page(page, runtime, title="Live count")
+def test_posting_a_comment_inserts_it_and_updates_the_count_in_place(page: Any, container: Container) -> None:
+    join_in_the_browser(page, container)
+    a_post_page(page, container, title="Live count")
     assert page.locator("#thread-count").inner_text() == "No comments yet"
 
     page.locator("#comment-form-top-body").fill("Hello from **Chromium**")
@@ -58,22 +58,22 @@ def test_posting_a_comment_inserts_it_and_updates_the_count_in_place(page: Any, 
     assert not_reloaded(page)
 
 
-def test_an_empty_comment_shows_its_message_in_place(page: Any, runtime: Runtime) -> None:
-    join_in_the_browser(page, runtime)
-    a_post_page(page, runtime)
+def test_an_empty_comment_shows_its_message_in_place(page: Any, container: Container) -> None:
+    join_in_the_browser(page, container)
+    a_post_page(page, container)
     page.get_by_role("button", name="Post comment").click()
     page.locator("#comment-form-top .error", has_text="Write something first.").wait_for()
     assert page.locator("#replies-top > li.comment").count() == 0
     assert not_reloaded(page)
 
 
-def test_the_reply_form_opens_inline_and_the_reply_lands_under_its_parent(page: Any, runtime: Runtime) -> None:
-    join_in_the_browser(page, runtime)
-    author = new_member(runtime, "Parent Author")
-    tribe_id, _ = new_tribe(runtime, author)
-    post_id = new_post(runtime, author, tribe_id, "Replies")
-    parent = comment(runtime, author, post_id, "Who's coming?")
-    settle(runtime)
+def test_the_reply_form_opens_inline_and_the_reply_lands_under_its_parent(page: Any, container: Container) -> None:
+    join_in_the_browser(page, container)
+    author = new_member(container, "Parent Author")
+    tribe_id, _ = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id, "Replies")
+    parent = comment(container, author, post_id, "Who's coming?")
+    settle(container)
     page.goto(f"/p/{post_id}")
     page.evaluate("window.marker = 1")
 
@@ -88,11 +88,11 @@ def test_the_reply_form_opens_inline_and_the_reply_lands_under_its_parent(page: 
     assert not_reloaded(page)
 
 
-def test_editing_a_comment_happens_in_place(page: Any, runtime: Runtime) -> None:
-    me = join_in_the_browser(page, runtime)
-    post_id = a_post_page(page, runtime)
-    mine = comment(runtime, me, post_id, "Typo hree")
-    settle(runtime)
+def test_editing_a_comment_happens_in_place(page: Any, container: Container) -> None:
+    me = join_in_the_browser(page, container)
+    post_id = a_post_page(page, container)
+    mine = comment(container, me, post_id, "Typo hree")
+    settle(container)
     page.goto(f"/p/{post_id}")
     page.evaluate("window.marker = 1")
 
@@ -107,13 +107,13 @@ def test_editing_a_comment_happens_in_place(page: Any, runtime: Runtime) -> None
     assert not_reloaded(page)
 
 
-def test_a_like_toggles_in_place(page: Any, runtime: Runtime) -> None:
-    join_in_the_browser(page, runtime)
-    author = new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, author)
-    post_id = new_post(runtime, author, tribe_id)
-    liked = comment(runtime, author, post_id, "Like this")
-    settle(runtime)
+def test_a_like_toggles_in_place(page: Any, container: Container) -> None:
+    join_in_the_browser(page, container)
+    author = new_member(container)
+    tribe_id, _ = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id)
+    liked = comment(container, author, post_id, "Like this")
+    settle(container)
     page.goto(f"/p/{post_id}")
     page.evaluate("window.marker = 1")
 
@@ -128,12 +128,12 @@ def test_a_like_toggles_in_place(page: Any, runtime: Runtime) -> None:
     assert not_reloaded(page)
 
 
-def test_the_feed_loads_more_posts_in_place(page: Any, runtime: Runtime) -> None:
-    author = new_member(runtime)
-    tribe_id, slug = new_tribe(runtime, author)
+def test_the_feed_loads_more_posts_in_place(page: Any, container: Container) -> None:
+    author = new_member(container)
+    tribe_id, slug = new_tribe(container, author)
     for number in range(1, 14):
-        new_post(runtime, author, tribe_id, f"Feed post {number:02d}")
-    settle(runtime)
+        new_post(container, author, tribe_id, f"Feed post {number:02d}")
+    settle(container)
     page.goto(f"/t/{slug}")
     page.evaluate("window.marker = 1")
     assert page.locator("li.feed-item").count() == 10

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from tests.helpers import PASSWORD
 from tests.meetup_helpers import join
 
@@ -27,13 +27,13 @@ def signed_in_settings(page: Any, member: dict[str, Any]) -> None:
 
 
 def test_the_copy_button_puts_the_private_calendar_link_on_the_clipboard(
-    browser: Any, live_server: str, runtime: Runtime
+    browser: Any, live_server: str, container: Container
 ) -> None:
     context = browser.new_context(base_url=live_server, permissions=["clipboard-read", "clipboard-write"])
     try:
         page = context.new_page()
         page.set_default_timeout(10_000)
-        signed_in_settings(page, join(runtime))
+        signed_in_settings(page, join(container))
         shown = page.get_by_label("Your private calendar link").input_value()
         assert re.fullmatch(r"webcal://[^/]+/feeds/[A-Za-z0-9_-]+\.ics", shown)
         page.get_by_role("button", name="Copy link").click()
@@ -44,13 +44,13 @@ def test_the_copy_button_puts_the_private_calendar_link_on_the_clipboard(
 
 
 def test_without_javascript_the_link_is_text_to_select_and_no_button_shows(
-    browser: Any, live_server: str, runtime: Runtime
+    browser: Any, live_server: str, container: Container
 ) -> None:
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     try:
         page = context.new_page()
         page.set_default_timeout(10_000)
-        signed_in_settings(page, join(runtime))
+        signed_in_settings(page, join(container))
         assert page.get_by_label("Your private calendar link").input_value().startswith("webcal://")
         assert not page.get_by_role("button", name="Copy link").is_visible()
     finally:

@@ -10,21 +10,21 @@ import pytest
 
 from cookout.domain.base import current_actor
 from cookout.domain.meetings import Meetings
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from tests.helpers import PASSWORD
 from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
 
 pytestmark = pytest.mark.browser
 
 
-def schedule(runtime: Runtime, tribe: Tribe, capacity: int | None = None, **changes: str) -> UUID:
+def schedule(container: Container, tribe: Tribe, capacity: int | None = None, **changes: str) -> UUID:
     token = acting(tribe.organiser["id"])
     try:
         fields = {**meetup_fields(**changes), "capacity": capacity}
-        meetup_id = runtime.service(Meetings).schedule(tribe.id, **fields)
+        meetup_id = container.service(Meetings).schedule(tribe.id, **fields)
     finally:
         current_actor.reset(token)
-    settle(runtime)
+    settle(container)
     return meetup_id
 
 
@@ -45,15 +45,15 @@ def not_reloaded(page: Any) -> bool:
     return page.evaluate("window.marker") == 1
 
 
-def test_answering_and_the_waitlist_position_update_in_place(page: Any, runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=2)
-    meetup_id = schedule(runtime, tribe, capacity=1)
+def test_answering_and_the_waitlist_position_update_in_place(page: Any, container: Container) -> None:
+    tribe = Tribe(container, members=2)
+    meetup_id = schedule(container, tribe, capacity=1)
     token = acting(tribe.members[0]["id"])
     try:
-        runtime.service(Meetings).answer(meetup_id, "going")
+        container.service(Meetings).answer(meetup_id, "going")
     finally:
         current_actor.reset(token)
-    settle(runtime)
+    settle(container)
 
     sign_in(page, tribe.members[1])
     open_meetup(page, meetup_id)
@@ -67,17 +67,17 @@ def test_answering_and_the_waitlist_position_update_in_place(page: Any, runtime:
     assert not_reloaded(page)
 
 
-def test_choosing_a_session_updates_in_place(page: Any, runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=1)
-    meetup_id = schedule(runtime, tribe, starts_at=local(timedelta(days=5)), ends_at=local(timedelta(days=6)))
+def test_choosing_a_session_updates_in_place(page: Any, container: Container) -> None:
+    tribe = Tribe(container, members=1)
+    meetup_id = schedule(container, tribe, starts_at=local(timedelta(days=5)), ends_at=local(timedelta(days=6)))
     token = acting(tribe.organiser["id"])
     try:
-        runtime.service(Meetings).add_session(
+        container.service(Meetings).add_session(
             meetup_id, title="Opening keynote", starts_at=local(timedelta(days=5, hours=1)),
             ends_at=local(timedelta(days=5, hours=2)), room="Hall A", speaker="Amara")
     finally:
         current_actor.reset(token)
-    settle(runtime)
+    settle(container)
     sign_in(page, tribe.members[0])
     open_meetup(page, meetup_id)
     page.get_by_role("button", name="Going", exact=True).click()
@@ -96,16 +96,16 @@ def test_choosing_a_session_updates_in_place(page: Any, runtime: Runtime) -> Non
     assert not_reloaded(page)
 
 
-def test_checking_in_by_organiser_and_by_code_update_in_place(page: Any, runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=2)
-    meetup_id = schedule(runtime, tribe, starts_at=local(timedelta(minutes=30)), ends_at=local(timedelta(hours=3)))
+def test_checking_in_by_organiser_and_by_code_update_in_place(page: Any, container: Container) -> None:
+    tribe = Tribe(container, members=2)
+    meetup_id = schedule(container, tribe, starts_at=local(timedelta(minutes=30)), ends_at=local(timedelta(hours=3)))
     for member in tribe.members:
         token = acting(member["id"])
         try:
-            runtime.service(Meetings).answer(meetup_id, "going")
+            container.service(Meetings).answer(meetup_id, "going")
         finally:
             current_actor.reset(token)
-    settle(runtime)
+    settle(container)
 
     sign_in(page, tribe.organiser)
     open_meetup(page, meetup_id)

@@ -12,7 +12,7 @@ import pytest
 
 from cookout.domain.base import current_actor
 from cookout.domain.meetings import Meetings
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from tests.conversation_helpers import comment, new_post
 from tests.conversation_helpers import settle as settle_thread
 from tests.helpers import PASSWORD
@@ -50,13 +50,13 @@ def sign_in(page: Any, member: dict[str, Any]) -> None:
     page.wait_for_url(f"**/members/{member['handle']}")
 
 
-def schedule(runtime: Runtime, tribe: Tribe) -> UUID:
+def schedule(container: Container, tribe: Tribe) -> UUID:
     token = acting(tribe.organiser["id"])
     try:
-        meetup_id = runtime.service(Meetings).schedule(tribe.id, **{**meetup_fields(), "capacity": None})
+        meetup_id = container.service(Meetings).schedule(tribe.id, **{**meetup_fields(), "capacity": None})
     finally:
         current_actor.reset(token)
-    settle(runtime)
+    settle(container)
     return meetup_id
 
 
@@ -73,12 +73,12 @@ def not_reloaded(page: Any) -> bool:
 
 
 def test_commenting_liking_and_answering_through_htmx_break_no_security_policy(
-    page: Any, complaints: list[str], runtime: Runtime
+    page: Any, complaints: list[str], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
-    post_id = new_post(runtime, tribe.organiser["id"], tribe.id, "Who brings the grill?")
-    meetup_id = schedule(runtime, tribe)
-    settle_thread(runtime)
+    tribe = Tribe(container, members=1)
+    post_id = new_post(container, tribe.organiser["id"], tribe.id, "Who brings the grill?")
+    meetup_id = schedule(container, tribe)
+    settle_thread(container)
     sign_in(page, tribe.members[0])
 
     open_marked(page, f"/p/{post_id}")
@@ -100,13 +100,13 @@ def test_commenting_liking_and_answering_through_htmx_break_no_security_policy(
 
 
 def test_with_javascript_retracting_asks_in_a_dialog_and_updates_the_page_without_a_reload(
-    page: Any, complaints: list[str], runtime: Runtime
+    page: Any, complaints: list[str], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
+    tribe = Tribe(container, members=1)
     author = tribe.members[0]
-    post_id = new_post(runtime, author["id"], tribe.id, "Grill rota")
-    mine = comment(runtime, author["id"], post_id, "I take the first shift")
-    settle_thread(runtime)
+    post_id = new_post(container, author["id"], tribe.id, "Grill rota")
+    mine = comment(container, author["id"], post_id, "I take the first shift")
+    settle_thread(container)
     sign_in(page, author)
     open_marked(page, f"/p/{post_id}")
     asked: list[str] = []
@@ -140,11 +140,11 @@ def test_with_javascript_retracting_asks_in_a_dialog_and_updates_the_page_withou
 
 
 def test_without_javascript_the_retract_button_asks_on_a_page_first(browser: Any, live_server: str,
-                                                                    runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=1)
+                                                                    container: Container) -> None:
+    tribe = Tribe(container, members=1)
     author = tribe.members[0]
-    post_id = new_post(runtime, author["id"], tribe.id, "Picnic in the rain")
-    settle_thread(runtime)
+    post_id = new_post(container, author["id"], tribe.id, "Picnic in the rain")
+    settle_thread(container)
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     try:
         page = context.new_page()

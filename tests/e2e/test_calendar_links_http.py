@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from litestar.testing import TestClient
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.meetups import Meetups
 from tests.helpers import post_form, sign_up
 from tests.meetup_helpers import Tribe, schedule, settle, sign_in
@@ -27,12 +27,12 @@ def add_links(page: str) -> dict[str, dict[str, str]]:
 
 
 def test_a_meetup_offers_google_and_outlook_links_with_its_utc_times_and_its_title(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=0)
+    tribe = Tribe(container, members=0)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, title=TITLE)
-    meetup = runtime.view(Meetups).meetup(meetup_id)
+    meetup_id = schedule(client, container, tribe.slug, title=TITLE)
+    meetup = container.view(Meetups).meetup(meetup_id)
     starts, ends = (meetup[name].astimezone(UTC) for name in ("starts_at", "ends_at"))
     page = client.get(f"/m/{meetup_id}").text
     assert f'href="/m/{meetup_id}.ics"' in page
@@ -45,12 +45,12 @@ def test_a_meetup_offers_google_and_outlook_links_with_its_utc_times_and_its_tit
     assert "<3" not in page and "Grill &amp; chill &lt;3 #1" in page  # escaped on the page, exact in the links
 
 
-def test_a_cancelled_meetup_offers_no_way_to_add_it_to_a_calendar(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=0)
+def test_a_cancelled_meetup_offers_no_way_to_add_it_to_a_calendar(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=0)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     assert post_form(client, f"/m/{meetup_id}/cancel", {"message": "Rain, sorry."}).status_code == 303
-    settle(runtime)
+    settle(container)
     page = client.get(f"/m/{meetup_id}").text
     assert "Cancelled." in page
     assert f"/m/{meetup_id}.ics" not in page
@@ -58,10 +58,10 @@ def test_a_cancelled_meetup_offers_no_way_to_add_it_to_a_calendar(client: TestCl
 
 
 def test_the_tribe_feed_and_the_private_feed_offer_a_webcal_subscription_to_copy(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=0)
-    site = urlsplit(runtime.settings.base_url).netloc
+    tribe = Tribe(container, members=0)
+    site = urlsplit(container.settings.base_url).netloc
     listing = client.get(f"/t/{tribe.slug}/meetups").text
     subscribe = f"webcal://{site}/t/{tribe.slug}/calendar.ics"
     assert f'href="{subscribe}"' in listing

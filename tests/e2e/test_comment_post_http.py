@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 
 from cookout.domain.threads import Threads
 from cookout.platform.web.comments import HELD
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from tests.conversation_helpers import comment_id_of, found_tribe, publish, reply, sign_out, signed_up
 from tests.helpers import post_form, unique
 
@@ -45,48 +45,48 @@ def test_a_held_guest_comment_still_says_it_awaits_moderation(client: TestClient
 
 
 def test_a_member_who_asks_to_be_notified_follows_with_their_accounts_email(client: TestClient[Any],
-                                                                           runtime: Runtime) -> None:
+                                                                           container: Container) -> None:
     signed_up(client)
     post_id = publish(client, found_tribe(client))
     handle = signed_up(client)
     posted = post_form(client, f"/p/{post_id}/comments",
                        {"body": "Tell me more", "parent_id": "", "notify": "on", "email": "someone@else.example"})
     assert posted.status_code == 303
-    threads = runtime.service(Threads)
+    threads = container.service(Threads)
     assert threads.is_subscribed(UUID(post_id), f"{handle}@example.org")
     assert not threads.is_subscribed(UUID(post_id), "someone@else.example")
 
 
 def test_the_page_after_a_members_comment_waits_for_the_views_instead_of_the_post(
-    client: TestClient[Any], runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[Any], container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     signed_up(client)
     post_id = publish(client, found_tribe(client))
     waits: list[int | None] = []
-    real_wait = runtime.wait_for
-    monkeypatch.setattr(runtime, "wait_for", lambda position, *args, **kwargs: (
+    real_wait = container.wait_for
+    monkeypatch.setattr(container, "wait_for", lambda position, *args, **kwargs: (
         waits.append(position), real_wait(position, *args, **kwargs))[1])
-    monkeypatch.setattr(runtime, "has_reached", lambda position, *args: False)
+    monkeypatch.setattr(container, "has_reached", lambda position, *args: False)
 
     posted = reply(client, post_id, "Answered at once")
     assert posted.status_code == 303
     assert waits == []  # the POST did not wait for the views
     seen = int(client.cookies["cookout_seen"])
-    assert seen >= runtime.log_position() - 1
+    assert seen >= container.log_position() - 1
     page = client.get(f"/p/{post_id}").text
     assert waits == [seen]  # the page did, before reading them
     assert "Answered at once" in page
 
 
 def test_a_second_comment_does_not_wait_for_the_first_to_show(
-    client: TestClient[Any], runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[Any], container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     signed_up(client)
     post_id = publish(client, found_tribe(client))
     reply(client, post_id, "One")
-    client.cookies.set("cookout_seen", str(runtime.log_position() + 10**9))  # as if the views were far behind
+    client.cookies.set("cookout_seen", str(container.log_position() + 10**9))  # as if the views were far behind
     waits: list[int] = []
-    monkeypatch.setattr(runtime, "wait_for", lambda position, *args, **kwargs: waits.append(position) or True)
+    monkeypatch.setattr(container, "wait_for", lambda position, *args, **kwargs: waits.append(position) or True)
     assert reply(client, post_id, "Two").status_code == 303
     assert waits == []
 
@@ -98,10 +98,10 @@ def test_a_nonsense_position_cookie_is_ignored(client: TestClient[Any]) -> None:
     assert client.get(f"/p/{post_id}").status_code == 200
 
 
-def test_static_files_never_wait_for_the_views(client: TestClient[Any], runtime: Runtime,
+def test_static_files_never_wait_for_the_views(client: TestClient[Any], container: Container,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     waits: list[int] = []
-    monkeypatch.setattr(runtime, "wait_for", lambda position, *args, **kwargs: waits.append(position) or True)
-    client.cookies.set("cookout_seen", str(runtime.log_position() + 10**9))
+    monkeypatch.setattr(container, "wait_for", lambda position, *args, **kwargs: waits.append(position) or True)
+    client.cookies.set("cookout_seen", str(container.log_position() + 10**9))
     assert client.get("/static/cookout.css").status_code == 200
     assert waits == []

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from tests.conversation_helpers import (
     comment_id_of,
     found_tribe,
@@ -34,17 +34,17 @@ def test_founding_a_tribe_answers_303_to_its_page_which_the_directory_lists(clie
     assert f'href="/t/{slug}"' in client.get("/tribes").text
 
 
-def test_founding_with_a_taken_or_bad_slug_keeps_what_you_typed(client: TestClient[Any], runtime: Runtime) -> None:
+def test_founding_with_a_taken_or_bad_slug_keeps_what_you_typed(client: TestClient[Any], container: Container) -> None:
     signed_up(client)
     slug = found_tribe(client)
-    before = runtime.log_position()
+    before = container.log_position()
     taken = post_form(client, "/tribes", {"name": "Copycats", "slug": slug, "nickname": "", "description": "",
                                           "visibility": "public"})
     assert taken.status_code == 422
     assert "already uses that slug" in taken.text and 'value="Copycats"' in taken.text
     bad = post_form(client, "/tribes", {"name": "Bad", "slug": "No Spaces!", "visibility": "public"})
     assert bad.status_code == 422 and "lowercase letters" in bad.text
-    assert runtime.log_position() == before
+    assert container.log_position() == before
 
 
 def test_signed_out_visitors_are_sent_to_sign_in_before_founding(client: TestClient[Any]) -> None:
@@ -71,7 +71,7 @@ def test_members_join_post_and_leave_a_public_tribe(client: TestClient[Any]) -> 
     assert founder
 
 
-def test_a_members_only_tribe_and_its_posts_are_not_found_for_outsiders(client: TestClient[Any], runtime: Runtime) -> None:
+def test_a_members_only_tribe_and_its_posts_are_not_found_for_outsiders(client: TestClient[Any], container: Container) -> None:
     signed_up(client)
     slug = found_tribe(client, visibility="members", name="Secret Society")
     post_id = publish(client, slug, "Our secret", "Nobody else may read this.")
@@ -85,11 +85,11 @@ def test_a_members_only_tribe_and_its_posts_are_not_found_for_outsiders(client: 
         assert "Nobody else may read this" not in response.text
     assert "Secret Society" not in client.get("/tribes").text
     signed_up(client)
-    before = runtime.log_position()
+    before = container.log_position()
     assert reply(client, post_id, "Let me in").status_code == 404
     assert post_form(client, f"/t/{slug}/join", {}).status_code == 404
     assert client.get(f"/t/{slug}").status_code == 404
-    assert runtime.log_position() == before
+    assert container.log_position() == before
 
 
 def test_an_organiser_admits_a_member_to_a_members_only_tribe_and_grants_roles(client: TestClient[Any]) -> None:
@@ -224,18 +224,18 @@ def test_a_comment_is_edited_with_every_version_kept(client: TestClient[Any]) ->
     assert "<del>six</del>" in history and "<ins>seven</ins>" in history
 
 
-def test_editing_or_retracting_someone_elses_comment_is_forbidden(client: TestClient[Any], runtime: Runtime) -> None:
+def test_editing_or_retracting_someone_elses_comment_is_forbidden(client: TestClient[Any], container: Container) -> None:
     signed_up(client)
     slug = found_tribe(client)
     post_id = publish(client, slug)
     comment_id = comment_id_of(reply(client, post_id, "Mine"))
     sign_out(client)
     signed_up(client)
-    before = runtime.log_position()
+    before = container.log_position()
     assert client.get(f"/c/{comment_id}/edit").status_code == 403
     assert post_form(client, f"/c/{comment_id}/edit", {"body": "Yours now"}).status_code == 403
     assert post_form(client, f"/c/{comment_id}/retract", {}).status_code == 403
-    assert runtime.log_position() == before
+    assert container.log_position() == before
     sign_out(client)
     assert post_form(client, f"/c/{comment_id}/retract", {}).status_code == 401
 
@@ -399,11 +399,11 @@ def test_a_comment_permalink_leads_to_its_place_in_the_thread(client: TestClient
     assert response.status_code == 303 and response.headers["location"] == f"/p/{post_id}#c-{comment_id}"
 
 
-def test_posts_and_comments_update_the_feed_counts(client: TestClient[Any], runtime: Runtime) -> None:
+def test_posts_and_comments_update_the_feed_counts(client: TestClient[Any], container: Container) -> None:
     signed_up(client)
     slug = found_tribe(client)
     post_id = publish(client, slug, "Counted")
     reply(client, post_id, "One")
     reply(client, post_id, "Two")
-    settle(runtime)
+    settle(container)
     assert "2 comments" in client.get(f"/t/{slug}").text

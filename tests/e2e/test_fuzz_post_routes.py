@@ -25,7 +25,7 @@ from cookout.domain.community import Tribes
 from cookout.domain.meetings import Meetings
 from cookout.platform.web.app import create_app
 from cookout.platform.links import cant_make_it_token
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.platform.links import confirm_url, unsubscribe_token
 from cookout.projections.registry import PROJECTIONS
 from tests.conversation_helpers import comment, new_post, settle
@@ -71,20 +71,20 @@ class World:
     """A demo-like tribe built through the commands: an organiser, a member who answered going, a post
     with a comment, a meetup with a session, and a signed-in client per role."""
 
-    def __init__(self, app: Litestar, runtime: Runtime):
-        self.app, self.runtime = app, runtime
+    def __init__(self, app: Litestar, container: Container):
+        self.app, self.container = app, container
         # "signer" is only ever named on the sign-in form, whose failures may lock it out for a while.
         self.handles = {"member": unique("fm"), "organiser": unique("fo"), "signer": unique("fs")}
-        self.ids = {role: runtime.accounts.sign_up(handle, f"Fuzz {role}", f"{handle}@example.org", PASSWORD)
+        self.ids = {role: container.accounts.sign_up(handle, f"Fuzz {role}", f"{handle}@example.org", PASSWORD)
                     for role, handle in self.handles.items()}
-        tribes, meetings = runtime.service(Tribes), runtime.service(Meetings)
+        tribes, meetings = container.service(Tribes), container.service(Meetings)
         self.slug = unique("fuzz-")
         with acting_as(self.ids["organiser"]):
             self.tribe_id = tribes.found_tribe("Fuzz Club", self.slug, "We try things.", "fuzzers")
         with acting_as(self.ids["member"]):
             tribes.join_tribe(self.tribe_id)
-        self.post_id = new_post(runtime, self.ids["member"], self.tribe_id)
-        self.comment_id = comment(runtime, self.ids["member"], self.post_id)
+        self.post_id = new_post(container, self.ids["member"], self.tribe_id)
+        self.comment_id = comment(container, self.ids["member"], self.post_id)
         with acting_as(self.ids["organiser"]):
             self.meetup_id = meetings.schedule(
                 self.tribe_id, title="Fuzz picnic", description="Bring a blanket.",
@@ -96,8 +96,8 @@ class World:
             )
         with acting_as(self.ids["member"]):
             meetings.answer(self.meetup_id, "going")
-        settle(runtime)
-        settings = runtime.settings
+        settle(container)
+        settings = container.settings
         self.values: dict[str, Callable[[str], str]] = {
             "slug": lambda _: self.slug,
             "post_id": lambda _: str(self.post_id),
@@ -127,12 +127,12 @@ class World:
 
     def token(self, path: str) -> str:
         """A real token for the route's kind of link, so the payloads reach its form."""
-        settings, email = self.runtime.settings, f"{self.handles['member']}@example.org"
+        settings, email = self.container.settings, f"{self.handles['member']}@example.org"
         if path.startswith("/unsubscribe"):
             return unsubscribe_token(settings, self.post_id, email)
         if path.startswith("/subscriptions/confirm"):
             return confirm_url(settings, self.post_id, email).rsplit("/", 1)[1]
-        since = self.runtime.service(Meetings).get(self.meetup_id).version
+        since = self.container.service(Meetings).get(self.meetup_id).version
         return cant_make_it_token(settings, self.meetup_id, self.ids["member"], since)
 
     def path(self, route: str) -> str:
@@ -185,22 +185,22 @@ def post_routes(app: Litestar) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(runtime: Runtime) -> Litestar:
+def fuzz_app(container: Container) -> Litestar:
     # Generous limits, so payloads reach the command instead of the rate limiter.
-    return create_app(runtime.settings.model_copy(update={
+    return create_app(container.settings.model_copy(update={
         "comment_rate_limit": "100000/minute", "login_rate_limit_account": "100000/minute",
         "guest_comment_rate_limit_ip": "100000/minute", "guest_comment_rate_limit_post": "100000/minute",
-    }), runtime)
+    }), container)
 
 
 @pytest.fixture(scope="module")
-def world(fuzz_app: Litestar, runtime: Runtime) -> Iterator[World]:
-    yield World(fuzz_app, runtime)
+def world(fuzz_app: Litestar, container: Container) -> Iterator[World]:
+    yield World(fuzz_app, container)
     # Whatever was accepted, every view has applied it: no event stopped a projection.
-    head = runtime.log_position()
-    assert runtime.wait_for(head, PROJECTIONS, timeout=30)
-    assert {p.name: runtime.view(p).position() for p in PROJECTIONS} == {p.name: head for p in PROJECTIONS}
-    assert runtime.parked.counts() == {}, "an accepted input was parked by a view that could not hold it"
+    head = container.log_position()
+    assert container.wait_for(head, PROJECTIONS, timeout=30)
+    assert {p.name: container.view(p).position() for p in PROJECTIONS} == {p.name: head for p in PROJECTIONS}
+    assert container.parked.counts() == {}, "an accepted input was parked by a view that could not hold it"
     with TestClient(app=fuzz_app, base_url="http://testserver.local") as client:
         assert client.get("/healthz").status_code == 200
 
@@ -228,9 +228,9 @@ def test_a_guest_comment_with_a_nul_byte_is_refused_with_a_message_and_the_text_
     assert "Nul Guest" in response.text
 
 
-def test_a_capacity_beyond_what_the_database_holds_is_refused_on_the_form(world: World, runtime: Runtime) -> None:
+def test_a_capacity_beyond_what_the_database_holds_is_refused_on_the_form(world: World, container: Container) -> None:
     client = world.client("organiser")
-    before = runtime.log_position()
+    before = container.log_position()
     try:
         fields = dict(next(world.cases(f"/m/{world.meetup_id}/edit"))[1], title="Fuzz picnic")
         response = client.post(f"/m/{world.meetup_id}/edit", follow_redirects=False,
@@ -240,7 +240,7 @@ def test_a_capacity_beyond_what_the_database_holds_is_refused_on_the_form(world:
     assert response.status_code == 422
     assert "The capacity must be a whole number of at least 1 and at most 2,147,483,647." in response.text
     assert 'value="2147483648"' in response.text
-    assert runtime.log_position() == before
+    assert container.log_position() == before
 
 
 def test_a_feed_page_cursor_out_of_range_is_a_400_not_a_500(world: World) -> None:
@@ -272,7 +272,7 @@ def test_a_slug_handle_or_feed_token_postgres_cannot_hold_is_not_found(world: Wo
 
 @pytest.mark.parametrize("route", route_ids())
 def test_hostile_input_to_every_post_route_gets_no_5xx_and_refused_input_records_nothing(
-    route: str, world: World, runtime: Runtime
+    route: str, world: World, container: Container
 ) -> None:
     path = world.path(route)
     failures = []
@@ -281,15 +281,15 @@ def test_hostile_input_to_every_post_route_gets_no_5xx_and_refused_input_records
         try:
             for case, data in world.cases(path):
                 for htmx in (False, True):
-                    before = runtime.log_position()
+                    before = container.log_position()
                     response = client.post(path, data={**data, "_csrf_token": csrf_token(client)},
                                            headers={"HX-Request": "true"} if htmx else {}, follow_redirects=False)
                     what = f"{role} {'htmx' if htmx else 'plain'} {case}"
                     if response.status_code >= 500:
                         failures.append(f"{what}: {response.status_code}")
-                    elif response.status_code >= 400 and runtime.log_position() != before:
+                    elif response.status_code >= 400 and container.log_position() != before:
                         failures.append(f"{what}: refused with {response.status_code} but recorded events")
         finally:
             client.__exit__(None, None, None)
     assert not failures, "\n".join(failures)
-    assert runtime.wait_for(runtime.log_position(), PROJECTIONS, timeout=10)
+    assert container.wait_for(container.log_position(), PROJECTIONS, timeout=10)

@@ -9,7 +9,7 @@ from litestar.testing import TestClient
 
 from cookout.domain.base import acting_as
 from cookout.domain.threads import Threads
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.diffs import word_changes
 from tests.conversation_helpers import comment, found_tribe, new_member, new_post, new_tribe, publish, settle, signed_up
 from tests.helpers import post_form
@@ -49,15 +49,15 @@ def test_a_ten_thousand_character_repetitive_edit_shows_both_versions_in_its_his
 
 
 def test_a_long_history_comes_twenty_versions_a_page_with_links_that_work_without_javascript(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    author = new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, author)
-    comment_id = comment(runtime, author, new_post(runtime, author, tribe_id), "Draft 1")
+    author = new_member(container)
+    tribe_id, _ = new_tribe(container, author)
+    comment_id = comment(container, author, new_post(container, author, tribe_id), "Draft 1")
     with acting_as(author):
         for number in range(2, 26):
-            runtime.service(Threads).edit_comment(comment_id, f"Draft {number}")
-    settle(runtime)
+            container.service(Threads).edit_comment(comment_id, f"Draft {number}")
+    settle(container)
 
     first = client.get(f"/c/{comment_id}/history")
     assert first.status_code == 200

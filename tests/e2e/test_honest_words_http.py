@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.platform.letters import compose
 from tests.conversation_helpers import found_tribe, publish, signed_up
 from tests.helpers import post_form
@@ -21,8 +21,8 @@ def answer(client: TestClient[Any], meetup_id: Any, what: str) -> Any:
     return post_form(client, f"/m/{meetup_id}/rsvp", {"answer": what})
 
 
-def letters_to(runtime: Runtime, tribe: Tribe, meetup_id: Any, member: dict[str, Any]) -> list[Any]:
-    return [compose({"message_id": "<honest@cookout>", **letter}, runtime.settings)
+def letters_to(container: Container, tribe: Tribe, meetup_id: Any, member: dict[str, Any]) -> list[Any]:
+    return [compose({"message_id": "<honest@cookout>", **letter}, container.settings)
             for letter in tribe.letters(meetup_id) if letter["recipient"] == member["email"]]
 
 
@@ -32,26 +32,26 @@ def flash(page: str) -> str:
     return html.unescape(found.group(1).strip())
 
 
-def cant_make_it_link(runtime: Runtime, tribe: Tribe, meetup_id: Any, member: dict[str, Any]) -> str:
-    [*_, last] = [m for m in letters_to(runtime, tribe, meetup_id, member) if m["Subject"].startswith("Invitation")]
+def cant_make_it_link(container: Container, tribe: Tribe, meetup_id: Any, member: dict[str, Any]) -> str:
+    [*_, last] = [m for m in letters_to(container, tribe, meetup_id, member) if m["Subject"].startswith("Invitation")]
     [link] = re.findall(r"https?://\S+?(/rsvp/\S+)", last.get_body(("plain",)).get_content())
     return link
 
 
 def test_an_invited_member_answering_going_to_a_full_meetup_is_told_their_place_on_the_waitlist(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=2)
+    tribe = Tribe(container, members=2)
     first, invited = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, capacity="1")
+    meetup_id = schedule(client, container, tribe.slug, capacity="1")
     post_form(client, f"/m/{meetup_id}/invite", {"members": invited["handle"]})
     sign_in(client, first)
     answer(client, meetup_id, "going")
     sign_in(client, invited)
     answer(client, meetup_id, "going")
 
-    last = letters_to(runtime, tribe, meetup_id, invited)[-1]
+    last = letters_to(container, tribe, meetup_id, invited)[-1]
     text = last.get_body(("plain",)).get_content()
     assert last["Subject"].startswith("Waitlisted: Picnic in the park")
     assert "you're on the waitlist: number 1" in text
@@ -59,16 +59,16 @@ def test_an_invited_member_answering_going_to_a_full_meetup_is_told_their_place_
 
 
 def test_cant_make_it_without_a_waitlist_does_not_claim_a_seat_went_to_someone(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
+    tribe = Tribe(container, members=1)
     [member] = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     sign_in(client, member)
     answer(client, meetup_id, "going")
     post_form(client, "/logout", {})
-    link = cant_make_it_link(runtime, tribe, meetup_id, member)
+    link = cant_make_it_link(container, tribe, meetup_id, member)
 
     asked = client.get(link).text
     assert "next person" not in asked and "the meetup leaves your calendar" in asked
@@ -79,27 +79,27 @@ def test_cant_make_it_without_a_waitlist_does_not_claim_a_seat_went_to_someone(
 
 
 def test_cant_make_it_with_someone_waiting_says_the_seat_went_to_the_next_person(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=2)
+    tribe = Tribe(container, members=2)
     first, second = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, capacity="1")
+    meetup_id = schedule(client, container, tribe.slug, capacity="1")
     for member in (first, second):
         sign_in(client, member)
         answer(client, meetup_id, "going")
     post_form(client, "/logout", {})
-    link = cant_make_it_link(runtime, tribe, meetup_id, first)
+    link = cant_make_it_link(container, tribe, meetup_id, first)
 
     assert "your seat goes to the next person waiting" in client.get(link).text
     post_form(client, link, {})
     assert flash(client.get(link).text) == "Thanks for letting us know. Your seat went to the next person on the waitlist."
 
 
-def test_a_cancelled_meetup_offers_no_calendar_download_and_no_check_in(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=1)
+def test_a_cancelled_meetup_offers_no_calendar_download_and_no_check_in(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=1)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     assert "Add to calendar" in client.get(f"/m/{meetup_id}").text
     post_form(client, f"/m/{meetup_id}/cancel", {"message": "Rain."})
     for who in (tribe.organiser, tribe.members[0]):

@@ -21,7 +21,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from cookout.platform.web.app import create_app
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.projections.outbox import Welcomes
 from tests.helpers import PASSWORD, unique
 
@@ -29,10 +29,10 @@ CLI = [sys.executable, "-m", "cookout.platform.cli"]
 
 
 @pytest.fixture(scope="module")
-def embedded_app(runtime: Runtime) -> Iterator[Litestar]:
+def embedded_app(container: Container) -> Iterator[Litestar]:
     """The app as `cookout serve` runs it with no configuration: embedded database, mail kept here."""
-    settings = runtime.settings.model_copy(update={"database_is_embedded": True, "smtp_url": None})
-    own = Runtime(settings, runtime.url)
+    settings = container.settings.model_copy(update={"database_is_embedded": True, "smtp_url": None})
+    own = bootstrap(settings, url=container.url, hasher=container.passwords.hasher)
     yield create_app(settings, own)
     own.close()
 
@@ -67,20 +67,20 @@ def fetch(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def sign_up_people(runtime: Runtime, count: int) -> list[str]:
+def sign_up_people(container: Container, count: int) -> list[str]:
     emails = []
     for _ in range(count):
         handle = unique()
-        runtime.accounts.sign_up(handle, "Preview Person", f"{handle}@example.org", PASSWORD)
+        container.accounts.sign_up(handle, "Preview Person", f"{handle}@example.org", PASSWORD)
         emails.append(f"{handle}@example.org")
-    assert runtime.wait_for(runtime.log_position(), (Welcomes,), timeout=20)
+    assert container.wait_for(container.log_position(), (Welcomes,), timeout=20)
     return emails
 
 
 def test_mail_preview_shows_letters_to_a_browser_on_this_machine_fifty_a_page(
-    runtime: Runtime, embedded_site: str
+    container: Container, embedded_site: str
 ) -> None:
-    emails = sign_up_people(runtime, 51)
+    emails = sign_up_people(container, 51)
     status, first = fetch(f"{embedded_site}/dev/outbox")
     assert status == 200
     assert first.count('<article class="letter"') == 50
@@ -98,16 +98,16 @@ def test_mail_preview_is_not_found_for_a_client_that_is_not_on_this_machine(embe
         assert outsider.get("/dev/outbox", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 404
 
 
-def test_mail_preview_is_not_found_with_a_real_database(runtime: Runtime, live_server: str) -> None:
-    sign_up_people(runtime, 1)
+def test_mail_preview_is_not_found_with_a_real_database(container: Container, live_server: str) -> None:
+    sign_up_people(container, 1)
     assert fetch(f"{live_server}/dev/outbox")[0] == 404
 
 
 @pytest.mark.parametrize("command", [["web", "--port", "9"], ["worker"], ["serve", "--port", "9"]])
 def test_a_real_database_without_a_mail_server_refuses_to_start(
-    command: list[str], runtime: Runtime, tmp_path: Path
+    command: list[str], container: Container, tmp_path: Path
 ) -> None:
-    env = {**os.environ, "COOKOUT_DATABASE_URL": runtime.url}
+    env = {**os.environ, "COOKOUT_DATABASE_URL": container.url}
     env.pop("COOKOUT_SMTP_URL", None)
     result = subprocess.run([*CLI, *command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

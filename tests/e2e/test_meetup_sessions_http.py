@@ -10,7 +10,7 @@ from uuid import UUID
 
 from litestar.testing import TestClient
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.meetups import Meetups
 from tests.helpers import post_form
 from tests.meetup_helpers import Tribe, local, schedule, settle, sign_in
@@ -28,19 +28,19 @@ def session_fields(**changes: str) -> dict[str, str]:
     return fields
 
 
-def conference(client: TestClient[Any], runtime: Runtime, tribe: Tribe) -> tuple[UUID, dict[str, Any]]:
+def conference(client: TestClient[Any], container: Container, tribe: Tribe) -> tuple[UUID, dict[str, Any]]:
     """A meetup with one session on its agenda, added by the tribe's organiser; returns both."""
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     assert post_form(client, f"/m/{meetup_id}/sessions", session_fields()).status_code == 303
-    settle(runtime)
-    [session] = runtime.view(Meetups).sessions(meetup_id)
+    settle(container)
+    [session] = container.view(Meetups).sessions(meetup_id)
     return meetup_id, session
 
 
-def session_updates(runtime: Runtime, session: dict[str, Any]) -> list[dict[str, Any]]:
-    assert runtime.wait_for(runtime.log_position(), timeout=20)
-    return runtime.outbox.rows(
+def session_updates(container: Container, session: dict[str, Any]) -> list[dict[str, Any]]:
+    assert container.wait_for(container.log_position(), timeout=20)
+    return container.outbox.rows(
         "SELECT * FROM outbox WHERE kind = 'meetup_update' AND payload->'entry'->>'uid' = %(uid)s "
         "ORDER BY created_at, key",
         {"uid": session["uid"]},
@@ -48,10 +48,10 @@ def session_updates(runtime: Runtime, session: dict[str, Any]) -> list[dict[str,
 
 
 def test_the_edit_form_is_prefilled_in_the_meetups_time_zone_and_saving_updates_the_agenda(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=0)
-    meetup_id, session = conference(client, runtime, tribe)
+    tribe = Tribe(container, members=0)
+    meetup_id, session = conference(client, container, tribe)
     page = client.get(f"/m/{meetup_id}")
     assert f'href="/m/{meetup_id}/sessions/{session["id"]}/edit"' in page.text
 
@@ -66,8 +66,8 @@ def test_the_edit_form_is_prefilled_in_the_meetups_time_zone_and_saving_updates_
     saved = post_form(client, f"/m/{meetup_id}/sessions/{session['id']}/edit", changed)
     assert saved.status_code == 303
     assert saved.headers["location"] == f"/m/{meetup_id}#agenda"
-    settle(runtime)
-    [edited] = runtime.view(Meetups).sessions(meetup_id)
+    settle(container)
+    [edited] = container.view(Meetups).sessions(meetup_id)
     assert (edited["title"], edited["room"], edited["speaker"], edited["sequence"]) == (
         "Opening keynote", "Hall B", "", 1)
     agenda = client.get(f"/m/{meetup_id}").text
@@ -75,12 +75,12 @@ def test_the_edit_form_is_prefilled_in_the_meetups_time_zone_and_saving_updates_
 
 
 def test_bad_session_input_is_refused_with_the_message_and_the_text_kept_and_nothing_recorded(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=0)
-    meetup_id, session = conference(client, runtime, tribe)
+    tribe = Tribe(container, members=0)
+    meetup_id, session = conference(client, container, tribe)
     url = f"/m/{meetup_id}/sessions/{session['id']}/edit"
-    before = runtime.log_position()
+    before = container.log_position()
     cases = [
         ({"title": "   "}, "title", "title is missing."),
         ({"title": "Two\r\nlines"}, "title", "must be a single line"),
@@ -98,36 +98,36 @@ def test_bad_session_input_is_refused_with_the_message_and_the_text_kept_and_not
         for value in changes.values():
             if "\r" not in value:
                 assert f'value="{value}"' in response.text, changes
-    assert runtime.log_position() == before
-    settle(runtime)
-    assert runtime.view(Meetups).sessions(meetup_id)[0]["title"] == "Keynote"
+    assert container.log_position() == before
+    settle(container)
+    assert container.view(Meetups).sessions(meetup_id)[0]["title"] == "Keynote"
 
 
 def test_a_member_who_is_not_an_organiser_gets_403_and_unknown_sessions_404(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
-    meetup_id, session = conference(client, runtime, tribe)
-    other_id = schedule(client, runtime, tribe.slug, title="Another picnic")
+    tribe = Tribe(container, members=1)
+    meetup_id, session = conference(client, container, tribe)
+    other_id = schedule(client, container, tribe.slug, title="Another picnic")
     url = f"/m/{meetup_id}/sessions/{session['id']}/edit"
     assert client.get(f"/m/{other_id}/sessions/{session['id']}/edit").status_code == 404
     assert client.get(f"/m/{meetup_id}/sessions/{meetup_id}/edit").status_code == 404
 
     sign_in(client, tribe.members[0])
-    before = runtime.log_position()
+    before = container.log_position()
     assert client.get(url).status_code == 403
     assert post_form(client, url, session_fields(title="Mine now")).status_code == 403
     assert f"/sessions/{session['id']}/edit" not in client.get(f"/m/{meetup_id}").text
-    assert runtime.log_position() == before
+    assert container.log_position() == before
     post_form(client, "/logout", {})  # signing out records that the member's sessions ended
-    before = runtime.log_position()
+    before = container.log_position()
     assert post_form(client, url, session_fields(title="Mine now")).status_code in (401, 403)
-    assert runtime.log_position() == before
+    assert container.log_position() == before
 
 
-def test_the_edit_form_and_the_calendar_download_live_side_by_side(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=0)
-    meetup_id, session = conference(client, runtime, tribe)
+def test_the_edit_form_and_the_calendar_download_live_side_by_side(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=0)
+    meetup_id, session = conference(client, container, tribe)
     form = client.get(f"/m/{meetup_id}/sessions/{session['id']}/edit")
     assert form.status_code == 200 and form.headers["content-type"].startswith("text/html")
     download = client.get(f"/m/{meetup_id}/sessions/{session['id']}.ics")
@@ -138,11 +138,11 @@ def test_the_edit_form_and_the_calendar_download_live_side_by_side(client: TestC
 
 
 def test_attendees_of_a_session_get_an_update_when_its_time_or_room_changes_and_not_for_a_new_title(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=2)
+    tribe = Tribe(container, members=2)
     attendee, bystander = tribe.members
-    meetup_id, session = conference(client, runtime, tribe)
+    meetup_id, session = conference(client, container, tribe)
     for member in tribe.members:
         sign_in(client, member)
         assert post_form(client, f"/m/{meetup_id}/rsvp", {"answer": "going"}).status_code == 303
@@ -154,13 +154,13 @@ def test_attendees_of_a_session_get_an_update_when_its_time_or_room_changes_and_
     url = f"/m/{meetup_id}/sessions/{session['id']}/edit"
 
     assert post_form(client, url, session_fields(title="Keynote, renamed")).status_code == 303
-    assert session_updates(runtime, session) == []
+    assert session_updates(container, session) == []
 
     assert post_form(client, url, session_fields(title="Keynote, renamed", room="Hall B")).status_code == 303
     later = session_fields(title="Keynote, renamed", room="Hall B", starts_at=local(timedelta(days=10, hours=2)),
                            ends_at=local(timedelta(days=10, hours=3)))
     assert post_form(client, url, later).status_code == 303
-    letters = session_updates(runtime, session)
+    letters = session_updates(container, session)
     assert [l["recipient"] for l in letters] == [attendee["email"]] * 2
     assert [l["payload"]["entry"]["sequence"] for l in letters] == [1, 2]
     assert letters[-1]["payload"]["entry"]["session"] == {"title": "Keynote, renamed", "room": "Hall B",

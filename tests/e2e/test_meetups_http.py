@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from cookout.domain.base import acting_as, current_actor
 from cookout.domain.meetings import Meetings
 from cookout.domain.meetups import GOING, INVITED, WAITLISTED
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.meetups import Meetups
 from cookout.platform.letters import compose
 from tests.helpers import post_form
@@ -30,11 +30,11 @@ def answer(client: TestClient[Any], meetup_id: UUID, what: str, **headers: str) 
     return post_form(client, f"/m/{meetup_id}/rsvp", {"answer": what}, headers=headers)
 
 
-def cant_make_it_path(runtime: Runtime, tribe: Tribe, meetup_id: UUID, member: dict[str, Any]) -> str:
+def cant_make_it_path(container: Container, tribe: Tribe, meetup_id: UUID, member: dict[str, Any]) -> str:
     """The "can't make it" link in the newest letter the member got about the meetup, as a path."""
     letters = [l for l in tribe.letters(meetup_id)
                if l["recipient"] == member["email"] and l["kind"] in ("meetup_invitation", "meetup_promotion")]
-    message = compose(letters[-1], runtime.settings)
+    message = compose(letters[-1], container.settings)
     [link] = re.findall(r"https?://\S+?(/rsvp/\S+)", message.get_body(("plain",)).get_content())
     return link
 
@@ -51,9 +51,9 @@ def readable_parts(token: str) -> list[bytes]:
     return parts + inflated
 
 
-def states(runtime: Runtime, meetup_id: UUID) -> dict[str, str]:
-    settle(runtime)
-    return {row["handle"]: row["state"] for row in runtime.view(Meetups).attendance(meetup_id)}
+def states(container: Container, meetup_id: UUID) -> dict[str, str]:
+    settle(container)
+    return {row["handle"]: row["state"] for row in container.view(Meetups).attendance(meetup_id)}
 
 
 def parse_calendar(text: str) -> Any:
@@ -64,8 +64,8 @@ def parse_calendar(text: str) -> Any:
     return vobject.readOne(text, validate=True)
 
 
-def test_an_organiser_schedules_a_meetup_and_it_is_listed_as_upcoming(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=0)
+def test_an_organiser_schedules_a_meetup_and_it_is_listed_as_upcoming(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=0)
     sign_in(client, tribe.organiser)
     form = client.get(f"/t/{tribe.slug}/meetups/new")
     assert form.status_code == 200
@@ -84,27 +84,27 @@ def test_an_organiser_schedules_a_meetup_and_it_is_listed_as_upcoming(client: Te
 
 
 def test_a_member_who_is_not_an_organiser_gets_403_scheduling_editing_and_checking_in(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
+    tribe = Tribe(container, members=1)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, starts_at=local(timedelta(minutes=30)),
+    meetup_id = schedule(client, container, tribe.slug, starts_at=local(timedelta(minutes=30)),
                          ends_at=local(timedelta(hours=2)))
     sign_in(client, tribe.members[0])
-    before = runtime.log_position()
+    before = container.log_position()
     assert client.get(f"/t/{tribe.slug}/meetups/new").status_code == 403
     assert post_form(client, f"/t/{tribe.slug}/meetups", meetup_fields()).status_code == 403
     assert post_form(client, f"/m/{meetup_id}/edit", meetup_fields(title="Mine now")).status_code == 403
     assert post_form(client, f"/m/{meetup_id}/check-in",
                      {"member_id": str(tribe.members[0]["id"])}).status_code == 403
     assert post_form(client, f"/m/{meetup_id}/cancel", {"message": "no"}).status_code == 403
-    assert runtime.log_position() == before
+    assert container.log_position() == before
 
 
-def test_bad_times_are_refused_with_a_clear_message_and_the_input_kept(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=0)
+def test_bad_times_are_refused_with_a_clear_message_and_the_input_kept(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=0)
     sign_in(client, tribe.organiser)
-    before = runtime.log_position()
+    before = container.log_position()
     cases = [
         ({"starts_at": "2031-07-01T18:00", "ends_at": "2031-07-01T17:00"}, "The end must come after the start."),
         ({"timezone": "Mars/Olympus_Mons"}, "not a time zone we know"),
@@ -120,37 +120,37 @@ def test_bad_times_are_refused_with_a_clear_message_and_the_input_kept(client: T
         assert message in response.text, changes
         for value in changes.values():
             assert f'value="{value}"' in response.text
-    assert runtime.log_position() == before
+    assert container.log_position() == before
 
 
 def test_capacity_fills_then_the_waitlist_shows_positions_and_a_withdrawal_promotes_the_first(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=3)
+    tribe = Tribe(container, members=3)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, capacity="1")
+    meetup_id = schedule(client, container, tribe.slug, capacity="1")
     first, second, third = tribe.members
     for member in tribe.members:
         sign_in(client, member)
         assert answer(client, meetup_id, "going").status_code == 303
     page = client.get(f"/m/{meetup_id}")
     assert "You're on the waitlist" in page.text and "number 2" in page.text
-    assert states(runtime, meetup_id) == {first["handle"]: GOING, second["handle"]: WAITLISTED,
+    assert states(container, meetup_id) == {first["handle"]: GOING, second["handle"]: WAITLISTED,
                                           third["handle"]: WAITLISTED}
 
     sign_in(client, first)
     assert answer(client, meetup_id, "not_going").status_code == 303
-    assert states(runtime, meetup_id)[second["handle"]] == GOING
+    assert states(container, meetup_id)[second["handle"]] == GOING
     sign_in(client, third)
     assert "number 1" in client.get(f"/m/{meetup_id}").text
     promoted = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_promotion"]
     assert [l["recipient"] for l in promoted] == [second["email"]]
 
 
-def test_outsiders_see_how_many_are_going_and_members_see_who(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=1)
+def test_outsiders_see_how_many_are_going_and_members_see_who(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=1)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     sign_in(client, tribe.members[0])
     answer(client, meetup_id, "going")
     assert "Member 0" in client.get(f"/m/{meetup_id}").text
@@ -163,11 +163,11 @@ def test_outsiders_see_how_many_are_going_and_members_see_who(client: TestClient
 
 
 def test_a_members_only_tribes_meetups_and_calendar_are_hidden_from_outsiders(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=0, visibility="members")
+    tribe = Tribe(container, members=0, visibility="members")
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     assert client.get(f"/m/{meetup_id}").status_code == 200
     post_form(client, "/logout", {})
     assert client.get(f"/m/{meetup_id}").status_code == 404
@@ -177,15 +177,15 @@ def test_a_members_only_tribes_meetups_and_calendar_are_hidden_from_outsiders(
 
 
 def test_answering_a_cancelled_meetup_or_after_the_deadline_is_refused_and_nothing_is_recorded(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
+    tribe = Tribe(container, members=1)
     sign_in(client, tribe.organiser)
-    closed = schedule(client, runtime, tribe.slug, rsvp_deadline=local(timedelta(minutes=-5)))
-    cancelled = schedule(client, runtime, tribe.slug)
+    closed = schedule(client, container, tribe.slug, rsvp_deadline=local(timedelta(minutes=-5)))
+    cancelled = schedule(client, container, tribe.slug)
     assert post_form(client, f"/m/{cancelled}/cancel", {"message": "Rain, sorry."}).status_code == 303
     sign_in(client, tribe.members[0])
-    before = runtime.log_position()
+    before = container.log_position()
     refused = answer(client, cancelled, "going")
     assert refused.status_code == 409
     assert "This meetup was cancelled." in refused.text
@@ -194,16 +194,16 @@ def test_answering_a_cancelled_meetup_or_after_the_deadline_is_refused_and_nothi
     late = answer(client, closed, "going")
     assert late.status_code == 409
     assert "Answers closed at the RSVP deadline." in late.text
-    assert runtime.log_position() == before
-    assert states(runtime, cancelled) == {} and states(runtime, closed) == {}
+    assert container.log_position() == before
+    assert states(container, cancelled) == {} and states(container, closed) == {}
 
 
 def test_editing_time_and_place_in_one_form_raises_the_sequence_once_each_and_tells_holders(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
+    tribe = Tribe(container, members=1)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     sign_in(client, tribe.members[0])
     answer(client, meetup_id, "going")
     sign_in(client, tribe.organiser)
@@ -213,8 +213,8 @@ def test_editing_time_and_place_in_one_form_raises_the_sequence_once_each_and_te
                             ends_at=local(timedelta(days=11, hours=2)), venue="Tempelhofer Feld",
                             address="Tempelhof, Berlin", capacity="20")
     assert post_form(client, f"/m/{meetup_id}/edit", changed).status_code == 303
-    settle(runtime)
-    meetup = runtime.view(Meetups).meetup(meetup_id)
+    settle(container)
+    meetup = container.view(Meetups).meetup(meetup_id)
     assert (meetup["title"], meetup["venue"], meetup["capacity"], meetup["sequence"]) == (
         "Picnic, moved", "Tempelhofer Feld", 20, 2)
     updates = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_update"]
@@ -226,11 +226,11 @@ def test_editing_time_and_place_in_one_form_raises_the_sequence_once_each_and_te
 
 
 def test_inviting_everyone_skips_those_who_answered_and_unknown_handles_are_refused(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=3)
+    tribe = Tribe(container, members=3)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     sign_in(client, tribe.members[0])
     answer(client, meetup_id, "going")
     sign_in(client, tribe.organiser)
@@ -239,7 +239,7 @@ def test_inviting_everyone_skips_those_who_answered_and_unknown_handles_are_refu
     everyone = post_form(client, f"/m/{meetup_id}/invite", {"everyone": "on"})
     assert everyone.status_code == 303
     assert "Invited 1 member." in client.get(f"/m/{meetup_id}").text
-    found = states(runtime, meetup_id)
+    found = states(container, meetup_id)
     assert found == {tribe.members[0]["handle"]: GOING, tribe.members[1]["handle"]: INVITED,
                      tribe.members[2]["handle"]: INVITED}
     invitations = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_invitation"]
@@ -249,10 +249,10 @@ def test_inviting_everyone_skips_those_who_answered_and_unknown_handles_are_refu
     assert "Not members of this tribe: @nobody_here_at_all" in strangers.text
 
 
-def test_cancelling_sends_a_cancellation_to_everyone_holding_the_meetup(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=2)
+def test_cancelling_sends_a_cancellation_to_everyone_holding_the_meetup(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=2)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     post_form(client, f"/m/{meetup_id}/invite", {"everyone": "on"})
     sign_in(client, tribe.members[1])
     answer(client, meetup_id, "not_going")
@@ -266,13 +266,13 @@ def test_cancelling_sends_a_cancellation_to_everyone_holding_the_meetup(client: 
     assert [e.status.value for e in feed.vevent_list if e.uid.value == cancellations[0]["payload"]["entry"]["uid"]] == ["CANCELLED"]
 
 
-def test_tricky_text_keeps_the_calendar_valid_and_headers_clean(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=1)
+def test_tricky_text_keeps_the_calendar_valid_and_headers_clean(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=1)
     sign_in(client, tribe.organiser)
     newline_title = post_form(client, f"/t/{tribe.slug}/meetups", meetup_fields(title="Two\r\nBcc: x@evil.example"))
     assert newline_title.status_code == 422
     assert "single line" in newline_title.text
-    meetup_id = schedule(client, runtime, tribe.slug, title=TRICKY_TITLE, description=TRICKY_TEXT,
+    meetup_id = schedule(client, container, tribe.slug, title=TRICKY_TITLE, description=TRICKY_TEXT,
                          venue="Café, \"Zur Linde\"; 🎉", address="Hauptstr. 1\r\n10115 Berlin \\ Hof")
     download = client.get(f"/m/{meetup_id}.ics")
     assert download.headers["content-type"].startswith("text/calendar")
@@ -284,16 +284,16 @@ def test_tricky_text_keeps_the_calendar_valid_and_headers_clean(client: TestClie
     sign_in(client, tribe.members[0])
     answer(client, meetup_id, "going")
     [letter] = tribe.letters(meetup_id)
-    message = compose(letter, runtime.settings)
+    message = compose(letter, container.settings)
     assert "\r" not in message["Subject"] and "\n" not in message["Subject"]
     assert "Bcc" not in message.as_string().split("\n\n")[0]
 
 
-def test_calendar_downloads_for_a_meetup_and_its_sessions(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=1)
+def test_calendar_downloads_for_a_meetup_and_its_sessions(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=1)
     sign_in(client, tribe.organiser)
     starts = local(timedelta(days=20))
-    meetup_id = schedule(client, runtime, tribe.slug, starts_at=starts, ends_at=local(timedelta(days=22)))
+    meetup_id = schedule(client, container, tribe.slug, starts_at=starts, ends_at=local(timedelta(days=22)))
     day_two = local(timedelta(days=21))
     added = post_form(client, f"/m/{meetup_id}/sessions", {
         "title": "Keynote", "starts_at": day_two, "ends_at": local(timedelta(days=21, hours=1)),
@@ -304,8 +304,8 @@ def test_calendar_downloads_for_a_meetup_and_its_sessions(client: TestClient[Any
         "room": "", "speaker": ""})
     assert outside.status_code == 422
     assert "during the meetup" in outside.text
-    settle(runtime)
-    [session] = runtime.view(Meetups).sessions(meetup_id)
+    settle(container)
+    [session] = container.view(Meetups).sessions(meetup_id)
     page = client.get(f"/m/{meetup_id}")
     assert "Agenda" in page.text and "Keynote" in page.text and "Hall A" in page.text
     calendar = parse_calendar(client.get(f"/m/{meetup_id}/sessions/{session['id']}.ics").text)
@@ -315,74 +315,74 @@ def test_calendar_downloads_for_a_meetup_and_its_sessions(client: TestClient[Any
 
 
 def test_a_members_private_feed_holds_what_they_go_to_and_a_revoked_token_is_404(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
+    tribe = Tribe(container, members=1)
     member = tribe.members[0]
     sign_in(client, tribe.organiser)
-    going_to = schedule(client, runtime, tribe.slug, title="Going to this")
-    schedule(client, runtime, tribe.slug, title="Not this one")
+    going_to = schedule(client, container, tribe.slug, title="Going to this")
+    schedule(client, container, tribe.slug, title="Not this one")
     post_form(client, f"/m/{going_to}/sessions", {
         "title": "Lightning talks", "starts_at": local(timedelta(days=10, hours=1)),
         "ends_at": local(timedelta(days=10, hours=2)), "room": "", "speaker": ""})
-    settle(runtime)
-    [session] = runtime.view(Meetups).sessions(going_to)
+    settle(container)
+    [session] = container.view(Meetups).sessions(going_to)
     sign_in(client, member)
     answer(client, going_to, "going")
     assert post_form(client, f"/m/{going_to}/sessions/{session['id']}/choose", {}).status_code == 303
     with acting_as(member["id"]):
-        token = runtime.accounts.issue_calendar_feed()
-    settle(runtime)
+        token = container.accounts.issue_calendar_feed()
+    settle(container)
     post_form(client, "/logout", {})
     feed = parse_calendar(client.get(f"/feeds/{token}.ics").text)
     titles = sorted(e.summary.value for e in feed.vevent_list)
     assert titles == ["Going to this", "Lightning talks (Going to this)"]
     with acting_as(member["id"]):
-        runtime.accounts.revoke_calendar_feed()
-    settle(runtime)
+        container.accounts.revoke_calendar_feed()
+    settle(container)
     assert client.get(f"/feeds/{token}.ics").status_code == 404
     assert client.get("/feeds/not-a-token.ics").status_code == 404
 
 
-def test_the_cant_make_it_link_frees_the_seat_without_signing_in(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=2)
+def test_the_cant_make_it_link_frees_the_seat_without_signing_in(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=2)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, capacity="1")
+    meetup_id = schedule(client, container, tribe.slug, capacity="1")
     first, second = tribe.members
     for member in (first, second):
         sign_in(client, member)
         answer(client, meetup_id, "going")
     post_form(client, "/logout", {})
-    link = cant_make_it_path(runtime, tribe, meetup_id, first)
+    link = cant_make_it_path(container, tribe, meetup_id, first)
     confirm = client.get(link)
     assert confirm.status_code == 200
     assert "I can't make it" in confirm.text
     assert post_form(client, link, {}).status_code == 303
-    assert states(runtime, meetup_id) == {first["handle"]: "not_going", second["handle"]: GOING}
+    assert states(container, meetup_id) == {first["handle"]: "not_going", second["handle"]: GOING}
     assert "You're down as not going" in client.get(link).text
     assert client.get(f"{link[:-2]}xx").status_code == 404
 
 
 def test_check_in_by_organiser_and_by_code_makes_met_in_real_life_connections(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=2)
+    tribe = Tribe(container, members=2)
     first, second = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, title="Grill night", starts_at=local(timedelta(minutes=30)),
+    meetup_id = schedule(client, container, tribe.slug, title="Grill night", starts_at=local(timedelta(minutes=30)),
                          ends_at=local(timedelta(hours=3)))
     for member in (first, second):
         sign_in(client, member)
         answer(client, meetup_id, "going")
     sign_in(client, tribe.organiser)
-    code = runtime.view(Meetups).meetup(meetup_id)["check_in_code"]
+    code = container.view(Meetups).meetup(meetup_id)["check_in_code"]
     assert code in client.get(f"/m/{meetup_id}").text
     assert post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(first["id"])}).status_code == 303
     sign_in(client, second)
     wrong = post_form(client, f"/m/{meetup_id}/check-in/code", {"code": "WRONG1"})
     assert wrong.status_code == 422
     assert post_form(client, f"/m/{meetup_id}/check-in/code", {"code": code.lower()}).status_code == 303
-    settle(runtime)
+    settle(container)
     profile = client.get(f"/members/{first['handle']}")
     assert "Met in real life" in profile.text
     assert second["display_name"] in profile.text.split("Met in real life")[1]
@@ -390,19 +390,19 @@ def test_check_in_by_organiser_and_by_code_makes_met_in_real_life_connections(
 
 
 def test_an_organiser_cannot_check_in_an_outsider_or_a_member_who_never_answered_and_no_profile_shows_it(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=2)
+    tribe = Tribe(container, members=2)
     coming, silent = tribe.members
-    outsider = join(runtime, "Passer By")
+    outsider = join(container, "Passer By")
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, title="Grill night", starts_at=local(timedelta(minutes=30)),
+    meetup_id = schedule(client, container, tribe.slug, title="Grill night", starts_at=local(timedelta(minutes=30)),
                          ends_at=local(timedelta(hours=3)))
     sign_in(client, coming)
     answer(client, meetup_id, "going")
     sign_in(client, tribe.organiser)
     assert post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(coming["id"])}).status_code == 303
-    before = runtime.log_position()
+    before = container.log_position()
 
     refused_outsider = post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(outsider["id"])})
     refused_silent = post_form(client, f"/m/{meetup_id}/check-in", {"member_id": str(silent["id"])},
@@ -411,21 +411,21 @@ def test_an_organiser_cannot_check_in_an_outsider_or_a_member_who_never_answered
     assert refused_outsider.status_code == 409
     assert "Only members of this tribe can be checked in." in refused_outsider.text
     assert "answered going or maybe, or are on the waitlist" in refused_silent.text
-    assert runtime.log_position() == before
-    settle(runtime)
+    assert container.log_position() == before
+    settle(container)
     for person in (outsider, silent):
         profile = client.get(f"/members/{person['handle']}").text
         assert "Grill night" not in profile
         assert "Nobody yet." in profile
 
 
-def test_guessing_the_check_in_code_is_stopped_after_a_few_tries(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=1)
+def test_guessing_the_check_in_code_is_stopped_after_a_few_tries(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=1)
     [guesser] = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, starts_at=local(timedelta(minutes=30)),
+    meetup_id = schedule(client, container, tribe.slug, starts_at=local(timedelta(minutes=30)),
                          ends_at=local(timedelta(hours=3)))
-    code = runtime.view(Meetups).meetup(meetup_id)["check_in_code"]
+    code = container.view(Meetups).meetup(meetup_id)["check_in_code"]
     sign_in(client, guesser)
     answer(client, meetup_id, "going")
     guesses = [post_form(client, f"/m/{meetup_id}/check-in/code", {"code": f"WRONG{n}"}) for n in range(5)]
@@ -437,32 +437,32 @@ def test_guessing_the_check_in_code_is_stopped_after_a_few_tries(client: TestCli
     assert stopped.status_code == 429
     assert "Too many tries at the check-in code" in stopped.text
     assert "Too many tries at the check-in code" in stopped_htmx.text
-    settle(runtime)
-    assert not any(a["checked_in"] for a in runtime.view(Meetups).attendance(meetup_id))
+    settle(container)
+    assert not any(a["checked_in"] for a in container.view(Meetups).attendance(meetup_id))
 
 
 def test_a_cant_make_it_link_hides_the_ids_works_once_and_a_tampered_one_is_a_clear_404(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
+    tribe = Tribe(container, members=1)
     [member] = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     sign_in(client, member)
     answer(client, meetup_id, "going")
     post_form(client, "/logout", {})
-    link = cant_make_it_path(runtime, tribe, meetup_id, member)
+    link = cant_make_it_path(container, tribe, meetup_id, member)
     decoded = readable_parts(link.removeprefix("/rsvp/"))
     for secret in (UUID(str(meetup_id)), UUID(str(member["id"]))):
         assert str(secret) not in link and secret.hex not in link
         assert not any(str(secret).encode() in raw or secret.bytes in raw for raw in decoded)
 
     assert post_form(client, link, {}).status_code == 303
-    assert states(runtime, meetup_id) == {member["handle"]: "not_going"}
+    assert states(container, meetup_id) == {member["handle"]: "not_going"}
     sign_in(client, member)
     answer(client, meetup_id, "maybe")
     post_form(client, "/logout", {})
-    before = runtime.log_position()
+    before = container.log_position()
     again = post_form(client, link, {})
     middle = len(link) // 2
     tampered = link[:middle] + ("A" if link[middle] != "A" else "B") + link[middle + 1:]
@@ -472,41 +472,41 @@ def test_a_cant_make_it_link_hides_the_ids_works_once_and_a_tampered_one_is_a_cl
     assert "This link was already used or is out of date; open the meetup to change your answer." in again.text
     assert forged.status_code == 404
     assert "That link is not one we sent, or it was mistyped." in forged.text
-    assert runtime.log_position() == before
-    assert states(runtime, meetup_id) == {member["handle"]: "maybe"}
+    assert container.log_position() == before
+    assert states(container, meetup_id) == {member["handle"]: "maybe"}
 
 
 def test_a_cant_make_it_link_from_before_the_member_answered_going_again_does_not_withdraw_them(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
+    tribe = Tribe(container, members=1)
     [member] = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     sign_in(client, member)
     answer(client, meetup_id, "going")
-    old_link = cant_make_it_path(runtime, tribe, meetup_id, member)
+    old_link = cant_make_it_path(container, tribe, meetup_id, member)
     answer(client, meetup_id, "not_going")
     answer(client, meetup_id, "going")
-    new_link = cant_make_it_path(runtime, tribe, meetup_id, member)
+    new_link = cant_make_it_path(container, tribe, meetup_id, member)
     post_form(client, "/logout", {})
-    before = runtime.log_position()
+    before = container.log_position()
 
     stale = post_form(client, old_link, {})
 
     assert stale.status_code == 409
     assert "out of date" in stale.text and f'href="/m/{meetup_id}"' in stale.text
-    assert runtime.log_position() == before
-    assert states(runtime, meetup_id) == {member["handle"]: GOING}
+    assert container.log_position() == before
+    assert states(container, meetup_id) == {member["handle"]: GOING}
     assert post_form(client, new_link, {}).status_code == 303
-    assert states(runtime, meetup_id) == {member["handle"]: "not_going"}
+    assert states(container, meetup_id) == {member["handle"]: "not_going"}
 
 
-def test_a_cant_make_it_link_is_refused_once_the_meetup_is_over(client: TestClient[Any], runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=1)
+def test_a_cant_make_it_link_is_refused_once_the_meetup_is_over(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=1)
     [member] = tribe.members
     last_week = datetime.now(UTC) - timedelta(days=7)
-    meetings = runtime.service(Meetings)
+    meetings = container.service(Meetings)
     token = acting(tribe.organiser["id"])
     try:
         meetup_id = meetings.schedule(tribe.id, title="Last week's picnic", description="",
@@ -519,8 +519,8 @@ def test_a_cant_make_it_link_is_refused_once_the_meetup_is_over(client: TestClie
         meetings.answer(meetup_id, "going", now=last_week)
     finally:
         current_actor.reset(token)
-    link = cant_make_it_path(runtime, tribe, meetup_id, member)
-    before = runtime.log_position()
+    link = cant_make_it_path(container, tribe, meetup_id, member)
+    before = container.log_position()
 
     shown, used = client.get(link), post_form(client, link, {})
 
@@ -528,5 +528,5 @@ def test_a_cant_make_it_link_is_refused_once_the_meetup_is_over(client: TestClie
         assert response.status_code == 410
         assert "This meetup is over, so this link no longer changes anything." in response.text
         assert "I can't make it" not in response.text
-    assert runtime.log_position() == before
-    assert states(runtime, meetup_id) == {member["handle"]: GOING}
+    assert container.log_position() == before
+    assert states(container, meetup_id) == {member["handle"]: GOING}

@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.platform.letters import compose
 from tests.helpers import post_form, sign_up, unique
 from tests.meetup_helpers import Tribe, schedule, settle, sign_in
@@ -40,13 +40,13 @@ def test_visitors_see_how_many_members_there_are_but_only_members_see_who(client
 
 
 def test_the_organisers_list_of_letters_names_people_by_handle_and_shows_no_address(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=2)
+    tribe = Tribe(container, members=2)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug)
+    meetup_id = schedule(client, container, tribe.slug)
     post_form(client, f"/m/{meetup_id}/invite", {"everyone": "on", "members": ""})
-    settle(runtime)
+    settle(container)
     page = client.get(f"/m/{meetup_id}").text
     assert "Invitations sent" in page
     for member in tribe.members:
@@ -56,12 +56,12 @@ def test_the_organisers_list_of_letters_names_people_by_handle_and_shows_no_addr
 
 
 def test_an_online_link_is_shown_only_to_people_going_and_to_the_organisers(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=2)
+    tribe = Tribe(container, members=2)
     going, maybe = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, venue="", address="", online_url=ROOM)
+    meetup_id = schedule(client, container, tribe.slug, venue="", address="", online_url=ROOM)
 
     def sees(path: str) -> bool:
         response = client.get(path)
@@ -78,13 +78,13 @@ def test_an_online_link_is_shown_only_to_people_going_and_to_the_organisers(
     sign_in(client, maybe)
     assert not sees(f"/m/{meetup_id}") and not sees(f"/m/{meetup_id}.ics")
     post_form(client, f"/m/{meetup_id}/rsvp", {"answer": "maybe"})
-    settle(runtime)
+    settle(container)
     assert not sees(f"/m/{meetup_id}") and HIDDEN in client.get(f"/m/{meetup_id}").text
     assert ROOM not in private_feed(client)
     # A member who is going
     sign_in(client, going)
     post_form(client, f"/m/{meetup_id}/rsvp", {"answer": "going"})
-    settle(runtime)
+    settle(container)
     assert sees(f"/m/{meetup_id}") and sees(f"/m/{meetup_id}.ics")
     assert HIDDEN not in client.get(f"/m/{meetup_id}").text
     assert ROOM in private_feed(client)
@@ -95,17 +95,17 @@ def test_an_online_link_is_shown_only_to_people_going_and_to_the_organisers(
 
 
 def test_an_invitation_names_the_online_link_only_once_the_member_is_going(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    tribe = Tribe(runtime, members=1)
+    tribe = Tribe(container, members=1)
     [member] = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, runtime, tribe.slug, venue="", address="", online_url=ROOM)
+    meetup_id = schedule(client, container, tribe.slug, venue="", address="", online_url=ROOM)
     post_form(client, f"/m/{meetup_id}/invite", {"everyone": "on", "members": ""})
 
     def newest_letter() -> str:
         letter = [l for l in tribe.letters(meetup_id) if l["recipient"] == member["email"]][-1]
-        message = compose({"message_id": "<privacy@cookout>", **letter}, runtime.settings)
+        message = compose({"message_id": "<privacy@cookout>", **letter}, container.settings)
         calendar = next(part for part in message.walk() if part.get_content_type() == "text/calendar")
         return message.get_body(("plain",)).get_content() + calendar.get_content().replace("\r\n ", "")
 
@@ -113,5 +113,5 @@ def test_an_invitation_names_the_online_link_only_once_the_member_is_going(
     assert "Where: Online" in invitation and ROOM not in invitation
     sign_in(client, member)
     post_form(client, f"/m/{meetup_id}/rsvp", {"answer": "going"})
-    settle(runtime)
+    settle(container)
     assert ROOM in newest_letter()

@@ -9,7 +9,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from cookout.platform.web.app import create_app
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.platform.links import unsubscribe_url
 from cookout.platform.templating import TEMPLATES_DIR
 from tests.conversation_helpers import comment_id_of, found_tribe, publish, reply, sign_out, signed_up
@@ -65,11 +65,11 @@ def test_pages_partials_redirects_errors_static_files_and_health_all_carry_the_s
 
 
 def test_strict_transport_security_is_sent_only_when_the_base_url_is_https(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
     assert "strict-transport-security" not in client.get("/").headers
-    settings = runtime.settings.model_copy(update={"base_url": "https://cookout.example.org"})
-    with TestClient(app=create_app(settings, runtime), base_url="https://cookout.example.org") as secure:
+    settings = container.settings.model_copy(update={"base_url": "https://cookout.example.org"})
+    with TestClient(app=create_app(settings, container), base_url="https://cookout.example.org") as secure:
         home, missing = secure.get("/"), secure.get("/no/such/page")
     for response in (home, missing):
         assert response.headers["strict-transport-security"] == "max-age=31536000"
@@ -89,11 +89,11 @@ def test_settings_with_the_private_calendar_link_are_never_stored_by_caches(clie
 
 
 def test_the_unsubscribe_page_behind_a_signed_link_is_never_stored_by_caches(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
     signed_up(client)
     post_id = publish(client, found_tribe(client))
-    link = unsubscribe_url(runtime.settings, post_id, "reader@example.org").removeprefix(runtime.settings.base_url)
+    link = unsubscribe_url(container.settings, post_id, "reader@example.org").removeprefix(container.settings.base_url)
     asked = client.get(link)
     assert asked.status_code == 200 and "Stop these emails?" in asked.text
     assert asked.headers["cache-control"] == "no-store"

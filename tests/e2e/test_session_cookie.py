@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from base64 import b64encode
-from types import SimpleNamespace
+from datetime import timedelta
 from typing import Any
 
-import pytest
 from litestar.middleware.session.client_side import AAD
 from litestar.testing import TestClient
 
 from cookout.platform.web import auth
+from tests.conftest import Clock
 from tests.helpers import sign_up
 
 
@@ -37,12 +36,12 @@ def test_a_changed_session_is_sent_with_the_same_attributes(client: TestClient[A
     assert "Sign out" not in client.get("/").text
 
 
-def test_a_day_old_session_cookie_is_renewed_so_it_keeps_sliding(client: TestClient[Any],
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_day_old_session_cookie_is_renewed_so_it_keeps_sliding(clocked_client: TestClient[Any],
+                                                                  clock: Clock) -> None:
+    client = clocked_client
     sign_up(client)
     client.get("/")
-    later = time.time() + auth.RENEW_AFTER + 60
-    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: later))
+    clock.ahead = timedelta(seconds=auth.RENEW_AFTER + 60)
     [cookie] = session_cookies(client.get("/settings"))
     assert "HttpOnly" in cookie
 

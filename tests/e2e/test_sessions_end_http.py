@@ -3,17 +3,16 @@ a session, and no session outlives its absolute lifetime, however often its cook
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
+from datetime import timedelta
 from typing import Any
 
-import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from cookout.platform.web import auth
+from tests.conftest import Clock
 from tests.helpers import PASSWORD, post_form, sign_up, unique
 
 NEW_PASSWORD = "a brand new long secret"
@@ -77,14 +76,14 @@ def test_sign_out_everywhere_in_settings_ends_every_session_this_one_too(app: Li
 
 
 def test_a_session_older_than_its_absolute_lifetime_is_signed_out_though_its_cookie_kept_sliding(
-    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+    clocked_client: TestClient[Any], clock: Clock
 ) -> None:
+    client = clocked_client
     sign_up(client)
     client.get("/")
-    now = time.time()
     for days in (10, 20, 29):  # in use every ten days, so its cookie is renewed each time
-        monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda days=days: now + days * 24 * 3600))
+        clock.ahead = timedelta(days=days)
         assert signed_in(client)
-    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: now + (auth.SESSION_DAYS * 24 + 1) * 3600))
+    clock.ahead = timedelta(hours=auth.SESSION_DAYS * 24 + 1)
     assert not signed_in(client)
     assert 'action="/logout"' not in client.get("/").text

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.members import MemberDirectory
 from tests.helpers import PASSWORD, post_form, sign_up, unique
 
@@ -18,28 +18,28 @@ def test_settings_need_you_to_sign_in(client: TestClient[Any]) -> None:
     assert response.headers["location"] == "/login?next=/settings"
 
 
-def test_renaming_and_turning_reply_emails_off_is_one_save(client: TestClient[Any], runtime: Runtime) -> None:
+def test_renaming_and_turning_reply_emails_off_is_one_save(client: TestClient[Any], container: Container) -> None:
     handle = unique()
     sign_up(client, handle)
-    before = runtime.log_position()
+    before = container.log_position()
     response = post_form(client, "/settings", {"display_name": "  New   Name "})
     assert response.status_code == 303
-    member = runtime.view(MemberDirectory).by_handle(handle)
+    member = container.view(MemberDirectory).by_handle(handle)
     assert member["display_name"] == "New Name"
     assert member["reply_emails"] is False
-    assert runtime.log_position() == before + 2  # Renamed and ReplyEmailsChosen, one save
+    assert container.log_position() == before + 2  # Renamed and ReplyEmailsChosen, one save
     page = client.get("/settings").text
     assert 'value="New Name"' in page
     assert 'name="reply_emails" checked' not in page
 
 
-def test_an_empty_name_is_refused_and_keeps_the_form(client: TestClient[Any], runtime: Runtime) -> None:
+def test_an_empty_name_is_refused_and_keeps_the_form(client: TestClient[Any], container: Container) -> None:
     sign_up(client)
-    before = runtime.log_position()
+    before = container.log_position()
     response = post_form(client, "/settings", {"display_name": "   ", "reply_emails": "on"})
     assert response.status_code == 422
     assert "the name people know you by" in response.text
-    assert runtime.log_position() == before
+    assert container.log_position() == before
 
 
 def test_changing_the_password_needs_the_current_one(client: TestClient[Any]) -> None:
@@ -58,20 +58,20 @@ def test_changing_the_password_needs_the_current_one(client: TestClient[Any]) ->
 
 
 def test_the_private_calendar_link_can_be_made_replaced_and_switched_off(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
     handle = unique()
     sign_up(client, handle)
     assert "Create my private calendar link" in client.get("/settings").text
     post_form(client, "/settings/calendar-feed", {})
     first = re.search(r"/feeds/([A-Za-z0-9_-]+)\.ics", client.get("/settings").text).group(1)
-    assert runtime.view(MemberDirectory).by_calendar_token(first)["handle"] == handle
+    assert container.view(MemberDirectory).by_calendar_token(first)["handle"] == handle
 
     post_form(client, "/settings/calendar-feed", {})
     second = re.search(r"/feeds/([A-Za-z0-9_-]+)\.ics", client.get("/settings").text).group(1)
     assert second != first
-    assert runtime.view(MemberDirectory).by_calendar_token(first) is None
+    assert container.view(MemberDirectory).by_calendar_token(first) is None
 
     post_form(client, "/settings/calendar-feed/revoke", {})
-    assert runtime.view(MemberDirectory).by_calendar_token(second) is None
+    assert container.view(MemberDirectory).by_calendar_token(second) is None
     assert "Create my private calendar link" in client.get("/settings").text

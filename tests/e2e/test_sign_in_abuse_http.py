@@ -17,10 +17,9 @@ from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from cookout.domain import members
 from cookout.platform.web.app import create_app
 from cookout.platform.cli import SERVER_OPTIONS
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import ConfigurationError, load_settings
 from tests.helpers import PASSWORD, client_of_app_with, csrf_token, post_form, sign_up, unique
 
@@ -38,16 +37,19 @@ def timed_login(client: TestClient[Any], login: str) -> float:
     return time.perf_counter() - started
 
 
-def test_a_wrong_password_for_nobody_takes_as_long_as_for_a_real_account(
-    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_wrong_password_for_nobody_takes_as_long_as_for_a_real_account(container: Container) -> None:
     # Stronger than the suite's hasher, so a hash check stands out from the rest of the request.
-    monkeypatch.setattr(members, "_hasher", PasswordHasher(time_cost=3, memory_cost=32768, parallelism=1))
-    handle = unique()
-    sign_up(client, handle)
-    post_form(client, "/logout", {})
-    real = min(timed_login(client, handle) for _ in range(3))
-    nobody = min(timed_login(client, unique("nobody")) for _ in range(3))
+    strong = bootstrap(container.settings, url=container.url,
+                       hasher=PasswordHasher(time_cost=3, memory_cost=32768, parallelism=1))
+    try:
+        with TestClient(app=create_app(container=strong), base_url="http://testserver.local") as client:
+            handle = unique()
+            sign_up(client, handle)
+            post_form(client, "/logout", {})
+            real = min(timed_login(client, handle) for _ in range(3))
+            nobody = min(timed_login(client, unique("nobody")) for _ in range(3))
+    finally:
+        strong.close()
     assert nobody > real * 0.5, f"unknown login answered in {nobody:.3f}s, a real one in {real:.3f}s"
 
 
@@ -126,18 +128,18 @@ def guesses_from(base_url: str, forwarded_for: list[str]) -> list[int]:
                 for address in forwarded_for]
 
 
-def test_forged_forwarded_for_headers_do_not_buy_fresh_attempts(runtime: Runtime) -> None:
-    settings = load_settings(database_url=runtime.settings.database_url, broker_url=None,
+def test_forged_forwarded_for_headers_do_not_buy_fresh_attempts(container: Container) -> None:
+    settings = load_settings(database_url=container.settings.database_url, broker_url=None,
                              login_rate_limit_ip="3 per 1 minute")
-    with served(create_app(settings, runtime)) as base_url:
+    with served(create_app(settings, container)) as base_url:
         statuses = guesses_from(base_url, [f"203.0.113.{n}" for n in range(5)])
     assert statuses == [401, 401, 401, 429, 429]
 
 
-def test_forwarded_for_through_listed_proxies_names_the_client(runtime: Runtime) -> None:
-    settings = load_settings(database_url=runtime.settings.database_url, broker_url=None,
+def test_forwarded_for_through_listed_proxies_names_the_client(container: Container) -> None:
+    settings = load_settings(database_url=container.settings.database_url, broker_url=None,
                              login_rate_limit_ip="3 per 1 minute", trusted_proxies="127.0.0.1, 10.0.0.0/8")
-    with served(create_app(settings, runtime)) as base_url:
+    with served(create_app(settings, container)) as base_url:
         # Each proxy appends the address it saw; read from the right through the listed proxies, the first
         # other address is the client. What the client wrote itself (the leftmost entry) is not believed.
         each_their_own = guesses_from(base_url, [f"198.51.100.7, 203.0.113.{n}, 10.0.0.2" for n in range(5)])
@@ -151,26 +153,26 @@ def test_trusted_proxies_that_are_not_addresses_stop_the_start_with_a_message() 
         load_settings(trusted_proxies="10.0.0.0/8, proxy.example")
 
 
-def test_sign_ups_from_one_address_are_limited_and_the_form_is_kept(client: TestClient[Any], runtime: Runtime) -> None:
-    with client_of_app_with(runtime, signup_rate_limit_ip="2 per 1 minute") as browser:
+def test_sign_ups_from_one_address_are_limited_and_the_form_is_kept(client: TestClient[Any], container: Container) -> None:
+    with client_of_app_with(container, signup_rate_limit_ip="2 per 1 minute") as browser:
         assert [sign_up(browser).status_code for _ in range(2)] == [303, 303]
-        before = runtime.log_position()
+        before = container.log_position()
         handle = unique()
         refused = sign_up(browser, handle, display_name="Third Account")
         assert refused.status_code == 429
         assert "Too many accounts were created from your network" in refused.text
         assert f'value="{handle}"' in refused.text and 'value="Third Account"' in refused.text
-        assert runtime.log_position() == before
+        assert container.log_position() == before
     assert log_in(client, handle, PASSWORD).status_code == 401  # no such account was made
 
 
 def test_one_of_the_most_common_passwords_is_refused_at_sign_up_and_on_a_change(
-    client: TestClient[Any], runtime: Runtime
+    client: TestClient[Any], container: Container
 ) -> None:
-    before = runtime.log_position()
+    before = container.log_position()
     refused = sign_up(client, password="qwertyuiop")
     assert refused.status_code == 422 and "one of the most common" in refused.text
-    assert runtime.log_position() == before
+    assert container.log_position() == before
     handle = unique()
     sign_up(client, handle)
     change = post_form(client, "/settings/password", {"current_password": PASSWORD, "new_password": "Password123"})

@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.platform.links import unsubscribe_token
 from tests.conversation_helpers import (
     comment_id_of,
@@ -146,7 +146,7 @@ def test_the_moderators_read_every_comment_with_its_status_but_none_retracted(ap
     assert RETRACTED not in seen
 
 
-def test_a_retracted_post_leaves_its_title_everywhere(app: Litestar, runtime: Runtime) -> None:
+def test_a_retracted_post_leaves_its_title_everywhere(app: Litestar, container: Container) -> None:
     with client_for(app) as client:
         author = signed_up(client, "Post Author")
         slug = found_tribe(client)
@@ -160,7 +160,7 @@ def test_a_retracted_post_leaves_its_title_everywhere(app: Litestar, runtime: Ru
         pages = []
         for path in (f"/p/{post_id}", f"/c/{comment_id}", f"/c/{comment_id}/history", f"/c/{comment_id}/reply",
                      f"/p/{post_id}/history", f"/t/{slug}", f"/members/{author}", f"/members/{commenter}",
-                     f"/unsubscribe/{unsubscribe_token(runtime.settings, post_id, 'reader@example.org')}"):
+                     f"/unsubscribe/{unsubscribe_token(container.settings, post_id, 'reader@example.org')}"):
             for headers in ({}, HTMX):
                 pages.append(client.get(path, headers=headers).text)
         shown = client.get(f"/p/{post_id}").text

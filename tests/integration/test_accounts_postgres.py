@@ -7,12 +7,12 @@ import threading
 import pytest
 
 from cookout.domain.errors import Conflict
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.members import MemberDirectory
 from tests.helpers import PASSWORD, unique
 
 
-def test_two_simultaneous_sign_ups_with_one_email_make_exactly_one_member(runtime: Runtime) -> None:
+def test_two_simultaneous_sign_ups_with_one_email_make_exactly_one_member(container: Container) -> None:
     email = f"{unique('race')}@example.org"
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -20,7 +20,7 @@ def test_two_simultaneous_sign_ups_with_one_email_make_exactly_one_member(runtim
     def attempt(handle: str) -> None:
         barrier.wait()
         try:
-            runtime.accounts.sign_up(handle, "Racer", email.upper() if handle.endswith("b") else email, PASSWORD)
+            container.accounts.sign_up(handle, "Racer", email.upper() if handle.endswith("b") else email, PASSWORD)
             outcomes.append("joined")
         except Conflict as error:
             outcomes.append(error.field or "")
@@ -32,15 +32,15 @@ def test_two_simultaneous_sign_ups_with_one_email_make_exactly_one_member(runtim
         thread.join()
 
     assert sorted(outcomes) == ["email", "joined"]
-    assert runtime.wait_for(runtime.log_position(), (MemberDirectory,))
-    rows = runtime.view(MemberDirectory).rows(
+    assert container.wait_for(container.log_position(), (MemberDirectory,))
+    rows = container.view(MemberDirectory).rows(
         "SELECT handle FROM members WHERE lower(email) = lower(%(e)s)", {"e": email}
     )
     assert len(rows) == 1
 
 
 @pytest.mark.parametrize("attempts", [8])
-def test_many_simultaneous_sign_ups_with_one_handle_make_exactly_one_member(runtime: Runtime, attempts: int) -> None:
+def test_many_simultaneous_sign_ups_with_one_handle_make_exactly_one_member(container: Container, attempts: int) -> None:
     handle = unique("h")
     barrier = threading.Barrier(attempts)
     joined: list[int] = []
@@ -48,7 +48,7 @@ def test_many_simultaneous_sign_ups_with_one_handle_make_exactly_one_member(runt
     def attempt(n: int) -> None:
         barrier.wait()
         try:
-            runtime.accounts.sign_up(handle, "Racer", f"{handle}{n}@example.org", PASSWORD)
+            container.accounts.sign_up(handle, "Racer", f"{handle}{n}@example.org", PASSWORD)
             joined.append(n)
         except Conflict:
             pass

@@ -29,7 +29,7 @@ from cookout.domain.schedule import LOCAL_FORMAT, to_local
 from cookout.platform.inbound.imap import watch_mailbox
 from cookout.platform.inbound.replies import APPLIED, IGNORED, REFUSED, receive
 from cookout.platform.inbound.smtp import smtp_server
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
 from cookout.projections.outbox import letter_path
@@ -42,12 +42,12 @@ from tests.meetup_helpers import Tribe, settle, sign_in
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "inbound"
 
 
-def invitation(runtime: Runtime, tribe: Tribe, meetup_id: UUID, member: dict[str, Any]) -> dict[str, Any]:
+def invitation(container: Container, tribe: Tribe, meetup_id: UUID, member: dict[str, Any]) -> dict[str, Any]:
     """The newest letter the member got about the meetup, delivered as the worker does and read back
     from its .eml file: its ORGANIZER, Reply-To, UID and SEQUENCE."""
     row = [letter for letter in tribe.letters(meetup_id) if letter["recipient"] == member["email"]][-1]
-    deliver_letter(runtime.view(Invitations), runtime.settings, row["key"])
-    message = message_from_bytes(letter_path(runtime.settings.outbox_dir, row["key"]).read_bytes(),
+    deliver_letter(container.view(Invitations), container.settings, row["key"])
+    message = message_from_bytes(letter_path(container.settings.outbox_dir, row["key"]).read_bytes(),
                                  policy=policy.default)
     part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
     event = Calendar.from_ical(part.get_content()).walk("VEVENT")[0]
@@ -98,9 +98,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def inbound(runtime: Runtime) -> Iterator[Controller]:
+def inbound(container: Container) -> Iterator[Controller]:
     """The real SMTP inbound server, on a free port of this machine."""
-    server = smtp_server(runtime.settings, partial(receive, runtime), "127.0.0.1", free_port())
+    server = smtp_server(container.settings, partial(receive, container), "127.0.0.1", free_port())
     server.start()
     yield server
     server.stop()
@@ -117,15 +117,15 @@ def send(server: Controller, text: str, recipient: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture
-def tribe(runtime: Runtime) -> Tribe:
-    return Tribe(runtime, members=2)
+def tribe(container: Container) -> Tribe:
+    return Tribe(container, members=2)
 
 
-def invited_meetup(runtime: Runtime, tribe: Tribe, **changes: Any) -> UUID:
-    meetup_id = schedule(runtime, tribe, **changes)
-    command(runtime, tribe.organiser["id"], "invite", meetup_id,
+def invited_meetup(container: Container, tribe: Tribe, **changes: Any) -> UUID:
+    meetup_id = schedule(container, tribe, **changes)
+    command(container, tribe.organiser["id"], "invite", meetup_id,
             [member["id"] for member in tribe.members])
-    settle(runtime)
+    settle(container)
     return meetup_id
 
 
@@ -135,94 +135,94 @@ def answer_on_site(client: TestClient[Any], member: dict[str, Any], meetup_id: U
 
 
 def test_gmail_yes_over_smtp_makes_the_member_going_and_the_same_message_again_changes_nothing(
-    runtime: Runtime, tribe: Tribe, inbound: Controller, client: TestClient[Any]
+    container: Container, tribe: Tribe, inbound: Controller, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
+    invited = invitation(container, tribe, meetup_id, member)
     assert invited["organizer"].startswith("rsvp+") and invited["reply_to"] == invited["organizer"]
     assert len(invited["organizer"].partition("@")[0]) <= 64
     yes = reply_text("gmail", invited, member, "ACCEPTED")
 
     assert send(inbound, yes, invited["organizer"]) == (250, b"2.0.0 applied: accepted")
-    settle(runtime)
+    settle(container)
     assert "You're going." in page(client, member, meetup_id)
 
     answer_on_site(client, member, meetup_id, "not_going")
-    settle(runtime)
+    settle(container)
     assert send(inbound, yes, invited["organizer"]) == (250, b"2.0.0 duplicate: duplicate")
-    settle(runtime)
+    settle(container)
     assert "You're not going." in page(client, member, meetup_id)
 
 
 def test_outlook_no_without_organizer_frees_the_seat_and_the_waitlisted_member_is_promoted(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+    container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe, capacity="1")
+    meetup_id = invited_meetup(container, tribe, capacity="1")
     first, second = tribe.members
     answer_on_site(client, first, meetup_id, "going")
     answer_on_site(client, second, meetup_id, "going")
-    settle(runtime)
+    settle(container)
     assert "You're on the waitlist" in page(client, second, meetup_id)
-    invited = invitation(runtime, tribe, meetup_id, first)
+    invited = invitation(container, tribe, meetup_id, first)
     no = parsed(reply_text("outlook", invited, first, "DECLINED"))
     assert "ORGANIZER" not in no.get_body(("calendar",)).get_content()
 
     # Outlook's answer names no ORGANIZER: the address it was delivered to carries the token.
-    outcome = receive(runtime, no, [invited["organizer"]])
+    outcome = receive(container, no, [invited["organizer"]])
 
     assert outcome.status == APPLIED
-    settle(runtime)
+    settle(container)
     assert "You're not going." in page(client, first, meetup_id)
     assert "You're going." in page(client, second, meetup_id)
 
 
-def test_apple_maybe_makes_the_member_maybe(runtime: Runtime, tribe: Tribe, client: TestClient[Any]) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+def test_apple_maybe_makes_the_member_maybe(container: Container, tribe: Tribe, client: TestClient[Any]) -> None:
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
+    invited = invitation(container, tribe, meetup_id, member)
 
-    outcome = receive(runtime, parsed(reply_text("apple", invited, member, "TENTATIVE")), [invited["organizer"]])
+    outcome = receive(container, parsed(reply_text("apple", invited, member, "TENTATIVE")), [invited["organizer"]])
 
     assert outcome.status == APPLIED
-    settle(runtime)
+    settle(container)
     assert "You might come." in page(client, member, meetup_id)
 
 
 def test_yes_to_a_full_meetup_puts_the_member_on_the_waitlist_and_the_page_says_so(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+    container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe, capacity="1")
+    meetup_id = invited_meetup(container, tribe, capacity="1")
     first, second = tribe.members
     answer_on_site(client, first, meetup_id, "going")
-    invited = invitation(runtime, tribe, meetup_id, second)
+    invited = invitation(container, tribe, meetup_id, second)
 
-    outcome = receive(runtime, parsed(reply_text("gmail", invited, second, "ACCEPTED")), [invited["organizer"]])
+    outcome = receive(container, parsed(reply_text("gmail", invited, second, "ACCEPTED")), [invited["organizer"]])
 
     assert outcome.status == APPLIED and "waitlisted" in outcome.detail
-    settle(runtime)
+    settle(container)
     assert 'You\'re on the waitlist: <strong class="position">number 1</strong>' in page(client, second, meetup_id)
 
 
 def test_a_session_declined_in_the_calendar_leaves_the_members_agenda(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+    container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    meetup = runtime.view(Meetups).meetup(meetup_id)
+    meetup = container.view(Meetups).meetup(meetup_id)
     at = [to_local(meetup["starts_at"] + timedelta(hours=h), meetup["timezone"]).strftime(LOCAL_FORMAT) for h in (0, 1)]
-    session_id = command(runtime, tribe.organiser["id"], "add_session", meetup_id,
+    session_id = command(container, tribe.organiser["id"], "add_session", meetup_id,
                          title="Grilling 101", starts_at=at[0], ends_at=at[1])
     answer_on_site(client, member, meetup_id, "going")
     assert post_form(client, f"/m/{meetup_id}/sessions/{session_id}/choose", {}).status_code == 303
-    settle(runtime)
-    invited = invitation(runtime, tribe, meetup_id, member)
+    settle(container)
+    invited = invitation(container, tribe, meetup_id, member)
     assert invited["uid"] != meetup["uid"]  # the session's own entry
 
-    outcome = receive(runtime, parsed(reply_text("gmail", invited, member, "DECLINED")), [invited["organizer"]])
+    outcome = receive(container, parsed(reply_text("gmail", invited, member, "DECLINED")), [invited["organizer"]])
 
     assert outcome.status == APPLIED
-    settle(runtime)
+    settle(container)
     shown = page(client, member, meetup_id)
     assert "Grilling 101" in shown and "✓ Attending" not in shown
     assert "You're going." in shown
@@ -232,56 +232,56 @@ def test_a_session_declined_in_the_calendar_leaves_the_members_agenda(
 
 
 def test_a_forged_token_changes_nothing_and_is_logged_with_its_reason(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any], caplog: pytest.LogCaptureFixture
+    container: Container, tribe: Tribe, client: TestClient[Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
+    invited = invitation(container, tribe, meetup_id, member)
     local, _, domain = invited["organizer"].partition("@")
     flipped = local[:-1] + ("a" if local[-1] != "a" else "b")
     forged = {**invited, "organizer": f"{flipped}@{domain}"}
 
     with caplog.at_level(logging.WARNING, logger="cookout.inbound"):
-        outcome = receive(runtime, parsed(reply_text("gmail", forged, member, "ACCEPTED")), [forged["organizer"]])
+        outcome = receive(container, parsed(reply_text("gmail", forged, member, "ACCEPTED")), [forged["organizer"]])
 
     assert (outcome.status, outcome.reason) == (REFUSED, "forged-token")
     assert "refused (forged-token)" in caplog.text
-    settle(runtime)
+    settle(container)
     assert "You're invited. Will you come?" in page(client, member, meetup_id)
 
 
 def test_a_token_for_another_member_changes_nothing(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+    container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     first, second = tribe.members
-    firsts = invitation(runtime, tribe, meetup_id, first)
+    firsts = invitation(container, tribe, meetup_id, first)
 
     # The second member answers to the first one's address (a forwarded invitation, say).
-    outcome = receive(runtime, parsed(reply_text("gmail", firsts, second, "DECLINED")), [firsts["organizer"]])
+    outcome = receive(container, parsed(reply_text("gmail", firsts, second, "DECLINED")), [firsts["organizer"]])
 
     assert (outcome.status, outcome.reason) == (REFUSED, "attendee-mismatch")
-    settle(runtime)
+    settle(container)
     assert "You're invited. Will you come?" in page(client, first, meetup_id)
     assert "You're invited. Will you come?" in page(client, second, meetup_id)
 
 
-def test_a_reply_for_an_unknown_uid_is_refused(runtime: Runtime, tribe: Tribe) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+def test_a_reply_for_an_unknown_uid_is_refused(container: Container, tribe: Tribe) -> None:
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = {**invitation(runtime, tribe, meetup_id, member), "uid": f"{uuid4()}@cookout"}
+    invited = {**invitation(container, tribe, meetup_id, member), "uid": f"{uuid4()}@cookout"}
 
-    outcome = receive(runtime, parsed(reply_text("gmail", invited, member, "ACCEPTED")), [invited["organizer"]])
+    outcome = receive(container, parsed(reply_text("gmail", invited, member, "ACCEPTED")), [invited["organizer"]])
 
     assert (outcome.status, outcome.reason) == (REFUSED, "unknown-uid")
 
 
 def test_a_ten_megabyte_message_is_refused_by_the_smtp_server(
-    runtime: Runtime, tribe: Tribe, inbound: Controller
+    container: Container, tribe: Tribe, inbound: Controller
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
+    invited = invitation(container, tribe, meetup_id, member)
     huge = reply_text("gmail", invited, member, "ACCEPTED").replace(
         "has accepted this invitation.", "has accepted this invitation.\n" + ("x" * 76 + "\n") * 135_000, 1
     )
@@ -291,8 +291,8 @@ def test_a_ten_megabyte_message_is_refused_by_the_smtp_server(
         with pytest.raises(smtplib.SMTPSenderRefused) as refused:
             smtp.sendmail("member@example.org", [invited["organizer"]], huge)
     assert refused.value.smtp_code == 552
-    settle(runtime)
-    assert runtime.view(Meetups).state_of(meetup_id, member["id"])["state"] == "invited"
+    settle(container)
+    assert container.view(Meetups).state_of(meetup_id, member["id"])["state"] == "invited"
 
 
 def test_mail_for_anyone_but_an_rsvp_address_of_ours_is_refused_at_rcpt(inbound: Controller) -> None:
@@ -306,11 +306,11 @@ def test_mail_for_anyone_but_an_rsvp_address_of_ours_is_refused_at_rcpt(inbound:
 
 @pytest.mark.parametrize("shape", ["vacation", "bounce"])
 def test_auto_replies_and_bounces_are_ignored_and_never_answered(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any], shape: str
+    container: Container, tribe: Tribe, client: TestClient[Any], shape: str
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
+    invited = invitation(container, tribe, meetup_id, member)
     letters = len(tribe.letters(meetup_id))
     # Each carries a REPLY that would count: the vacation responder's own, the one the bounce quotes.
     calendar = Template((FIXTURES / "gmail.ics").read_text()).substitute(
@@ -322,90 +322,90 @@ def test_auto_replies_and_bounces_are_ignored_and_never_answered(
         message_id=f"{uuid4().hex}@mx.example.org", calendar=calendar.rstrip("\n"),
     )
 
-    outcome = receive(runtime, parsed(text), [invited["organizer"]])
+    outcome = receive(container, parsed(text), [invited["organizer"]])
 
     assert outcome.status == IGNORED
-    settle(runtime)
+    settle(container)
     assert len(tribe.letters(meetup_id)) == letters
     assert "You're invited. Will you come?" in page(client, member, meetup_id)
 
 
 def test_a_reply_with_a_sequence_older_than_the_last_update_sent_is_ignored(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+    container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    first = invitation(runtime, tribe, meetup_id, member)
-    meetup = runtime.view(Meetups).meetup(meetup_id)
-    command(runtime, tribe.organiser["id"], "relocate", meetup_id,
+    first = invitation(container, tribe, meetup_id, member)
+    meetup = container.view(Meetups).meetup(meetup_id)
+    command(container, tribe.organiser["id"], "relocate", meetup_id,
             venue="Tempelhofer Feld", address="Berlin")
-    settle(runtime)
-    assert invitation(runtime, tribe, meetup_id, member)["sequence"] > first["sequence"] == meetup["sequence"]
+    settle(container)
+    assert invitation(container, tribe, meetup_id, member)["sequence"] > first["sequence"] == meetup["sequence"]
 
-    outcome = receive(runtime, parsed(reply_text("gmail", first, member, "ACCEPTED")), [first["organizer"]])
+    outcome = receive(container, parsed(reply_text("gmail", first, member, "ACCEPTED")), [first["organizer"]])
 
     assert (outcome.status, outcome.reason) == (IGNORED, "old-sequence")
-    settle(runtime)
+    settle(container)
     assert "You're invited. Will you come?" in page(client, member, meetup_id)
 
 
-def test_a_malformed_calendar_part_changes_nothing(runtime: Runtime, tribe: Tribe, client: TestClient[Any]) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+def test_a_malformed_calendar_part_changes_nothing(container: Container, tribe: Tribe, client: TestClient[Any]) -> None:
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
+    invited = invitation(container, tribe, meetup_id, member)
 
-    outcome = receive(runtime, parsed(reply_text("malformed", invited, member, "ACCEPTED")), [invited["organizer"]])
+    outcome = receive(container, parsed(reply_text("malformed", invited, member, "ACCEPTED")), [invited["organizer"]])
 
     assert (outcome.status, outcome.reason) == (REFUSED, "malformed-calendar")
-    settle(runtime)
+    settle(container)
     assert "You're invited. Will you come?" in page(client, member, meetup_id)
 
 
-def test_a_reply_for_a_cancelled_meetup_is_ignored(runtime: Runtime, tribe: Tribe) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+def test_a_reply_for_a_cancelled_meetup_is_ignored(container: Container, tribe: Tribe) -> None:
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
-    command(runtime, tribe.organiser["id"], "cancel", meetup_id, message="Rain.")
-    settle(runtime)
+    invited = invitation(container, tribe, meetup_id, member)
+    command(container, tribe.organiser["id"], "cancel", meetup_id, message="Rain.")
+    settle(container)
 
-    outcome = receive(runtime, parsed(reply_text("gmail", invited, member, "ACCEPTED")), [invited["organizer"]])
+    outcome = receive(container, parsed(reply_text("gmail", invited, member, "ACCEPTED")), [invited["organizer"]])
 
     assert (outcome.status, outcome.reason) == (IGNORED, "cancelled")
-    settle(runtime)
-    assert runtime.view(Meetups).state_of(meetup_id, member["id"])["state"] == "invited"
+    settle(container)
+    assert container.view(Meetups).state_of(meetup_id, member["id"])["state"] == "invited"
 
 
 def test_a_failed_dkim_verdict_from_our_own_mail_server_is_refused(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+    container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
-    strict = runtime.settings.model_copy(update={"inbound_authserv_id": "mx.cookout.example"})
+    invited = invitation(container, tribe, meetup_id, member)
+    strict = container.settings.model_copy(update={"inbound_authserv_id": "mx.cookout.example"})
 
     def arriving(verdicts: str) -> EmailMessage:
         text = reply_text("gmail", invited, member, "ACCEPTED")
         return parsed(f"Authentication-Results: {verdicts}\n{text}")
 
     failed = arriving("mx.cookout.example; dkim=fail (bad signature) header.d=example.org; dmarc=fail")
-    assert receive(runtime, failed, [invited["organizer"]], settings=strict).reason == "dkim-fail"
+    assert receive(container, failed, [invited["organizer"]], settings=strict).reason == "dkim-fail"
     # Someone else's header is not believed, either way: only our server's verdict counts.
     elsewhere = arriving("mx.attacker.example; dkim=pass header.d=example.org")
-    assert receive(runtime, elsewhere, [invited["organizer"]], settings=strict).status == APPLIED
-    settle(runtime)
+    assert receive(container, elsewhere, [invited["organizer"]], settings=strict).status == APPLIED
+    settle(container)
     assert "You're going." in page(client, member, meetup_id)
 
 
 def test_the_smtp_server_answers_4xx_while_the_database_restarts_and_the_retry_is_applied(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+    container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
+    invited = invitation(container, tribe, meetup_id, member)
     yes = reply_text("gmail", invited, member, "ACCEPTED")
-    outage = Outage(runtime.url)
-    through = Runtime(runtime.settings, outage.url)
-    server = smtp_server(runtime.settings, partial(receive, through), "127.0.0.1", free_port())
+    outage = Outage(container.url)
+    through = bootstrap(container.settings, url=outage.url, hasher=container.passwords.hasher)
+    server = smtp_server(container.settings, partial(receive, through), "127.0.0.1", free_port())
     server.start()
     try:
         assert through.view(Meetups).entry_by_uid(invited["uid"]) is not None  # connections are open
@@ -422,7 +422,7 @@ def test_the_smtp_server_answers_4xx_while_the_database_restarts_and_the_retry_i
         server.stop()
         through.close()
         outage.close()
-    settle(runtime)
+    settle(container)
     assert "You're going." in page(client, member, meetup_id)
 
 
@@ -484,28 +484,28 @@ MAILBOX_URL = "imaps://rsvp:s3cret%2F@mail.example.org/Calendar%20answers"
 
 
 def test_the_mailbox_watcher_applies_unseen_answers_and_marks_every_message_seen(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+    container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
+    invited = invitation(container, tribe, meetup_id, member)
     stop = threading.Event()
     mailbox = Mailbox([reply_text("outlook", invited, member, "ACCEPTED"),
                        "From: someone@example.net\nSubject: hello\n\nJust saying hi.\n"], stop)
 
-    watch_mailbox(MAILBOX_URL, partial(receive, runtime), stop, connect=mailbox.connect)
+    watch_mailbox(MAILBOX_URL, partial(receive, container), stop, connect=mailbox.connect)
 
     assert all(b"\\Seen" in flags for flags in mailbox.flags.values())
-    settle(runtime)
+    settle(container)
     assert "You're going." in page(client, member, meetup_id)
 
 
 def test_an_answer_the_database_cannot_take_stays_unseen_and_is_applied_after_reconnecting(
-    runtime: Runtime, tribe: Tribe, client: TestClient[Any]
+    container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(runtime, tribe)
+    meetup_id = invited_meetup(container, tribe)
     member = tribe.members[0]
-    invited = invitation(runtime, tribe, meetup_id, member)
+    invited = invitation(container, tribe, meetup_id, member)
     stop = threading.Event()
     mailbox = Mailbox([reply_text("gmail", invited, member, "DECLINED")], stop)
     seen_when_failing: list[bool] = []
@@ -514,11 +514,11 @@ def test_an_answer_the_database_cannot_take_stays_unseen_and_is_applied_after_re
         if not seen_when_failing:
             seen_when_failing.append(b"\\Seen" in mailbox.flags[1])
             raise psycopg.OperationalError("the database system is shutting down")
-        return receive(runtime, message, recipients)
+        return receive(container, message, recipients)
 
     watch_mailbox(MAILBOX_URL, database_restarting_once, stop, connect=mailbox.connect)
 
     assert seen_when_failing == [False] and mailbox.sessions == 2
     assert b"\\Seen" in mailbox.flags[1]
-    settle(runtime)
+    settle(container)
     assert "You're not going." in page(client, member, meetup_id)

@@ -124,16 +124,16 @@ def test_the_cli_stops_on_an_unreachable_database_after_a_bounded_retry(tmp_path
     assert "Traceback" not in result.stderr
 
 
-def test_projection_status_and_rebuild_from_any_directory(tmp_path: Path, settings: object, runtime: object) -> None:
+def test_projection_status_and_rebuild_from_any_directory(tmp_path: Path, settings: object, container: object) -> None:
     url = settings.database_url  # type: ignore[attr-defined]
     status = run_cli("projections", "status", cwd=tmp_path, COOKOUT_DATABASE_URL=url)
     assert status.returncode == 0, status.stderr
     assert "member_directory" in status.stdout and "welcomes" in status.stdout
-    runtime.stop_projections()  # type: ignore[attr-defined]  # a rebuild runs while `projections run` is stopped
+    container.stop_projections()  # type: ignore[attr-defined]  # a rebuild runs while `projections run` is stopped
     try:
         rebuilt = run_cli("projections", "rebuild", "member_directory", cwd=tmp_path, COOKOUT_DATABASE_URL=url)
     finally:
-        runtime.start_projections()  # type: ignore[attr-defined]
+        container.start_projections()  # type: ignore[attr-defined]
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "Rebuilt member_directory" in rebuilt.stdout
     unknown = run_cli("projections", "rebuild", "nope", cwd=tmp_path, COOKOUT_DATABASE_URL=url)

@@ -9,7 +9,7 @@ from cookout.domain.moderating import Moderation
 from cookout.domain.reacting import Reactions
 from cookout.domain.threads import Threads
 from cookout.platform.cli import rebuild
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.activity import COMMENT, POST, REPLY, MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.moderation import ModerationQueue
@@ -19,69 +19,69 @@ from tests.conversation_helpers import acting_as, comment, new_member, new_post,
 from tests.helpers import rebuilding, unique
 
 
-def test_tribe_directory_follows_founding_joining_roles_and_leaving(runtime: Runtime) -> None:
-    founder, joiner = new_member(runtime), new_member(runtime)
-    tribe_id, slug = new_tribe(runtime, founder)
-    tribes = runtime.service(Tribes)
+def test_tribe_directory_follows_founding_joining_roles_and_leaving(container: Container) -> None:
+    founder, joiner = new_member(container), new_member(container)
+    tribe_id, slug = new_tribe(container, founder)
+    tribes = container.service(Tribes)
     with acting_as(joiner):
         tribes.join_tribe(tribe_id)
     with acting_as(founder):
         tribes.grant_role(tribe_id, joiner, "moderator")
-    settle(runtime)
-    directory = runtime.view(TribeDirectory)
+    settle(container)
+    directory = container.view(TribeDirectory)
     assert directory.by_slug(slug)["member_count"] == 2
     assert [(m["member_id"], m["role"]) for m in directory.members(tribe_id)] == [
         (founder, "organiser"), (joiner, "moderator")]
 
     with acting_as(joiner):
         tribes.leave_tribe(tribe_id)
-    settle(runtime)
+    settle(container)
     assert directory.by_slug(slug)["member_count"] == 1
     assert directory.role_of(tribe_id, joiner) is None
 
 
-def test_members_only_tribes_are_listed_only_for_their_members(runtime: Runtime) -> None:
-    founder, outsider = new_member(runtime), new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, founder, visibility="members")
-    settle(runtime)
-    directory = runtime.view(TribeDirectory)
+def test_members_only_tribes_are_listed_only_for_their_members(container: Container) -> None:
+    founder, outsider = new_member(container), new_member(container)
+    tribe_id, _ = new_tribe(container, founder, visibility="members")
+    settle(container)
+    directory = container.view(TribeDirectory)
     assert tribe_id in [t["id"] for t in directory.readable_by(founder)]
     assert tribe_id not in [t["id"] for t in directory.readable_by(outsider)]
     assert tribe_id not in [t["id"] for t in directory.readable_by(None)]
 
 
-def test_feed_is_newest_first_and_counts_only_visible_comments(runtime: Runtime) -> None:
-    author = new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, author)
-    older = new_post(runtime, author, tribe_id, "Older")
-    newer = new_post(runtime, author, tribe_id, "Newer")
-    kept = comment(runtime, author, newer, "Visible one")
-    comment(runtime, None, newer, "A guest, held", name="Guest", email=f"{unique()}@example.org")
-    retracted = comment(runtime, author, newer, "Soon gone")
+def test_feed_is_newest_first_and_counts_only_visible_comments(container: Container) -> None:
+    author = new_member(container)
+    tribe_id, _ = new_tribe(container, author)
+    older = new_post(container, author, tribe_id, "Older")
+    newer = new_post(container, author, tribe_id, "Newer")
+    kept = comment(container, author, newer, "Visible one")
+    comment(container, None, newer, "A guest, held", name="Guest", email=f"{unique()}@example.org")
+    retracted = comment(container, author, newer, "Soon gone")
     with acting_as(author):
-        runtime.service(Threads).retract_comment(retracted)
-    settle(runtime)
+        container.service(Threads).retract_comment(retracted)
+    settle(container)
 
-    page = runtime.view(TribeFeed).page(tribe_id)
+    page = container.view(TribeFeed).page(tribe_id)
     assert [p["id"] for p in page] == [newer, older]
     assert page[0]["comment_count"] == 1
     assert page[0]["last_activity"] >= page[0]["published_at"]
-    assert [p["id"] for p in runtime.view(TribeFeed).page(tribe_id, before=page[0]["position"])] == [older]
+    assert [p["id"] for p in container.view(TribeFeed).page(tribe_id, before=page[0]["position"])] == [older]
     assert kept
 
 
-def test_feed_count_moves_by_one_as_comments_are_approved_hidden_and_retracted(runtime: Runtime) -> None:
-    author = new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, author)
-    post_id = new_post(runtime, author, tribe_id)
-    held = comment(runtime, None, post_id, "A guest, held", name="Guest", email=f"{unique()}@example.org")
-    shown = comment(runtime, author, post_id, "Shown")
-    threads = runtime.service(Threads)
-    moderation = runtime.service(Moderation)
+def test_feed_count_moves_by_one_as_comments_are_approved_hidden_and_retracted(container: Container) -> None:
+    author = new_member(container)
+    tribe_id, _ = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id)
+    held = comment(container, None, post_id, "A guest, held", name="Guest", email=f"{unique()}@example.org")
+    shown = comment(container, author, post_id, "Shown")
+    threads = container.service(Threads)
+    moderation = container.service(Moderation)
 
     def count() -> int:
-        settle(runtime)
-        return runtime.view(TribeFeed).page(tribe_id)[0]["comment_count"]
+        settle(container)
+        return container.view(TribeFeed).page(tribe_id)[0]["comment_count"]
 
     assert count() == 1
     with acting_as(author):
@@ -95,22 +95,22 @@ def test_feed_count_moves_by_one_as_comments_are_approved_hidden_and_retracted(r
     assert count() == 0
 
 
-def test_thread_keeps_every_version_status_and_like(runtime: Runtime) -> None:
-    author, fan = new_member(runtime), new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, author)
-    post_id = new_post(runtime, author, tribe_id)
-    first = comment(runtime, author, post_id, "First *thought*")
-    threads = runtime.service(Threads)
-    reactions = runtime.service(Reactions)
+def test_thread_keeps_every_version_status_and_like(container: Container) -> None:
+    author, fan = new_member(container), new_member(container)
+    tribe_id, _ = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id)
+    first = comment(container, author, post_id, "First *thought*")
+    threads = container.service(Threads)
+    reactions = container.service(Reactions)
     with acting_as(author):
         threads.edit_comment(first, "First **thought**, edited")
     with acting_as(fan):
         reactions.toggle_like(first)
         reactions.toggle_like(post_id)
         reactions.toggle_like(post_id)
-    settle(runtime)
+    settle(container)
 
-    thread = runtime.view(ThreadTree)
+    thread = container.view(ThreadTree)
     row = thread.comment(first)
     assert row["versions"] == 2 and row["edited_at"] is not None
     assert "<strong>thought</strong>" in row["body_html"]
@@ -120,18 +120,18 @@ def test_thread_keeps_every_version_status_and_like(runtime: Runtime) -> None:
     assert thread.liked_by(fan, [first, post_id]) == {first}
 
 
-def test_replies_nest_five_deep_then_sit_beside_their_parent(runtime: Runtime) -> None:
-    author = new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, author)
-    post_id = new_post(runtime, author, tribe_id)
+def test_replies_nest_five_deep_then_sit_beside_their_parent(container: Container) -> None:
+    author = new_member(container)
+    tribe_id, _ = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id)
     parent = None
     chain = []
     for level in range(7):
-        parent = comment(runtime, author, post_id, f"Level {level + 1}", parent)
+        parent = comment(container, author, post_id, f"Level {level + 1}", parent)
         chain.append(parent)
-    settle(runtime)
+    settle(container)
 
-    rows = runtime.view(ThreadTree).comments(post_id)
+    rows = container.view(ThreadTree).comments(post_id)
     assert [r["depth"] for r in rows] == [1, 2, 3, 4, 5, 5, 5]
     tree = arrange(rows)
     level_four = tree[0].children[0].children[0].children[0]
@@ -140,41 +140,41 @@ def test_replies_nest_five_deep_then_sit_beside_their_parent(runtime: Runtime) -
     assert visible_count(rows) == 7
 
 
-def test_moderation_queue_holds_pending_and_flagged_comments(runtime: Runtime) -> None:
-    organiser, flagger = new_member(runtime), new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, organiser)
-    post_id = new_post(runtime, organiser, tribe_id, "Queue test")
-    held = comment(runtime, None, post_id, "Buy cheap watches", name="Spammy", email=f"{unique()}@example.org")
-    flagged = comment(runtime, organiser, post_id, "Rude words")
-    moderation = runtime.service(Moderation)
+def test_moderation_queue_holds_pending_and_flagged_comments(container: Container) -> None:
+    organiser, flagger = new_member(container), new_member(container)
+    tribe_id, _ = new_tribe(container, organiser)
+    post_id = new_post(container, organiser, tribe_id, "Queue test")
+    held = comment(container, None, post_id, "Buy cheap watches", name="Spammy", email=f"{unique()}@example.org")
+    flagged = comment(container, organiser, post_id, "Rude words")
+    moderation = container.service(Moderation)
     with acting_as(flagger):
         moderation.flag_comment(flagged, "Rude")
-    settle(runtime)
+    settle(container)
 
-    queue = runtime.view(ModerationQueue).queue(tribe_id)
+    queue = container.view(ModerationQueue).queue(tribe_id)
     assert [(q["id"], q["status"], q["flag_count"]) for q in queue] == [(held, "pending", 0), (flagged, "visible", 1)]
     assert queue[1]["flag_reasons"] == ["Rude"] and queue[0]["post_title"] == "Queue test"
 
     with acting_as(organiser):
         moderation.mark_comment_spam(held)
         moderation.dismiss_flags(flagged)
-    settle(runtime)
-    assert runtime.view(ModerationQueue).queue(tribe_id) == []
-    assert [r["id"] for r in runtime.view(ModerationQueue).recently_removed(tribe_id)] == [held]
+    settle(container)
+    assert container.view(ModerationQueue).queue(tribe_id) == []
+    assert [r["id"] for r in container.view(ModerationQueue).recently_removed(tribe_id)] == [held]
 
 
-def test_member_activity_lists_posts_comments_and_replies_received(runtime: Runtime) -> None:
-    author, replier = new_member(runtime), new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, author)
-    secret_id, _ = new_tribe(runtime, author, visibility="members")
-    post_id = new_post(runtime, author, tribe_id, "Public post")
-    new_post(runtime, author, secret_id, "Secret post")
-    mine = comment(runtime, author, post_id, "My own comment")
-    answer = comment(runtime, replier, post_id, "An answer to you", mine)
-    comment(runtime, author, post_id, "Talking to myself", mine)
-    settle(runtime)
+def test_member_activity_lists_posts_comments_and_replies_received(container: Container) -> None:
+    author, replier = new_member(container), new_member(container)
+    tribe_id, _ = new_tribe(container, author)
+    secret_id, _ = new_tribe(container, author, visibility="members")
+    post_id = new_post(container, author, tribe_id, "Public post")
+    new_post(container, author, secret_id, "Secret post")
+    mine = comment(container, author, post_id, "My own comment")
+    answer = comment(container, replier, post_id, "An answer to you", mine)
+    comment(container, author, post_id, "Talking to myself", mine)
+    settle(container)
 
-    activity = runtime.view(MemberActivity)
+    activity = container.view(MemberActivity)
     assert [p["post_title"] for p in activity.of_member(author, POST, [])] == ["Public post"]
     assert [p["post_title"] for p in activity.of_member(author, POST, [secret_id])] == ["Secret post", "Public post"]
     assert [c["excerpt"] for c in activity.of_member(author, COMMENT, [])] == ["Talking to myself", "My own comment"]
@@ -185,21 +185,21 @@ CONVERSATION_PROJECTIONS = (TribeDirectory, TribeFeed, ThreadTree, ModerationQue
 
 
 @pytest.mark.parametrize("projection", CONVERSATION_PROJECTIONS, ids=lambda p: p.name)
-def test_rebuilding_from_the_log_gives_identical_rows(runtime: Runtime, projection: type) -> None:
-    organiser, member = new_member(runtime), new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, organiser)
-    tribes = runtime.service(Tribes)
-    threads = runtime.service(Threads)
-    moderation = runtime.service(Moderation)
-    reactions = runtime.service(Reactions)
+def test_rebuilding_from_the_log_gives_identical_rows(container: Container, projection: type) -> None:
+    organiser, member = new_member(container), new_member(container)
+    tribe_id, _ = new_tribe(container, organiser)
+    tribes = container.service(Tribes)
+    threads = container.service(Threads)
+    moderation = container.service(Moderation)
+    reactions = container.service(Reactions)
     with acting_as(member):
         tribes.join_tribe(tribe_id)
-    post_id = new_post(runtime, member, tribe_id, "Rebuilt", "Body *one*")
+    post_id = new_post(container, member, tribe_id, "Rebuilt", "Body *one*")
     with acting_as(member):
         threads.edit_post(post_id, "Rebuilt twice", "Body *two*")
-    first = comment(runtime, organiser, post_id, "Hello")
-    second = comment(runtime, member, post_id, "Hello back", first)
-    held = comment(runtime, None, post_id, "Guest here", name="G", email=f"{unique()}@example.org")
+    first = comment(container, organiser, post_id, "Hello")
+    second = comment(container, member, post_id, "Hello back", first)
+    held = comment(container, None, post_id, "Guest here", name="G", email=f"{unique()}@example.org")
     with acting_as(organiser):
         moderation.approve_comment(held)
         tribes.grant_role(tribe_id, member, "moderator")
@@ -208,25 +208,25 @@ def test_rebuilding_from_the_log_gives_identical_rows(runtime: Runtime, projecti
         moderation.flag_comment(first, "Too loud")
         moderation.hide_comment(first, "Shouting")
         threads.retract_comment(second)
-    settle(runtime)
-    before = runtime.view(projection).snapshot()
+    settle(container)
+    before = container.view(projection).snapshot()
 
-    with rebuilding(runtime) as other:
+    with rebuilding(container) as other:
         rebuild(other, projection)
         after = other.view(projection).snapshot()
     assert after == before
     assert len(after) >= 2
 
 
-def test_the_home_page_list_is_the_biggest_readable_tribes_first(runtime: Runtime) -> None:
-    founder, joiner = new_member(runtime), new_member(runtime)
-    tribe_id, _ = new_tribe(runtime, founder)
+def test_the_home_page_list_is_the_biggest_readable_tribes_first(container: Container) -> None:
+    founder, joiner = new_member(container), new_member(container)
+    tribe_id, _ = new_tribe(container, founder)
     with acting_as(joiner):
-        runtime.service(Tribes).join_tribe(tribe_id)
-    settle(runtime)
-    biggest = runtime.view(TribeDirectory).readable_by(None, limit=6)
+        container.service(Tribes).join_tribe(tribe_id)
+    settle(container)
+    biggest = container.view(TribeDirectory).readable_by(None, limit=6)
     assert 0 < len(biggest) <= 6
     counts = [tribe["member_count"] for tribe in biggest]
     assert counts == sorted(counts, reverse=True)
-    everyone = runtime.view(TribeDirectory).readable_by(None)
+    everyone = container.view(TribeDirectory).readable_by(None)
     assert biggest == everyone[: len(biggest)]

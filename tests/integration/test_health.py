@@ -10,11 +10,11 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import Settings
 from cookout.platform.web.app import create_app
 from cookout.projections.registry import PROJECTIONS
-from tests.conftest import HEALTH_TOKEN
+from tests.conftest import FAST_HASHER, HEALTH_TOKEN
 from tests.outage import Outage
 
 TOKEN = {"Authorization": f"Bearer {HEALTH_TOKEN}"}
@@ -40,8 +40,7 @@ def test_readyz_is_ready_when_every_projection_runs(client: TestClient) -> None:
 
 def test_readyz_names_the_projections_no_process_is_running(own_database: str, settings: Settings) -> None:
     # `web` is up, `projections run` is not: pages would wait for views that never move.
-    opened = Runtime(settings.model_copy(update={"database_url": own_database}), own_database)
-    opened.prepare()
+    opened = bootstrap(settings.model_copy(update={"database_url": own_database}), hasher=FAST_HASHER)
     try:
         with TestClient(app=create_app(opened.settings, opened), base_url="http://testserver.local") as client:
             trusted = client.get("/readyz", headers=TOKEN)
@@ -58,10 +57,10 @@ def test_readyz_names_the_projections_no_process_is_running(own_database: str, s
 
 
 def test_while_the_database_is_away_healthz_is_alive_and_readyz_says_the_database_is_unreachable(
-    runtime: Runtime,
+    container: Container,
 ) -> None:
-    outage = Outage(runtime.url)
-    through = Runtime(runtime.settings, outage.url)
+    outage = Outage(container.url)
+    through = bootstrap(container.settings, url=outage.url, hasher=FAST_HASHER)
     try:
         with TestClient(app=create_app(through.settings, through), base_url="http://testserver.local") as client:
             assert client.get("/readyz", headers=TOKEN).json()["database"] == "ok"

@@ -23,38 +23,37 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
-from argon2 import PasswordHasher
 import pytest
 import vobject
 
-from cookout.domain import members
 from cookout.domain.base import current_actor
 from cookout.domain.meetings import Meetings
 from cookout.platform.links import rsvp_address
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.invitations import Invitations
 from cookout.platform.letters import compose
-from cookout.workers.mail import deliver
+from cookout.workers.app import CookoutCelery
+from cookout.workers.mail import DELIVER_TASK
 from tests.integration.test_mail_delivery import Inbox, smtp_server  # noqa: F401 -- the fixture
 from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
 
 
-def command(runtime: Runtime, member_id: UUID, name: str, *args: Any, **kwargs: Any) -> Any:
+def command(container: Container, member_id: UUID, name: str, *args: Any, **kwargs: Any) -> Any:
     token = acting(member_id)
     try:
-        return getattr(runtime.service(Meetings), name)(*args, **kwargs)
+        return getattr(container.service(Meetings), name)(*args, **kwargs)
     finally:
         current_actor.reset(token)
 
 
-def schedule(runtime: Runtime, tribe: Tribe, **changes: Any) -> UUID:
+def schedule(container: Container, tribe: Tribe, **changes: Any) -> UUID:
     fields = {**meetup_fields(**changes), "capacity": None}
     fields["capacity"] = int(changes["capacity"]) if changes.get("capacity") else None
-    return command(runtime, tribe.organiser["id"], "schedule", tribe.id, **fields)
+    return command(container, tribe.organiser["id"], "schedule", tribe.id, **fields)
 
 
-def built(runtime: Runtime, letter: dict[str, Any]) -> EmailMessage:
-    message = compose(letter, runtime.settings)
+def built(container: Container, letter: dict[str, Any]) -> EmailMessage:
+    message = compose(letter, container.settings)
     return message_from_bytes(message.as_bytes(policy=policy.SMTP), policy=policy.default)
 
 
@@ -84,32 +83,32 @@ def letters_for(tribe: Tribe, meetup_id: UUID) -> dict[str, list[dict[str, Any]]
 
 
 @pytest.fixture
-def story(runtime: Runtime) -> tuple[Tribe, UUID, dict[str, list[dict[str, Any]]]]:
+def story(container: Container) -> tuple[Tribe, UUID, dict[str, list[dict[str, Any]]]]:
     """A conference that sees every kind of letter: invitation, promotion, update, removal,
     session invitation, reminder and cancellation."""
-    tribe = Tribe(runtime, members=3)
+    tribe = Tribe(container, members=3)
     first, second, third = (m["id"] for m in tribe.members)
-    meetup_id = schedule(runtime, tribe, title="Grill, chill; back\\slash 🎉", capacity="1",
+    meetup_id = schedule(container, tribe, title="Grill, chill; back\\slash 🎉", capacity="1",
                          starts_at=local(timedelta(hours=20)), ends_at=local(timedelta(hours=30)),
                          address="Hauptstr. 1\r\n10115 Berlin")
-    session_id = command(runtime, tribe.organiser["id"], "add_session", meetup_id, 
+    session_id = command(container, tribe.organiser["id"], "add_session", meetup_id, 
                          title="Keynote", starts_at=local(timedelta(hours=21)), ends_at=local(timedelta(hours=22)))
-    command(runtime, tribe.organiser["id"], "invite", meetup_id, [third])
-    command(runtime, first, "answer", meetup_id, "going")
-    command(runtime, first, "choose_session", meetup_id, session_id)
-    command(runtime, second, "answer", meetup_id, "going")
-    command(runtime, tribe.organiser["id"], "relocate", meetup_id, 
+    command(container, tribe.organiser["id"], "invite", meetup_id, [third])
+    command(container, first, "answer", meetup_id, "going")
+    command(container, first, "choose_session", meetup_id, session_id)
+    command(container, second, "answer", meetup_id, "going")
+    command(container, tribe.organiser["id"], "relocate", meetup_id, 
             venue="Tempelhofer Feld", address="Tempelhof")
-    command(runtime, first, "answer", meetup_id, "not_going")
-    settle(runtime)
-    runtime.view(Invitations).write_reminders(datetime.now(UTC))
-    command(runtime, tribe.organiser["id"], "cancel", meetup_id, message="Storm\r\nBcc: x@evil")
-    settle(runtime)
+    command(container, first, "answer", meetup_id, "not_going")
+    settle(container)
+    container.view(Invitations).write_reminders(datetime.now(UTC))
+    command(container, tribe.organiser["id"], "cancel", meetup_id, message="Storm\r\nBcc: x@evil")
+    settle(container)
     return tribe, meetup_id, letters_for(tribe, meetup_id)
 
 
 def test_every_letter_is_a_valid_imip_message_to_the_exact_address(
-    runtime: Runtime, story: tuple[Tribe, UUID, dict[str, list[dict[str, Any]]]]
+    container: Container, story: tuple[Tribe, UUID, dict[str, list[dict[str, Any]]]]
 ) -> None:
     tribe, meetup_id, letters = story
     assert set(letters) == {"meetup_invitation", "meetup_promotion", "meetup_update", "meetup_removal",
@@ -119,7 +118,7 @@ def test_every_letter_is_a_valid_imip_message_to_the_exact_address(
                 "meetup_reminder": "REQUEST", "meetup_removal": "CANCEL", "meetup_cancellation": "CANCEL"}
     for kind, group in letters.items():
         for letter in group:
-            message = built(runtime, letter)
+            message = built(container, letter)
             assert message["To"] == letter["recipient"]
             assert message["Message-ID"] == letter["message_id"]
             assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
@@ -127,7 +126,7 @@ def test_every_letter_is_a_valid_imip_message_to_the_exact_address(
             assert calendar.get_param("method") == parsed.method.value == expected[kind]
             event = parsed.vevent
             # The recipient's own answer address for this entry (cookout.platform.inbound receives it).
-            organiser = rsvp_address(runtime.settings, event.uid.value, letter["payload"]["member_id"])
+            organiser = rsvp_address(container.settings, event.uid.value, letter["payload"]["member_id"])
             assert event.organizer.value == f"mailto:{organiser}" and message["Reply-To"] == organiser
             attendee = event.attendee
             assert attendee.value == f"mailto:{letter['recipient']}"
@@ -136,12 +135,12 @@ def test_every_letter_is_a_valid_imip_message_to_the_exact_address(
             if "session" not in letter["payload"]["entry"]:
                 assert event.uid.value == meetup_uid
     cancellation = next(l for l in letters["meetup_cancellation"] if "session" not in l["payload"]["entry"])
-    event = calendar_of(built(runtime, cancellation))[2].vevent
+    event = calendar_of(built(container, cancellation))[2].vevent
     assert (event.status.value, event.sequence.value) == ("CANCELLED", "2")
-    update = built(runtime, letters["meetup_update"][0]).get_body(("plain",)).get_content()
+    update = built(container, letters["meetup_update"][0]).get_body(("plain",)).get_content()
     assert "It was at: Volkspark, Hauptstr. 1 10115 Berlin. Now at: Tempelhofer Feld, Tempelhof." in update
     assert "/rsvp/" in update
-    invited = calendar_of(built(runtime, letters["meetup_invitation"][0]))[2].vevent
+    invited = calendar_of(built(container, letters["meetup_invitation"][0]))[2].vevent
     assert invited.attendee.params["PARTSTAT"] == ["NEEDS-ACTION"]
     [reminder] = letters["meetup_reminder"]
     assert reminder["status"] == "withdrawn"
@@ -181,7 +180,7 @@ def without_method(raw: bytes) -> bytes:
 
 
 def test_a_caldav_server_stores_the_invitation_then_the_update_then_the_cancellation(
-    runtime: Runtime, story: tuple[Tribe, UUID, dict[str, list[dict[str, Any]]]], radicale: str
+    container: Container, story: tuple[Tribe, UUID, dict[str, list[dict[str, Any]]]], radicale: str
 ) -> None:
     tribe, meetup_id, letters = story
     calendar = f"{radicale}/alice/meetups/"
@@ -194,7 +193,7 @@ def test_a_caldav_server_stores_the_invitation_then_the_update_then_the_cancella
         next(l for l in letters["meetup_cancellation"] if l["recipient"] == third),
     ]
     for letter in steps:
-        _, raw, parsed = calendar_of(built(runtime, letter))
+        _, raw, parsed = calendar_of(built(container, letter))
         uid = parsed.vevent.uid.value
         resource = f"{calendar}{UUID(uid.split('@')[0])}.ics"
         stored = httpx.put(resource, content=without_method(raw), headers={"Content-Type": "text/calendar"})
@@ -215,30 +214,27 @@ def test_a_caldav_server_stores_the_invitation_then_the_update_then_the_cancella
 
 
 def test_a_worker_killed_half_way_through_two_hundred_invitations_loses_none(
-    runtime: Runtime, smtp_server: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    container: Container, worker_app: CookoutCelery, smtp_server: tuple[Inbox, int]  # noqa: F811
 ) -> None:
     inbox, port = smtp_server
-    monkeypatch.setattr(members, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    tribe = Tribe(runtime, members=0)
-    meetup_id = schedule(runtime, tribe)
+    tribe = Tribe(container, members=0)
+    meetup_id = schedule(container, tribe)
     people = []
     for n in range(200):
         handle = f"i{uuid4().hex[:12]}"
-        people.append(runtime.accounts.sign_up(handle, f"Invitee {n}", f"{handle}@example.org",
+        people.append(container.accounts.sign_up(handle, f"Invitee {n}", f"{handle}@example.org",
                                                "correct horse battery"))
-    settle(runtime)
-    command(runtime, tribe.organiser["id"], "invite", meetup_id, people)
-    settle(runtime)
+    settle(container)
+    command(container, tribe.organiser["id"], "invite", meetup_id, people)
+    settle(container)
     letters = tribe.letters(meetup_id)
     assert len(letters) == 200
     queue = f"kill-test-{uuid4().hex[:8]}"
-    env = {**os.environ, "COOKOUT_DATABASE_URL": runtime.url, "COOKOUT_SMTP_URL": f"smtp://127.0.0.1:{port}",
+    env = {**os.environ, "COOKOUT_DATABASE_URL": container.url, "COOKOUT_SMTP_URL": f"smtp://127.0.0.1:{port}",
            "PYTHONUNBUFFERED": "1"}
-    worker_command = [sys.executable, "-m", "celery", "-A", "cookout.workers.app:celery_app", "worker",
-                      "--pool=threads", "--concurrency=4", "-Q", queue, "--without-heartbeat",
-                      "--without-mingle", "--without-gossip", "--loglevel=WARNING"]
+    worker_command = [sys.executable, "-m", "cookout.platform.cli", "worker", "--concurrency=4", "--queue", queue]
     for letter in letters:
-        deliver.apply_async(args=[letter["key"]], queue=queue)
+        worker_app.send_task(DELIVER_TASK, args=[letter["key"]], queue=queue)
     first = subprocess.Popen(worker_command, env=env, cwd=Path(__file__).parents[2], start_new_session=True,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -250,9 +246,9 @@ def test_a_worker_killed_half_way_through_two_hundred_invitations_loses_none(
     assert 0 < delivered_by_first < 200, "the kill must land half-way"
 
     ours = {letter["key"] for letter in letters}
-    pending = [key for key in runtime.outbox.pending_keys() if key in ours]  # what the outbox sweep re-enqueues
+    pending = [key for key in container.outbox.pending_keys() if key in ours]  # what the outbox sweep re-enqueues
     for key in pending:
-        deliver.apply_async(args=[key], queue=queue)
+        worker_app.send_task(DELIVER_TASK, args=[key], queue=queue)
     second = subprocess.Popen(worker_command, env=env, cwd=Path(__file__).parents[2], start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -13,29 +13,29 @@ from uuid import UUID
 from cookout.domain.base import current_actor
 from cookout.domain.meetings import Meetings
 from cookout.platform.cli import rebuild
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
 from tests.helpers import rebuilding
 from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
 
 
-def schedule(runtime: Runtime, tribe: Tribe, **changes: Any) -> UUID:
+def schedule(container: Container, tribe: Tribe, **changes: Any) -> UUID:
     fields = meetup_fields(**changes)
     fields["capacity"] = int(fields["capacity"]) if fields["capacity"] else None
     token = acting(tribe.organiser["id"])
     try:
-        meetup_id = runtime.service(Meetings).schedule(tribe.id, **fields)
+        meetup_id = container.service(Meetings).schedule(tribe.id, **fields)
     finally:
         current_actor.reset(token)
-    settle(runtime)
+    settle(container)
     return meetup_id
 
 
-def as_member(runtime: Runtime, member_id: UUID, command: str, *args: Any, **kwargs: Any) -> Any:
+def as_member(container: Container, member_id: UUID, command: str, *args: Any, **kwargs: Any) -> Any:
     token = acting(member_id)
     try:
-        return getattr(runtime.service(Meetings), command)(*args, **kwargs)
+        return getattr(container.service(Meetings), command)(*args, **kwargs)
     finally:
         current_actor.reset(token)
 
@@ -47,10 +47,10 @@ class EveryoneIsAMember:
         return "member"
 
 
-def test_a_hundred_members_racing_for_ten_seats_end_ten_going_and_ninety_waitlisted_in_order(runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=0)
-    meetup_id = schedule(runtime, tribe, capacity="10")
-    meetings = Meetings(env=runtime.env, roles=EveryoneIsAMember())
+def test_a_hundred_members_racing_for_ten_seats_end_ten_going_and_ninety_waitlisted_in_order(container: Container) -> None:
+    tribe = Tribe(container, members=0)
+    meetup_id = schedule(container, tribe, capacity="10")
+    meetings = Meetings(env=container.env, roles=EveryoneIsAMember())
     member_ids = [UUID(int=n + 1 + (meetup_id.int & 0xFFFFFFFF) * 1000) for n in range(100)]
     start = Barrier(20)
 
@@ -72,28 +72,28 @@ def test_a_hundred_members_racing_for_ten_seats_end_ten_going_and_ninety_waitlis
     assert [e.position for e in meetings.events.get(meetup_id) if type(e).__name__ == "MemberWaitlisted"] == list(
         range(1, 91))
     meetings.close()
-    settle(runtime)
-    view = runtime.view(Meetups)
+    settle(container)
+    view = container.view(Meetups)
     positions = {member_id: view.state_of(meetup_id, member_id)["position"] for member_id in meetup.waitlist}
     assert [positions[m] for m in meetup.waitlist] == list(range(1, 91))
 
 
-def test_the_read_model_follows_answers_sessions_and_check_ins(runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=2)
+def test_the_read_model_follows_answers_sessions_and_check_ins(container: Container) -> None:
+    tribe = Tribe(container, members=2)
     first, second = (m["id"] for m in tribe.members)
-    meetup_id = schedule(runtime, tribe, capacity="1", starts_at=local(timedelta(minutes=30)),
+    meetup_id = schedule(container, tribe, capacity="1", starts_at=local(timedelta(minutes=30)),
                          ends_at=local(timedelta(hours=5)))
-    session_id = as_member(runtime, tribe.organiser["id"], "add_session", meetup_id,
+    session_id = as_member(container, tribe.organiser["id"], "add_session", meetup_id,
                            title="Opening", starts_at=local(timedelta(minutes=40)),
                            ends_at=local(timedelta(minutes=70)))
-    as_member(runtime, first, "answer", meetup_id, "going")
-    as_member(runtime, second, "answer", meetup_id, "going")
-    as_member(runtime, second, "choose_session", meetup_id, session_id)
-    as_member(runtime, tribe.organiser["id"], "check_in", meetup_id, first)
-    as_member(runtime, tribe.organiser["id"], "check_in", meetup_id, second)
-    settle(runtime)
+    as_member(container, first, "answer", meetup_id, "going")
+    as_member(container, second, "answer", meetup_id, "going")
+    as_member(container, second, "choose_session", meetup_id, session_id)
+    as_member(container, tribe.organiser["id"], "check_in", meetup_id, first)
+    as_member(container, tribe.organiser["id"], "check_in", meetup_id, second)
+    settle(container)
 
-    view = runtime.view(Meetups)
+    view = container.view(Meetups)
     assert view.state_of(meetup_id, second) == {"state": "waitlisted", "position": 1}
     [session] = view.sessions(meetup_id, second)
     assert (session["title"], session["chosen"], session["chosen_by"]) == ("Opening", True, 1)
@@ -101,23 +101,23 @@ def test_the_read_model_follows_answers_sessions_and_check_ins(runtime: Runtime)
     assert [(row["display_name"], row["meetup_id"]) for row in met] == [("Member 1", meetup_id)]
 
 
-def test_rebuilding_meetups_and_invitations_gives_identical_rows_and_no_new_letters(runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=3)
-    meetup_id = schedule(runtime, tribe, capacity="2")
+def test_rebuilding_meetups_and_invitations_gives_identical_rows_and_no_new_letters(container: Container) -> None:
+    tribe = Tribe(container, members=3)
+    meetup_id = schedule(container, tribe, capacity="2")
     first, second, third = (m["id"] for m in tribe.members)
-    as_member(runtime, tribe.organiser["id"], "invite", meetup_id, [first, second, third])
+    as_member(container, tribe.organiser["id"], "invite", meetup_id, [first, second, third])
     for member_id in (first, second, third):
-        as_member(runtime, member_id, "answer", meetup_id, "going")
-    as_member(runtime, first, "answer", meetup_id, "not_going")
-    as_member(runtime, tribe.organiser["id"], "relocate", meetup_id, venue="Hall",
+        as_member(container, member_id, "answer", meetup_id, "going")
+    as_member(container, first, "answer", meetup_id, "not_going")
+    as_member(container, tribe.organiser["id"], "relocate", meetup_id, venue="Hall",
               address="Main St 1")
-    settle(runtime)
-    before_rows = runtime.view(Meetups).snapshot()
-    before_letters = runtime.view(Invitations).rows("SELECT key, message_id, payload FROM outbox ORDER BY key")
+    settle(container)
+    before_rows = container.view(Meetups).snapshot()
+    before_letters = container.view(Invitations).rows("SELECT key, message_id, payload FROM outbox ORDER BY key")
     state_tables = ("invitation_meetups", "invitation_states", "invitation_people")
-    before_state = {t: runtime.view(Invitations).rows(f"SELECT * FROM {t} ORDER BY 1, 2") for t in state_tables}
+    before_state = {t: container.view(Invitations).rows(f"SELECT * FROM {t} ORDER BY 1, 2") for t in state_tables}
 
-    with rebuilding(runtime) as other:
+    with rebuilding(container) as other:
         rebuild(other, Meetups)
         rebuild(other, Invitations)
         after_rows = other.view(Meetups).snapshot()
@@ -131,17 +131,17 @@ def test_rebuilding_meetups_and_invitations_gives_identical_rows_and_no_new_lett
         "meetup_update"] * 2
 
 
-def test_letters_follow_calendar_holders_with_one_key_per_event_attendee_and_sequence(runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=3)
-    meetup_id = schedule(runtime, tribe, capacity="1")
+def test_letters_follow_calendar_holders_with_one_key_per_event_attendee_and_sequence(container: Container) -> None:
+    tribe = Tribe(container, members=3)
+    meetup_id = schedule(container, tribe, capacity="1")
     first, second, third = (m["id"] for m in tribe.members)
-    as_member(runtime, tribe.organiser["id"], "invite", meetup_id, [third])
-    as_member(runtime, first, "answer", meetup_id, "going")
-    as_member(runtime, second, "answer", meetup_id, "going")
-    as_member(runtime, tribe.organiser["id"], "reschedule", meetup_id,
+    as_member(container, tribe.organiser["id"], "invite", meetup_id, [third])
+    as_member(container, first, "answer", meetup_id, "going")
+    as_member(container, second, "answer", meetup_id, "going")
+    as_member(container, tribe.organiser["id"], "reschedule", meetup_id,
               starts_at=local(timedelta(days=12)), ends_at=local(timedelta(days=12, hours=2)),
               timezone="Europe/Berlin")
-    as_member(runtime, first, "answer", meetup_id, "not_going")
+    as_member(container, first, "answer", meetup_id, "not_going")
     letters = tribe.letters(meetup_id)
     emails = {m["id"]: m["email"] for m in tribe.members}
     sent = [(l["kind"], l["recipient"], l["payload"]["entry"]["sequence"]) for l in letters]
@@ -156,16 +156,16 @@ def test_letters_follow_calendar_holders_with_one_key_per_event_attendee_and_seq
     assert update["payload"]["before"]["starts_at"] != update["payload"]["entry"]["starts_at"]
 
 
-def test_reminders_go_once_to_going_members_and_never_after_a_cancellation(runtime: Runtime) -> None:
-    tribe = Tribe(runtime, members=2)
-    soon = schedule(runtime, tribe, starts_at=local(timedelta(hours=20)), ends_at=local(timedelta(hours=22)))
-    later = schedule(runtime, tribe, starts_at=local(timedelta(days=3)), ends_at=local(timedelta(days=3, hours=1)))
+def test_reminders_go_once_to_going_members_and_never_after_a_cancellation(container: Container) -> None:
+    tribe = Tribe(container, members=2)
+    soon = schedule(container, tribe, starts_at=local(timedelta(hours=20)), ends_at=local(timedelta(hours=22)))
+    later = schedule(container, tribe, starts_at=local(timedelta(days=3)), ends_at=local(timedelta(days=3, hours=1)))
     first, second = (m["id"] for m in tribe.members)
     for meetup_id in (soon, later):
-        as_member(runtime, first, "answer", meetup_id, "going")
-        as_member(runtime, second, "answer", meetup_id, "maybe")
-    settle(runtime)
-    view = runtime.view(Invitations)
+        as_member(container, first, "answer", meetup_id, "going")
+        as_member(container, second, "answer", meetup_id, "maybe")
+    settle(container)
+    view = container.view(Invitations)
     now = datetime.now(UTC)
 
     written = view.write_reminders(now)
@@ -175,12 +175,12 @@ def test_reminders_go_once_to_going_members_and_never_after_a_cancellation(runti
     reminder = view.letter(mine[0])
     assert reminder["recipient"] == tribe.members[0]["email"]
 
-    cancelled = schedule(runtime, tribe, starts_at=local(timedelta(hours=10)), ends_at=local(timedelta(hours=11)))
-    as_member(runtime, first, "answer", cancelled, "going")
-    settle(runtime)
+    cancelled = schedule(container, tribe, starts_at=local(timedelta(hours=10)), ends_at=local(timedelta(hours=11)))
+    as_member(container, first, "answer", cancelled, "going")
+    settle(container)
     pending = [k for k in view.write_reminders(now) if str(cancelled) in k]
     assert len(pending) == 1
-    as_member(runtime, tribe.organiser["id"], "cancel", cancelled, message="Off")
-    settle(runtime)
+    as_member(container, tribe.organiser["id"], "cancel", cancelled, message="Off")
+    settle(container)
     assert view.letter(pending[0])["status"] == "withdrawn"
     assert [k for k in view.write_reminders(now) if str(cancelled) in k] == []

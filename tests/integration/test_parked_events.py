@@ -23,7 +23,7 @@ from cookout.domain.meetups import Meetup, Place
 from cookout.domain.members import Member
 from cookout.domain.schedule import Window
 from cookout.platform.web.app import create_app
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import Settings
 from cookout.projections.meetups import Meetups
 from cookout.projections.members import MemberDirectory
@@ -31,7 +31,7 @@ from cookout.projections.registry import PROJECTIONS
 from cookout.projections.runner import ProjectionBusy
 from cookout.projections.thread import ThreadTree
 from cookout.projections.tribes import TribeDirectory
-from tests.conftest import HEALTH_TOKEN
+from tests.conftest import FAST_HASHER, HEALTH_TOKEN
 from tests.helpers import PASSWORD
 
 CLI = [sys.executable, "-m", "cookout.platform.cli"]
@@ -50,9 +50,8 @@ def own_database(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def isolated(own_database: str, settings: Settings) -> Iterator[Runtime]:
-    opened = Runtime(settings.model_copy(update={"database_url": own_database}), own_database)
-    opened.prepare()
+def isolated(own_database: str, settings: Settings) -> Iterator[Container]:
+    opened = bootstrap(settings.model_copy(update={"database_url": own_database}), hasher=FAST_HASHER)
     opened.start_projections()
     yield opened
     opened.close()
@@ -71,8 +70,8 @@ def scheduled(title: str, capacity: int) -> Any:
     return replace(event, capacity=capacity)
 
 
-def capacity_in_view(runtime: Runtime, meetup_id: uuid.UUID) -> list[int]:
-    rows = runtime.view(Meetups).rows("SELECT capacity FROM meetups WHERE id = %(id)s", {"id": meetup_id})
+def capacity_in_view(container: Container, meetup_id: uuid.UUID) -> list[int]:
+    rows = container.view(Meetups).rows("SELECT capacity FROM meetups WHERE id = %(id)s", {"id": meetup_id})
     return [row["capacity"] for row in rows]
 
 
@@ -82,7 +81,7 @@ def run_cli(*args: str, url: str, cwd: Path) -> subprocess.CompletedProcess[str]
 
 
 def test_an_event_a_view_cannot_hold_is_parked_for_it_alone_and_applied_by_retry_after_the_fix(
-    isolated: Runtime, own_database: str, tmp_path: Path
+    isolated: Container, own_database: str, tmp_path: Path
 ) -> None:
     meetings = isolated.service(Meetings)
     poisoned = scheduled("Too many people", TOO_BIG_FOR_INT4)
@@ -134,7 +133,7 @@ def test_an_event_a_view_cannot_hold_is_parked_for_it_alone_and_applied_by_retry
     assert isolated.parked.counts() == {}
 
 
-def test_a_nul_byte_the_member_directory_cannot_store_is_parked_and_shown_by_readyz(isolated: Runtime) -> None:
+def test_a_nul_byte_the_member_directory_cannot_store_is_parked_and_shown_by_readyz(isolated: Container) -> None:
     handle = f"nul{uuid.uuid4().hex[:8]}"
     member = Member(handle, "Plain Name", f"{handle}@example.org", "not-a-real-hash")
     joined, = member.collect_events()

@@ -16,13 +16,14 @@ from eventsourcing.utils import get_topic
 from cookout.domain.base import CookoutApplication
 from cookout.domain.members import Member
 from cookout.platform import cli
-from cookout.platform.runtime import Runtime
+from cookout.platform.container import Container
 from cookout.projections import positions
 from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
 from cookout.projections.members import MemberDirectory
-from cookout.projections.outbox import LETTERS_PER_TASK, Dispatcher, hand_over
+from cookout.projections.outbox import LETTERS_PER_TASK, hand_over
 from cookout.projections.positions import PositionWatcher
 from cookout.projections.runner import ProjectionBusy, ProjectionsRunner
+from tests.conftest import Workers
 from tests.helpers import PASSWORD, unique
 
 
@@ -58,13 +59,13 @@ class Joiners(CookoutProjection):
 
 
 @pytest.fixture
-def joiners(runtime: Runtime) -> Any:
-    view = JoinersView(datastore=runtime.datastore, tracking_table_name=f"{unique('joiners')}_tracking")
+def joiners(container: Container) -> Any:
+    view = JoinersView(datastore=container.datastore, tracking_table_name=f"{unique('joiners')}_tracking")
     view.create_table()
     view.reset()
-    view.insert_tracking(Tracking(APPLICATION_NAME, runtime.log_position()))
+    view.insert_tracking(Tracking(APPLICATION_NAME, container.log_position()))
     yield view
-    with runtime.datastore.transaction(commit=True) as cursor:  # the next test's joiners start clean
+    with container.datastore.transaction(commit=True) as cursor:  # the next test's joiners start clean
         cursor.execute("DELETE FROM cookout_parked_events WHERE projection = %s", (Joiners.name,))
 
 
@@ -75,21 +76,21 @@ class Renames(Joiners):
     topics = (get_topic(Member.Renamed),)
 
 
-def follow(runtime: Runtime, view: JoinersView, projection: type[Joiners] = Joiners) -> ProjectionsRunner:
-    log = CookoutApplication(env={**runtime.env, "POSTGRES_POOL_SIZE": "1"})
+def follow(container: Container, view: JoinersView, projection: type[Joiners] = Joiners) -> ProjectionsRunner:
+    log = CookoutApplication(env={**container.env, "POSTGRES_POOL_SIZE": "1"})
     return ProjectionsRunner(log, [projection(view=view)])
 
 
-def join(runtime: Runtime, name: str) -> None:
+def join(container: Container, name: str) -> None:
     handle = unique()
-    runtime.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD)
+    container.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD)
 
 
-def test_events_recorded_together_are_applied_and_tracked_together(runtime: Runtime, joiners: JoinersView) -> None:
+def test_events_recorded_together_are_applied_and_tracked_together(container: Container, joiners: JoinersView) -> None:
     for name in ("Ada", "Grace", "Edsger"):
-        join(runtime, name)
-    head = runtime.log_position()
-    runner = follow(runtime, joiners)
+        join(container, name)
+    head = container.log_position()
+    runner = follow(container, joiners)
     try:
         deadline = time.monotonic() + 10
         while joiners.position() < head and time.monotonic() < deadline:
@@ -101,12 +102,12 @@ def test_events_recorded_together_are_applied_and_tracked_together(runtime: Runt
 
 
 def test_a_projection_is_given_only_the_events_its_topics_name_and_moves_past_the_others(
-    runtime: Runtime, joiners: JoinersView
+    container: Container, joiners: JoinersView
 ) -> None:
-    join(runtime, "Ada")
-    join(runtime, "Grace")
-    head = runtime.log_position()
-    runner = follow(runtime, joiners, Renames)
+    join(container, "Ada")
+    join(container, "Grace")
+    head = container.log_position()
+    runner = follow(container, joiners, Renames)
     try:
         deadline = time.monotonic() + 10
         while joiners.position() < head and time.monotonic() < deadline:
@@ -118,15 +119,15 @@ def test_a_projection_is_given_only_the_events_its_topics_name_and_moves_past_th
 
 
 def test_an_event_the_projection_fails_on_is_parked_and_the_runner_goes_on(
-    runtime: Runtime, joiners: JoinersView, caplog: pytest.LogCaptureFixture
+    container: Container, joiners: JoinersView, caplog: pytest.LogCaptureFixture
 ) -> None:
     for name in ("Before", "Boom", "After"):
-        before = runtime.log_position()
-        join(runtime, name)
+        before = container.log_position()
+        join(container, name)
         if name == "Boom":
-            boom = range(before + 1, runtime.log_position() + 1)
-    head = runtime.log_position()
-    runner = follow(runtime, joiners)
+            boom = range(before + 1, container.log_position() + 1)
+    head = container.log_position()
+    runner = follow(container, joiners)
     try:
         deadline = time.monotonic() + 10
         while joiners.position() < head and time.monotonic() < deadline and not runner.stopped.is_set():
@@ -137,55 +138,52 @@ def test_an_event_the_projection_fails_on_is_parked_and_the_runner_goes_on(
     assert joiners.position() >= head
     # The failed event left none of its rows; the events around it were applied.
     assert [row["display_name"] for row in joiners.recorded()] == ["Before", "After"]
-    parked = runtime.parked.of(Joiners.name)
+    parked = container.parked.of(Joiners.name)
     assert len(parked) == 1 and parked[0]["error"] == "RuntimeError: a projection bug"
     assert parked[0]["notification_id"] in boom
     assert any(record.levelname == "ERROR" and f"Projection {Joiners.name} parked the event at position "
                f"{parked[0]['notification_id']}" in record.getMessage() for record in caplog.records)
 
 
-def test_a_lost_connection_stops_the_runner_instead_of_parking_the_event(runtime: Runtime, joiners: JoinersView) -> None:
-    join(runtime, "Unplugged")
-    runner = follow(runtime, joiners)
+def test_a_lost_connection_stops_the_runner_instead_of_parking_the_event(container: Container, joiners: JoinersView) -> None:
+    join(container, "Unplugged")
+    runner = follow(container, joiners)
     runner.stopped.wait(10)
     runner.stop()
     with pytest.raises(Exception, match="server closed the connection unexpectedly"):
         runner.check()
     assert joiners.recorded() == []
-    assert runtime.parked.of(Joiners.name) == []
+    assert container.parked.of(Joiners.name) == []
 
 
-def test_workers_are_woken_only_after_the_letter_is_committed(runtime: Runtime) -> None:
+def test_workers_are_woken_only_after_the_letter_is_committed(container: Container, workers: Workers) -> None:
     seen: list[bool] = []
 
     def enqueue(keys: list[str]) -> None:
         # Another connection: only committed rows are visible to a worker.
-        seen.extend(runtime.outbox.letter(key) is not None for key in keys)
+        seen.extend(container.outbox.letter(key) is not None for key in keys)
 
-    Dispatcher.enqueue = enqueue
-    try:
-        join(runtime, "Woken Later")
-        assert runtime.wait_for(runtime.log_position(), timeout=10)
+    with workers.listening(enqueue):
+        join(container, "Woken Later")
+        assert container.wait_for(container.log_position(), timeout=10)
         deadline = time.monotonic() + 5
         while not seen and time.monotonic() < deadline:
             time.sleep(0.01)
-    finally:
-        Dispatcher.enqueue = None
     assert seen and all(seen)
 
 
 def test_a_waiting_request_is_woken_by_the_batch_notification_not_by_polling(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(positions, "FALLBACK_SECONDS", 5.0)  # far longer than the wait below allows
-    watcher = PositionWatcher(runtime.datastore, runtime.url)
-    table = runtime.view(MemberDirectory).tracking_table_name
+    watcher = PositionWatcher(container.datastore, container.url)
+    table = container.view(MemberDirectory).tracking_table_name
     try:
-        assert watcher.wait([table], runtime.log_position(), timeout=5)  # starts listening
-        join(runtime, "Notified")
+        assert watcher.wait([table], container.log_position(), timeout=5)  # starts listening
+        join(container, "Notified")
         started = time.monotonic()
         released: list[bool] = []
-        waiter = threading.Thread(target=lambda: released.append(watcher.wait([table], runtime.log_position(), 3)))
+        waiter = threading.Thread(target=lambda: released.append(watcher.wait([table], container.log_position(), 3)))
         waiter.start()
         waiter.join()
         assert released == [True]
@@ -197,42 +195,38 @@ def test_a_waiting_request_is_woken_by_the_batch_notification_not_by_polling(
 def test_letters_are_handed_to_the_workers_a_few_per_task() -> None:
     tasks: list[list[str]] = []
     keys = [f"welcome:{n}" for n in range(2 * LETTERS_PER_TASK + 5)]
-    Dispatcher.enqueue = tasks.append
-    try:
-        hand_over(keys)
-    finally:
-        Dispatcher.enqueue = None
+    hand_over(tasks.append, keys)
     assert [len(task) for task in tasks] == [LETTERS_PER_TASK, LETTERS_PER_TASK, 5]
     assert [key for task in tasks for key in task] == keys
 
 
-def test_a_projection_runs_in_one_process_at_a_time(runtime: Runtime, joiners: JoinersView) -> None:
-    first = follow(runtime, joiners)
+def test_a_projection_runs_in_one_process_at_a_time(container: Container, joiners: JoinersView) -> None:
+    first = follow(container, joiners)
     try:
-        second = follow(runtime, joiners)
+        second = follow(container, joiners)
         second.stopped.wait(5)
         second.stop()
         with pytest.raises(ProjectionBusy, match="test_joiners"):
             second.check()
-        join(runtime, "Still Followed")
+        join(container, "Still Followed")
         deadline = time.monotonic() + 10
         while "Still Followed" not in [r["display_name"] for r in joiners.recorded()] and time.monotonic() < deadline:
             time.sleep(0.02)
         assert "Still Followed" in [r["display_name"] for r in joiners.recorded()]
     finally:
         first.stop()
-    third = follow(runtime, joiners)  # the lock went with the first runner
+    third = follow(container, joiners)  # the lock went with the first runner
     third.stop()
     third.check()
 
 
 def test_a_rebuild_is_refused_while_the_projection_runs_and_leaves_the_view_alone(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    container: Container, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    join(runtime, "Kept Through A Refused Rebuild")
-    assert runtime.wait_for(runtime.log_position(), timeout=10)
-    before = runtime.view(MemberDirectory).snapshot()
-    monkeypatch.setenv("COOKOUT_DATABASE_URL", runtime.settings.database_url or "")
+    join(container, "Kept Through A Refused Rebuild")
+    assert container.wait_for(container.log_position(), timeout=10)
+    before = container.view(MemberDirectory).snapshot()
+    monkeypatch.setenv("COOKOUT_DATABASE_URL", container.settings.database_url or "")
     assert cli.main(["projections", "rebuild", "member_directory"]) == 2
     assert "Another process is running the member_directory projection" in capsys.readouterr().err
-    assert runtime.view(MemberDirectory).snapshot() == before
+    assert container.view(MemberDirectory).snapshot() == before

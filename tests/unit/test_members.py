@@ -7,12 +7,13 @@ import pytest
 from cookout.domain.accounts import Accounts
 from cookout.domain.base import current_actor
 from cookout.domain.errors import Conflict, Forbidden, InvalidInput
-from cookout.domain.members import parse_handle, password_matches
+from cookout.domain.members import Passwords, parse_handle
+from tests.conftest import FAST_HASHER
 
 
 @pytest.fixture
 def accounts() -> Accounts:
-    return Accounts(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return Accounts(Passwords(FAST_HASHER), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
 
 
 def test_sign_up_records_a_member_with_a_hashed_password(accounts: Accounts) -> None:
@@ -20,8 +21,8 @@ def test_sign_up_records_a_member_with_a_hashed_password(accounts: Accounts) -> 
     member = accounts.get_member(member_id)
     assert (member.handle, member.display_name, member.email) == ("amara", "Amara Okafor", "Amara@example.org")
     assert member.password_hash.startswith("$argon2id$")
-    assert password_matches(member.password_hash, "a long enough secret")
-    assert not password_matches(member.password_hash, "a wrong secret!!")
+    assert accounts.passwords.matches(member.password_hash, "a long enough secret")
+    assert not accounts.passwords.matches(member.password_hash, "a wrong secret!!")
 
 
 def test_every_event_records_who_acted(accounts: Accounts) -> None:

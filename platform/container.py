@@ -1,0 +1,251 @@
+"""The composition root: `bootstrap` builds, once and eagerly, everything a process works with.
+
+The web app, the Celery worker, the CLI's commands, the tests and the benchmarks all call `bootstrap`;
+nothing else constructs a service, a view or a piece of infrastructure. Collaborators with a real
+alternative are its arguments: how letters reach the workers (`enqueue`), the password hasher and the
+clock. Tests pass fakes there instead of patching module globals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import psycopg
+from argon2 import PasswordHasher
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import Environment
+from limits import storage
+from limits.strategies import MovingWindowRateLimiter
+
+from cookout.domain.accounts import Accounts
+from cookout.domain.base import CookoutApplication
+from cookout.domain.community import Tribes
+from cookout.domain.meetings import Meetings
+from cookout.domain.moderating import Moderation
+from cookout.domain.reacting import Reactions
+from cookout.domain.threads import Threads
+from cookout.domain.members import Passwords
+from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
+from cookout.platform.settings import Settings
+from cookout.projections.base import CookoutProjection
+from cookout.projections.outbox import Dispatcher, Enqueue, OutboxView, Welcomes
+from cookout.projections.parked import ParkedEvents
+from cookout.projections.positions import PositionWatcher
+from cookout.projections.registry import PROJECTIONS
+from cookout.projections.runner import ProjectionsRunner, retry_parked
+
+A = TypeVar("A", bound=CookoutApplication)
+Clock = Callable[[], datetime]
+
+SCHEMA_LOCK = 2_026_112_501  # pg_advisory_lock key: one process creates tables at a time
+
+
+def new_limiter(settings: Settings) -> MovingWindowRateLimiter:
+    """The limiter every rate limit of a process counts in: shared through Redis when the broker is Redis
+    (every web process sees the same counts), in this process's memory otherwise."""
+    broker = settings.broker_url or ""
+    shared = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
+    return MovingWindowRateLimiter(storage.storage_from_string(shared))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every Application service. They share the name `cookout`, so one log and one position."""
+
+    accounts: Accounts
+    tribes: Tribes
+    threads: Threads
+    moderation: Moderation
+    reactions: Reactions
+    meetings: Meetings
+
+    @classmethod
+    def build(cls, env: dict[str, str], passwords: Passwords) -> Services:
+        accounts = Accounts(passwords, env=env)
+        # The services write one log, so they share one recorder and its connection pool.
+        shared = {"env": env, "recorder": accounts.recorder}
+        return cls(accounts=accounts, tribes=Tribes(**shared), threads=Threads(**shared),
+                   moderation=Moderation(**shared), reactions=Reactions(**shared), meetings=Meetings(**shared))
+
+    def named(self) -> dict[str, CookoutApplication]:
+        return {part.name: getattr(self, part.name) for part in dataclasses.fields(self)}
+
+    def all(self) -> tuple[CookoutApplication, ...]:
+        return tuple(self.named().values())
+
+
+@dataclass
+class Container:
+    """One process's handle on Cookout: its settings, services, views and infrastructure."""
+
+    settings: Settings
+    url: str
+    env: dict[str, str]
+    datastore: PostgresDatastore  # the views' connections
+    services: Services
+    projections: dict[type[CookoutProjection], CookoutProjection]  # one per registered projection
+    parked: ParkedEvents  # events a projection could not apply and moved past
+    positions: PositionWatcher  # how far each view has read the log, for read-your-writes
+    limiter: MovingWindowRateLimiter
+    passwords: Passwords
+    clock: Clock
+    enqueue: Enqueue | None
+    holders: list[object] = field(default_factory=list)  # keeps the embedded server alive while we need it
+    runners: list[ProjectionsRunner] = field(default_factory=list)  # projections running in this process
+
+    @property
+    def accounts(self) -> Accounts:
+        return self.services.accounts
+
+    @property
+    def tribes(self) -> Tribes:
+        return self.services.tribes
+
+    @property
+    def threads(self) -> Threads:
+        return self.services.threads
+
+    @property
+    def moderation(self) -> Moderation:
+        return self.services.moderation
+
+    @property
+    def reactions(self) -> Reactions:
+        return self.services.reactions
+
+    @property
+    def meetings(self) -> Meetings:
+        return self.services.meetings
+
+    def service(self, kind: type[A]) -> A:
+        for service in self.services.all():
+            if type(service) is kind:
+                return service  # type: ignore[return-value]
+        raise KeyError(f"No service {kind.__name__}")
+
+    def view(self, projection: type[CookoutProjection]) -> Any:
+        return self.projections[projection].view
+
+    @property
+    def outbox(self) -> OutboxView:
+        """The outbox table, which every dispatcher writes to."""
+        return self.view(Welcomes)
+
+    def with_settings(self, settings: Settings) -> Container:
+        """The same data and services under other settings (an app with limits of its own, say), with a
+        limiter of their own so those limits count nowhere else."""
+        return dataclasses.replace(self, settings=settings, limiter=new_limiter(settings))
+
+    def log_position(self) -> int:
+        return self.accounts.recorder.max_notification_id() or 0
+
+    def wait_for(self, position: int | None, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS,
+                 timeout: float | None = None) -> bool:
+        """Read-your-writes: wait, bounded, until the projections have applied `position`."""
+        if not position:
+            return True
+        self.raise_projection_errors()
+        tables = [self.view(projection).tracking_table_name for projection in projections]
+        reached = self.positions.wait(
+            tables, position, self.settings.read_your_writes_timeout if timeout is None else timeout
+        )
+        self.raise_projection_errors()
+        return reached
+
+    def has_reached(self, position: int, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS) -> bool:
+        """Whether the views are known, in this process and without asking Postgres, to have `position`."""
+        return self.positions.reached([self.view(projection).tracking_table_name for projection in projections],
+                                      position)
+
+    def start_projections(self, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS,
+                          rebuild: bool = False) -> None:
+        """Run projections in this process: one thread following the log through LISTEN/NOTIFY. With
+        `rebuild`, their views are emptied first and the whole log replayed into them."""
+        # The subscription reads the log one notification at a time: one connection, some headroom.
+        log = CookoutApplication(env={**self.env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"})
+        self.runners.append(ProjectionsRunner(log, [self.projections[p] for p in projections], rebuild=rebuild))
+
+    def raise_projection_errors(self) -> None:
+        """A projection that failed in this process stops; say why rather than wait for it."""
+        for runner in self.runners:
+            runner.check()
+
+    def run_projections_forever(self) -> None:
+        while self.runners:
+            for runner in list(self.runners):
+                runner.wait(timeout=0.5)
+                if runner.stopped.is_set() and runner in self.runners:
+                    return
+
+    def stop_projections(self) -> None:
+        runners = list(self.runners)
+        self.runners.clear()
+        for runner in runners:
+            runner.stop()
+
+    def retry_parked(self, projection: type[CookoutProjection]) -> tuple[int, int]:
+        """Apply one projection's parked events again; (applied, still parked)."""
+        log = CookoutApplication(env={**self.env, "POSTGRES_POOL_SIZE": "1"})
+        try:
+            return retry_parked(log, self.projections[projection])
+        finally:
+            log.close()
+
+    def close(self) -> None:
+        self.stop_projections()
+        self.positions.close()
+        for service in self.services.all():
+            service.close()
+        self.datastore.close()
+        self.holders.clear()
+
+
+def bootstrap(settings: Settings, *, url: str | None = None, enqueue: Enqueue | None = None,
+              hasher: PasswordHasher | None = None, clock: Clock = utc_now) -> Container:
+    """Open the database (starting the embedded server unless `url` or the settings name one), create
+    every table, and build the services, the views, the outbox and the limiter.
+
+    `enqueue` hands letters' keys to the workers once a dispatcher's batch has committed; without it
+    (the web, a rebuild) letters wait for the periodic outbox sweep. `hasher` defaults to argon2id with
+    the library's recommended parameters."""
+    holders: list[object] = []
+    url = url or database_url(settings, holders)
+    wait_until_reachable(url)
+    env = eventsourcing_env(url)
+    datastore: Any = InfrastructureFactory.construct(
+        Environment("views", {**env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "6"})
+    ).datastore
+    passwords = Passwords(hasher or PasswordHasher())
+    # Processes starting together (`cookout serve`'s children) would race to create the same tables.
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            services = Services.build(env, passwords)
+            projections = {projection: build_projection(projection, datastore, enqueue) for projection in PROJECTIONS}
+            parked = ParkedEvents(datastore)
+            parked.create_table()
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+    return Container(
+        settings=settings, url=url, env=env, datastore=datastore, services=services, projections=projections,
+        parked=parked, positions=PositionWatcher(datastore, url), limiter=new_limiter(settings),
+        passwords=passwords, clock=clock, enqueue=enqueue, holders=holders,
+    )
+
+
+def build_projection(kind: type[CookoutProjection], datastore: PostgresDatastore,
+                     enqueue: Enqueue | None) -> CookoutProjection:
+    view = kind.view_class(datastore=datastore, tracking_table_name=f"{kind.name}_tracking")
+    view.create_table()
+    if issubclass(kind, Dispatcher):
+        return kind(view=view, enqueue=enqueue)
+    return kind(view=view)
