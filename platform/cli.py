@@ -205,7 +205,7 @@ def projections_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     tasks = CookoutCelery(settings)
     container = bootstrap(settings, enqueue=tasks.enqueue)
-    hand_over(tasks.enqueue, container.outbox.pending_keys())
+    hand_over(tasks.enqueue, container.outbox.due_keys())  # a deferred letter keeps its next try
     container.start_projections()
     signal.signal(signal.SIGTERM, lambda *_: container.stop_projections())
     print("Projections are following the event log.", flush=True)
