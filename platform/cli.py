@@ -71,6 +71,12 @@ def parser() -> argparse.ArgumentParser:
     rebuild_cmd.add_argument("name", choices=[p.name for p in PROJECTIONS])
     rebuild_cmd.set_defaults(run=projections_rebuild)
 
+    outbox_cmd = commands.add_parser("outbox", help="the letters waiting to go out")
+    outbox_actions = outbox_cmd.add_subparsers(dest="action", required=True)
+    outbox_retry_cmd = outbox_actions.add_parser("retry", help="try every pending letter now (after an outage)")
+    outbox_retry_cmd.add_argument("--failed", action="store_true", help="also the letters marked failed")
+    outbox_retry_cmd.set_defaults(run=outbox_retry)
+
     commands.add_parser("demo", help="seed a small demo tribe").set_defaults(run=seed_demo)
     commands.add_parser(
         "inbound", help="receive calendar answers (iTIP REPLY) where COOKOUT_INBOUND_URL says"
@@ -199,7 +205,7 @@ def projections_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     tasks = CookoutCelery(settings)
     container = bootstrap(settings, enqueue=tasks.enqueue)
-    hand_over(tasks.enqueue, container.outbox.pending_keys())
+    hand_over(tasks.enqueue, container.outbox.due_keys())  # a deferred letter keeps its next try
     container.start_projections()
     signal.signal(signal.SIGTERM, lambda *_: container.stop_projections())
     print("Projections are following the event log.", flush=True)
@@ -260,6 +266,18 @@ def rebuild(container: Container, projection: type, timeout: float = 600) -> int
     finally:
         container.stop_projections()
     return head
+
+
+def outbox_retry(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    container = bootstrap(settings)
+    try:
+        keys = container.outbox.make_due(failed_too=args.failed)
+        hand_over(CookoutCelery(settings).enqueue, keys)
+        print(f"{len(keys)} letters handed to the workers again.")
+    finally:
+        container.close()
+    return 0
 
 
 def receive_answers(args: argparse.Namespace) -> int:

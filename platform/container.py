@@ -43,6 +43,9 @@ A = TypeVar("A", bound=CookoutApplication)
 Clock = Callable[[], datetime]
 
 SCHEMA_LOCK = 2_026_112_501  # pg_advisory_lock key: one process creates tables at a time
+# The log's readers opened after bootstrap: their tables were made under the lock, and a CREATE TABLE IF
+# NOT EXISTS beside another process's DDL fails with "tuple concurrently updated".
+MADE_TABLES = {"CREATE_TABLE": "n"}
 
 
 def new_limiter(settings: Settings) -> MovingWindowRateLimiter:
@@ -171,7 +174,7 @@ class Container:
         """Run projections in this process: one thread following the log through LISTEN/NOTIFY. With
         `rebuild`, their views are emptied first and the whole log replayed into them."""
         # The subscription reads the log one notification at a time: one connection, some headroom.
-        log = CookoutApplication(env={**self.env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"})
+        log = CookoutApplication(env={**self.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"})
         self.runners.append(ProjectionsRunner(log, [self.projections[p] for p in projections], rebuild=rebuild))
 
     def raise_projection_errors(self) -> None:
@@ -194,7 +197,7 @@ class Container:
 
     def retry_parked(self, projection: type[CookoutProjection]) -> tuple[int, int]:
         """Apply one projection's parked events again; (applied, still parked)."""
-        log = CookoutApplication(env={**self.env, "POSTGRES_POOL_SIZE": "1"})
+        log = CookoutApplication(env={**self.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1"})
         try:
             return retry_parked(log, self.projections[projection])
         finally:

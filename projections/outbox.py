@@ -84,6 +84,8 @@ class OutboxView(View):
         )
         """,
         "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (created_at) WHERE status = 'pending'",
+        # When a letter the mail server could not take is tried again (see workers/mail.py).
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz",
     )
     # A rebuild keeps the rows: they are the record of what was sent.
     tables: ClassVar[tuple[str, ...]] = ()
@@ -99,6 +101,27 @@ class OutboxView(View):
             {"age": older_than_seconds},
         )
         return [row["key"] for row in found]
+
+    def due_keys(self, first_try_after_seconds: float = 0) -> list[str]:
+        """Pending letters whose next try is due; one never tried is due a while after it was written."""
+        found = self.rows(
+            "SELECT key FROM outbox WHERE status = 'pending' AND coalesce(next_attempt_at, "
+            "created_at + make_interval(secs => %(age)s)) <= now() ORDER BY created_at",
+            {"age": first_try_after_seconds},
+        )
+        return [row["key"] for row in found]
+
+    def make_due(self, failed_too: bool = False) -> list[str]:
+        """By hand, after an outage: every pending letter is due now; with `failed_too`, the failed
+        ones are pending again (their last error kept until the next try)."""
+        statuses = ["pending", "failed"] if failed_too else ["pending"]
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = now() "
+                "WHERE status = ANY(%s) RETURNING key",
+                (statuses,),
+            )
+            return [row["key"] for row in cursor.fetchall()]
 
     def letters(self, status: str | None = None, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
         return self.rows(

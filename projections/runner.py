@@ -79,6 +79,17 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"cookout projection {name}".encode()).digest()[:8], "big", signed=True)
 
 
+def running(cursor: Any, names: Sequence[str]) -> set[str]:
+    """Which of the named projections some process is applying now: the ones whose advisory lock is held
+    (a bigint key is kept in pg_locks as its high and low 32 bits)."""
+    cursor.execute(
+        "SELECT (classid::bigint << 32) | objid::bigint AS key FROM pg_locks WHERE locktype = 'advisory' "
+        "AND objsubid = 1 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    held = {row["key"] for row in cursor.fetchall()}
+    return {name for name in names if lock_key(name) in held}
+
+
 def process(projection: CookoutProjection, event: Any, tracking: Tracking) -> None:
     """Apply the event if the projection reads it; its position moves past the event either way."""
     read = reads(type(projection))

@@ -11,14 +11,29 @@ from cookout.platform.container import Container
 from cookout.platform.settings import Settings
 from cookout.projections.outbox import DELIVER_ALL_TASK
 
-OUTBOX_SWEEP_SECONDS = 60.0
+# A lost task (the filesystem broker forgets what a killed worker had reserved) is found by the sweep:
+# letters pending 30 s, every 30 s, come back within a minute.
+OUTBOX_SWEEP_SECONDS = 30.0
 REMINDER_SWEEP_SECONDS = 300.0
 TASK_MODULES = ["cookout.workers.mail", "cookout.workers.reminders"]
 
 
+# With acks late, Redis hands a task a worker reserved but never acknowledged (the worker was killed) to
+# another worker after this long; kombu looks for such tasks every 5 s. Letters claimed FOR UPDATE SKIP
+# LOCKED stay sent once even if a slow task is handed out twice.
+VISIBILITY_TIMEOUT_SECONDS = 45
+
+
 def broker_options(settings: Settings) -> dict[str, object]:
     if settings.broker_url:
-        return {"broker_url": settings.broker_url}
+        options: dict[str, object] = {"broker_url": settings.broker_url}
+        if settings.broker_url.startswith(("redis://", "rediss://")):
+            options["broker_transport_options"] = {
+                "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+                "unacked_restore_interval": 5,
+                "unacked_restore_throttle": 1,
+            }
+        return options
     # Embedded: kombu's filesystem transport needs no server; every process shares the folder.
     queue = settings.data_path / "broker" / "queue"
     processed = settings.data_path / "broker" / "processed"
@@ -54,6 +69,7 @@ def configure(app: Celery, settings: Settings) -> None:
             "meetup-reminders": {"task": "cookout.send_reminders", "schedule": REMINDER_SWEEP_SECONDS},
         },
         beat_schedule_filename=str(Path(settings.data_path) / "celerybeat-schedule"),
+        beat_scheduler="cookout.workers.beat:OneBeat",
         timezone="UTC",
     )
 
@@ -78,6 +94,7 @@ class CookoutCelery(Celery):
     def __init__(self, settings: Settings, container: Container | None = None, queue: str | None = None):
         super().__init__("cookout", task_cls=ContainerTask, include=TASK_MODULES, set_as_current=False)
         self.container = container
+        self.settings = settings
         configure(self, settings)
         if queue:  # test processes may share one broker (Redis in CI): each consumes only its own tasks
             self.conf.task_default_queue = queue

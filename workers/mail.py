@@ -1,23 +1,26 @@
 """Delivering the outbox: each letter is claimed, composed, sent and marked in one transaction.
 
-A redelivered or retried task finds the letter already sent and does nothing; SMTP trouble is
-retried with exponential backoff and jitter, then recorded as failed with the reason.
+A redelivered or retried task finds the letter already sent and does nothing. Like a mail server's
+queue, trouble that may pass (a refused connection, a 4xx reply) is retried with exponential backoff
+and jitter, from a minute up to six hours apart, for two days; only a permanent 5xx refusal (or two
+days of trouble) marks a letter failed, with the reason. The next try's time is kept on the outbox row
+and the periodic sweep enqueues letters that are due: a countdown of hours held in the broker would
+outlast its visibility timeout and be handed out twice.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import random
 import smtplib
 import ssl
 import tempfile
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
 from cookout.platform.letters import compose
 from cookout.platform.settings import Settings
@@ -26,12 +29,29 @@ from cookout.workers.app import ContainerTask
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
-DELIVER_TASK = "cookout.deliver"  # one letter, retried on its own
+FIRST_RETRY_SECONDS = 60
+LONGEST_RETRY_SECONDS = 6 * 3600
+GIVE_UP_AFTER_SECONDS = 2 * 24 * 3600
+DELIVER_TASK = "cookout.deliver"  # one letter
 
 
 class DeliveryFailed(Exception):
     """SMTP refused or could not be reached; worth trying again later."""
+
+
+class DeliveryRefused(DeliveryFailed):
+    """The server refused the letter for good (a 5xx reply): trying again would get the same answer."""
+
+
+def permanent(error: smtplib.SMTPException) -> bool:
+    """Whether every answer in an SMTP error is a 5xx refusal; a 4xx or a lost connection may pass."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+    elif isinstance(error, smtplib.SMTPResponseException):
+        codes = [error.smtp_code]
+    else:
+        return False
+    return bool(codes) and all(500 <= code < 600 for code in codes)
 
 
 def transport(settings: Settings) -> Callable[[EmailMessage, str], None]:
@@ -53,7 +73,10 @@ def transport(settings: Settings) -> Callable[[EmailMessage, str], None]:
                 if target.user:
                     client.login(target.user, target.password or "")
                 client.send_message(message)
-        except (smtplib.SMTPException, OSError) as error:
+        except smtplib.SMTPException as error:
+            kind = DeliveryRefused if permanent(error) else DeliveryFailed
+            raise kind(f"{type(error).__name__}: {error}") from error
+        except OSError as error:
             raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
 
     return send
@@ -82,14 +105,25 @@ def deliver_letter(view: OutboxView, settings: Settings, key: str,
         message = compose(row, settings)
         try:
             send(message, key)
-        except DeliveryFailed as error:
-            attempts = row["attempts"] + 1
-            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+        except DeliveryRefused as error:
             cursor.execute(
-                "UPDATE outbox SET attempts = %s, last_error = %s, status = %s WHERE key = %s",
-                (attempts, str(error), status, key),
+                "UPDATE outbox SET attempts = attempts + 1, last_error = %s, status = 'failed' WHERE key = %s",
+                (str(error), key),
             )
-            return status if status == "failed" else "retry"
+            return "failed"
+        except DeliveryFailed as error:
+            cursor.execute(
+                """
+                UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s,
+                    status = CASE WHEN created_at < now() - make_interval(secs => %(give_up)s)
+                        THEN 'failed' ELSE 'pending' END,
+                    next_attempt_at = now() + make_interval(secs => %(wait)s)
+                WHERE key = %(key)s RETURNING status
+                """,
+                {"error": str(error), "give_up": GIVE_UP_AFTER_SECONDS, "key": key,
+                 "wait": backoff_seconds(row["attempts"])},
+            )
+            return "failed" if cursor.fetchone()["status"] == "failed" else "retry"
         cursor.execute(
             "UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
             "last_error = NULL WHERE key = %s",
@@ -99,22 +133,21 @@ def deliver_letter(view: OutboxView, settings: Settings, key: str,
 
 
 def backoff_seconds(retries: int) -> float:
-    """Exponential backoff with full jitter: 2, 4, 8 ... seconds, spread so retries do not stampede."""
-    return random.uniform(1, 2 ** (retries + 1))
+    """Celery's exponential backoff with full jitter, 1 min, 2 min ... up to 6 h: letters refused
+    together do not all come back together."""
+    return get_exponential_backoff_interval(FIRST_RETRY_SECONDS, retries, LONGEST_RETRY_SECONDS, full_jitter=True)
 
 
-@shared_task(name=DELIVER_TASK, bind=True, max_retries=MAX_ATTEMPTS)
+@shared_task(name=DELIVER_TASK, bind=True)
 def deliver(self: ContainerTask, key: str) -> str:
-    status = deliver_letter(self.container.outbox, self.container.settings, key)
-    if status == "retry":
-        raise self.retry(countdown=backoff_seconds(self.request.retries))
-    return status
+    """One letter; if the server could not take it, the outbox row says when the sweep offers it again."""
+    return deliver_letter(self.container.outbox, self.container.settings, key)
 
 
 @shared_task(name=DELIVER_ALL_TASK, bind=True)
 def deliver_all(self: ContainerTask, keys: list[str]) -> dict[str, str]:
-    """The letters a batch of events called for, one after another; a letter the server refused goes on
-    to retry on its own, with backoff, so it holds up no other letter."""
+    """The letters a batch of events called for, one after another; a letter the server could not take
+    waits for its next try in the outbox, so it holds up no other letter."""
     shared = self.container
     statuses = {}
     for key in keys:
@@ -123,15 +156,14 @@ def deliver_all(self: ContainerTask, keys: list[str]) -> dict[str, str]:
         except Exception:  # one broken letter must not hold back the others; the sweep offers it again
             log.exception("could not deliver %s", key)
             statuses[key] = "error"
-        if statuses[key] == "retry":
-            self.app.send_task(DELIVER_TASK, args=[key], countdown=backoff_seconds(0))
     return statuses
 
 
 @shared_task(name="cookout.sweep_outbox", bind=True)
 def sweep_outbox(self: ContainerTask) -> int:
-    """Enqueue letters still pending a while after they were written (a lost enqueue, a dead worker)."""
-    keys = self.container.outbox.pending_keys(older_than_seconds=30)
+    """Enqueue letters whose next try is due, and those still pending a while after they were written
+    (a lost enqueue, a dead worker)."""
+    keys = self.container.outbox.due_keys(first_try_after_seconds=30)
     for key in keys:
         self.app.send_task(DELIVER_TASK, args=[key])
     return len(keys)

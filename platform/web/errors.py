@@ -7,6 +7,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
+from eventsourcing import persistence
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
@@ -36,6 +38,7 @@ TITLES = {
     422: "Something in that needs fixing",
     429: "Slow down a little",
     500: "Something broke on our side",
+    503: "Back in a moment",
 }
 
 FRIENDLY = {
@@ -45,7 +48,10 @@ FRIENDLY = {
     413: "What you sent is larger than Cookout accepts. Shorten it and try again.",
     429: "You've done that a lot in a short time. Wait a minute and try again.",
     500: "We have logged the problem. Please try again in a moment.",
+    503: "Cookout can't reach its database right now (it is probably restarting). Nothing you sent was "
+         "saved: try again in a moment.",
 }
+DATABASE_RETRY_AFTER = 10  # seconds: a Postgres restart is usually over by then
 
 
 def error_page(request: Request[Any, Any, Any], status: int, detail: str | None = None) -> Template:
@@ -60,7 +66,7 @@ def human_message(status: int, detail: str | None) -> str:
     """Our own words unless the detail was written for people (a domain error, a handler's 404)."""
     generic = (not detail or detail == HTTPStatus(status).phrase or "csrf" in detail.lower()
                or detail.startswith("Validation failed for "))  # Litestar's words for a bad parameter
-    if status == 500 or (generic and status in FRIENDLY):
+    if status in (500, 503) or (generic and status in FRIENDLY):
         return FRIENDLY[status]
     return detail or ""
 
@@ -81,7 +87,21 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
     return error_page(request, 500)
 
 
+def database_away(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """The database is restarting or unreachable: say so, and when to come back, rather than a 500. A
+    command fails before its events are saved, so nothing half-done is kept."""
+    log.warning("database unreachable on %s %s: %s", request.method, request.url.path, error)
+    page = error_page(request, 503)
+    page.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return page
+
+
+# The errors that mean Postgres is not there (psycopg's, and the event store's wrappers of them).
+DATABASE_AWAY = (psycopg.OperationalError, psycopg.InterfaceError, persistence.OperationalError,
+                 persistence.InterfaceError)
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    **dict.fromkeys(DATABASE_AWAY, database_away),
     HTTPException: http_error,
     DomainError: domain_error,
     FormRefused: form_refused,

@@ -1,13 +1,16 @@
-"""The home page, the health check, and the embedded outbox."""
+"""The home page, the health checks (alive and ready), and the embedded outbox."""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from email import message_from_bytes, policy
 from typing import Annotated, Any
 
 import psycopg
+from eventsourcing.persistence import PersistenceError
+from kombu import Connection
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -21,9 +24,12 @@ from cookout.platform.web.base import page, signed_in_id
 from cookout.projections.members import MemberDirectory
 from cookout.projections.outbox import letter_path
 from cookout.projections.registry import PROJECTIONS
+from cookout.projections.runner import running
 from cookout.projections.tribes import TribeDirectory
 
 LETTERS_PER_PAGE = 50
+READY_LAG = 1000  # events a view may be behind the log and still count as ready
+BROKER_TIMEOUT = 2
 LAST_PAGE = 10_000
 
 
@@ -60,27 +66,60 @@ def trusted_for_health(request: Request[Any, Any, Any], token: str | None) -> bo
     return from_loopback(request)
 
 
-@get("/healthz", sync_to_thread=True)
-def healthz(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Response[dict[str, Any]]:
-    """Up or down for anyone; the database, each view's lag and its parked events only for a trusted
-    caller (loopback, or the COOKOUT_HEALTH_TOKEN), since they tell an outsider how busy and how broken."""
-    trusted = trusted_for_health(request, container.settings.health_token)
+@get("/healthz", sync_to_thread=False)
+def healthz() -> Response[dict[str, Any]]:
+    """Alive: this process answers. It asks nothing of the database, so a restart of Postgres does
+    not get every web process killed by its supervisor."""
+    return Response({"status": "ok"})
+
+
+@get("/readyz", sync_to_thread=True)
+def readyz(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Response[dict[str, Any]]:
+    """Ready: the database and broker answer, every projection runs within READY_LAG events of the log,
+    no event is parked. What is wrong, and each view's lag, only for a trusted caller (loopback, or the
+    COOKOUT_HEALTH_TOKEN), since they tell an outsider how busy and how broken."""
+    report: dict[str, Any] = {"database": "ok", "broker": broker_state(container.settings)}
+    problems = [] if report["broker"] == "ok" else [f"broker unreachable: {report['broker']}"]
     try:
         head = container.log_position()
-        if not trusted:
-            return Response({"status": "ok"})
         parked = container.parked.counts()
+        with container.datastore.transaction(commit=False) as cursor:
+            alive = running(cursor, [projection.name for projection in PROJECTIONS])
         projections = {}
         for projection in PROJECTIONS:
             position = container.view(projection).position()
             projections[projection.name] = {"position": position, "lag": max(head - position, 0),
-                                            "parked": parked.get(projection.name, 0)}
-    except psycopg.Error as error:
-        if not trusted:
-            return Response({"status": "down"}, status_code=503)
-        return Response({"status": "down", "database": str(error).splitlines()[0]}, status_code=503)
-    return Response({"status": "ok", "database": "ok", "log_position": head, "projections": projections,
-                     "parked_events": sum(p["parked"] for p in projections.values())})
+                                            "parked": parked.get(projection.name, 0),
+                                            "running": projection.name in alive}
+        report.update(log_position=head, projections=projections,
+                      parked_events=sum(p["parked"] for p in projections.values()))
+        for name, state in projections.items():
+            if not state["running"]:
+                problems.append(f"projection {name} is not running")
+            if state["lag"] > READY_LAG:
+                problems.append(f"projection {name} is {state['lag']} events behind")
+            if state["parked"]:
+                problems.append(f"projection {name} has {state['parked']} parked events")
+    except (psycopg.Error, PersistenceError) as error:
+        report["database"] = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        problems.insert(0, f"database unreachable: {report['database']}")
+    status, code = ("not ready", 503) if problems else ("ready", 200)
+    if not trusted_for_health(request, container.settings.health_token):
+        return Response({"status": status}, status_code=code)
+    return Response({"status": status, "problems": problems, **report}, status_code=code)
+
+
+def broker_state(settings: Any) -> str:
+    """"ok", or why the broker cannot be reached. The embedded broker is a folder in the data dir."""
+    if not settings.broker_url:
+        folder = settings.data_path
+        return "ok" if os.access(folder, os.W_OK) else f"{folder} is not writable"
+    try:
+        with Connection(settings.broker_url, connect_timeout=BROKER_TIMEOUT) as connection:
+            connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
+    except Exception as error:  # each transport raises its own errors; any of them means not reachable
+        return f"{type(error).__name__}: {error}".splitlines()[0]
+    return "ok"
 
 
 @get("/dev/outbox", sync_to_thread=True, cache_control=NO_STORE)
@@ -113,4 +152,4 @@ def read_letter(folder: Any, key: str) -> dict[str, str] | None:
     }
 
 
-ROUTES = [home, healthz, outbox]
+ROUTES = [home, healthz, readyz, outbox]

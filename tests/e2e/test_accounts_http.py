@@ -148,13 +148,13 @@ def test_session_cookie_is_httponly_and_lax(client: TestClient[Any]) -> None:
     assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
 
 
-def test_healthz_reports_database_and_projection_lag(client: TestClient[Any], live_server: str) -> None:
+def test_readyz_reports_database_and_projection_lag(client: TestClient[Any], live_server: str) -> None:
     sign_up(client)
-    with_token = client.get("/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}).json()
-    with urllib.request.urlopen(f"{live_server}/healthz", timeout=5) as response:
+    with_token = client.get("/readyz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}).json()
+    with urllib.request.urlopen(f"{live_server}/readyz", timeout=5) as response:
         from_loopback = json.load(response)
     for health in (with_token, from_loopback):
-        assert health["status"] == "ok"
+        assert health["status"] == "ready"
         assert health["database"] == "ok"
         assert set(health["projections"]) >= {"member_directory", "welcomes"}
         assert all(p["lag"] >= 0 and p["parked"] >= 0 for p in health["projections"].values())
@@ -166,6 +166,8 @@ def test_healthz_tells_an_anonymous_outside_caller_only_that_it_is_up(client: Te
     assert wrong.json() == {"status": "ok"}
     forged = client.get("/healthz", headers={"X-Forwarded-For": "127.0.0.1"})
     assert forged.json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+    assert client.get("/readyz", headers={"X-Forwarded-For": "127.0.0.1"}).json() == {"status": "ready"}
 
 
 def test_home_page_lists_new_members(client: TestClient[Any]) -> None:

@@ -24,7 +24,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from litestar.testing import TestClient
-from psycopg.conninfo import conninfo_to_dict
 
 from cookout.domain.schedule import LOCAL_FORMAT, to_local
 from cookout.platform.inbound.imap import watch_mailbox
@@ -37,6 +36,7 @@ from cookout.projections.outbox import letter_path
 from cookout.workers.mail import deliver_letter
 from tests.integration.test_meetup_mail import command, schedule
 from tests.helpers import post_form
+from tests.outage import Outage
 from tests.meetup_helpers import Tribe, settle, sign_in
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "inbound"
@@ -396,65 +396,6 @@ def test_a_failed_dkim_verdict_from_our_own_mail_server_is_refused(
     assert receive(container, elsewhere, [invited["organizer"]], settings=strict).status == APPLIED
     settle(container)
     assert "You're going." in page(client, member, meetup_id)
-
-
-class Outage:
-    """A TCP hop in front of the test database that can drop every connection and refuse new ones,
-    as a database that restarts does."""
-
-    def __init__(self, url: str):
-        params = conninfo_to_dict(url)
-        host, port = str(params.get("host") or "127.0.0.1"), int(params.get("port") or 5432)
-        self.target: Any = f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.url = f"postgresql://{params.get('user') or 'postgres'}@127.0.0.1:{self.port}/{params['dbname']}"
-        self.up = True
-        self.open: list[socket.socket] = []
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.up:
-                client.close()
-                continue
-            family = socket.AF_UNIX if isinstance(self.target, str) else socket.AF_INET
-            server = socket.socket(family, socket.SOCK_STREAM)
-            server.connect(self.target)
-            self.open += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self.pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def down(self) -> None:
-        self.up = False
-        for connection in self.open:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.open.clear()
-
-    def close(self) -> None:
-        self.down()
-        self.listener.close()
 
 
 def test_the_smtp_server_answers_4xx_while_the_database_restarts_and_the_retry_is_applied(

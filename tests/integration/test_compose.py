@@ -76,3 +76,10 @@ def test_app_services_reach_the_backing_services_by_their_compose_names(compose:
         assert "@postgres:" in environment["COOKOUT_DATABASE_URL"]
         assert environment["COOKOUT_BROKER_URL"].startswith("redis://redis:")
         assert environment["COOKOUT_SMTP_URL"].startswith("smtp://mailpit:")
+
+
+def test_the_web_container_is_healthy_only_when_cookout_is_ready(compose: dict[str, Any], client: Any) -> None:
+    probe = " ".join(compose["services"]["web"]["healthcheck"]["test"])
+    path = re.search(r"http://127\.0\.0\.1:8000(/\w+)", probe).group(1)  # type: ignore[union-attr]
+    assert path == "/readyz"
+    assert client.get(path).json() == {"status": "ready"}

@@ -133,7 +133,7 @@ def test_an_event_a_view_cannot_hold_is_parked_for_it_alone_and_applied_by_retry
     assert isolated.parked.counts() == {}
 
 
-def test_a_nul_byte_the_member_directory_cannot_store_is_parked_and_shown_by_healthz(isolated: Container) -> None:
+def test_a_nul_byte_the_member_directory_cannot_store_is_parked_and_shown_by_readyz(isolated: Container) -> None:
     handle = f"nul{uuid.uuid4().hex[:8]}"
     member = Member(handle, "Plain Name", f"{handle}@example.org", "not-a-real-hash")
     joined, = member.collect_events()
@@ -154,9 +154,11 @@ def test_a_nul_byte_the_member_directory_cannot_store_is_parked_and_shown_by_hea
     assert not {TribeDirectory.name, ThreadTree.name, Meetups.name} & set(isolated.parked.counts())
 
     with TestClient(app=create_app(isolated.settings, isolated), base_url="http://testserver.local") as client:
-        health = client.get("/healthz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}).json()
-    assert health["status"] == "ok"
+        answer = client.get("/readyz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
+    health = answer.json()
+    assert (answer.status_code, health["status"]) == (503, "not ready")
+    assert f"projection {MemberDirectory.name} has 1 parked events" in health["problems"]
     assert health["projections"][MemberDirectory.name] == {
-        "position": isolated.log_position(), "lag": 0, "parked": 1,
+        "position": isolated.log_position(), "lag": 0, "parked": 1, "running": True,
     }
     assert health["parked_events"] == sum(isolated.parked.counts().values())
