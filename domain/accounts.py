@@ -10,8 +10,9 @@ from typing import Any
 from uuid import UUID
 
 from cookout.domain.base import CookoutApplication, Index, IntegrityError
-from cookout.domain.errors import Conflict
+from cookout.domain.errors import Conflict, InvalidInput, NotAllowedNow
 from cookout.domain.members import (
+    RESET_USED,
     Member,
     Passwords,
     email_key,
@@ -65,6 +66,31 @@ class Accounts(CookoutApplication):
         member.change_password(self.passwords.hash(password))
         epoch = member.end_sessions()
         self.save(member)
+        return epoch
+
+    def request_password_reset(self, email: str) -> None:
+        """A reset link for the member with this address, by email; for an address nobody has, nothing
+        happens (and the asker is told the same either way)."""
+        try:
+            member_id = self._index_ref(email_key(parse_email(email)))
+        except InvalidInput:
+            return
+        if member_id is None:
+            return
+        member = self.get_member(member_id)
+        member.request_password_reset()
+        self.save(member)
+
+    def reset_password(self, member_id: UUID, requested_at: int, password: str) -> int:
+        """A new password through the link asked for at version `requested_at`; like a change, it ends every
+        session. Returns the new session epoch."""
+        member = self.get_member(member_id)
+        member.reset_password(self.passwords.hash(password), requested_at)
+        epoch = member.end_sessions()
+        try:
+            self.save(member)
+        except IntegrityError:  # the same link used twice at once: the other use won
+            raise NotAllowedNow(RESET_USED) from None
         return epoch
 
     @command("sign out")

@@ -11,7 +11,7 @@ from eventsourcing.domain import event
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from cookout.domain.base import CookoutAggregate
-from cookout.domain.errors import InvalidInput
+from cookout.domain.errors import InvalidInput, NotAllowedNow
 from cookout.domain.text import clean_name, clean_text
 
 HANDLE_PATTERN = re.compile(r"[a-z0-9_]{3,30}")
@@ -19,6 +19,7 @@ PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
 DISPLAY_NAME_MAX_LENGTH = 80
 ROLES = frozenset({"admin"})
+RESET_USED = "This reset link was already used, or your password changed since. Ask for a new link."
 
 # The most common passwords (zxcvbn's list, lowercase), refused at sign-up and on a change.
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"][:10000])
@@ -43,6 +44,19 @@ class Member(CookoutAggregate):
     @event("PasswordChanged")
     def change_password(self, password_hash: str) -> None:
         self.password_hash = password_hash
+        # A reset link asked for before this version no longer works (see `reset_password`).
+        self.password_changed_at = self.version
+
+    @event("PasswordResetRequested")
+    def request_password_reset(self) -> None:
+        """Someone asked for a reset link to this member's address; the link names this event's version."""
+
+    def reset_password(self, password_hash: str, requested_at: int) -> None:
+        """A new password through a reset link asked for at version `requested_at`: once the password has
+        changed since (by this link or any other way), the link is used up."""
+        if requested_at <= getattr(self, "password_changed_at", 0):
+            raise NotAllowedNow(RESET_USED)
+        self.change_password(password_hash)
 
     def end_sessions(self) -> int:
         """Every session signed in before this stops working; returns the epoch new ones carry."""

@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 
 from cookout.platform.web import accounts, assets, calendar_links, meetups, pages
 from cookout.platform.web import settings_pages
+from cookout.platform.web import passwords
 from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.web.auth import SignInLimits, session_config
 from cookout.platform.web.comments import CommentLimits
@@ -31,6 +32,7 @@ ROUTES = [
     *pages.ROUTES,
     *accounts.ROUTES,
     *settings_pages.ROUTES,
+    *passwords.ROUTES,
     *tribes.ROUTES,
     *posts.ROUTES,
     *comments.ROUTES,

@@ -1,0 +1,27 @@
+"""The letters about a member's own account: the password reset link."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cookout.platform.letters.kind import Context, LetterKind
+from cookout.platform.links import RESET_SECONDS, password_reset_url
+from cookout.platform.settings import Settings
+
+
+def reset_context(payload: dict[str, Any], settings: Settings) -> Context:
+    # Stamped with the time of the request, so the hour counts from then, however late the letter goes.
+    url = password_reset_url(settings, payload["member_id"], payload["requested_at"],
+                             datetime.fromisoformat(payload["issued"]))
+    return {**payload, "base_url": settings.base_url, "reset_url": url, "minutes": RESET_SECONDS // 60}
+
+
+LETTERS = (
+    LetterKind(
+        kind="password_reset",
+        template="password_reset",
+        context=reset_context,
+        subject=lambda c: "Choose a new Cookout password",
+    ),
+)
