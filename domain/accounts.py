@@ -12,6 +12,7 @@ from uuid import UUID
 from cookout.domain.base import CookoutApplication, Index, IntegrityError
 from cookout.domain.errors import Conflict, InvalidInput, NotAllowedNow
 from cookout.domain.members import (
+    CONFIRMATION_USED,
     RESET_USED,
     Member,
     Passwords,
@@ -32,12 +33,16 @@ class Accounts(CookoutApplication):
         super().__init__(env, **kwargs)
         self.passwords = passwords
 
-    def sign_up(self, handle: str, display_name: str, email: str, password: str) -> UUID:
+    def sign_up(self, handle: str, display_name: str, email: str, password: str, confirmed: bool = False) -> UUID:
+        """A new member; their address must be confirmed through the letter sent to it, unless the operator
+        vouches for it (`confirmed`: the demo's made-up people)."""
         handle = parse_handle(handle)
         display_name = parse_display_name(display_name)
         email = parse_email(email)
         self.check_available(handle, email)
         member = Member(handle, display_name, email, self.passwords.hash(password))
+        if not confirmed:
+            member.ask_email_confirmation()
         try:
             # The two index aggregates make uniqueness atomic: a concurrent sign-up
             # claiming the same email or handle collides here and saves nothing.
@@ -67,6 +72,15 @@ class Accounts(CookoutApplication):
         epoch = member.end_sessions()
         self.save(member)
         return epoch
+
+    def confirm_email(self, member_id: UUID, asked_at: int) -> None:
+        """Following a confirmation link; it needs no sign-in, as the link is the proof."""
+        member = self.get_member(member_id)
+        member.confirm_email(asked_at)
+        try:
+            self.save(member)
+        except IntegrityError:  # followed twice at once: the other click won
+            raise NotAllowedNow(CONFIRMATION_USED) from None
 
     def request_password_reset(self, email: str) -> None:
         """A reset link for the member with this address, by email; for an address nobody has, nothing

@@ -19,6 +19,7 @@ PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
 DISPLAY_NAME_MAX_LENGTH = 80
 ROLES = frozenset({"admin"})
+CONFIRMATION_USED = "This confirmation link was already used, or a newer one was sent since."
 RESET_USED = "This reset link was already used, or your password changed since. Ask for a new link."
 
 # The most common passwords (zxcvbn's list, lowercase), refused at sign-up and on a change.
@@ -36,6 +37,25 @@ class Member(CookoutAggregate):
         self.reply_emails = True
         self.calendar_token: str | None = None
         self.session_epoch = 0
+        # Members who joined before addresses were confirmed count as confirmed; a sign-up asks at once.
+        self.email_confirmed = True
+        self.confirmation_asked_at = 0
+
+    @event("EmailConfirmationAsked")
+    def ask_email_confirmation(self) -> None:
+        """Until the link sent now is followed, Cookout writes this address nothing else."""
+        self.email_confirmed = False
+        self.confirmation_asked_at = self.version + 1  # this event's version, which the link names
+
+    def confirm_email(self, asked_at: int) -> None:
+        """The link from the confirmation asked for at version `asked_at` was followed."""
+        if self.email_confirmed or asked_at != self.confirmation_asked_at:
+            raise NotAllowedNow(CONFIRMATION_USED)
+        self._confirm_email()
+
+    @event("EmailConfirmed")
+    def _confirm_email(self) -> None:
+        self.email_confirmed = True
 
     @event("Renamed")
     def rename(self, display_name: str) -> None:

@@ -1,5 +1,5 @@
 """The signed links our emails carry: "can't make it" in invitations, confirming and ending a guest's emails,
-resetting a password,
+resetting a password, confirming a member's address,
 and the per-recipient organiser address (`rsvp+<token>@domain`) a calendar app sends its answer to.
 
 The token is encrypted and authenticated (Fernet, with a key derived from the instance secret), so
@@ -147,6 +147,34 @@ def read_password_reset_token(settings: Settings, token: str, now: datetime) -> 
     if len(data) != RESET_PAYLOAD_BYTES:
         raise NotFound(RESET_INVALID)
     return PasswordReset(UUID(bytes=data[:16]), int.from_bytes(data[16:], "big"))
+
+
+# A member's email confirmation link: the member and the version of the confirmation asked for, encrypted;
+# the member accepts only the newest one, once.
+CONFIRM_EMAIL_SALT = "cookout.email-confirm.v1"
+CONFIRM_EMAIL_PATH = "/account/confirm"
+CONFIRM_EMAIL_INVALID = "That confirmation link is not one we sent, or it was cut short. Copy the whole link from the email."
+
+
+def _confirm_fernet(settings: Settings) -> Fernet:
+    key = hashlib.sha256(f"{CONFIRM_EMAIL_SALT}:{settings.secret}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def email_confirmation_url(settings: Settings, member_id: UUID | str, asked_at: int) -> str:
+    data = UUID(str(member_id)).bytes + asked_at.to_bytes(8, "big")
+    return f"{settings.base_url}{CONFIRM_EMAIL_PATH}/{_confirm_fernet(settings).encrypt(data).decode().rstrip('=')}"
+
+
+def read_email_confirmation_token(settings: Settings, token: str) -> tuple[UUID, int]:
+    """The member and version a confirmation token names; a tampered or foreign one is not found."""
+    try:
+        data = _confirm_fernet(settings).decrypt(token + "=" * (-len(token) % 4))
+    except (InvalidToken, ValueError):
+        raise NotFound(CONFIRM_EMAIL_INVALID) from None
+    if len(data) != RESET_PAYLOAD_BYTES:
+        raise NotFound(CONFIRM_EMAIL_INVALID)
+    return UUID(bytes=data[:16]), int.from_bytes(data[16:], "big")
 
 
 # The organiser address of an invitation: `rsvp+<token>@<domain>`, one per recipient and calendar entry.

@@ -1,4 +1,4 @@
-"""Account letters: the emails about a member's own account (a password reset link), decided from the log.
+"""Account letters: the emails about a member's own account (confirming the address, a password reset link), decided from the log.
 
 It keeps each member's address and name from the member events, so a letter goes to the address the
 member has now."""
@@ -39,6 +39,7 @@ class AccountMail(Dispatcher):
         get_topic(Member.Joined),
         get_topic(Member.Renamed),
         get_topic(Member.PasswordResetRequested),
+        get_topic(Member.EmailConfirmationAsked),
     )
     view_class = AccountMailView
 
@@ -76,4 +77,18 @@ class AccountMail(Dispatcher):
                 "requested_at": event.originator_version,
                 "issued": event.timestamp.isoformat(),
             },
+        ))
+
+    @process_event.register
+    def member_email_confirmation_asked(self, event: Member.EmailConfirmationAsked, tracking: Tracking) -> None:
+        member = self.view.member(event.originator_id)
+        if member is None:
+            self.view.insert_tracking(tracking)
+            return
+        self.send(tracking, Letter(
+            key=f"confirm-email:{event.originator_id}:{event.originator_version}",
+            kind="confirm_email",
+            recipient=member["email"],
+            payload={"member_id": str(event.originator_id), "display_name": member["display_name"],
+                     "asked_at": event.originator_version},
         ))
