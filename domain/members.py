@@ -40,6 +40,8 @@ class Member(CookoutAggregate):
         # Members who joined before addresses were confirmed count as confirmed; a sign-up asks at once.
         self.email_confirmed = True
         self.confirmation_asked_at = 0
+        self.pending_email: str | None = None
+        self.email_change_asked_at = 0
 
     @event("EmailConfirmationAsked")
     def ask_email_confirmation(self) -> None:
@@ -47,11 +49,27 @@ class Member(CookoutAggregate):
         self.email_confirmed = False
         self.confirmation_asked_at = self.version + 1  # this event's version, which the link names
 
+    @event("EmailChangeRequested")
+    def request_email_change(self, email: str) -> None:
+        """The address changes once the link sent to the new one is followed; until then the old one stays."""
+        self.pending_email = email
+        self.email_change_asked_at = self.version + 1
+
     def confirm_email(self, asked_at: int) -> None:
-        """The link from the confirmation asked for at version `asked_at` was followed."""
+        """The link from the confirmation asked for at version `asked_at` was followed: at sign-up it
+        confirms the address, after a change request it makes the new address the member's."""
+        if self.pending_email is not None and asked_at == self.email_change_asked_at:
+            self._change_email(self.pending_email, self.email)
+            return
         if self.email_confirmed or asked_at != self.confirmation_asked_at:
             raise NotAllowedNow(CONFIRMATION_USED)
         self._confirm_email()
+
+    @event("EmailChanged")
+    def _change_email(self, email: str, previous: str) -> None:
+        self.email = email
+        self.pending_email = None
+        self.email_confirmed = True  # following the link sent to it confirmed it
 
     @event("EmailConfirmed")
     def _confirm_email(self) -> None:

@@ -1,4 +1,4 @@
-"""Account letters: the emails about a member's own account (confirming the address, a password reset link), decided from the log.
+"""Account letters: the emails about a member's own account (confirming the address, a change of address, a password reset link), decided from the log.
 
 It keeps each member's address and name from the member events, so a letter goes to the address the
 member has now."""
@@ -40,6 +40,8 @@ class AccountMail(Dispatcher):
         get_topic(Member.Renamed),
         get_topic(Member.PasswordResetRequested),
         get_topic(Member.EmailConfirmationAsked),
+        get_topic(Member.EmailChangeRequested),
+        get_topic(Member.EmailChanged),
     )
     view_class = AccountMailView
 
@@ -92,3 +94,32 @@ class AccountMail(Dispatcher):
             payload={"member_id": str(event.originator_id), "display_name": member["display_name"],
                      "asked_at": event.originator_version},
         ))
+
+    @process_event.register
+    def member_email_change_requested(self, event: Member.EmailChangeRequested, tracking: Tracking) -> None:
+        """The confirmation link goes to the new address: following it proves the member reads it."""
+        member = self.view.member(event.originator_id)
+        if member is None:
+            self.view.insert_tracking(tracking)
+            return
+        self.send(tracking, Letter(
+            key=f"confirm-email:{event.originator_id}:{event.originator_version}",
+            kind="confirm_email",
+            recipient=event.email,
+            payload={"member_id": str(event.originator_id), "display_name": member["display_name"],
+                     "asked_at": event.originator_version},
+        ))
+
+    @process_event.register
+    def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
+        """From now on letters go to the new address; the old one is told, in case it was not its owner's doing."""
+        member = self.view.member(event.originator_id)
+        statement = ("UPDATE account_mail_members SET email = %(email)s WHERE id = %(id)s",
+                     {"id": event.originator_id, "email": event.email})
+        letters = [] if member is None else [Letter(
+            key=f"email-changed:{event.originator_id}:{event.originator_version}",
+            kind="email_changed",
+            recipient=event.previous,
+            payload={"display_name": member["display_name"], "email": event.email},
+        )]
+        self.post(tracking, letters, [statement])

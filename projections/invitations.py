@@ -306,6 +306,7 @@ class Invitations(Dispatcher):
         get_topic(Member.Renamed),
         get_topic(Member.EmailConfirmationAsked),
         get_topic(Member.EmailConfirmed),
+        get_topic(Member.EmailChanged),
         get_topic(Meetup.Scheduled),
         get_topic(Meetup.DetailsEdited),
         get_topic(Meetup.Rescheduled),
@@ -366,6 +367,11 @@ class Invitations(Dispatcher):
     def member_email_confirmed(self, event: Member.EmailConfirmed, tracking: Tracking) -> None:
         self.record(tracking, [("UPDATE invitation_people SET confirmed = true WHERE id = %(id)s",
                                 {"id": event.originator_id})])
+
+    @process_event.register
+    def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
+        self.record(tracking, [("UPDATE invitation_people SET email = %(email)s, confirmed = true WHERE id = %(id)s",
+                                {"id": event.originator_id, "email": event.email})])
 
     # The meetup itself
 

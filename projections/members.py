@@ -159,6 +159,7 @@ class MemberDirectory(CookoutProjection):
         get_topic(Member.RoleGranted),
         get_topic(Member.EmailConfirmationAsked),
         get_topic(Member.EmailConfirmed),
+        get_topic(Member.EmailChanged),
     )
     view_class = MemberDirectoryView
 
@@ -206,3 +207,7 @@ class MemberDirectory(CookoutProjection):
     @process_event.register
     def member_email_confirmed(self, event: Member.EmailConfirmed, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, email_confirmed=True)
+
+    @process_event.register
+    def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, email=event.email, email_confirmed=True)

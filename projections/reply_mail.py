@@ -181,6 +181,7 @@ class ReplyMail(Dispatcher):
         get_topic(Subscription.Resubscribed),
         get_topic(Member.EmailConfirmationAsked),
         get_topic(Member.EmailConfirmed),
+        get_topic(Member.EmailChanged),
         get_topic(Subscription.SubscriptionConfirmed),
         get_topic(Subscription.Unsubscribed),
         get_topic(Comment.CommentPosted),
@@ -216,6 +217,11 @@ class ReplyMail(Dispatcher):
     def member_email_confirmed(self, event: Member.EmailConfirmed, tracking: Tracking) -> None:
         self.remember(tracking, ("UPDATE reply_mail_members SET confirmed = true WHERE id = %(id)s",
                                  {"id": event.originator_id}))
+
+    @process_event.register
+    def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
+        self.remember(tracking, ("UPDATE reply_mail_members SET email = %(email)s, confirmed = true WHERE id = %(id)s",
+                                 {"id": event.originator_id, "email": event.email}))
 
     @process_event.register
     def member_reply_emails_chosen(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:

@@ -24,6 +24,12 @@ def confirm_context(payload: dict[str, Any], settings: Settings) -> Context:
 
 LETTERS = (
     LetterKind(
+        kind="email_changed",
+        template="email_changed",
+        context=lambda payload, settings: {**payload, "base_url": settings.base_url},
+        subject=lambda c: "Your Cookout email address was changed",
+    ),
+    LetterKind(
         kind="confirm_email",
         template="confirm_email",
         context=confirm_context,

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from cookout.domain.errors import DomainError, NotFound
+from cookout.domain.errors import Conflict, DomainError, NotFound
 from cookout.platform.container import Container
 from cookout.platform.links import read_email_confirmation_token
 from cookout.platform.web.base import page, run_command, see_other, session_of
@@ -35,6 +35,8 @@ def confirm(request: Request[Any, Any, Any], container: NamedDependency[Containe
         run_command(request, container.accounts.confirm_email, member_id, asked_at, projections=(MemberDirectory,))
     except NotFound as error:
         return page("email_confirm.html", status_code=404, problem=error.message)
+    except Conflict as error:  # someone else took the new address meanwhile
+        return page("email_confirm.html", status_code=409, problem=error.message)
     except DomainError as error:  # used already, or a newer link was sent
         return page("email_confirm.html", status_code=410, problem=error.message)
     return see_other("/", request, "Thank you: your email is confirmed.")
