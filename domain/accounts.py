@@ -10,8 +10,10 @@ from typing import Any
 from uuid import UUID
 
 from cookout.domain.base import CookoutApplication, Index, IntegrityError
-from cookout.domain.errors import Conflict
+from cookout.domain.errors import Conflict, InvalidInput, NotAllowedNow
 from cookout.domain.members import (
+    CONFIRMATION_USED,
+    RESET_USED,
     Member,
     Passwords,
     email_key,
@@ -23,6 +25,7 @@ from cookout.domain.members import (
 from cookout.domain.service import command
 
 EMAIL_TAKEN = "An account with that email already exists. Sign in instead?"
+EMAIL_TAKEN_BY_ANOTHER = "Another account already uses that email address."
 HANDLE_TAKEN = "That handle is taken. Try another?"
 
 
@@ -31,16 +34,22 @@ class Accounts(CookoutApplication):
         super().__init__(env, **kwargs)
         self.passwords = passwords
 
-    def sign_up(self, handle: str, display_name: str, email: str, password: str) -> UUID:
+    def sign_up(self, handle: str, display_name: str, email: str, password: str, confirmed: bool = False) -> UUID:
+        """A new member; their address must be confirmed through the letter sent to it, unless the operator
+        vouches for it (`confirmed`: the demo's made-up people)."""
         handle = parse_handle(handle)
         display_name = parse_display_name(display_name)
         email = parse_email(email)
         self.check_available(handle, email)
+        email_index = self._find_index(email_key(email))  # released by a member who changed address
         member = Member(handle, display_name, email, self.passwords.hash(password))
+        if not confirmed:
+            member.ask_email_confirmation()
         try:
             # The two index aggregates make uniqueness atomic: a concurrent sign-up
             # claiming the same email or handle collides here and saves nothing.
-            self.save(member, Index(email_key(email), member.id), Index(handle_key(handle), member.id))
+            self.save(member, self._claim(email_index, email_key(email), member.id),
+                      Index(handle_key(handle), member.id))
         except IntegrityError:
             self.check_available(handle, email)
             raise Conflict(EMAIL_TAKEN, field="email") from None
@@ -65,6 +74,74 @@ class Accounts(CookoutApplication):
         member.change_password(self.passwords.hash(password))
         epoch = member.end_sessions()
         self.save(member)
+        return epoch
+
+    @staticmethod
+    def _claim(index: Index | None, key: str, ref: UUID) -> Index:
+        if index is None:
+            return Index(key, ref)
+        if index.ref is not None:
+            raise Conflict(EMAIL_TAKEN, field="email")
+        index.reclaim(ref)
+        return index
+
+    @command("change your email")
+    def request_email_change(self, member_id: UUID, email: str) -> None:
+        """Sends a confirmation link to the new address; the address changes when it is followed."""
+        member = self.get_member(member_id)
+        email = parse_email(email)
+        if email.lower() == member.email.lower():
+            raise InvalidInput("That is already your address.", field="email")
+        if self._index_ref(email_key(email)) is not None:
+            raise Conflict(EMAIL_TAKEN_BY_ANOTHER, field="email")
+        member.request_email_change(email)
+        self.save(member)
+
+    def confirm_email(self, member_id: UUID, asked_at: int) -> None:
+        """Following a confirmation link; it needs no sign-in, as the link is the proof. A change of address
+        moves the address's claim from the old one to the new one in the same save."""
+        member = self.get_member(member_id)
+        before = member.email
+        member.confirm_email(asked_at)
+        claims: list[Index] = []
+        if member.email != before:
+            if self._index_ref(email_key(member.email)) is not None:
+                raise Conflict(EMAIL_TAKEN_BY_ANOTHER, field="email")
+            claims.append(self._claim(self._find_index(email_key(member.email)), email_key(member.email), member.id))
+            old = self._find_index(email_key(before))
+            if old is not None and old.ref == member.id:
+                old.release()
+                claims.append(old)
+        try:
+            self.save(member, *claims)
+        except IntegrityError:  # followed twice at once, or someone took the address meanwhile
+            if self._index_ref(email_key(member.email)) not in (None, member.id):
+                raise Conflict(EMAIL_TAKEN_BY_ANOTHER, field="email") from None
+            raise NotAllowedNow(CONFIRMATION_USED) from None
+
+    def request_password_reset(self, email: str) -> None:
+        """A reset link for the member with this address, by email; for an address nobody has, nothing
+        happens (and the asker is told the same either way)."""
+        try:
+            member_id = self._index_ref(email_key(parse_email(email)))
+        except InvalidInput:
+            return
+        if member_id is None:
+            return
+        member = self.get_member(member_id)
+        member.request_password_reset()
+        self.save(member)
+
+    def reset_password(self, member_id: UUID, requested_at: int, password: str) -> int:
+        """A new password through the link asked for at version `requested_at`; like a change, it ends every
+        session. Returns the new session epoch."""
+        member = self.get_member(member_id)
+        member.reset_password(self.passwords.hash(password), requested_at)
+        epoch = member.end_sessions()
+        try:
+            self.save(member)
+        except IntegrityError:  # the same link used twice at once: the other use won
+            raise NotAllowedNow(RESET_USED) from None
         return epoch
 
     @command("sign out")

@@ -11,7 +11,7 @@ from eventsourcing.domain import event
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from cookout.domain.base import CookoutAggregate
-from cookout.domain.errors import InvalidInput
+from cookout.domain.errors import InvalidInput, NotAllowedNow
 from cookout.domain.text import clean_name, clean_text
 
 HANDLE_PATTERN = re.compile(r"[a-z0-9_]{3,30}")
@@ -19,6 +19,8 @@ PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
 DISPLAY_NAME_MAX_LENGTH = 80
 ROLES = frozenset({"admin"})
+CONFIRMATION_USED = "This confirmation link was already used, or a newer one was sent since."
+RESET_USED = "This reset link was already used, or your password changed since. Ask for a new link."
 
 # The most common passwords (zxcvbn's list, lowercase), refused at sign-up and on a change.
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"][:10000])
@@ -35,6 +37,43 @@ class Member(CookoutAggregate):
         self.reply_emails = True
         self.calendar_token: str | None = None
         self.session_epoch = 0
+        # Members who joined before addresses were confirmed count as confirmed; a sign-up asks at once.
+        self.email_confirmed = True
+        self.confirmation_asked_at = 0
+        self.pending_email: str | None = None
+        self.email_change_asked_at = 0
+
+    @event("EmailConfirmationAsked")
+    def ask_email_confirmation(self) -> None:
+        """Until the link sent now is followed, Cookout writes this address nothing else."""
+        self.email_confirmed = False
+        self.confirmation_asked_at = self.version + 1  # this event's version, which the link names
+
+    @event("EmailChangeRequested")
+    def request_email_change(self, email: str) -> None:
+        """The address changes once the link sent to the new one is followed; until then the old one stays."""
+        self.pending_email = email
+        self.email_change_asked_at = self.version + 1
+
+    def confirm_email(self, asked_at: int) -> None:
+        """The link from the confirmation asked for at version `asked_at` was followed: at sign-up it
+        confirms the address, after a change request it makes the new address the member's."""
+        if self.pending_email is not None and asked_at == self.email_change_asked_at:
+            self._change_email(self.pending_email, self.email)
+            return
+        if self.email_confirmed or asked_at != self.confirmation_asked_at:
+            raise NotAllowedNow(CONFIRMATION_USED)
+        self._confirm_email()
+
+    @event("EmailChanged")
+    def _change_email(self, email: str, previous: str) -> None:
+        self.email = email
+        self.pending_email = None
+        self.email_confirmed = True  # following the link sent to it confirmed it
+
+    @event("EmailConfirmed")
+    def _confirm_email(self) -> None:
+        self.email_confirmed = True
 
     @event("Renamed")
     def rename(self, display_name: str) -> None:
@@ -43,6 +82,19 @@ class Member(CookoutAggregate):
     @event("PasswordChanged")
     def change_password(self, password_hash: str) -> None:
         self.password_hash = password_hash
+        # A reset link asked for before this version no longer works (see `reset_password`).
+        self.password_changed_at = self.version
+
+    @event("PasswordResetRequested")
+    def request_password_reset(self) -> None:
+        """Someone asked for a reset link to this member's address; the link names this event's version."""
+
+    def reset_password(self, password_hash: str, requested_at: int) -> None:
+        """A new password through a reset link asked for at version `requested_at`: once the password has
+        changed since (by this link or any other way), the link is used up."""
+        if requested_at <= getattr(self, "password_changed_at", 0):
+            raise NotAllowedNow(RESET_USED)
+        self.change_password(password_hash)
 
     def end_sessions(self) -> int:
         """Every session signed in before this stops working; returns the epoch new ones carry."""

@@ -40,7 +40,7 @@ def seed(container: Container) -> list[str]:
     ids: dict[str, UUID] = {}
     for handle, name, email in PEOPLE:
         try:
-            ids[handle] = container.accounts.sign_up(handle, name, email, DEMO_PASSWORD)
+            ids[handle] = container.accounts.sign_up(handle, name, email, DEMO_PASSWORD, confirmed=True)
             created.append(handle)
         except Conflict:
             found = container.accounts.member_id_for_handle(handle)

@@ -1,4 +1,5 @@
 """The signed links our emails carry: "can't make it" in invitations, confirming and ending a guest's emails,
+resetting a password, confirming a member's address,
 and the per-recipient organiser address (`rsvp+<token>@domain`) a calendar app sends its answer to.
 
 The token is encrypted and authenticated (Fernet, with a key derived from the instance secret), so
@@ -13,16 +14,22 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parseaddr
 from uuid import UUID
 
 from cryptography.fernet import Fernet, InvalidToken
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from cookout.domain.errors import NotFound
+from cookout.domain.errors import NotAllowedNow, NotFound
 from cookout.platform.settings import Settings
 
 SALT = "cookout.meetups.cant-make-it.v2"
+
+
+class Expired(NotAllowedNow):
+    """A link that was good once and is too old now."""
+
 PAYLOAD_BYTES = 16 + 16 + 8
 
 
@@ -93,6 +100,81 @@ def read_confirm_token(settings: Settings, token: str) -> tuple[UUID, str]:
         return UUID(post_id), str(email)
     except (BadSignature, ValueError, TypeError):
         raise NotFound("This confirmation link is not valid. Copy the whole link from the email.") from None
+
+
+# A password reset link: the member and the version of their reset request, encrypted, stamped with the
+# time of the request. It expires after RESET_SECONDS and is used up once the password changes (the member
+# refuses a request older than the last change).
+RESET_SALT = "cookout.password-reset.v1"
+RESET_PATH = "/password/reset"
+RESET_SECONDS = 3600
+RESET_PAYLOAD_BYTES = 16 + 8
+RESET_INVALID = "That reset link is not one we sent, or it was cut short. Copy the whole link from the email."
+RESET_EXPIRED = "That reset link has expired: links work for an hour. Ask for a new one."
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    member_id: UUID
+    requested_at: int  # the member's version when the link was asked for
+
+
+def _reset_fernet(settings: Settings) -> Fernet:
+    key = hashlib.sha256(f"{RESET_SALT}:{settings.secret}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def password_reset_url(settings: Settings, member_id: UUID | str, requested_at: int, issued: datetime) -> str:
+    data = UUID(str(member_id)).bytes + requested_at.to_bytes(8, "big")
+    token = _reset_fernet(settings).encrypt_at_time(data, int(issued.timestamp())).decode().rstrip("=")
+    return f"{settings.base_url}{RESET_PATH}/{token}"
+
+
+def read_password_reset_token(settings: Settings, token: str, now: datetime) -> PasswordReset:
+    """What a reset token says; a tampered or foreign one is not found, an old one has expired."""
+    fernet = _reset_fernet(settings)
+    padded = token + "=" * (-len(token) % 4)
+    try:
+        data = fernet.decrypt_at_time(padded, RESET_SECONDS, int(now.timestamp()))
+    except InvalidToken:
+        try:
+            fernet.decrypt_at_time(padded, 10 * 365 * 24 * 3600, int(now.timestamp()))
+        except (InvalidToken, ValueError):
+            raise NotFound(RESET_INVALID) from None
+        raise Expired(RESET_EXPIRED) from None
+    except ValueError:
+        raise NotFound(RESET_INVALID) from None
+    if len(data) != RESET_PAYLOAD_BYTES:
+        raise NotFound(RESET_INVALID)
+    return PasswordReset(UUID(bytes=data[:16]), int.from_bytes(data[16:], "big"))
+
+
+# A member's email confirmation link: the member and the version of the confirmation asked for, encrypted;
+# the member accepts only the newest one, once.
+CONFIRM_EMAIL_SALT = "cookout.email-confirm.v1"
+CONFIRM_EMAIL_PATH = "/account/confirm"
+CONFIRM_EMAIL_INVALID = "That confirmation link is not one we sent, or it was cut short. Copy the whole link from the email."
+
+
+def _confirm_fernet(settings: Settings) -> Fernet:
+    key = hashlib.sha256(f"{CONFIRM_EMAIL_SALT}:{settings.secret}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def email_confirmation_url(settings: Settings, member_id: UUID | str, asked_at: int) -> str:
+    data = UUID(str(member_id)).bytes + asked_at.to_bytes(8, "big")
+    return f"{settings.base_url}{CONFIRM_EMAIL_PATH}/{_confirm_fernet(settings).encrypt(data).decode().rstrip('=')}"
+
+
+def read_email_confirmation_token(settings: Settings, token: str) -> tuple[UUID, int]:
+    """The member and version a confirmation token names; a tampered or foreign one is not found."""
+    try:
+        data = _confirm_fernet(settings).decrypt(token + "=" * (-len(token) % 4))
+    except (InvalidToken, ValueError):
+        raise NotFound(CONFIRM_EMAIL_INVALID) from None
+    if len(data) != RESET_PAYLOAD_BYTES:
+        raise NotFound(CONFIRM_EMAIL_INVALID)
+    return UUID(bytes=data[:16]), int.from_bytes(data[16:], "big")
 
 
 # The organiser address of an invitation: `rsvp+<token>@<domain>`, one per recipient and calendar entry.

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     guest_comment_rate_limit_ip: str = "20/hour"  # guest comments per client address
     guest_comment_rate_limit_post: str = "30/hour"  # guest comments per post
     signup_rate_limit_ip: str = "10/hour"
+    password_reset_rate_limit_address: str = "3/hour"  # reset links asked for one address
+    password_reset_rate_limit_ip: str = "10/hour"  # reset links asked for from one client address
     # Proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges; none by default.
     trusted_proxies: str = ""
     read_your_writes_timeout: float = 2.0
@@ -66,6 +68,7 @@ class Settings(BaseSettings):
     @field_validator(
         "login_rate_limit_account", "login_rate_limit_ip", "comment_rate_limit", "guest_comment_rate_limit_ip",
         "guest_comment_rate_limit_post", "signup_rate_limit_ip", "check_in_code_rate_limit",
+        "password_reset_rate_limit_address", "password_reset_rate_limit_ip",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:

@@ -89,6 +89,8 @@ class InvitationsView(OutboxView):
         )
         """,
         "CREATE INDEX IF NOT EXISTS outbox_by_meetup ON outbox ((payload->>'meetup_id'))",
+        # Until a member confirms their address, no invitation goes to it.
+        "ALTER TABLE invitation_people ADD COLUMN IF NOT EXISTS confirmed boolean NOT NULL DEFAULT true",
         # The meetup version that set the state: a reminder's "can't make it" link names it.
         "ALTER TABLE invitation_states ADD COLUMN IF NOT EXISTS since integer NOT NULL DEFAULT 0",
         # The meetup as attendees last heard of it, kept from its first change until `Revised` says
@@ -186,7 +188,7 @@ class InvitationsView(OutboxView):
                 cursor.execute(
                     "SELECT s.member_id, s.since, p.email, p.display_name FROM invitation_states s "
                     "JOIN invitation_people p ON p.id = s.member_id "
-                    "WHERE s.meetup_id = %(id)s AND s.state = %(g)s ORDER BY s.member_id",
+                    "WHERE s.meetup_id = %(id)s AND s.state = %(g)s AND p.confirmed ORDER BY s.member_id",
                     {"id": meetup["id"], "g": GOING},
                 )
                 for person in cursor.fetchall():
@@ -327,6 +329,9 @@ class Invitations(Dispatcher):
     topics = (
         get_topic(Member.Joined),
         get_topic(Member.Renamed),
+        get_topic(Member.EmailConfirmationAsked),
+        get_topic(Member.EmailConfirmed),
+        get_topic(Member.EmailChanged),
         get_topic(Meetup.Scheduled),
         get_topic(Meetup.DetailsEdited),
         get_topic(Meetup.Rescheduled),
@@ -378,6 +383,21 @@ class Invitations(Dispatcher):
                 )
             ],
         )
+
+    @process_event.register
+    def member_email_confirmation_asked(self, event: Member.EmailConfirmationAsked, tracking: Tracking) -> None:
+        self.record(tracking, [("UPDATE invitation_people SET confirmed = false WHERE id = %(id)s",
+                                {"id": event.originator_id})])
+
+    @process_event.register
+    def member_email_confirmed(self, event: Member.EmailConfirmed, tracking: Tracking) -> None:
+        self.record(tracking, [("UPDATE invitation_people SET confirmed = true WHERE id = %(id)s",
+                                {"id": event.originator_id})])
+
+    @process_event.register
+    def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
+        self.record(tracking, [("UPDATE invitation_people SET email = %(email)s, confirmed = true WHERE id = %(id)s",
+                                {"id": event.originator_id, "email": event.email})])
 
     # The meetup itself
 
@@ -773,4 +793,14 @@ class Invitations(Dispatcher):
     def record(
         self, tracking: Tracking, statements: list[Statement], letters: list[Letter] | None = None
     ) -> None:
-        self.post(tracking, letters or [], statements)
+        self.post(tracking, self.to_confirmed(letters or []), statements)
+
+    def to_confirmed(self, letters: list[Letter]) -> list[Letter]:
+        """The letters whose recipient has confirmed their address: an unconfirmed one gets nothing."""
+        if not letters:
+            return letters
+        unconfirmed = {row["email"].lower() for row in self.view.rows(
+            "SELECT email FROM invitation_people WHERE NOT confirmed AND lower(email) = ANY(%(emails)s)",
+            {"emails": [letter.recipient.lower() for letter in letters]},
+        )}
+        return [letter for letter in letters if letter.recipient.lower() not in unconfirmed]

@@ -30,6 +30,8 @@ class MemberDirectoryView(View):
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS reply_emails boolean NOT NULL DEFAULT true",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS calendar_token text UNIQUE",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS session_epoch integer NOT NULL DEFAULT 0",
+        "ALTER TABLE members ADD COLUMN IF NOT EXISTS password_changed_at integer NOT NULL DEFAULT 0",
+        "ALTER TABLE members ADD COLUMN IF NOT EXISTS email_confirmed boolean NOT NULL DEFAULT true",
     )
     tables = ("members",)
 
@@ -104,6 +106,15 @@ class MemberDirectoryView(View):
         found = self.row("SELECT password_hash FROM members WHERE id = %(id)s", {"id": member_id})
         return found["password_hash"] if found else ""
 
+    def reset_is_open(self, member_id: Any, requested_at: int) -> bool:
+        """Whether a reset link asked for at that version is still unused: the password has not changed since."""
+        found = self.row("SELECT password_changed_at FROM members WHERE id = %(id)s", {"id": member_id})
+        return found is not None and requested_at > int(found["password_changed_at"])
+
+    def email_confirmed(self, member_id: Any) -> bool:
+        found = self.row("SELECT email_confirmed FROM members WHERE id = %(id)s", {"id": member_id})
+        return bool(found and found["email_confirmed"])
+
     def session_epoch(self, member_id: Any) -> int | None:
         """Sessions carrying an older epoch are ended; None when there is no such member."""
         found = self.row("SELECT session_epoch FROM members WHERE id = %(id)s", {"id": member_id})
@@ -146,6 +157,9 @@ class MemberDirectory(CookoutProjection):
         get_topic(Member.CalendarFeedRevoked),
         get_topic(Member.SessionsEnded),
         get_topic(Member.RoleGranted),
+        get_topic(Member.EmailConfirmationAsked),
+        get_topic(Member.EmailConfirmed),
+        get_topic(Member.EmailChanged),
     )
     view_class = MemberDirectoryView
 
@@ -163,7 +177,8 @@ class MemberDirectory(CookoutProjection):
 
     @process_event.register
     def member_password_changed(self, event: Member.PasswordChanged, tracking: Tracking) -> None:
-        self.view.update(tracking, event.originator_id, password_hash=event.password_hash)
+        self.view.update(tracking, event.originator_id, password_hash=event.password_hash,
+                         password_changed_at=event.originator_version)
 
     @process_event.register
     def member_reply_emails_chosen(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:
@@ -184,3 +199,15 @@ class MemberDirectory(CookoutProjection):
     @process_event.register
     def member_role_granted(self, event: Member.RoleGranted, tracking: Tracking) -> None:
         self.view.add_role(tracking, event.originator_id, event.role)
+
+    @process_event.register
+    def member_email_confirmation_asked(self, event: Member.EmailConfirmationAsked, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, email_confirmed=False)
+
+    @process_event.register
+    def member_email_confirmed(self, event: Member.EmailConfirmed, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, email_confirmed=True)
+
+    @process_event.register
+    def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, email=event.email, email_confirmed=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cookout.projections.account_mail import AccountMail
 from cookout.projections.activity import MemberActivity
 from cookout.projections.base import CookoutProjection
 from cookout.projections.feed import TribeFeed
@@ -25,6 +26,7 @@ PROJECTIONS: tuple[type[CookoutProjection], ...] = (
     ReplyMail,
     Meetups,
     Invitations,
+    AccountMail,
 )
 
 

@@ -43,6 +43,8 @@ class ReplyMailView(OutboxView):
             reply_emails boolean NOT NULL DEFAULT true
         )
         """,
+        # Until a member confirms their address, no reply mail goes to it.
+        "ALTER TABLE reply_mail_members ADD COLUMN IF NOT EXISTS confirmed boolean NOT NULL DEFAULT true",
         """
         CREATE TABLE IF NOT EXISTS reply_mail_tribes (
             id uuid PRIMARY KEY,
@@ -128,7 +130,7 @@ class ReplyMailView(OutboxView):
                    commenter.email AS commenter_email, commenter.display_name AS commenter_name,
                    answered.id AS answered_id, answered_member.email AS answered_email,
                    answered_member.display_name AS answered_name,
-                   answered_member.reply_emails AS answered_wants_replies,
+                   answered_member.reply_emails AND answered_member.confirmed AS answered_wants_replies,
                    NOT post.members_only OR EXISTS (
                        SELECT 1 FROM reply_mail_tribe_members tm
                        WHERE tm.tribe_id = post.tribe_id AND tm.member_id = answered.id
@@ -177,6 +179,9 @@ class ReplyMail(Dispatcher):
         get_topic(Post.PostEdited),
         get_topic(Subscription.Subscribed),
         get_topic(Subscription.Resubscribed),
+        get_topic(Member.EmailConfirmationAsked),
+        get_topic(Member.EmailConfirmed),
+        get_topic(Member.EmailChanged),
         get_topic(Subscription.SubscriptionConfirmed),
         get_topic(Subscription.Unsubscribed),
         get_topic(Comment.CommentPosted),
@@ -202,6 +207,21 @@ class ReplyMail(Dispatcher):
             "UPDATE reply_mail_members SET display_name = %(name)s WHERE id = %(id)s",
             {"id": event.originator_id, "name": event.display_name},
         ))
+
+    @process_event.register
+    def member_email_confirmation_asked(self, event: Member.EmailConfirmationAsked, tracking: Tracking) -> None:
+        self.remember(tracking, ("UPDATE reply_mail_members SET confirmed = false WHERE id = %(id)s",
+                                 {"id": event.originator_id}))
+
+    @process_event.register
+    def member_email_confirmed(self, event: Member.EmailConfirmed, tracking: Tracking) -> None:
+        self.remember(tracking, ("UPDATE reply_mail_members SET confirmed = true WHERE id = %(id)s",
+                                 {"id": event.originator_id}))
+
+    @process_event.register
+    def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
+        self.remember(tracking, ("UPDATE reply_mail_members SET email = %(email)s, confirmed = true WHERE id = %(id)s",
+                                 {"id": event.originator_id, "email": event.email}))
 
     @process_event.register
     def member_reply_emails_chosen(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:

@@ -14,7 +14,7 @@ from cookout.domain.community import Tribes
 from cookout.domain.threads import Threads
 from cookout.platform.container import Container
 from cookout.projections.registry import PROJECTIONS
-from tests.helpers import PASSWORD, post_form, sign_up, unique
+from tests.helpers import PASSWORD, confirm_email, post_form, sign_up, unique
 
 
 def settle(container: Container) -> None:
@@ -23,7 +23,7 @@ def settle(container: Container) -> None:
 
 def new_member(container: Container, name: str = "Member") -> UUID:
     handle = unique()
-    return container.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD)
+    return confirm_email(container, container.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD))
 
 
 def new_tribe(container: Container, founder: UUID, visibility: str = "public", name: str = "Dawn Runners") -> tuple[UUID, str]:

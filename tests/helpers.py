@@ -45,14 +45,25 @@ def post_form(client: TestClient[Any], path: str, data: dict[str, str], **kwargs
 
 
 def sign_up(client: TestClient[Any], handle: str | None = None, email: str | None = None,
-            password: str = PASSWORD, display_name: str = "Test Person") -> Any:
+            password: str = PASSWORD, display_name: str = "Test Person", confirm: bool = True) -> Any:
+    """Join through the form; unless `confirm` is False, the new member then confirms their address."""
     handle = handle or unique()
-    return post_form(
+    joined = post_form(
         client,
         "/signup",
         {"handle": handle, "display_name": display_name, "email": email or f"{handle}@example.org",
          "password": password},
     )
+    if confirm and joined.status_code == 303:
+        container: Container = client.app.state.container
+        confirm_email(container, container.accounts.member_id_for_handle(handle))
+    return joined
+
+
+def confirm_email(container: Container, member_id: Any) -> Any:
+    """The member follows the link of their confirmation letter (the one the letter names)."""
+    container.accounts.confirm_email(member_id, container.accounts.get_member(member_id).confirmation_asked_at)
+    return member_id
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from cookout.platform.container import Container
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
 from cookout.projections.members import MemberDirectory
-from tests.helpers import PASSWORD, post_form, unique
+from tests.helpers import PASSWORD, confirm_email, post_form, unique
 
 ZONE = "Europe/Berlin"
 
@@ -30,7 +30,7 @@ def settle(container: Container) -> None:
 def join(container: Container, name: str = "Meetup Person") -> dict[str, Any]:
     """A member, signed up through the accounts service; returns their directory row."""
     handle = unique()
-    container.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD)
+    confirm_email(container, container.accounts.sign_up(handle, name, f"{handle}@example.org", PASSWORD))
     settle(container)
     return container.view(MemberDirectory).by_handle(handle)
 

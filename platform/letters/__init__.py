@@ -8,13 +8,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from cookout.platform.letters import invitations, replies, welcome
+from cookout.platform.letters import accounts, invitations, replies, welcome
 from cookout.platform.letters.kind import LetterKind
 from cookout.platform.settings import Settings
 from cookout.platform.templating import mail_templates
 
 LETTERS: dict[str, LetterKind] = {
-    letter.kind: letter for module in (welcome, replies, invitations) for letter in module.LETTERS
+    letter.kind: letter for module in (welcome, replies, invitations, accounts) for letter in module.LETTERS
 }
 
 

@@ -54,7 +54,8 @@ def signup(request: HTMXRequest, container: NamedDependency[Container],
         return page("signup.html", status_code=422, form=form, errors=errors)
     member = container.view(MemberDirectory).by_handle(members.parse_handle(form["handle"]))
     sign_in(request, member, epoch=0)
-    welcome = see_other(f"/members/{member['handle']}", request, f"Welcome to Cookout, {member['display_name']}!")
+    welcome = see_other(f"/members/{member['handle']}", request,
+                        f"Welcome to Cookout, {member['display_name']}! We sent you a link: please confirm your email.")
     remember_device(request, welcome, member["id"])
     return welcome
 

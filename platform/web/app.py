@@ -16,6 +16,7 @@ from litestar.template.config import TemplateConfig
 from cookout.platform.web import accounts, assets, calendar_links, meetups, pages
 from cookout.platform.web import settings_pages
 from cookout.platform.web import agenda, calendars, check_in, rsvp
+from cookout.platform.web import email_confirmation, passwords
 from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.web.auth import SignInLimits, session_config
 from cookout.platform.web.comments import CommentLimits
@@ -33,6 +34,8 @@ ROUTES = [
     *pages.ROUTES,
     *accounts.ROUTES,
     *settings_pages.ROUTES,
+    *passwords.ROUTES,
+    *email_confirmation.ROUTES,
     *tribes.ROUTES,
     *posts.ROUTES,
     *comments.ROUTES,
@@ -59,6 +62,7 @@ def register_template_callables(engine: JinjaTemplateEngine) -> None:
     engine.engine.globals.update(TEMPLATE_CONSTANTS)
     engine.register_template_callable("viewer", viewer)
     engine.register_template_callable("flashes", flashes)
+    engine.register_template_callable("email_unconfirmed", email_confirmation.email_unconfirmed)
     engine.register_template_callable("upcoming_meetups", meetups.upcoming_meetups)
     engine.engine.globals["static_url"] = assets.static_url
     engine.engine.globals["webcal"] = calendar_links.webcal

@@ -1,4 +1,4 @@
-"""A member's own settings: name, reply emails, password, and the private calendar feed link."""
+"""A member's own settings: name, reply emails, email address, password, and the private calendar feed link."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ DIRECTORY = (MemberDirectory,)
 
 
 def settings_page(request: HTMXRequest, container: Container, status_code: int = 200,
-                  form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
+                  form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                  email: str | None = None) -> Template:
     me = container.view(MemberDirectory).private_settings(require_member(request))
     token = me["calendar_token"]
     return page(
@@ -34,6 +35,8 @@ def settings_page(request: HTMXRequest, container: Container, status_code: int =
         form=form or {"display_name": me["display_name"], "reply_emails": me["reply_emails"]},
         errors=errors or {},
         feed_url=f"{container.settings.base_url}/feeds/{token}.ics" if token else None,
+        new_email=email,
+        own_email=me["email"],
     )
 
 
@@ -72,6 +75,24 @@ def change_password(request: HTMXRequest, container: NamedDependency[Container],
     return see_other("/settings", request, "Your password is changed. You are signed out everywhere else.")
 
 
+@post("/settings/email", sync_to_thread=True, cache_control=NO_STORE)
+def change_email(request: HTMXRequest, container: NamedDependency[Container],
+                 data: Form) -> Template | Redirect:
+    """A new address takes effect once the link sent to it is followed; the current password proves it is you."""
+    member_id = require_member(request)
+    email = data.get("email", "").strip()
+    if not container.passwords.matches(container.view(MemberDirectory).password_hash(member_id),
+                                       data.get("password", "")):
+        return settings_page(request, container, 422, email=email,
+                             errors={"password": "That is not your current password."})
+    try:
+        run_command(request, container.accounts.request_email_change, email, projections=DIRECTORY)
+    except DomainError as error:
+        return settings_page(request, container, 422, email=email, errors={"email": error.message})
+    return see_other("/settings", request,
+                     f"We sent a link to {email}. Your address changes when you follow it.")
+
+
 @post("/settings/sessions/end", sync_to_thread=True)
 def end_sessions(request: HTMXRequest, accounts: NamedDependency[Accounts]) -> Redirect:
     require_member(request)
@@ -94,4 +115,4 @@ def revoke_feed(request: HTMXRequest, accounts: NamedDependency[Accounts]) -> Re
     return see_other("/settings", request, "Your private calendar link is switched off.")
 
 
-ROUTES = [show_settings, save_settings, change_password, end_sessions, issue_feed, revoke_feed]
+ROUTES = [show_settings, save_settings, change_password, change_email, end_sessions, issue_feed, revoke_feed]

@@ -23,7 +23,8 @@ def test_a_person_joins_signs_out_and_signs_back_in(page: Any) -> None:
 
     page.wait_for_url(f"**/members/{handle}")
     assert page.get_by_role("heading", name="Browser Person").is_visible()
-    assert page.get_by_role("status").inner_text() == "Welcome to Cookout, Browser Person!"
+    assert page.get_by_role("status").inner_text() == (
+        "Welcome to Cookout, Browser Person! We sent you a link: please confirm your email.")
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/")

@@ -126,7 +126,8 @@ def test_photograph_every_kind_of_page(browser: Any, site: Site, width: int) -> 
     shots = {
         "visitor": {"home": "/", "tribe": "/t/crazies", "thread": f"/p/{ids['demo_post']}",
                     "signin": "/login", "signup": "/signup", "meetup": f"/m/{ids['chicago']}",
-                    "error": "/t/no-such-tribe"},
+                    "error": "/t/no-such-tribe", "forgot-password": "/password/forgot",
+                    "reset-link-problem": "/password/reset/not-a-link"},
         "member": {"compose": "/t/crazies/posts/new", "settings": "/settings", "profile": "/members/melanie",
                    "agenda": f"/m/{ids['conference']}", "cancelled": f"/m/{ids['cancelled']}"},
         "moderator": {"moderation": "/t/crazies/moderation"},

@@ -71,7 +71,7 @@ def sign_up_people(container: Container, count: int) -> list[str]:
     emails = []
     for _ in range(count):
         handle = unique()
-        container.accounts.sign_up(handle, "Preview Person", f"{handle}@example.org", PASSWORD)
+        container.accounts.sign_up(handle, "Preview Person", f"{handle}@example.org", PASSWORD, confirmed=True)
         emails.append(f"{handle}@example.org")
     assert container.wait_for(container.log_position(), (Welcomes,), timeout=20)
     return emails

@@ -35,6 +35,7 @@ from cookout.platform.letters import compose
 from cookout.workers.app import CookoutCelery
 from cookout.workers.mail import DELIVER_TASK
 from tests.integration.test_mail_delivery import Inbox, smtp_server  # noqa: F401 -- the fixture
+from tests.helpers import confirm_email
 from tests.meetup_helpers import Tribe, acting, local, meetup_fields, settle
 
 
@@ -225,8 +226,8 @@ def test_a_worker_killed_half_way_through_two_hundred_invitations_loses_none(
     people = []
     for n in range(200):
         handle = f"i{uuid4().hex[:12]}"
-        people.append(container.accounts.sign_up(handle, f"Invitee {n}", f"{handle}@example.org",
-                                               "correct horse battery"))
+        people.append(confirm_email(container, container.accounts.sign_up(
+            handle, f"Invitee {n}", f"{handle}@example.org", "correct horse battery")))
     settle(container)
     command(container, tribe.organiser["id"], "invite", meetup_id, people)
     settle(container)

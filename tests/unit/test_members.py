@@ -37,8 +37,8 @@ def test_every_event_records_who_acted(accounts: Accounts) -> None:
     finally:
         current_actor.reset(token)
     events = list(accounts.events.get(member_id))
-    assert [type(e).__name__ for e in events] == ["Joined", "Renamed"]
-    assert [e.actor for e in events] == ["system", str(member_id)]
+    assert [type(e).__name__ for e in events] == ["Joined", "EmailConfirmationAsked", "Renamed"]
+    assert [e.actor for e in events] == ["system", "system", str(member_id)]
 
 
 def test_an_email_is_taken_whatever_its_case(accounts: Accounts) -> None:
@@ -87,7 +87,7 @@ def test_roles_are_granted_once(accounts: Accounts) -> None:
     accounts.grant_role(member_id, "admin")
     accounts.grant_role(member_id, "admin")
     assert accounts.get_member(member_id).roles == {"admin"}
-    assert [type(e).__name__ for e in accounts.events.get(member_id)] == ["Joined", "RoleGranted"]
+    assert [type(e).__name__ for e in accounts.events.get(member_id)] == ["Joined", "EmailConfirmationAsked", "RoleGranted"]
     with pytest.raises(InvalidInput):
         accounts.grant_role(member_id, "emperor")
 
@@ -101,4 +101,4 @@ def test_an_account_is_changed_only_by_a_signed_in_member_acting_for_themself(ac
 
     assert refused.value.message == "Sign in to change your name."
     assert accounts.get_member(member_id).display_name == "Amara"
-    assert [type(e).__name__ for e in accounts.events.get(member_id)] == ["Joined"]
+    assert [type(e).__name__ for e in accounts.events.get(member_id)] == ["Joined", "EmailConfirmationAsked"]
