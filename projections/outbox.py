@@ -116,9 +116,12 @@ class OutboxView(View):
         ones are pending again (their last error kept until the next try)."""
         statuses = ["pending", "failed"] if failed_too else ["pending"]
         with self.datastore.transaction(commit=True) as cursor:
+            # Rows a worker or the dispatchers hold right now are skipped, not waited for: waiting while
+            # holding others is how a bulk update deadlocks with them (and those are being handled anyway).
             cursor.execute(
-                "UPDATE outbox SET status = 'pending', next_attempt_at = now() "
-                "WHERE status = ANY(%s) RETURNING key",
+                "UPDATE outbox SET status = 'pending', next_attempt_at = now() WHERE key IN ("
+                " SELECT key FROM outbox WHERE status = ANY(%s) ORDER BY key FOR UPDATE SKIP LOCKED"
+                ") RETURNING key",
                 (statuses,),
             )
             return [row["key"] for row in cursor.fetchall()]
