@@ -54,7 +54,7 @@ def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tmp_
             assert f"http://127.0.0.1:{port}/m/" in response.read().decode().replace("\r\n ", "")
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
+        output, _ = process.communicate(timeout=120)
     assert process.returncode == 0, output
     assert f"Cookout is running on http://127.0.0.1:{port}" in output
     assert f"http://127.0.0.1:{port}/dev/outbox" in output

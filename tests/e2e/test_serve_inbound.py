@@ -80,7 +80,7 @@ def test_serve_with_an_smtp_inbound_url_takes_a_gmail_yes_for_the_invitations_or
         assert send() == (250, b"2.0.0 duplicate: duplicate")
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
+        output, _ = process.communicate(timeout=120)
     assert process.returncode == 0, output
     assert "Receiving calendar answers over SMTP" in output
 
