@@ -9,12 +9,15 @@ clock. Tests pass fakes there instead of patching module globals.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import psycopg
+import psycopg.conninfo
 from argon2 import PasswordHasher
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresDatastore
@@ -32,8 +35,9 @@ from cookout.domain.threads import Threads
 from cookout.domain.members import Passwords
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
-from cookout.projections.base import CookoutProjection
+from cookout.projections.base import CookoutProjection, View
 from cookout.projections.outbox import Dispatcher, Enqueue, OutboxView, Welcomes
+from cookout.projections.parked import DDL as PARKED_DDL
 from cookout.projections.parked import ParkedEvents
 from cookout.projections.positions import PositionWatcher
 from cookout.projections.registry import PROJECTIONS
@@ -48,12 +52,16 @@ SCHEMA_LOCK = 2_026_112_501  # pg_advisory_lock key: one process creates tables 
 MADE_TABLES = {"CREATE_TABLE": "n"}
 
 
-def new_limiter(settings: Settings) -> MovingWindowRateLimiter:
+def new_limiter(settings: Settings, url: str, scope: str = "") -> MovingWindowRateLimiter:
     """The limiter every rate limit of a process counts in: shared through Redis when the broker is Redis
-    (every web process sees the same counts), in this process's memory otherwise."""
+    (every web process sees the same counts), in this process's memory otherwise. In Redis the counts
+    are kept under the database's name, so instances that share one Redis don't count each other."""
     broker = settings.broker_url or ""
-    shared = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
-    return MovingWindowRateLimiter(storage.storage_from_string(shared))
+    if not broker.startswith(("redis://", "rediss://")):
+        return MovingWindowRateLimiter(storage.storage_from_string("memory://"))
+    database = psycopg.conninfo.conninfo_to_dict(url).get("dbname") or "postgres"
+    prefix = f"cookout:{database}{':' + scope if scope else ''}"
+    return MovingWindowRateLimiter(storage.storage_from_string(broker, key_prefix=prefix))
 
 
 def utc_now() -> datetime:
@@ -146,7 +154,8 @@ class Container:
     def with_settings(self, settings: Settings) -> Container:
         """The same data and services under other settings (an app with limits of its own, say), with a
         limiter of their own so those limits count nowhere else."""
-        return dataclasses.replace(self, settings=settings, limiter=new_limiter(settings))
+        return dataclasses.replace(self, settings=settings,
+                                   limiter=new_limiter(settings, self.url, scope=secrets.token_hex(4)))
 
     def log_position(self) -> int:
         return self.accounts.recorder.max_notification_id() or 0
@@ -228,27 +237,61 @@ def bootstrap(settings: Settings, *, url: str | None = None, enqueue: Enqueue | 
         Environment("views", {**env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "6"})
     ).datastore
     passwords = Passwords(hasher or PasswordHasher())
-    # Processes starting together (`cookout serve`'s children) would race to create the same tables.
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-        try:
-            services = Services.build(env, passwords)
-            projections = {projection: build_projection(projection, datastore, enqueue) for projection in PROJECTIONS}
-            parked = ParkedEvents(datastore)
-            parked.create_table()
-        finally:
-            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+    services = Services.build({**env, **MADE_TABLES}, passwords)
+    projections = {projection: build_projection(projection, datastore, enqueue) for projection in PROJECTIONS}
+    parked = ParkedEvents(datastore)
+    make_tables(url, services, projections, parked)
     return Container(
         settings=settings, url=url, env=env, datastore=datastore, services=services, projections=projections,
-        parked=parked, positions=PositionWatcher(datastore, url), limiter=new_limiter(settings),
+        parked=parked, positions=PositionWatcher(datastore, url), limiter=new_limiter(settings, url),
         passwords=passwords, clock=clock, enqueue=enqueue, holders=holders,
     )
+
+
+def make_tables(url: str, services: Services, projections: dict[type[CookoutProjection], CookoutProjection],
+                parked: ParkedEvents) -> None:
+    """Create the tables, once per schema: a process whose DDL already ran (its fingerprint is recorded)
+    runs none, because even a no-op ALTER TABLE takes an exclusive lock that deadlocks with the running
+    tree's writes. Processes starting together (`cookout serve`'s children) take turns under a lock."""
+    views = [projection.view for projection in projections.values()]
+    with psycopg.connect(url, autocommit=True) as connection:
+        statements = [statement.as_string(connection) for view in [services.accounts.recorder, *views]
+                      for statement in view.sql_create_statements] + [PARKED_DDL]
+        fingerprint = hashlib.sha256("\n".join(statements).encode()).hexdigest()
+        if not schema_is(connection, fingerprint):
+            make_tables_under_lock(connection, fingerprint, services, views, parked)
+    # The log's composite type may have been made by another process after this one's pool opened.
+    services.accounts.recorder.datastore.register_type_adapters()
+
+
+def make_tables_under_lock(connection: psycopg.Connection[Any], fingerprint: str, services: Services,
+                           views: list[View], parked: ParkedEvents) -> None:
+    connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+    try:
+        if schema_is(connection, fingerprint):  # another process made them while we waited
+            return
+        services.accounts.recorder.create_table()
+        for view in views:
+            view.create_table()
+        parked.create_table()
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS cookout_schema (id boolean PRIMARY KEY DEFAULT true, fingerprint text)")
+        connection.execute(
+            "INSERT INTO cookout_schema (fingerprint) VALUES (%s) ON CONFLICT (id) DO UPDATE SET fingerprint = %s",
+            (fingerprint, fingerprint))
+    finally:
+        connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+def schema_is(connection: psycopg.Connection[Any], fingerprint: str) -> bool:
+    if connection.execute("SELECT to_regclass('cookout_schema')").fetchone() == (None,):
+        return False
+    return connection.execute("SELECT fingerprint FROM cookout_schema").fetchone() == (fingerprint,)
 
 
 def build_projection(kind: type[CookoutProjection], datastore: PostgresDatastore,
                      enqueue: Enqueue | None) -> CookoutProjection:
     view = kind.view_class(datastore=datastore, tracking_table_name=f"{kind.name}_tracking")
-    view.create_table()
     if issubclass(kind, Dispatcher):
         return kind(view=view, enqueue=enqueue)
     return kind(view=view)

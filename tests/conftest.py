@@ -94,6 +94,7 @@ def settings(database_url: str) -> Settings:
         signup_rate_limit_ip="100000 per 1 minute",
         guest_comment_rate_limit_ip="100000 per 1 minute",
         guest_comment_rate_limit_post="100000 per 1 minute",
+        password_reset_rate_limit_ip="100000 per 1 minute",
     )
 
 

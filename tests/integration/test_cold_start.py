@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
-from cookout.platform.container import SCHEMA_LOCK, bootstrap
+from cookout.platform.container import SCHEMA_LOCK, Container, bootstrap
 from cookout.platform.settings import Settings
 from cookout.platform.web.app import create_app
 from cookout.projections.members import MemberDirectory
@@ -82,3 +82,27 @@ def test_web_projections_and_a_worker_starting_together_make_their_tables_only_u
     finally:
         for container in opened:
             container.close()
+
+
+def test_a_process_starting_beside_a_running_tree_takes_no_table_lock(empty_database: str, settings: Settings) -> None:
+    """Even a no-op `ALTER TABLE … ADD COLUMN IF NOT EXISTS` waits for an exclusive lock, which deadlocks
+    with a transaction already writing that table (a CLI command started while a worker sends mail)."""
+    own = settings.model_copy(update={"database_url": empty_database})
+    bootstrap(own, hasher=FAST_HASHER).close()
+    with psycopg.connect(empty_database) as writer:
+        writer.execute("LOCK TABLE outbox, members IN ROW EXCLUSIVE MODE")  # held until the end of the test
+        with psycopg.connect(empty_database, autocommit=True) as connection:
+            connection.execute(
+                "CREATE FUNCTION refuse_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "RAISE EXCEPTION 'DDL on an up-to-date schema: %', tg_tag; END $$; "
+                "CREATE EVENT TRIGGER refuse_ddl ON ddl_command_start EXECUTE FUNCTION refuse_ddl();"
+            )
+        opened: list[Container] = []
+        starting = threading.Thread(target=lambda: opened.append(bootstrap(own, hasher=FAST_HASHER)))
+        starting.start()
+        starting.join(timeout=60)
+        writer.rollback()
+    starting.join(timeout=60)
+    for container in opened:
+        container.close()
+    assert not starting.is_alive() and opened, "bootstrap waited for a table lock, or refused"
