@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -89,6 +90,12 @@ def add_host_port(command: argparse.ArgumentParser) -> None:
     command.add_argument("--port", type=int, default=8000)
 
 
+def start_child(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A child in a process group of its own, which the tree stops whole: whatever the child started
+    goes with it. Ctrl-C reaches only this process, which stops the children in order."""
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
 def serve(args: argparse.Namespace) -> int:
     """One supervised process tree: the embedded database lives in this process, the rest are children
     that get its URL, so they run exactly as they would in production."""
@@ -117,11 +124,14 @@ def serve(args: argparse.Namespace) -> int:
     children = {
         "web": [*me, "web", "--host", args.host, "--port", str(args.port)],
         "projections": [*me, "projections", "run"],
-        "worker": [*me, "worker", "--beat", "--concurrency", "2"],
+        "worker": [*me, "worker", "--concurrency", "2"],
+        # Its own child, not `worker --beat`: Celery forks that beat off the worker, a grandchild the
+        # tree could not stop if the worker had to be killed.
+        "beat": [*me, "beat"],
     }
     if settings.inbound_url:
         children["inbound"] = [*me, "inbound"]
-    running = {name: subprocess.Popen(command, env=env) for name, command in children.items()}
+    running = {name: start_child(command, env) for name, command in children.items()}
     print(f"Cookout is running on {settings.base_url}  (Ctrl-C stops it)", flush=True)
     print(f"Mail: {mail_destination(settings)}", flush=True)
 
@@ -131,23 +141,23 @@ def serve(args: argparse.Namespace) -> int:
         nonlocal stopping
         stopping = True
 
+    # Both, explicitly: a tree started from a background job (a CI script, `nohup … &`) inherits an
+    # ignored SIGINT, and Ctrl-C or `kill -INT` must still stop it.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     restarts = dict.fromkeys(children, 0)
-    try:
-        while not stopping:
-            time.sleep(0.5)
-            for name, process in list(running.items()):
-                if process.poll() is None:
-                    continue
-                if restarts[name] >= RESTART_LIMIT:
-                    print(f"cookout: {name} keeps stopping (exit {process.returncode}); giving up.", file=sys.stderr)
-                    stopping = True
-                    break
-                restarts[name] += 1
-                print(f"cookout: {name} stopped (exit {process.returncode}); restarting.", file=sys.stderr)
-                running[name] = subprocess.Popen(children[name], env=env)
-    except KeyboardInterrupt:
-        pass
+    while not stopping:
+        time.sleep(0.5)
+        for name, process in list(running.items()):
+            if process.poll() is None:
+                continue
+            if restarts[name] >= RESTART_LIMIT:
+                print(f"cookout: {name} keeps stopping (exit {process.returncode}); giving up.", file=sys.stderr)
+                stopping = True
+                break
+            restarts[name] += 1
+            print(f"cookout: {name} stopped (exit {process.returncode}); restarting.", file=sys.stderr)
+            running[name] = start_child(children[name], env)
     for process in running.values():
         if process.poll() is None:
             # SIGTERM, not SIGINT: a tree started in the background (nohup, `&` in a script) inherits an
@@ -158,7 +168,10 @@ def serve(args: argparse.Namespace) -> int:
         try:
             process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            process.kill()
+            print(f"cookout: pid {process.pid} did not stop within 15 s; killing it.", file=sys.stderr)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # and anything it started that outlived it
+        process.wait()
     holders.clear()
     print("Cookout stopped.")
     return 0

@@ -20,7 +20,7 @@ import psycopg
 import psycopg.conninfo
 from argon2 import PasswordHasher
 from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.postgres import PostgresDatastore, PostgresRecorder
 from eventsourcing.utils import Environment
 from limits import storage
 from limits.strategies import MovingWindowRateLimiter
@@ -35,7 +35,7 @@ from cookout.domain.threads import Threads
 from cookout.domain.members import Passwords
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
-from cookout.projections.base import CookoutProjection, View
+from cookout.projections.base import CookoutProjection
 from cookout.projections.outbox import Dispatcher, Enqueue, OutboxView, Welcomes
 from cookout.projections.parked import DDL as PARKED_DDL
 from cookout.projections.parked import ParkedEvents
@@ -86,6 +86,14 @@ class Services:
         shared = {"env": env, "recorder": accounts.recorder}
         return cls(accounts=accounts, tribes=Tribes(**shared), threads=Threads(**shared),
                    moderation=Moderation(**shared), reactions=Reactions(**shared), meetings=Meetings(**shared))
+
+    def recorders(self) -> list[PostgresRecorder]:
+        """The log's recorder and each service's snapshot recorder, whose tables the services share."""
+        found = [self.accounts.recorder]
+        for service in self.all():
+            if service.snapshots is not None and service.snapshots.recorder not in found:
+                found.append(service.snapshots.recorder)
+        return found  # type: ignore[return-value]
 
     def named(self) -> dict[str, CookoutApplication]:
         return {part.name: getattr(self, part.name) for part in dataclasses.fields(self)}
@@ -254,25 +262,25 @@ def make_tables(url: str, services: Services, projections: dict[type[CookoutProj
     runs none, because even a no-op ALTER TABLE takes an exclusive lock that deadlocks with the running
     tree's writes. Processes starting together (`cookout serve`'s children) take turns under a lock."""
     views = [projection.view for projection in projections.values()]
+    recorders = services.recorders()
     with psycopg.connect(url, autocommit=True) as connection:
-        statements = [statement.as_string(connection) for view in [services.accounts.recorder, *views]
-                      for statement in view.sql_create_statements] + [PARKED_DDL]
+        statements = [statement.as_string(connection) for recorder in [*recorders, *views]
+                      for statement in recorder.sql_create_statements] + [PARKED_DDL]
         fingerprint = hashlib.sha256("\n".join(statements).encode()).hexdigest()
         if not schema_is(connection, fingerprint):
-            make_tables_under_lock(connection, fingerprint, services, views, parked)
+            make_tables_under_lock(connection, fingerprint, [*recorders, *views], parked)
     # The log's composite type may have been made by another process after this one's pool opened.
     services.accounts.recorder.datastore.register_type_adapters()
 
 
-def make_tables_under_lock(connection: psycopg.Connection[Any], fingerprint: str, services: Services,
-                           views: list[View], parked: ParkedEvents) -> None:
+def make_tables_under_lock(connection: psycopg.Connection[Any], fingerprint: str,
+                           recorders: list[PostgresRecorder], parked: ParkedEvents) -> None:
     connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
     try:
         if schema_is(connection, fingerprint):  # another process made them while we waited
             return
-        services.accounts.recorder.create_table()
-        for view in views:
-            view.create_table()
+        for recorder in recorders:
+            recorder.create_table()
         parked.create_table()
         connection.execute(
             "CREATE TABLE IF NOT EXISTS cookout_schema (id boolean PRIMARY KEY DEFAULT true, fingerprint text)")

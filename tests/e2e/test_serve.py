@@ -12,7 +12,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 from cookout.platform import demo
+
+
+def ignore_sigint() -> None:
+    """As a CI script's background job starts it: SIGINT ignored, which Ctrl-C must still override."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def free_port() -> int:
@@ -27,6 +34,7 @@ def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tmp_
     process = subprocess.Popen(
         [sys.executable, "-m", "cookout.platform.cli", "serve", "--demo", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=ignore_sigint,
     )
     try:
         health = None
@@ -59,3 +67,13 @@ def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tmp_
     assert f"Cookout is running on http://127.0.0.1:{port}" in output
     assert f"http://127.0.0.1:{port}/dev/outbox" in output
     assert "Cookout stopped." in output
+    assert left_running_in(tmp_path) == []
+
+
+def left_running_in(directory: Path) -> list[str]:
+    """Processes of the tree (children, grandchildren, the database) still running in its directory."""
+    left = []
+    for process in psutil.process_iter(["cwd", "cmdline"]):
+        if process.info["cwd"] and Path(process.info["cwd"]).is_relative_to(directory):
+            left.append(" ".join(process.info["cmdline"] or []))
+    return left

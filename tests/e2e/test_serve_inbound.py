@@ -14,7 +14,7 @@ from pathlib import Path
 
 from icalendar import Calendar
 
-from tests.e2e.test_serve import free_port
+from tests.e2e.test_serve import free_port, ignore_sigint
 from tests.integration.test_calendar_answers import reply_text
 
 
@@ -56,6 +56,7 @@ def test_serve_with_an_smtp_inbound_url_takes_a_gmail_yes_for_the_invitations_or
     process = subprocess.Popen(
         [sys.executable, "-m", "cookout.platform.cli", "serve", "--demo", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=ignore_sigint,
     )
     outbox = tmp_path / "var" / "outbox"
     teo = {"email": "teo@example.org", "display_name": "Teo Lindqvist"}
