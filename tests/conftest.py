@@ -149,6 +149,15 @@ class Clock:
 
 
 @pytest.fixture
+def tree_dir() -> Iterator[Path]:
+    """A working directory for a whole `cookout serve` tree. Not pytest's tmp_path: the embedded Postgres
+    runs as its own user, and pytest makes its tmp root private again whenever a session starts."""
+    directory = Path(tempfile.mkdtemp(prefix="cookout-tree-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock()
 

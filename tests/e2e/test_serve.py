@@ -28,12 +28,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tree_dir: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOKOUT_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "cookout.platform.cli", "serve", "--demo", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tree_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         preexec_fn=ignore_sigint,
     )
     try:
@@ -49,12 +49,12 @@ def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tmp_
         assert health is not None and health["status"] == "ok"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/members/amara", timeout=5) as response:
             assert "Amara Okafor" in response.read().decode()
-        assert (tmp_path / "var" / "pgdata").is_dir()
+        assert (tree_dir / "var" / "pgdata").is_dir()
         # The welcome letters reach the outbox through the projections process and the worker.
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(list((tmp_path / "var" / "outbox").glob("welcome_*.eml"))) < 5:
+        while time.monotonic() < deadline and len(list((tree_dir / "var" / "outbox").glob("welcome_*.eml"))) < 5:
             time.sleep(0.5)
-        welcomes = list((tmp_path / "var" / "outbox").glob("welcome_*.eml"))
+        welcomes = list((tree_dir / "var" / "outbox").glob("welcome_*.eml"))
         assert len(welcomes) == 5
         # Links point where this server listens, not at the default port 8000.
         assert f"http://127.0.0.1:{port}/members/" in welcomes[0].read_text()
@@ -67,7 +67,7 @@ def test_serve_runs_the_whole_tree_on_embedded_defaults_and_stops_on_ctrl_c(tmp_
     assert f"Cookout is running on http://127.0.0.1:{port}" in output
     assert f"http://127.0.0.1:{port}/dev/outbox" in output
     assert "Cookout stopped." in output
-    assert left_running_in(tmp_path) == []
+    assert left_running_in(tree_dir) == []
 
 
 def left_running_in(directory: Path) -> list[str]:

@@ -49,16 +49,16 @@ def wait_until(condition, seconds: float, process: subprocess.Popen[str]):  # ty
     raise AssertionError("timed out")
 
 
-def test_serve_with_an_smtp_inbound_url_takes_a_gmail_yes_for_the_invitations_organizer(tmp_path: Path) -> None:
+def test_serve_with_an_smtp_inbound_url_takes_a_gmail_yes_for_the_invitations_organizer(tree_dir: Path) -> None:
     port, inbound_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOKOUT_")}
     env["COOKOUT_INBOUND_URL"] = f"smtp://127.0.0.1:{inbound_port}"
     process = subprocess.Popen(
         [sys.executable, "-m", "cookout.platform.cli", "serve", "--demo", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tree_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         preexec_fn=ignore_sigint,
     )
-    outbox = tmp_path / "var" / "outbox"
+    outbox = tree_dir / "var" / "outbox"
     teo = {"email": "teo@example.org", "display_name": "Teo Lindqvist"}
     try:
         # The demo's Teo said maybe: his letter holds the meetup, tentatively, with his own ORGANIZER.
