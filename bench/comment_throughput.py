@@ -48,11 +48,15 @@ def serve(settings: Settings, workers: int) -> tuple[subprocess.Popen[bytes], st
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "COOKOUT_DATABASE_URL": settings.database_url or "", "COOKOUT_SECRET_KEY": settings.secret,
-           "COOKOUT_DATA_DIR": str(settings.data_path), "COOKOUT_COMMENT_RATE_LIMIT": settings.comment_rate_limit}
+           "COOKOUT_DATA_DIR": str(settings.data_path), "COOKOUT_COMMENT_RATE_LIMIT": settings.comment_rate_limit,
+           "COOKOUT_SMTP_URL": "off"}
     server = subprocess.Popen([sys.executable, "-m", "cookout.platform.cli", "web", "--port", str(port), "--workers", str(workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    deadline = time.monotonic() + 120  # a loaded machine starts uvicorn slowly
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"cookout web exited with {server.returncode}")
         try:
             httpx.get(f"{base_url}/healthz", timeout=1)
             break
