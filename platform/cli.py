@@ -13,7 +13,9 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from cookout.platform import demo, inbound
+from pathlib import Path
+
+from cookout.platform import backup, demo, inbound
 from cookout.platform.database import database_url
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import ConfigurationError, load_settings, mail_destination, served_at
@@ -77,6 +79,13 @@ def parser() -> argparse.ArgumentParser:
     outbox_retry_cmd = outbox_actions.add_parser("retry", help="try every pending letter now (after an outage)")
     outbox_retry_cmd.add_argument("--failed", action="store_true", help="also the letters marked failed")
     outbox_retry_cmd.set_defaults(run=outbox_retry)
+
+    export_cmd = commands.add_parser("export", help="write the event log and the outbox's sent state to a file")
+    export_cmd.add_argument("file", type=Path)
+    export_cmd.set_defaults(run=export_log)
+    import_cmd = commands.add_parser("import", help="restore an export into an empty database, and build every view")
+    import_cmd.add_argument("file", type=Path)
+    import_cmd.set_defaults(run=import_log)
 
     commands.add_parser("demo", help="seed a small demo tribe").set_defaults(run=seed_demo)
     commands.add_parser(
@@ -288,6 +297,26 @@ def outbox_retry(args: argparse.Namespace) -> int:
         keys = container.outbox.make_due(failed_too=args.failed)
         hand_over(CookoutCelery(settings).enqueue, keys)
         print(f"{len(keys)} letters handed to the workers again.")
+    finally:
+        container.close()
+    return 0
+
+
+def export_log(args: argparse.Namespace) -> int:
+    container = bootstrap(load_settings())
+    try:
+        events, letters = backup.export(container, args.file)
+        print(f"Exported {events} events and {letters} letters to {args.file}.")
+    finally:
+        container.close()
+    return 0
+
+
+def import_log(args: argparse.Namespace) -> int:
+    container = bootstrap(load_settings())
+    try:
+        events, letters = backup.restore(container, args.file)
+        print(f"Imported {events} events and {letters} letters from {args.file}; every view is built.")
     finally:
         container.close()
     return 0
