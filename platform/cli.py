@@ -228,7 +228,7 @@ def projections_run(args: argparse.Namespace) -> int:
     tasks = CookoutCelery(settings)
     container = bootstrap(settings, enqueue=tasks.enqueue)
     hand_over(tasks.enqueue, container.outbox.due_keys())  # a deferred letter keeps its next try
-    container.start_projections()
+    container.start_projections(standby=True)
     signal.signal(signal.SIGTERM, lambda *_: container.stop_projections())
     print("Projections are following the event log.", flush=True)
     try:
@@ -279,15 +279,12 @@ def projections_rebuild(args: argparse.Namespace) -> int:
 
 
 def rebuild(container: Container, projection: type, timeout: float = 600) -> int:
-    """Empty one view and replay the whole log into it. Refused while `cookout projections run` runs it."""
-    head = container.log_position()
-    container.start_projections((projection,), rebuild=True)
+    """Build one view again from the whole log beside the live one, which pages go on reading, and switch
+    to it: through `cookout projections run` if it is running, or here."""
     try:
-        if not container.wait_for(head, (projection,), timeout=timeout):
-            raise ConfigurationError(f"rebuilding {projection.name} did not reach position {head} in {timeout} s")
-    finally:
-        container.stop_projections()
-    return head
+        return container.rebuild_beside(projection, timeout)
+    except TimeoutError as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def outbox_retry(args: argparse.Namespace) -> int:

@@ -82,6 +82,9 @@ class View(PostgresTrackingRecorder):
 
     ddl: ClassVar[tuple[str, ...]] = ()
     tables: ClassVar[tuple[str, ...]] = ()
+    # Raise it in a release that changes what the rows hold: the runner then rebuilds the view beside the
+    # live one, from the log, and switches to it (projections/shadow.py).
+    version: ClassVar[int] = 1
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
         super().__init__(datastore, **kwargs)
