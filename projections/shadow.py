@@ -70,7 +70,7 @@ class NextDatastore(PostgresDatastore):
 def next_version(live: CookoutProjection, datastore: PostgresDatastore) -> CookoutProjection:
     """A projection of the live one's kind writing to the next version's tables; it sends no letters."""
     kind = type(live)
-    view = kind.view_class(datastore=datastore, tracking_table_name=live.view.tracking_table_name)
+    view = type(live.view)(datastore=datastore, tracking_table_name=live.view.tracking_table_name)
     projection = kind(view=view)
     projection.name = next_name(kind.name)  # its own advisory lock, its own parked events
     return projection
