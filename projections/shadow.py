@@ -89,9 +89,10 @@ def prepare(live: CookoutProjection) -> None:
         datastore.close()
 
 
-def is_ready(cursor: Any, name: str) -> bool:
+def is_ready(cursor: Any, live: CookoutProjection) -> bool:
+    """Whether a next version has been made (its tracking table is there)."""
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS ready",
-                   (f"{schema_of(name)}.{name}_tracking",))
+                   (f"{schema_of(live.name)}.{live.view.tracking_table_name}",))
     return bool(cursor.fetchone()["ready"])
 
 
@@ -136,7 +137,7 @@ def switch(app: Application[Any], live: CookoutProjection, live_position: int) -
     try:
         with datastore.get_connection() as connection:
             with connection.cursor() as cursor:
-                if not is_ready(cursor, name):
+                if not is_ready(cursor, live):
                     return None
             held = connection.execute("SELECT pg_try_advisory_lock(%s) AS held", (lock_key(next_name(name)),))
             if not held.fetchone()["held"]:
@@ -306,3 +307,5 @@ class Upgrades:
                     return
                 if reached is not None:
                     runner.positions[id(projection)] = max(runner.positions[id(projection)], reached)
+                    # Fresh connections: those there may have prepared queries on the tables just replaced.
+                    projection.view.datastore.pool.drain()
