@@ -13,7 +13,9 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from cookout.platform import demo, inbound
+from pathlib import Path
+
+from cookout.platform import backup, demo, inbound
 from cookout.platform.database import database_url
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import ConfigurationError, load_settings, mail_destination, served_at
@@ -77,6 +79,13 @@ def parser() -> argparse.ArgumentParser:
     outbox_retry_cmd = outbox_actions.add_parser("retry", help="try every pending letter now (after an outage)")
     outbox_retry_cmd.add_argument("--failed", action="store_true", help="also the letters marked failed")
     outbox_retry_cmd.set_defaults(run=outbox_retry)
+
+    export_cmd = commands.add_parser("export", help="write the event log and the outbox's sent state to a file")
+    export_cmd.add_argument("file", type=Path)
+    export_cmd.set_defaults(run=export_log)
+    import_cmd = commands.add_parser("import", help="restore an export into an empty database, and build every view")
+    import_cmd.add_argument("file", type=Path)
+    import_cmd.set_defaults(run=import_log)
 
     commands.add_parser("demo", help="seed a small demo tribe").set_defaults(run=seed_demo)
     commands.add_parser(
@@ -219,7 +228,7 @@ def projections_run(args: argparse.Namespace) -> int:
     tasks = CookoutCelery(settings)
     container = bootstrap(settings, enqueue=tasks.enqueue)
     hand_over(tasks.enqueue, container.outbox.due_keys())  # a deferred letter keeps its next try
-    container.start_projections()
+    container.start_projections(standby=True)
     signal.signal(signal.SIGTERM, lambda *_: container.stop_projections())
     print("Projections are following the event log.", flush=True)
     try:
@@ -270,15 +279,12 @@ def projections_rebuild(args: argparse.Namespace) -> int:
 
 
 def rebuild(container: Container, projection: type, timeout: float = 600) -> int:
-    """Empty one view and replay the whole log into it. Refused while `cookout projections run` runs it."""
-    head = container.log_position()
-    container.start_projections((projection,), rebuild=True)
+    """Build one view again from the whole log beside the live one, which pages go on reading, and switch
+    to it: through `cookout projections run` if it is running, or here."""
     try:
-        if not container.wait_for(head, (projection,), timeout=timeout):
-            raise ConfigurationError(f"rebuilding {projection.name} did not reach position {head} in {timeout} s")
-    finally:
-        container.stop_projections()
-    return head
+        return container.rebuild_beside(projection, timeout)
+    except TimeoutError as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def outbox_retry(args: argparse.Namespace) -> int:
@@ -288,6 +294,26 @@ def outbox_retry(args: argparse.Namespace) -> int:
         keys = container.outbox.make_due(failed_too=args.failed)
         hand_over(CookoutCelery(settings).enqueue, keys)
         print(f"{len(keys)} letters handed to the workers again.")
+    finally:
+        container.close()
+    return 0
+
+
+def export_log(args: argparse.Namespace) -> int:
+    container = bootstrap(load_settings())
+    try:
+        events, letters = backup.export(container, args.file)
+        print(f"Exported {events} events and {letters} letters to {args.file}.")
+    finally:
+        container.close()
+    return 0
+
+
+def import_log(args: argparse.Namespace) -> int:
+    container = bootstrap(load_settings())
+    try:
+        events, letters = backup.restore(container, args.file)
+        print(f"Imported {events} events and {letters} letters from {args.file}; every view is built.")
     finally:
         container.close()
     return 0

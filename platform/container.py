@@ -35,6 +35,7 @@ from cookout.domain.threads import Threads
 from cookout.domain.members import Passwords
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
+from cookout.projections import shadow
 from cookout.projections.base import CookoutProjection
 from cookout.projections.outbox import Dispatcher, Enqueue, OutboxView, Welcomes
 from cookout.projections.parked import DDL as PARKED_DDL
@@ -187,12 +188,23 @@ class Container:
                                       position)
 
     def start_projections(self, projections: tuple[type[CookoutProjection], ...] = PROJECTIONS,
-                          rebuild: bool = False) -> None:
+                          rebuild: bool = False, standby: bool = False) -> None:
         """Run projections in this process: one thread following the log through LISTEN/NOTIFY. With
-        `rebuild`, their views are emptied first and the whole log replayed into them."""
-        # The subscription reads the log one notification at a time: one connection, some headroom.
-        log = CookoutApplication(env={**self.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"})
-        self.runners.append(ProjectionsRunner(log, [self.projections[p] for p in projections], rebuild=rebuild))
+        `rebuild`, their views are emptied first and the whole log replayed into them. With `standby`, a
+        runner that finds them applied elsewhere waits to take over instead of stopping. Views an older
+        release built are rebuilt beside the live ones and switched to (projections/shadow.py)."""
+        upgrades = None if rebuild else shadow.Upgrades(self.log_reader)
+        self.runners.append(ProjectionsRunner(self.log_reader(), [self.projections[p] for p in projections],
+                                              rebuild=rebuild, standby=standby, upgrades=upgrades))
+
+    def log_reader(self) -> CookoutApplication:
+        """An application of its own to follow the log with: one connection, some headroom."""
+        return CookoutApplication(env={**self.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"})
+
+    def rebuild_beside(self, projection: type[CookoutProjection], timeout: float = 600) -> int:
+        """Build a view's next version from the log beside the live one, which pages go on reading, then
+        switch to it; returns the log position it was built to."""
+        return shadow.rebuild(self.log_reader, self.projections[projection], timeout)
 
     def raise_projection_errors(self) -> None:
         """A projection that failed in this process stops; say why rather than wait for it."""
@@ -265,7 +277,7 @@ def make_tables(url: str, services: Services, projections: dict[type[CookoutProj
     recorders = services.recorders()
     with psycopg.connect(url, autocommit=True) as connection:
         statements = [statement.as_string(connection) for recorder in [*recorders, *views]
-                      for statement in recorder.sql_create_statements] + [PARKED_DDL]
+                      for statement in recorder.sql_create_statements] + [PARKED_DDL, shadow.VERSIONS_DDL]
         fingerprint = hashlib.sha256("\n".join(statements).encode()).hexdigest()
         if not schema_is(connection, fingerprint):
             make_tables_under_lock(connection, fingerprint, [*recorders, *views], parked)
@@ -282,6 +294,7 @@ def make_tables_under_lock(connection: psycopg.Connection[Any], fingerprint: str
         for recorder in recorders:
             recorder.create_table()
         parked.create_table()
+        connection.execute(shadow.VERSIONS_DDL)
         connection.execute(
             "CREATE TABLE IF NOT EXISTS cookout_schema (id boolean PRIMARY KEY DEFAULT true, fingerprint text)")
         connection.execute(

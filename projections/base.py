@@ -10,6 +10,7 @@ import functools
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
@@ -82,6 +83,9 @@ class View(PostgresTrackingRecorder):
 
     ddl: ClassVar[tuple[str, ...]] = ()
     tables: ClassVar[tuple[str, ...]] = ()
+    # Raise it in a release that changes what the rows hold: the runner then rebuilds the view beside the
+    # live one, from the log, and switches to it (projections/shadow.py).
+    version: ClassVar[int] = 1
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
         super().__init__(datastore, **kwargs)
@@ -112,7 +116,13 @@ class View(PostgresTrackingRecorder):
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.05)
     def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
-            cursor.execute(sql, params or {})  # type: ignore[arg-type]
+            try:
+                cursor.execute(sql, params or {})  # type: ignore[arg-type]
+            except psycopg.errors.FeatureNotSupported:
+                # "cached plan must not change result type": a rebuilt version of the table, with other
+                # columns, was switched in (projections/shadow.py) after this connection prepared the query.
+                connection.execute("DEALLOCATE ALL")  # which psycopg also takes as a cue to forget its own
+                cursor.execute(sql, params or {})  # type: ignore[arg-type]
             return list(cursor.fetchall())
 
     def row(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.application import Application
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 BATCH_LIMIT = 500
 POSITIONS_CHANNEL = "cookout_views"
 WAKE_SECONDS = 0.1  # how soon the threads notice a stop
+STANDBY_SECONDS = 0.5  # how often a standby runner tries to take over
 # The database is gone or unusable, not the event: parking would skip events that are fine.
 UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError)
 
@@ -104,10 +105,23 @@ def reads(projection: type[CookoutProjection]) -> frozenset[type] | None:
     return frozenset(resolve_topic(topic) for topic in projection.topics) if projection.topics else None
 
 
+class Upgrades(Protocol):
+    """What a runner is told of its views' rebuilt versions (projections/shadow.py)."""
+
+    channel: str
+
+    def claimed(self, runner: ProjectionsRunner) -> None: ...
+
+    def switch(self, runner: ProjectionsRunner, name: str) -> None: ...
+
+
 class ProjectionsRunner:
-    def __init__(self, app: Application[Any], projections: Sequence[CookoutProjection], rebuild: bool = False):
+    def __init__(self, app: Application[Any], projections: Sequence[CookoutProjection], rebuild: bool = False,
+                 standby: bool = False, upgrades: Upgrades | None = None):
         self.app = app
         self.rebuild = rebuild  # empty the views first (once they are ours), and replay the whole log
+        self.standby = standby  # wait for another runner's projections instead of refusing to start
+        self.upgrades = upgrades
         self.recorder: Any = app.recorder
         self.projections = list(projections)
         self.positions = {id(p): p.view.max_tracking_id(APPLICATION_NAME) or 0 for p in self.projections}
@@ -122,7 +136,8 @@ class ProjectionsRunner:
         self.waker = threading.Thread(target=self._wake, name="projections-wake", daemon=True)
         self.thread.start()
         self.waker.start()
-        self.listening.wait(10)
+        if not standby:
+            self.listening.wait(10)
 
     def _follow(self) -> None:
         # Rather than eventsourcing's ApplicationSubscription (three threads, one event at a time), one
@@ -135,6 +150,9 @@ class ProjectionsRunner:
                         projection.view.reset()
                         self.positions[id(projection)] = 0
                 connection.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
+                if self.upgrades is not None:
+                    connection.execute(SQL("LISTEN {0}").format(Identifier(self.upgrades.channel)))
+                    self.upgrades.claimed(self)
                 self.listening.set()
                 last = min(self.positions.values(), default=0)
                 while not self.stopped.is_set():
@@ -148,8 +166,10 @@ class ProjectionsRunner:
                         ])
                         last = notifications[-1].id
                         continue
-                    for _ in connection.notifies(timeout=WAKE_SECONDS, stop_after=1):
-                        pass  # something was recorded (or a stop is due): look again
+                    for notify in connection.notifies(timeout=WAKE_SECONDS, stop_after=1):
+                        # something was recorded (or a stop is due): look again
+                        if self.upgrades is not None and notify.channel == self.upgrades.channel:
+                            self.upgrades.switch(self, notify.payload)  # between two batches
                 connection.execute("SELECT pg_advisory_unlock_all()")
         except BaseException as error:  # noqa: BLE001 -- kept and re-raised in the caller's thread
             if not self.stopped.is_set():
@@ -160,15 +180,34 @@ class ProjectionsRunner:
 
     def _claim(self, connection: Any) -> None:
         """Hold each projection's advisory lock for as long as this runner lives: two processes applying
-        the same projection (two `projections run`, or a rebuild beside one) would write its rows twice."""
+        the same projection (two `projections run`, or a retry beside one) would write its rows twice. A
+        standby waits, holding none, until it can take them all: as soon as the active runner's session ends
+        (it stopped, or died), it goes on from the positions that runner committed."""
+        standing_by = False
+        while (busy := self._try_claim(connection)) is not None:
+            if not self.standby:
+                raise ProjectionBusy(
+                    f"Another process is running the {busy} projection. Run `cookout projections run`"
+                    " in one process only, and stop it before `cookout projections retry`."
+                )
+            if not standing_by:
+                log.info("Another runner applies the projections; standing by to take over.")
+                standing_by = True
+            if self.stopped.wait(STANDBY_SECONDS):
+                raise ProjectionBusy("stopped while standing by")
+        if standing_by:
+            for projection in self.projections:  # from where the runner before stopped
+                self.positions[id(projection)] = projection.view.position()
+            log.info("Took over the projections from the runner that stopped.")
+
+    def _try_claim(self, connection: Any) -> str | None:
+        """Take every projection's lock, or none: the name of one held elsewhere, or None."""
         for projection in self.projections:
             held = connection.execute("SELECT pg_try_advisory_lock(%s) AS held", (lock_key(projection.name),))
             if not held.fetchone()["held"]:
                 connection.execute("SELECT pg_advisory_unlock_all()")
-                raise ProjectionBusy(
-                    f"Another process is running the {projection.name} projection. Run `cookout projections run`"
-                    " in one process only, and stop it before `cookout projections rebuild`."
-                )
+                return projection.name
+        return None
 
     def apply(self, events: list[tuple[Any, Tracking]]) -> None:
         """Apply the events to every projection that hasn't yet, with their positions, in one transaction."""

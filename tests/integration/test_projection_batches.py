@@ -15,7 +15,6 @@ from eventsourcing.utils import get_topic
 
 from cookout.domain.base import CookoutApplication
 from cookout.domain.members import Member
-from cookout.platform import cli
 from cookout.platform.container import Container
 from cookout.projections import positions
 from cookout.projections.base import APPLICATION_NAME, CookoutProjection, View
@@ -218,15 +217,3 @@ def test_a_projection_runs_in_one_process_at_a_time(container: Container, joiner
     third = follow(container, joiners)  # the lock went with the first runner
     third.stop()
     third.check()
-
-
-def test_a_rebuild_is_refused_while_the_projection_runs_and_leaves_the_view_alone(
-    container: Container, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    join(container, "Kept Through A Refused Rebuild")
-    assert container.wait_for(container.log_position(), timeout=10)
-    before = container.view(MemberDirectory).snapshot()
-    monkeypatch.setenv("COOKOUT_DATABASE_URL", container.settings.database_url or "")
-    assert cli.main(["projections", "rebuild", "member_directory"]) == 2
-    assert "Another process is running the member_directory projection" in capsys.readouterr().err
-    assert container.view(MemberDirectory).snapshot() == before
