@@ -15,6 +15,8 @@ import uvicorn
 
 from cookout.platform import demo, inbound
 from cookout.platform.database import database_url
+from cookout.platform.logs import configure_logging, logging_config
+from cookout.platform.metrics import prepare_metrics_folder
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import ConfigurationError, load_settings, mail_destination, served_at
 from cookout.projections.outbox import hand_over
@@ -120,6 +122,7 @@ def serve(args: argparse.Namespace) -> int:
         # The children get a URL, but the server behind it is this process's own embedded one.
         "COOKOUT_DATABASE_IS_EMBEDDED": "1" if settings.embedded_database else "0",
     }
+    prepare_metrics_folder(settings, env)  # the children count into one folder, which the web's /metrics reads
     me = [sys.executable, "-m", "cookout.platform.cli"]
     children = {
         "web": [*me, "web", "--host", args.host, "--port", str(args.port)],
@@ -187,9 +190,12 @@ def web(args: argparse.Namespace) -> int:
     settings.check_mail()  # fail fast, with one line, on a bad or missing value
     # The app (in each uvicorn worker) reads its settings from the environment.
     os.environ["COOKOUT_BASE_URL"] = settings.base_url
+    prepare_metrics_folder(settings)  # the N processes count into one folder; each /metrics adds them up
     # uvicorn picks httptools and uvloop (our dependencies) on its own ("auto"): less CPU per request than h11.
+    # Each process logs through Cookout's handler; the app logs every request, with its id, instead of uvicorn.
     uvicorn.run("cookout.platform.web.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", **SERVER_OPTIONS)
+                workers=args.workers, log_level="info", log_config=logging_config(settings.log_format),
+                access_log=False, **SERVER_OPTIONS)
     return 0
 
 
@@ -203,19 +209,20 @@ def worker(args: argparse.Namespace) -> int:
     # open connections into each child).
     container = bootstrap(settings)
     try:
-        CookoutCelery(settings, container, queue=args.queue).worker_main(argv)
+        CookoutCelery(settings, container, queue=args.queue, logs=True).worker_main(argv)
     finally:
         container.close()
     return 0
 
 
 def beat(args: argparse.Namespace) -> int:
-    CookoutCelery(load_settings()).start(["beat", "--loglevel=INFO"])
+    CookoutCelery(load_settings(), logs=True).start(["beat", "--loglevel=INFO"])
     return 0
 
 
 def projections_run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    configure_logging(settings.log_format)
     tasks = CookoutCelery(settings)
     container = bootstrap(settings, enqueue=tasks.enqueue)
     hand_over(tasks.enqueue, container.outbox.due_keys())  # a deferred letter keeps its next try
@@ -294,7 +301,9 @@ def outbox_retry(args: argparse.Namespace) -> int:
 
 
 def receive_answers(args: argparse.Namespace) -> int:
-    inbound.run(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    inbound.run(settings)
     return 0
 
 

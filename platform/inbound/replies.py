@@ -28,6 +28,7 @@ from cookout.domain.errors import DomainError
 from cookout.domain.meetups import GOING, MAYBE, NOT_GOING
 from cookout.platform.links import read_rsvp_address
 from cookout.platform.container import Container
+from cookout.platform.metrics import INBOUND_REPLIES
 from cookout.platform.settings import Settings
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
@@ -72,6 +73,7 @@ def receive(container: Container, message: EmailMessage, recipients: list[str], 
         outcome = _receive(container, settings or container.settings, message, recipients, now or datetime.now(UTC))
     except Rejected as rejected:
         outcome = rejected.outcome
+    INBOUND_REPLIES.labels(outcome.status, outcome.reason).inc()
     level = logging.WARNING if outcome.status == REFUSED else logging.INFO
     log.log(level, "calendar answer %s (%s): %s; Message-ID %r", outcome.status, outcome.reason, outcome.detail,
             message.get("Message-ID", "(none)"))
