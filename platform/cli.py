@@ -182,7 +182,9 @@ def serve(args: argparse.Namespace) -> int:
 
 # Not uvicorn's proxy headers: it believes X-Forwarded-For from loopback, so each forged address would get a
 # fresh rate-limit bucket. `client_ip` reads it, and only from COOKOUT_TRUSTED_PROXIES.
-SERVER_OPTIONS = {"proxy_headers": False}
+# A web process that has not answered uvicorn's health ping within 30 s is replaced: its default of 5 s
+# kills every process still importing the app on a busy machine, so `--workers N` never came up.
+SERVER_OPTIONS = {"proxy_headers": False, "timeout_worker_healthcheck": 30}
 
 
 def web(args: argparse.Namespace) -> int:

@@ -75,6 +75,10 @@ class JsonLinesFormatter(JsonFormatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return utc_time(record)
 
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        super().add_fields(log_data, record, message_dict)
+        log_data.pop("color_message", None)  # uvicorn's message again, with terminal colours
+
 
 def logging_config(log_format: str, level: str = "INFO") -> dict[str, Any]:
     """A `logging.config.dictConfig` for one process: one handler on stderr, for every logger."""

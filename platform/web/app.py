@@ -117,6 +117,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             *assets.ROUTES,
         ],
         openapi_config=None,
+        # Logging is the process's (platform/logs.py, set up by the CLI): Litestar's own would replace it.
+        logging_config=None,
         template_config=template_config,
         plugins=[HTMXPlugin()],
         request_class=HTMXRequest,  # handlers read `request.htmx`
