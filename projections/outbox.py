@@ -145,12 +145,11 @@ class OutboxView(View):
     def health(self) -> dict[str, Any]:
         """For /metrics: letters by status, the pending ones already tried, how long the oldest has waited."""
         counts = self.rows("SELECT status, count(*) AS n FROM outbox GROUP BY status")
-        waiting = self.row(
+        [waiting] = self.rows(
             "SELECT count(*) FILTER (WHERE attempts > 0) AS retrying, "
             "coalesce(extract(epoch FROM now() - min(created_at)), 0)::float AS oldest "
             "FROM outbox WHERE status = 'pending'"
         )
-        assert waiting is not None
         return {"statuses": {row["status"]: row["n"] for row in counts}, "retrying": waiting["retrying"],
                 "oldest_pending_seconds": waiting["oldest"]}
 
