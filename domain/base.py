@@ -29,6 +29,21 @@ def acting_as(member_id: Any) -> Iterator[None]:
         current_actor.reset(token)
 
 
+# The request (or the letter, the job) a command runs for, so its events can be traced back to it:
+# set by the web layer from X-Request-ID, None where nothing asked for the command.
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+
+
+@contextmanager
+def serving_request(request_id: str | None) -> Iterator[None]:
+    """Commands and log lines inside belong to this request id."""
+    token = current_request_id.set(request_id)
+    try:
+        yield
+    finally:
+        current_request_id.reset(token)
+
+
 # The log position of the last save in this context, for read-your-writes.
 last_position: ContextVar[int | None] = ContextVar("last_position", default=None)
 
@@ -36,16 +51,23 @@ last_position: ContextVar[int | None] = ContextVar("last_position", default=None
 class CookoutAggregate(Aggregate):
     class Event(Aggregate.Event):
         actor: str
+        request_id: str | None  # events recorded before request ids have none: read with request_id_of()
 
     class Created(Event, Aggregate.Created):
         pass
 
     @classmethod
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
-        return super()._create(event_class, id=id, actor=current_actor.get(), **kwargs)
+        return super()._create(event_class, id=id, actor=current_actor.get(),
+                               request_id=current_request_id.get(), **kwargs)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
-        super().trigger_event(event_class, actor=current_actor.get(), **kwargs)
+        super().trigger_event(event_class, actor=current_actor.get(), request_id=current_request_id.get(), **kwargs)
+
+
+def request_id_of(event: Any) -> str | None:
+    """The request an event was recorded for; None for events from before request ids, or from no request."""
+    return getattr(event, "request_id", None)
 
 
 class Index(CookoutAggregate):
@@ -141,6 +163,9 @@ __all__ = [
     "Index",
     "IntegrityError",
     "current_actor",
+    "current_request_id",
+    "request_id_of",
+    "serving_request",
     "last_position",
     "index_id",
 ]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from cookout.platform import backup, demo, inbound
 from cookout.platform.database import database_url
+from cookout.platform.logs import configure_logging, logging_config
+from cookout.platform.metrics import prepare_metrics_folder
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import ConfigurationError, load_settings, mail_destination, served_at
 from cookout.projections.outbox import hand_over
@@ -129,6 +131,7 @@ def serve(args: argparse.Namespace) -> int:
         # The children get a URL, but the server behind it is this process's own embedded one.
         "COOKOUT_DATABASE_IS_EMBEDDED": "1" if settings.embedded_database else "0",
     }
+    prepare_metrics_folder(settings, env)  # the children count into one folder, which the web's /metrics reads
     me = [sys.executable, "-m", "cookout.platform.cli"]
     children = {
         "web": [*me, "web", "--host", args.host, "--port", str(args.port)],
@@ -188,7 +191,9 @@ def serve(args: argparse.Namespace) -> int:
 
 # Not uvicorn's proxy headers: it believes X-Forwarded-For from loopback, so each forged address would get a
 # fresh rate-limit bucket. `client_ip` reads it, and only from COOKOUT_TRUSTED_PROXIES.
-SERVER_OPTIONS = {"proxy_headers": False}
+# A web process that has not answered uvicorn's health ping within 30 s is replaced: its default of 5 s
+# kills every process still importing the app on a busy machine, so `--workers N` never came up.
+SERVER_OPTIONS = {"proxy_headers": False, "timeout_worker_healthcheck": 30}
 
 
 def web(args: argparse.Namespace) -> int:
@@ -196,9 +201,12 @@ def web(args: argparse.Namespace) -> int:
     settings.check_mail()  # fail fast, with one line, on a bad or missing value
     # The app (in each uvicorn worker) reads its settings from the environment.
     os.environ["COOKOUT_BASE_URL"] = settings.base_url
+    prepare_metrics_folder(settings)  # the N processes count into one folder; each /metrics adds them up
     # uvicorn picks httptools and uvloop (our dependencies) on its own ("auto"): less CPU per request than h11.
+    # Each process logs through Cookout's handler; the app logs every request, with its id, instead of uvicorn.
     uvicorn.run("cookout.platform.web.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", **SERVER_OPTIONS)
+                workers=args.workers, log_level="info", log_config=logging_config(settings.log_format),
+                access_log=False, **SERVER_OPTIONS)
     return 0
 
 
@@ -212,19 +220,20 @@ def worker(args: argparse.Namespace) -> int:
     # open connections into each child).
     container = bootstrap(settings)
     try:
-        CookoutCelery(settings, container, queue=args.queue).worker_main(argv)
+        CookoutCelery(settings, container, queue=args.queue, logs=True).worker_main(argv)
     finally:
         container.close()
     return 0
 
 
 def beat(args: argparse.Namespace) -> int:
-    CookoutCelery(load_settings()).start(["beat", "--loglevel=INFO"])
+    CookoutCelery(load_settings(), logs=True).start(["beat", "--loglevel=INFO"])
     return 0
 
 
 def projections_run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    configure_logging(settings.log_format)
     tasks = CookoutCelery(settings)
     container = bootstrap(settings, enqueue=tasks.enqueue)
     hand_over(tasks.enqueue, container.outbox.due_keys())  # a deferred letter keeps its next try
@@ -320,7 +329,9 @@ def import_log(args: argparse.Namespace) -> int:
 
 
 def receive_answers(args: argparse.Namespace) -> int:
-    inbound.run(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    inbound.run(settings)
     return 0
 
 

@@ -9,6 +9,7 @@ import time
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from limits import parse
@@ -58,6 +59,7 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges; none by default.
     trusted_proxies: str = ""
     read_your_writes_timeout: float = 2.0
+    log_format: Literal["text", "json"] = "text"  # how every process logs: readable lines, or JSON lines
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
+from cookout.domain.base import current_request_id
 from cookout.domain.members import Member
 from cookout.projections.base import CookoutProjection, Statement, View, after_commit
 
@@ -37,6 +38,9 @@ class Letter:
     kind: str
     recipient: str
     payload: dict[str, Any] = field(default_factory=dict)
+    # The request whose events called for it (the runner applies each event under its request id), so
+    # the worker's log line for the letter names it too.
+    request_id: str | None = field(default_factory=current_request_id.get)
 
     @property
     def message_id(self) -> str:
@@ -53,8 +57,8 @@ def letter_statement(letter: Letter) -> Statement:
     """Post one letter; a letter already there (a replay, a retry) is left as it is."""
     return (
         """
-        INSERT INTO outbox (key, kind, recipient, payload, message_id)
-        VALUES (%(key)s, %(kind)s, %(recipient)s, %(payload)s, %(message_id)s)
+        INSERT INTO outbox (key, kind, recipient, payload, message_id, request_id)
+        VALUES (%(key)s, %(kind)s, %(recipient)s, %(payload)s, %(message_id)s, %(request_id)s)
         ON CONFLICT (key) DO NOTHING
         """,
         {
@@ -63,6 +67,7 @@ def letter_statement(letter: Letter) -> Statement:
             "recipient": letter.recipient,
             "payload": json.dumps(letter.payload),
             "message_id": letter.message_id,
+            "request_id": letter.request_id,
         },
     )
 
@@ -86,6 +91,7 @@ class OutboxView(View):
         "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (created_at) WHERE status = 'pending'",
         # When a letter the mail server could not take is tried again (see workers/mail.py).
         "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz",
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS request_id text",
     )
     # A rebuild keeps the rows: they are the record of what was sent.
     tables: ClassVar[tuple[str, ...]] = ()
@@ -135,6 +141,17 @@ class OutboxView(View):
 
     def letter(self, key: str) -> dict[str, Any] | None:
         return self.row("SELECT * FROM outbox WHERE key = %(key)s", {"key": key})
+
+    def health(self) -> dict[str, Any]:
+        """For /metrics: letters by status, the pending ones already tried, how long the oldest has waited."""
+        counts = self.rows("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+        [waiting] = self.rows(
+            "SELECT count(*) FILTER (WHERE attempts > 0) AS retrying, "
+            "coalesce(extract(epoch FROM now() - min(created_at)), 0)::float AS oldest "
+            "FROM outbox WHERE status = 'pending'"
+        )
+        return {"statuses": {row["status"]: row["n"] for row in counts}, "retrying": waiting["retrying"],
+                "oldest_pending_seconds": waiting["oldest"]}
 
 
 # How letters reach the workers: given a list of letters' keys, it queues them for delivery.

@@ -31,6 +31,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.utils import get_topic, resolve_topic
 from psycopg.sql import SQL, Identifier, Literal
 
+from cookout.domain.base import request_id_of, serving_request
 from cookout.projections import parked
 from cookout.projections.base import APPLICATION_NAME, Batch, CookoutProjection, batch_on
 
@@ -92,10 +93,12 @@ def running(cursor: Any, names: Sequence[str]) -> set[str]:
 
 
 def process(projection: CookoutProjection, event: Any, tracking: Tracking) -> None:
-    """Apply the event if the projection reads it; its position moves past the event either way."""
+    """Apply the event if the projection reads it; its position moves past the event either way. What it
+    does (the letters it posts, what it logs) belongs to the request that recorded the event."""
     read = reads(type(projection))
     if read is None or type(event) in read:
-        projection.process_event(event, tracking)
+        with serving_request(request_id_of(event)):
+            projection.process_event(event, tracking)
 
 
 @functools.cache

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.signals import setup_logging
 
 from cookout.platform.container import Container
+from cookout.platform.logs import configure_logging
 from cookout.platform.settings import Settings
 from cookout.projections.outbox import DELIVER_ALL_TASK
 
@@ -91,13 +93,22 @@ class CookoutCelery(Celery):
     """Cookout's Celery app, for the settings given. The tasks are `shared_task`s, so each app built here
     (the worker's, the sender's, a test's) has them without any app being a module global."""
 
-    def __init__(self, settings: Settings, container: Container | None = None, queue: str | None = None):
+    def __init__(self, settings: Settings, container: Container | None = None, queue: str | None = None,
+                 logs: bool = False):
+        """With `logs` (a worker or beat process of its own), the process logs as every Cookout process
+        does (COOKOUT_LOG_FORMAT), rather than in Celery's format."""
         super().__init__("cookout", task_cls=ContainerTask, include=TASK_MODULES, set_as_current=False)
         self.container = container
         self.settings = settings
         configure(self, settings)
         if queue:  # test processes may share one broker (Redis in CI): each consumes only its own tasks
             self.conf.task_default_queue = queue
+        if logs:
+            setup_logging.connect(self.configure_logging, weak=False)
+
+    def configure_logging(self, **_: object) -> None:
+        """Celery's `setup_logging` signal: while it has a receiver, Celery leaves logging to it."""
+        configure_logging(self.settings.log_format)
 
     def enqueue(self, keys: list[str]) -> None:
         """How the dispatchers' letters reach the workers: one task for a few letters."""

@@ -18,10 +18,12 @@ import tempfile
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
+from cookout.domain.base import serving_request
 from cookout.platform.letters import compose
 from cookout.platform.settings import Settings
 from cookout.projections.outbox import DELIVER_ALL_TASK, OutboxView, letter_path
@@ -102,34 +104,49 @@ def deliver_letter(view: OutboxView, settings: Settings, key: str,
         row = cursor.fetchone()
         if row is None:
             return "skipped"  # already sent, failed for good, or being sent by another worker
-        message = compose(row, settings)
-        try:
-            send(message, key)
-        except DeliveryRefused as error:
-            cursor.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = %s, status = 'failed' WHERE key = %s",
-                (str(error), key),
-            )
-            return "failed"
-        except DeliveryFailed as error:
-            cursor.execute(
-                """
-                UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s,
-                    status = CASE WHEN created_at < now() - make_interval(secs => %(give_up)s)
-                        THEN 'failed' ELSE 'pending' END,
-                    next_attempt_at = now() + make_interval(secs => %(wait)s)
-                WHERE key = %(key)s RETURNING status
-                """,
-                {"error": str(error), "give_up": GIVE_UP_AFTER_SECONDS, "key": key,
-                 "wait": backoff_seconds(row["attempts"])},
-            )
-            return "failed" if cursor.fetchone()["status"] == "failed" else "retry"
+        # Its log lines name the request whose events called for the letter.
+        with serving_request(row.get("request_id")):
+            return send_claimed(cursor, row, settings, send)
+
+
+def send_claimed(cursor: Any, row: dict[str, Any], settings: Settings,
+                 send: Callable[[EmailMessage, str], None]) -> str:
+    key = row["key"]
+    message = compose(row, settings)
+    letter = {"letter": key, "kind": row["kind"], "request_id": row.get("request_id")}
+    try:
+        send(message, key)
+    except DeliveryRefused as error:
         cursor.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
-            "last_error = NULL WHERE key = %s",
-            (key,),
+            "UPDATE outbox SET attempts = attempts + 1, last_error = %s, status = 'failed' WHERE key = %s",
+            (str(error), key),
         )
-        return "sent"
+        log.error("letter %s refused for good: %s", key, error, extra=letter)
+        return "failed"
+    except DeliveryFailed as error:
+        wait = backoff_seconds(row["attempts"])
+        cursor.execute(
+            """
+            UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s,
+                status = CASE WHEN created_at < now() - make_interval(secs => %(give_up)s)
+                    THEN 'failed' ELSE 'pending' END,
+                next_attempt_at = now() + make_interval(secs => %(wait)s)
+            WHERE key = %(key)s RETURNING status
+            """,
+            {"error": str(error), "give_up": GIVE_UP_AFTER_SECONDS, "key": key, "wait": wait},
+        )
+        if cursor.fetchone()["status"] == "failed":
+            log.error("letter %s given up after two days of trouble: %s", key, error, extra=letter)
+            return "failed"
+        log.warning("letter %s not sent, next try in %.0f s: %s", key, wait, error, extra=letter)
+        return "retry"
+    cursor.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
+        "last_error = NULL WHERE key = %s",
+        (key,),
+    )
+    log.info("letter %s sent (%s)", key, row["kind"], extra=letter)
+    return "sent"
 
 
 def backoff_seconds(retries: int) -> float:

@@ -23,11 +23,13 @@ from uuid import UUID
 
 from icalendar import Calendar
 
-from cookout.domain.base import acting_as
+from cookout.domain.base import acting_as, serving_request
 from cookout.domain.errors import DomainError
 from cookout.domain.meetups import GOING, MAYBE, NOT_GOING
 from cookout.platform.links import read_rsvp_address
+from cookout.platform.logs import request_id_from
 from cookout.platform.container import Container
+from cookout.platform.metrics import INBOUND_REPLIES
 from cookout.platform.settings import Settings
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
@@ -67,14 +69,18 @@ class Reply:
 
 def receive(container: Container, message: EmailMessage, recipients: list[str], now: datetime | None = None,
             settings: Settings | None = None) -> Outcome:
-    """Apply one email's calendar answer, or say why not (and log it). `recipients`: where it was delivered."""
-    try:
-        outcome = _receive(container, settings or container.settings, message, recipients, now or datetime.now(UTC))
-    except Rejected as rejected:
-        outcome = rejected.outcome
-    level = logging.WARNING if outcome.status == REFUSED else logging.INFO
-    log.log(level, "calendar answer %s (%s): %s; Message-ID %r", outcome.status, outcome.reason, outcome.detail,
-            message.get("Message-ID", "(none)"))
+    """Apply one email's calendar answer, or say why not (and log it). `recipients`: where it was delivered.
+    Each answer is a request of its own: its log line and the events it records share a new request id."""
+    with serving_request(request_id_from(None)):
+        try:
+            outcome = _receive(container, settings or container.settings, message, recipients,
+                               now or datetime.now(UTC))
+        except Rejected as rejected:
+            outcome = rejected.outcome
+        INBOUND_REPLIES.labels(outcome.status, outcome.reason).inc()
+        level = logging.WARNING if outcome.status == REFUSED else logging.INFO
+        log.log(level, "calendar answer %s (%s): %s; Message-ID %r", outcome.status, outcome.reason,
+                outcome.detail, message.get("Message-ID", "(none)"))
     return outcome
 
 

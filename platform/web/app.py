@@ -16,7 +16,7 @@ from litestar.template.config import TemplateConfig
 from cookout.platform.web import accounts, assets, calendar_links, meetups, pages
 from cookout.platform.web import settings_pages
 from cookout.platform.web import agenda, calendars, check_in, rsvp
-from cookout.platform.web import email_confirmation, passwords
+from cookout.platform.web import email_confirmation, monitoring, passwords
 from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
 from cookout.platform.web.auth import SignInLimits, session_config
 from cookout.platform.web.comments import CommentLimits
@@ -46,6 +46,7 @@ ROUTES = [
     *agenda.ROUTES,
     *check_in.ROUTES,
     *calendars.ROUTES,
+    *monitoring.ROUTES,
 ]
 
 
@@ -116,12 +117,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             *assets.ROUTES,
         ],
         openapi_config=None,
+        # Logging is the process's (platform/logs.py, set up by the CLI): Litestar's own would replace it.
+        logging_config=None,
         template_config=template_config,
         plugins=[HTMXPlugin()],
         request_class=HTMXRequest,  # handlers read `request.htmx`
         # Brotli needs the `brotli` package, which Cookout does not pull in; gzip is in every browser.
         compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6),
-        middleware=[session_config(settings).middleware],
+        # The request id outermost, so the metrics, the session and the handler all run under it.
+        middleware=[monitoring.request_ids, monitoring.PROMETHEUS.middleware, session_config(settings).middleware],
         csrf_config=CSRFConfig(
             secret=settings.secret, cookie_secure=settings.https, cookie_samesite="lax",
             exclude=["/static"],
