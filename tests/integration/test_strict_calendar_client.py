@@ -32,7 +32,9 @@ import httpx
 import pytest
 import vobject
 from icalendar import Calendar
+from litestar.testing import TestClient
 
+from cookout.domain.base import acting_as
 from cookout.platform.inbound.replies import APPLIED, receive
 from cookout.platform.letters import compose
 from cookout.platform.container import Container
@@ -90,6 +92,25 @@ class StrictClient:
                 assert httpx.delete(self.resource(uid)).status_code in (200, 204)
                 self.cancelled[uid] = seen
 
+    def subscribe(self, feed: str) -> None:
+        """The member's private feed, read by the same client: an event it already holds (or cancelled)
+        under the same UID must be that very event (same SEQUENCE and ORGANIZER), so it merges into one;
+        an event it never saw is added."""
+        check_wire_format(feed.encode("utf-8"), "PUBLISH")
+        for event in Calendar.from_ical(feed).walk("VEVENT"):
+            uid, seen = str(event["UID"]), revision(event)
+            held = self.stored(uid)
+            current = revision(held) if held is not None else self.cancelled.get(uid)
+            if current is None:
+                one = Calendar.from_ical(feed)
+                one.subcomponents = [c for c in one.subcomponents if c.name != "VEVENT" or str(c["UID"]) == uid]
+                assert httpx.put(self.resource(uid), content=one.to_ical(),
+                                 headers={"Content-Type": "text/calendar"}).status_code == 201
+                continue
+            assert seen[0] == current[0], f"the feed's {uid} is SEQUENCE {seen[0]}, the calendar's {current[0]}"
+            if held is not None:
+                assert str(event["ORGANIZER"]) == str(held["ORGANIZER"])
+
     def events(self) -> dict[str, tuple[str, datetime, str]]:
         """UID → (SUMMARY, DTSTART in UTC, LOCATION) of every event the calendar holds."""
         listing = httpx.request(
@@ -143,7 +164,7 @@ def at(local_time: str) -> datetime:
 
 
 def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
-    container: Container, calendar: StrictClient
+    container: Container, calendar: StrictClient, client: TestClient[Any]
 ) -> None:
     tribe = Tribe(container, members=2)
     member, other = tribe.members
@@ -172,7 +193,16 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
         assert calendar.ignored == [], "every message Cookout sends is one a strict client applies"
         return messages
 
+    with acting_as(member["id"]):
+        feed_token = container.accounts.issue_calendar_feed()
+
     def holds(expected: dict[str, tuple[str, datetime, str]]) -> None:
+        assert calendar.events() == expected
+        # Subscribed to their private feed as well, the member still has each event once.
+        settle(container)
+        feed = client.get(f"/feeds/{feed_token}.ics")
+        assert feed.status_code == 200
+        calendar.subscribe(feed.text)
         assert calendar.events() == expected
 
     command(container, organiser, "invite", meetup_id, [member["id"]])
@@ -196,19 +226,21 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     holds({meetup_uid: ("Summer camp", at(start), park),
            session_uid: ("Keynote (Summer camp)", keynote_at, f"Hall A, {park}")})
 
-    # One save moves the start an hour earlier and the place: one update for each entry held.
-    earlier = local(timedelta(days=10, hours=-1))
+    # One save moves the whole conference a day and an hour earlier, and its place: its agenda moves with
+    # it, and each entry held gets one update.
+    earlier, earlier_end = local(timedelta(days=9, hours=-1)), local(timedelta(days=9, hours=5))
     field = "Tempelhofer Feld, Tempelhof"
     command(container, organiser, "revise", meetup_id, title="Summer camp", description="Bring food.",
-            starts_at=earlier, ends_at=end, timezone=ZONE, venue="Tempelhofer Feld", address="Tempelhof",
-            capacity=1)
+            starts_at=earlier, ends_at=earlier_end, timezone=ZONE, venue="Tempelhofer Feld",
+            address="Tempelhof", capacity=1)
     assert len(deliver()) == 2
+    keynote_at = at(local(timedelta(days=9)))
     holds({meetup_uid: ("Summer camp", at(earlier), field),
            session_uid: ("Keynote (Summer camp)", keynote_at, f"Hall A, {field}")})
 
     command(container, organiser, "revise", meetup_id, title="Summer camp by the lake", description="Bring food.",
-            starts_at=earlier, ends_at=end, timezone=ZONE, venue="Tempelhofer Feld", address="Tempelhof",
-            capacity=1)
+            starts_at=earlier, ends_at=earlier_end, timezone=ZONE, venue="Tempelhofer Feld",
+            address="Tempelhof", capacity=1)
     deliver()
     both = {meetup_uid: ("Summer camp by the lake", at(earlier), field),
             session_uid: ("Keynote (Summer camp by the lake)", keynote_at, f"Hall A, {field}")}
