@@ -37,6 +37,7 @@ from litestar.testing import TestClient
 from cookout.domain.base import acting_as
 from cookout.platform.inbound.replies import APPLIED, receive
 from cookout.platform.letters import compose
+from cookout.platform.letters.invitations import organiser_address
 from cookout.platform.container import Container
 from tests.integration.test_calendar_answers import parsed, reply_text
 from tests.integration.test_meetup_mail import command, radicale, schedule  # noqa: F401 (fixture)
@@ -184,7 +185,13 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
             calendar.apply(message)
             # Every later message about an entry threads with the first one the member got about it.
             part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
-            uid = str(Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]["UID"])
+            event = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]
+            uid = str(event["UID"])
+            # The organiser's own name, sent by Cookout's mailbox, at the member's rsvp+ address.
+            organizer = event["ORGANIZER"]
+            assert organizer.params["CN"] == tribe.organiser["display_name"]
+            assert organizer.params["SENT-BY"] == f"mailto:{organiser_address(container.settings)}"
+            assert str(organizer).startswith("mailto:rsvp+")
             if uid in first:
                 assert (message["In-Reply-To"], message["References"]) == (first[uid], first[uid])
             else:
