@@ -440,6 +440,20 @@ class MeetupsView(View):
             {"id": meetup_id, "m": member_id},
         )
 
+    def session_attendees(self, session_id: UUID) -> list[dict[str, Any]]:
+        """Who chose the session and is coming (going, maybe or waitlisted), by name."""
+        return self.rows(
+            """
+            SELECT m.handle, m.display_name FROM meetup_choices c
+            JOIN meetup_sessions s ON s.id = c.session_id
+            JOIN meetup_attendance a ON a.meetup_id = s.meetup_id AND a.member_id = c.member_id
+            JOIN members m ON m.id = c.member_id
+            WHERE c.session_id = %(id)s AND a.state IN ('going', 'maybe', 'waitlisted')
+            ORDER BY m.display_name, m.handle
+            """,
+            {"id": session_id},
+        )
+
     def session(self, session_id: UUID) -> dict[str, Any] | None:
         return self.row("SELECT * FROM meetup_sessions WHERE id = %(id)s", {"id": session_id})
 

@@ -53,7 +53,7 @@ def session_entry(container: Container, meetup: dict[str, Any], session: dict[st
         ends_at=session["ends_at"],
         timezone=meetup["timezone"],
         location=", ".join(part for part in (session["room"], where(meetup, with_link)) if part),
-        url=f"{container.settings.base_url}/m/{meetup['id']}/sessions/{session['id']}.ics",
+        url=f"{container.settings.base_url}/m/{meetup['id']}/sessions/{session['id']}",
         cancelled=meetup["cancelled"],
     )
 
