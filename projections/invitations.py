@@ -98,6 +98,8 @@ class InvitationsView(OutboxView):
         "ALTER TABLE invitation_meetups ADD COLUMN IF NOT EXISTS announced jsonb",
         # Who scheduled the meetup: invitations name them as the ORGANIZER's CN.
         "ALTER TABLE invitation_meetups ADD COLUMN IF NOT EXISTS organiser_id uuid",
+        # A member's private feed asks for the SEQUENCE each of their entries was last sent at.
+        "CREATE INDEX IF NOT EXISTS outbox_by_member ON outbox ((payload->>'member_id'))",
         # A session as its holders last heard of it, while it moves with its meetup in one save.
         "ALTER TABLE invitation_sessions ADD COLUMN IF NOT EXISTS announced jsonb",
     )
