@@ -160,6 +160,12 @@ def calendar(radicale: str) -> Iterator[StrictClient]:  # noqa: F811
     yield StrictClient(f"{radicale}/member/meetups/")
 
 
+def shifted(local_time: str, **delta: float) -> str:
+    """A local time this far from another (in UTC, as the offsets the meetup moves by are)."""
+    moved = at(local_time) + timedelta(**delta)
+    return moved.astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%dT%H:%M")
+
+
 def at(local_time: str) -> datetime:
     return datetime.fromisoformat(local_time).replace(tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
 
@@ -170,11 +176,13 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     tribe = Tribe(container, members=2)
     member, other = tribe.members
     organiser = tribe.organiser["id"]
-    start, end = local(timedelta(days=10)), local(timedelta(days=10, hours=6))
+    # Every time is derived from one reading of the clock, so a minute ticking over mid-test moves none.
+    start = local(timedelta(days=10))
+    end = shifted(start, hours=6)
+    keynote, keynote_end = shifted(start, hours=1), shifted(start, hours=2)
     meetup_id = schedule(container, tribe, title="Summer camp", capacity="1", starts_at=start, ends_at=end)
     session_id = command(container, organiser, "add_session", meetup_id, title="Keynote",
-                         starts_at=local(timedelta(days=10, hours=1)),
-                         ends_at=local(timedelta(days=10, hours=2)), room="Hall A")
+                         starts_at=keynote, ends_at=keynote_end, room="Hall A")
     mailbox = Mailbox(container, tribe, meetup_id, member)
 
     first: dict[str, str] = {}
@@ -229,19 +237,19 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     session_uid = str(Calendar.from_ical(next(
         p for p in chosen.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
     ).walk("VEVENT")[0]["UID"])
-    keynote_at = at(local(timedelta(days=10, hours=1)))
+    keynote_at = at(keynote)
     holds({meetup_uid: ("Summer camp", at(start), park),
            session_uid: ("Keynote (Summer camp)", keynote_at, f"Hall A, {park}")})
 
     # One save moves the whole conference a day and an hour earlier, and its place: its agenda moves with
     # it, and each entry held gets one update.
-    earlier, earlier_end = local(timedelta(days=9, hours=-1)), local(timedelta(days=9, hours=5))
+    earlier, earlier_end = shifted(start, days=-1, hours=-1), shifted(start, days=-1, hours=5)
     field = "Tempelhofer Feld, Tempelhof"
     command(container, organiser, "revise", meetup_id, title="Summer camp", description="Bring food.",
             starts_at=earlier, ends_at=earlier_end, timezone=ZONE, venue="Tempelhofer Feld",
             address="Tempelhof", capacity=1)
     assert len(deliver()) == 2
-    keynote_at = at(local(timedelta(days=9)))
+    keynote_at = at(shifted(start, days=-1))
     holds({meetup_uid: ("Summer camp", at(earlier), field),
            session_uid: ("Keynote (Summer camp)", keynote_at, f"Hall A, {field}")})
 
