@@ -294,6 +294,17 @@ class Meetup(CookoutAggregate):
             self.timezone,
         ):
             return
+        # The agenda moves with the meetup, by the same offset, in the same save.
+        offset = window.starts_at - self.starts_at
+        shifted = {s.id: (s.starts_at + offset, s.ends_at + offset) for s in self.sessions.values()}
+        for session_id, (starts_at, ends_at) in shifted.items():
+            if starts_at < window.starts_at or ends_at > window.ends_at:
+                title = self.sessions[session_id].title
+                raise InvalidInput(
+                    f"Moved with the meetup, the session “{title}” would fall outside its new time; "
+                    "edit or remove that session first.",
+                    field="ends_at",
+                )
         self._reschedule(
             old_starts_at=self.starts_at,
             old_ends_at=self.ends_at,
@@ -303,6 +314,14 @@ class Meetup(CookoutAggregate):
             timezone=window.timezone,
             sequence=self.sequence + 1,
         )
+        for session_id, (starts_at, ends_at) in shifted.items():
+            if offset:
+                self._shift_session(
+                    session_id=session_id,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    sequence=self.sessions[session_id].sequence + 1,
+                )
 
     @event("Rescheduled")
     def _reschedule(
@@ -481,6 +500,13 @@ class Meetup(CookoutAggregate):
             room=room,
             speaker=speaker,
             sequence=sequence,
+        )
+
+    @event("SessionShifted")
+    def _shift_session(self, session_id: UUID, starts_at: datetime, ends_at: datetime, sequence: int) -> None:
+        """The session moved with its meetup; the meetup's `Revised` tells those who hold it."""
+        self.sessions[session_id] = replace(
+            self.sessions[session_id], starts_at=starts_at, ends_at=ends_at, sequence=sequence
         )
 
     def remove_session(self, session_id: UUID, now: datetime) -> None:

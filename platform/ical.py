@@ -34,6 +34,10 @@ class Entry:
     url: str = ""
     cancelled: bool = False
     conference: str = ""  # an online meetup's join link (RFC 7986 CONFERENCE), for those going
+    tentative: bool = False  # in a member's own feed: they said maybe
+    # In a member's own feed, as their invitation says: their rsvp+ address for it, the organiser's name.
+    organiser: str = ""
+    organiser_name: str = ""
 
 
 ALARM_AHEAD = timedelta(hours=1)
@@ -153,11 +157,13 @@ def _vevent(
     # (RFC 5546 §3.2.5, "uninvite") says nothing about the meetup, which is still on.
     if entry.cancelled:
         vevent.add("status", "CANCELLED")
+    elif entry.tentative:
+        vevent.add("status", "TENTATIVE")
     elif method != "CANCEL":
         vevent.add("status", "CONFIRMED")
-    organizer = vCalAddress(f"mailto:{organiser}")
-    if organiser_name:
-        organizer.params["CN"] = plain_name(organiser_name)
+    organizer = vCalAddress(f"mailto:{entry.organiser or organiser}")
+    if entry.organiser_name or organiser_name:
+        organizer.params["CN"] = plain_name(entry.organiser_name or organiser_name)
     if sent_by:
         organizer.params["SENT-BY"] = f"mailto:{sent_by}"
     vevent.add("organizer", organizer)
@@ -183,10 +189,10 @@ def plain_name(name: str) -> str:
     return " ".join(name.replace('"', "").split())
 
 
-def feed(entries: list[Entry], *, organiser: str, now: datetime, name: str = "") -> str:
+def feed(entries: list[Entry], *, organiser: str, now: datetime, name: str = "", sent_by: str = "") -> str:
     """A subscribable calendar of several meetups (METHOD:PUBLISH), polled hourly (RFC 7986
     REFRESH-INTERVAL, and X-PUBLISHED-TTL for the clients that read only that)."""
-    return calendar_text("PUBLISH", entries, organiser=organiser, now=now, name=name)
+    return calendar_text("PUBLISH", entries, organiser=organiser, now=now, name=name, sent_by=sent_by)
 
 
 # One function per iTIP method (RFC 5546) a letter carries

@@ -96,6 +96,12 @@ class InvitationsView(OutboxView):
         # The meetup as attendees last heard of it, kept from its first change until `Revised` says
         # the save is over, so the one update tells what it was and what it is now.
         "ALTER TABLE invitation_meetups ADD COLUMN IF NOT EXISTS announced jsonb",
+        # Who scheduled the meetup: invitations name them as the ORGANIZER's CN.
+        "ALTER TABLE invitation_meetups ADD COLUMN IF NOT EXISTS organiser_id uuid",
+        # A member's private feed asks for the SEQUENCE each of their entries was last sent at.
+        "CREATE INDEX IF NOT EXISTS outbox_by_member ON outbox ((payload->>'member_id'))",
+        # A session as its holders last heard of it, while it moves with its meetup in one save.
+        "ALTER TABLE invitation_sessions ADD COLUMN IF NOT EXISTS announced jsonb",
     )
     # The outbox rows stay (they record what was sent); the dispatcher's own state is rebuilt.
     tables: ClassVar[tuple[str, ...]] = (
@@ -125,6 +131,24 @@ class InvitationsView(OutboxView):
             "SELECT * FROM invitation_sessions WHERE meetup_id = %(id)s ORDER BY starts_at, id",
             {"id": meetup_id},
         )
+
+    def organiser_name(self, meetup_id: UUID) -> str:
+        """The display name of the member who scheduled the meetup ("" if not known)."""
+        found = self.row(
+            "SELECT p.display_name FROM invitation_meetups m JOIN invitation_people p ON p.id = m.organiser_id "
+            "WHERE m.id = %(id)s",
+            {"id": meetup_id},
+        )
+        return found["display_name"] if found else ""
+
+    def sequences_sent(self, member_id: UUID) -> dict[str, int]:
+        """Entry UID → the highest SEQUENCE any letter to this member carried about it."""
+        found = self.rows(
+            "SELECT payload->'entry'->>'uid' AS uid, max((payload->'entry'->>'sequence')::integer) AS sequence "
+            "FROM outbox WHERE payload->>'member_id' = %(m)s AND payload ? 'entry' GROUP BY 1",
+            {"m": str(member_id)},
+        )
+        return {row["uid"]: row["sequence"] for row in found}
 
     def people(self, member_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
         found = self.rows(
@@ -269,6 +293,21 @@ def before_row(meetup: dict[str, Any], announced: dict[str, Any]) -> dict[str, A
     }
 
 
+def session_times(session: dict[str, Any]) -> dict[str, Any]:
+    return {"starts_at": session["starts_at"].isoformat(), "ends_at": session["ends_at"].isoformat(),
+            "sequence": session["sequence"]}
+
+
+def before_session(session: dict[str, Any]) -> dict[str, Any]:
+    """The session row as its holders last heard of it (before it moved with its meetup)."""
+    announced = session.get("announced")
+    if not announced:
+        return session
+    return {**session, "sequence": announced["sequence"],
+            "starts_at": datetime.fromisoformat(announced["starts_at"]),
+            "ends_at": datetime.fromisoformat(announced["ends_at"])}
+
+
 def session_entry(meetup: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:
     return {
         **meetup_entry(meetup),
@@ -299,6 +338,14 @@ def payload(
         "attendee": {"email": person["email"], "name": person["display_name"], "partstat": partstat},
         **extra,
     }
+
+
+def member_of(actor: str) -> UUID | None:
+    """The member an event's actor names; None for the system."""
+    try:
+        return UUID(actor)
+    except (TypeError, ValueError):
+        return None
 
 
 def state_statement(meetup_id: UUID, member_id: UUID, state: str, since: int) -> Statement:
@@ -347,6 +394,7 @@ class Invitations(Dispatcher):
         get_topic(Meetup.WaitlistedMemberPromoted),
         get_topic(Meetup.SessionAdded),
         get_topic(Meetup.SessionEdited),
+        get_topic(Meetup.SessionShifted),
         get_topic(Meetup.SessionRemoved),
         get_topic(Meetup.SessionChosen),
         get_topic(Meetup.SessionDropped),
@@ -409,9 +457,9 @@ class Invitations(Dispatcher):
                 (
                     """
                     INSERT INTO invitation_meetups (id, uid, sequence, title, description,
-                        starts_at, ends_at, timezone, venue, address, online_url)
+                        starts_at, ends_at, timezone, venue, address, online_url, organiser_id)
                     VALUES (%(id)s, %(uid)s, 0, %(title)s, %(description)s, %(starts_at)s,
-                        %(ends_at)s, %(timezone)s, %(venue)s, %(address)s, %(online_url)s)
+                        %(ends_at)s, %(timezone)s, %(venue)s, %(address)s, %(online_url)s, %(organiser)s)
                     ON CONFLICT (id) DO NOTHING
                     """,
                     {
@@ -425,6 +473,7 @@ class Invitations(Dispatcher):
                         "venue": event.venue,
                         "address": event.address,
                         "online_url": event.online_url,
+                        "organiser": member_of(event.actor),
                     },
                 )
             ],
@@ -488,7 +537,8 @@ class Invitations(Dispatcher):
             ]
             # A session's entry shows the meetup's title and place: its holders get it anew.
             for session in self.view.sessions(event.originator_id):
-                was, now = session_entry(before_row(meetup, before), session), session_entry(meetup, session)
+                was = session_entry(before_row(meetup, before), before_session(session))
+                now = session_entry(meetup, session)
                 if {**was, "description": ""} == {**now, "description": ""}:
                     continue  # the meetup's description and time are not part of a session's entry
                 holding = self.view.people(self.view.session_holders(session["id"]))
@@ -498,7 +548,9 @@ class Invitations(Dispatcher):
                 ]
         self.record(
             tracking,
-            [("UPDATE invitation_meetups SET announced = NULL WHERE id = %(id)s", {"id": event.originator_id})],
+            [("UPDATE invitation_meetups SET announced = NULL WHERE id = %(id)s", {"id": event.originator_id}),
+             ("UPDATE invitation_sessions SET announced = NULL WHERE meetup_id = %(id)s",
+              {"id": event.originator_id})],
             letters,
         )
 
@@ -698,6 +750,23 @@ class Invitations(Dispatcher):
         )
 
     @process_event.register
+    def meetup_session_shifted(self, event: Meetup.SessionShifted, tracking: Tracking) -> None:
+        """The session moved with its meetup: noted, with what its holders last heard; the meetup's
+        `Revised`, later in the same save, sends the one update."""
+        before = self.view.session(event.session_id)
+        self.record(
+            tracking,
+            [
+                (
+                    "UPDATE invitation_sessions SET starts_at = %(starts_at)s, ends_at = %(ends_at)s, "
+                    "sequence = %(sequence)s, announced = COALESCE(announced, %(before)s) WHERE id = %(id)s",
+                    {"id": event.session_id, "starts_at": event.starts_at, "ends_at": event.ends_at,
+                     "sequence": event.sequence, "before": Jsonb(session_times(before))},
+                )
+            ],
+        )
+
+    @process_event.register
     def meetup_session_removed(self, event: Meetup.SessionRemoved, tracking: Tracking) -> None:
         meetup = self.view.meetup(event.originator_id)
         session = {**self.view.session(event.session_id), "sequence": event.sequence}
@@ -772,6 +841,8 @@ class Invitations(Dispatcher):
         first = self.view.first_message_id(event.originator_id, person["id"], entry["uid"])
         if first is not None and first != Letter(key, kind, person["email"]).message_id:
             extra["thread"] = first
+        if organiser := self.view.organiser_name(event.originator_id):
+            extra["organiser_name"] = organiser
         return Letter(
             key=key,
             kind=kind,

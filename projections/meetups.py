@@ -206,6 +206,17 @@ class MeetupsView(View):
             ),
         )
 
+    def shift_session(self, tracking: Tracking, event: Meetup.SessionShifted) -> None:
+        self.apply(
+            tracking,
+            (
+                "UPDATE meetup_sessions SET starts_at = %(starts_at)s, ends_at = %(ends_at)s, "
+                "sequence = %(sequence)s WHERE id = %(id)s",
+                {"id": event.session_id, "starts_at": event.starts_at, "ends_at": event.ends_at,
+                 "sequence": event.sequence},
+            ),
+        )
+
     def edit_session(self, tracking: Tracking, event: Meetup.SessionEdited) -> None:
         self.apply(
             tracking,
@@ -429,6 +440,20 @@ class MeetupsView(View):
             {"id": meetup_id, "m": member_id},
         )
 
+    def session_attendees(self, session_id: UUID) -> list[dict[str, Any]]:
+        """Who chose the session and is coming (going, maybe or waitlisted), by name."""
+        return self.rows(
+            """
+            SELECT m.handle, m.display_name FROM meetup_choices c
+            JOIN meetup_sessions s ON s.id = c.session_id
+            JOIN meetup_attendance a ON a.meetup_id = s.meetup_id AND a.member_id = c.member_id
+            JOIN members m ON m.id = c.member_id
+            WHERE c.session_id = %(id)s AND a.state IN ('going', 'maybe', 'waitlisted')
+            ORDER BY m.display_name, m.handle
+            """,
+            {"id": session_id},
+        )
+
     def session(self, session_id: UUID) -> dict[str, Any] | None:
         return self.row("SELECT * FROM meetup_sessions WHERE id = %(id)s", {"id": session_id})
 
@@ -441,11 +466,11 @@ class MeetupsView(View):
         )
 
     def member_feed(self, member_id: UUID, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The meetups a member is going to (or may go to), and the sessions they chose there."""
+        """The meetups a member is invited to, going to or may go to, and the sessions they chose there."""
         meetups = self.rows(
             """
             SELECT m.*, a.state AS my_state FROM meetups m JOIN meetup_attendance a ON a.meetup_id = m.id
-            WHERE a.member_id = %(m)s AND a.state IN ('going', 'maybe')
+            WHERE a.member_id = %(m)s AND a.state IN ('invited', 'going', 'maybe')
               AND (NOT m.cancelled OR m.ends_at > %(now)s)
             ORDER BY m.starts_at
             """,
@@ -524,6 +549,7 @@ class Meetups(CookoutProjection):
         get_topic(Meetup.MemberWithdrew),
         get_topic(Meetup.SessionAdded),
         get_topic(Meetup.SessionEdited),
+        get_topic(Meetup.SessionShifted),
         get_topic(Meetup.SessionRemoved),
         get_topic(Meetup.SessionChosen),
         get_topic(Meetup.SessionDropped),
@@ -623,6 +649,10 @@ class Meetups(CookoutProjection):
     @process_event.register
     def meetup_session_edited(self, event: Meetup.SessionEdited, tracking: Tracking) -> None:
         self.view.edit_session(tracking, event)
+
+    @process_event.register
+    def meetup_session_shifted(self, event: Meetup.SessionShifted, tracking: Tracking) -> None:
+        self.view.shift_session(tracking, event)
 
     @process_event.register
     def meetup_session_removed(self, event: Meetup.SessionRemoved, tracking: Tracking) -> None:

@@ -76,12 +76,13 @@ def furnish(container: Container) -> dict[str, UUID]:
             starts_at=local_time(timedelta(days=40), zone), ends_at=local_time(timedelta(days=41, hours=8), zone),
             timezone=zone, venue="Chicago Cultural Center", address="78 E Washington St, Chicago, IL", capacity=3,
         )
+        sessions = []
         for hours, title, room, speaker in ((1, "Opening: why we meet", "Preston Bradley Hall", "Gini Marsh"),
                                             (3, "Writing for a tribe", "Claudia Cassidy Theater", "Melanie Brooks"),
                                             (25, "Measuring relationships", "Preston Bradley Hall", "Teo Lindqvist")):
-            meetings.add_session(conference, title=title, room=room, speaker=speaker,
+            sessions.append(meetings.add_session(conference, title=title, room=room, speaker=speaker,
                                  starts_at=local_time(timedelta(days=40, hours=hours), zone),
-                                 ends_at=local_time(timedelta(days=40, hours=hours + 1), zone))
+                                 ends_at=local_time(timedelta(days=40, hours=hours + 1), zone)))
         rained_off = meetings.schedule(
             tribe_id, title="Lakefront picnic", description="Blankets and lemonade.",
             starts_at=local_time(timedelta(days=12), zone), ends_at=local_time(timedelta(days=12, hours=3), zone),
@@ -94,6 +95,9 @@ def furnish(container: Container) -> dict[str, UUID]:
     for handle in ("gini", "amara", "melanie", "priya"):
         with acting_as(ids[handle]):
             meetings.answer(conference, "going")
+    for handle in ("melanie", "priya"):
+        with acting_as(ids[handle]):
+            meetings.choose_session(conference, sessions[0])
     with acting_as(ids["melanie"]):
         first = threads.post_comment(post_id, "The measuring talk, please. And a long lunch.")
     with acting_as(None):
@@ -107,7 +111,7 @@ def furnish(container: Container) -> dict[str, UUID]:
 
     [demo_post] = [p["id"] for p in container.view(TribeFeed).page(tribe_id) if p["title"].startswith("Online relationships")]
     return {**ids, "tribe": tribe_id, "owls": owls, "post": post_id, "demo_post": demo_post, "conference": conference,
-            "cancelled": rained_off, "chicago": meetup_of(container, tribe_id, "Cookout in Chicago")}
+            "session": sessions[0], "cancelled": rained_off, "chicago": meetup_of(container, tribe_id, "Cookout in Chicago")}
 
 
 def meetup_of(container: Container, tribe_id: UUID, title: str) -> UUID:

@@ -155,14 +155,14 @@ def with_link(payload: dict[str, Any]) -> bool:
 def request_part(context: Context, now: datetime) -> CalendarPart:
     return CalendarPart("REQUEST", ical.request(
         context["entry"], attendee=context["attendee"], organiser=context["organiser"],
-        organiser_name=ORGANISER_NAME, sent_by=context["sent_by"], now=now,
+        organiser_name=context["organiser_name"], sent_by=context["sent_by"], now=now,
     ))
 
 
 def cancel_part(context: Context, now: datetime) -> CalendarPart:
     return CalendarPart("CANCEL", ical.cancel(
         context["entry"], attendee=context["attendee"], organiser=context["organiser"],
-        organiser_name=ORGANISER_NAME, sent_by=context["sent_by"], now=now,
+        organiser_name=context["organiser_name"], sent_by=context["sent_by"], now=now,
     ))
 
 
@@ -188,7 +188,9 @@ def meetup_letter(
             "entry": entry,
             "attendee": ical.Attendee(**payload["attendee"]),
             "organiser": organiser_address(settings, entry.uid, payload["member_id"]),
-            # The rsvp+ address acts for the organiser; SENT-BY names the mailbox the mail comes from.
+            # The rsvp+ address acts for the organiser, named by their own name (CN); SENT-BY names
+            # the mailbox the mail comes from.
+            "organiser_name": payload.get("organiser_name") or ORGANISER_NAME,
             "sent_by": organiser_address(settings),
             "thread": payload.get("thread", ""),
             "lines": lines(payload, entry, settings),

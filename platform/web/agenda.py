@@ -18,11 +18,10 @@ from cookout.platform.container import Container
 from cookout.platform.web.base import page, require_member, run_command, see_other, signed_in_id
 from cookout.projections.meetups import Meetups
 from cookout.platform.web.calendars import ics_response, session_entry, viewer_sees_link
-from cookout.platform.web.meetups import show_meetup
 from cookout.platform.web.forms import form_command
 from cookout.platform.web.meetup_common import (
-    Form, HELPERS, MEETUPS, PAGE_ERRORS, meetup_id_of, organised_meetup, partial_or_page,
-    readable_meetup,
+    Form, HELPERS, MEETUPS, PAGE_ERRORS, meetup_context, meetup_id_of, organised_meetup, partial_or_page,
+    readable_meetup, when,
 )
 
 
@@ -51,17 +50,28 @@ def add_session(request: HTMXRequest, container: NamedDependency[Container], mee
 
 
 @get("/m/{meetup_id:uuid}/sessions/{ref:str}", sync_to_thread=True)
-def session_calendar(request: HTMXRequest, container: NamedDependency[Container],
-                     meetup_id: FromPath[UUID], ref: FromPath[str]) -> Template | Response[bytes]:
+def show_session(request: HTMXRequest, container: NamedDependency[Container],
+                 meetup_id: FromPath[UUID], ref: FromPath[str]) -> Template | Response[bytes]:
+    """A session's page (the URL its calendar entry carries), or with .ics its calendar file."""
     meetup, role = readable_meetup(request, container, meetup_id)
-    session = container.view(Meetups).session(meetup_id_of(ref, ".ics" if ref.endswith(".ics") else ""))
-    if session is None or session["meetup_id"] != meetup_id:
+    view = container.view(Meetups)
+    session_id = meetup_id_of(ref, ".ics" if ref.endswith(".ics") else "")
+    session = next((s for s in view.sessions(meetup_id, signed_in_id(request)) if s["id"] == session_id), None)
+    if session is None:
         raise NotFoundException("No such session.")
-    if not ref.endswith(".ics"):
-        # A session's calendar URL opens its meetup's page, whose agenda lists it.
-        return show_meetup(request, container, meetup_id)
-    entry = session_entry(container, meetup, session, viewer_sees_link(request, container, meetup, role))
-    return ics_response(container, [entry], f"session-{session['id']}.ics")
+    if ref.endswith(".ics"):
+        entry = session_entry(container, meetup, session, viewer_sees_link(request, container, meetup, role))
+        return ics_response(container, [entry], f"session-{session['id']}.ics")
+    context = meetup_context(request, container, meetup, role)
+    return page(
+        "meetups/session.html",
+        **context,
+        session=session,
+        session_when=when({**session, "timezone": meetup["timezone"]}),
+        # Who chose it is for the tribe's members, as who's coming is.
+        choosers=view.session_attendees(session_id) if role else [],
+        **HELPERS,
+    )
 
 
 def organised_session(request: HTMXRequest, container: Container, meetup_id: UUID,
@@ -138,5 +148,5 @@ def session_choice(request: HTMXRequest, container: Container, meetup_id: UUID, 
 
 
 ROUTES = [
-    new_session, add_session, session_calendar, edit_session_form, edit_session, remove_session, choose_session, drop_session,
+    new_session, add_session, show_session, edit_session_form, edit_session, remove_session, choose_session, drop_session,
 ]

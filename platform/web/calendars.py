@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -12,13 +13,16 @@ from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Response
 
+from cookout.domain.meetups import MAYBE
 from cookout.platform.container import Container
+from cookout.platform.links import rsvp_address
 from cookout.platform.web.base import signed_in_id
 from cookout.platform.web.privacy import sees_online_link
 from cookout.projections.meetups import Meetups
+from cookout.projections.invitations import Invitations
 from cookout.projections.members import MemberDirectory
 from cookout.platform import ical
-from cookout.platform.letters.invitations import organiser_address
+from cookout.platform.letters.invitations import ORGANISER_NAME, organiser_address
 from cookout.platform.web.meetup_common import readable_meetup, where
 
 
@@ -49,7 +53,7 @@ def session_entry(container: Container, meetup: dict[str, Any], session: dict[st
         ends_at=session["ends_at"],
         timezone=meetup["timezone"],
         location=", ".join(part for part in (session["room"], where(meetup, with_link)) if part),
-        url=f"{container.settings.base_url}/m/{meetup['id']}/sessions/{session['id']}.ics",
+        url=f"{container.settings.base_url}/m/{meetup['id']}/sessions/{session['id']}",
         cancelled=meetup["cancelled"],
     )
 
@@ -57,8 +61,9 @@ def session_entry(container: Container, meetup: dict[str, Any], session: dict[st
 def ics_response(container: Container, entries: list[ical.Entry], filename: str,
                  name: str = "", private: bool = False) -> Response[bytes]:
     """`private`: a member's own feed, which no shared cache may keep."""
-    text = ical.feed(entries, organiser=organiser_address(container.settings),
-                     now=container.clock(), name=name)
+    mailbox = organiser_address(container.settings)
+    text = ical.feed(entries, organiser=mailbox, now=container.clock(), name=name,
+                     sent_by=mailbox if private else "")
     return Response(
         text.encode("utf-8"),
         media_type="text/calendar",  # Litestar adds the charset, once
@@ -79,7 +84,11 @@ def meetup_calendar(request: HTMXRequest, container: Container, meetup_id: UUID)
     return ics_response(container, [entry], f"meetup-{meetup_id}.ics")
 
 
-@get("/t/{slug:str}/calendar.ics", sync_to_thread=True)
+# A feed is polled by calendar apps, never posts a form: no CSRF cookie, so nothing per-visitor to cache.
+FEED = {"exclude_from_csrf": True}
+
+
+@get("/t/{slug:str}/calendar.ics", sync_to_thread=True, opt=FEED)
 def tribe_calendar(request: HTMXRequest, container: NamedDependency[Container],
                    slug: FromPath[str]) -> Response[bytes]:
     view = container.view(Meetups)
@@ -92,7 +101,7 @@ def tribe_calendar(request: HTMXRequest, container: NamedDependency[Container],
     return ics_response(container, entries, f"{tribe['slug']}.ics", name=f"{tribe['name']} meetups")
 
 
-@get("/feeds/{ref:str}", sync_to_thread=True)
+@get("/feeds/{ref:str}", sync_to_thread=True, opt=FEED)
 def member_calendar(request: HTMXRequest, container: NamedDependency[Container],
                     ref: FromPath[str]) -> Response[bytes]:
     member = container.view(MemberDirectory).by_calendar_token(ref.removesuffix(".ics"))
@@ -103,10 +112,21 @@ def member_calendar(request: HTMXRequest, container: NamedDependency[Container],
     by_id = {meetup["id"]: meetup for meetup in meetups}
     links = {meetup["id"]: sees_online_link(view.role_of(meetup["tribe_id"], member["id"]), meetup["my_state"])
              for meetup in meetups}
-    entries = [meetup_entry(container, meetup, links[meetup["id"]]) for meetup in meetups]
-    entries += [session_entry(container, by_id[s["meetup_id"]], s, links[s["meetup_id"]])
+    entries = [(meetup, meetup_entry(container, meetup, links[meetup["id"]])) for meetup in meetups]
+    entries += [(by_id[s["meetup_id"]], session_entry(container, by_id[s["meetup_id"]], s, links[s["meetup_id"]]))
                 for s in sessions if s["meetup_id"] in by_id]
-    return ics_response(container, entries, "cookout.ics", name=f"Cookout: {member['display_name']}",
+    invitations = container.view(Invitations)
+    sent = invitations.sequences_sent(member["id"])
+    names = {meetup["id"]: invitations.organiser_name(meetup["id"]) or ORGANISER_NAME for meetup in meetups}
+    # The same event as the member's invitation: same UID, SEQUENCE and ORGANIZER, so a client holding
+    # both merges them into one.
+    as_invited = [
+        replace(entry, sequence=max(entry.sequence, sent.get(entry.uid, 0)), tentative=meetup["my_state"] == MAYBE,
+                organiser=rsvp_address(container.settings, entry.uid, str(member["id"])),
+                organiser_name=names[meetup["id"]])
+        for meetup, entry in entries
+    ]
+    return ics_response(container, as_invited, "cookout.ics", name=f"Cookout: {member['display_name']}",
                         private=True)
 
 

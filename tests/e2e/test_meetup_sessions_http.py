@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from cookout.platform.container import Container
 from cookout.projections.meetups import Meetups
 from tests.helpers import post_form
-from tests.meetup_helpers import Tribe, local, schedule, settle, sign_in
+from tests.meetup_helpers import Tribe, local, meetup_fields, schedule, settle, sign_in
 
 
 def session_fields(**changes: str) -> dict[str, str]:
@@ -171,3 +171,54 @@ def test_attendees_of_a_session_get_an_update_when_its_title_room_or_time_change
     assert [l["payload"]["entry"]["sequence"] for l in letters] == [0, 1, 2]
     assert letters[-1]["payload"]["entry"]["session"] == {"title": "Keynote, renamed", "room": "Hall B",
                                                           "speaker": "Amara Okafor"}
+
+
+def test_a_sessions_url_opens_its_page_in_the_venues_zone_with_who_chose_it_for_members(
+    client: TestClient[Any], container: Container
+) -> None:
+    tribe = Tribe(container, members=1)
+    meetup_id, session = conference(client, container, tribe)
+    member = tribe.members[0]
+    sign_in(client, member)
+    assert post_form(client, f"/m/{meetup_id}/rsvp", {"answer": "going"}).status_code == 303
+    assert post_form(client, f"/m/{meetup_id}/sessions/{session['id']}/choose", {}).status_code == 303
+    settle(container)
+    url = f"/m/{meetup_id}/sessions/{session['id']}"
+
+    page = client.get(url)
+
+    assert page.status_code == 200
+    assert "<h1>Keynote</h1>" in page.text
+    start = local(timedelta(days=10, hours=1))  # the venue's local time the form was given
+    assert f"{start[11:16]} – {local(timedelta(days=10, hours=2))[11:16]} (Europe/Berlin)" in page.text
+    assert "Amara Okafor" in page.text and "Hall A" in page.text
+    assert f'href="/m/{meetup_id}"' in page.text and f'href="{url}.ics"' in page.text
+    assert "✓ Attending" in page.text
+    assert member["display_name"] in page.text
+    # Someone outside the (public) tribe reads the session, not who chose it.
+    post_form(client, "/logout", {})
+    outside = client.get(url)
+    assert outside.status_code == 200 and "Keynote" in outside.text
+    assert member["display_name"] not in outside.text
+    assert client.get(f"/m/{meetup_id}/sessions/{uuid4()}").status_code == 404
+
+
+def test_moving_a_conference_moves_its_agenda_and_a_move_that_would_strand_a_session_is_refused(
+    client: TestClient[Any], container: Container
+) -> None:
+    tribe = Tribe(container, members=0)
+    meetup_id, session = conference(client, container, tribe)  # 10 days out, its session an hour in
+    moved = meetup_fields(starts_at=local(timedelta(days=11)), ends_at=local(timedelta(days=11, hours=3)))
+
+    assert post_form(client, f"/m/{meetup_id}/edit", moved).status_code == 303
+    settle(container)
+
+    [after] = container.view(Meetups).sessions(meetup_id)
+    assert after["starts_at"] - session["starts_at"] == timedelta(days=1)
+    assert after["ends_at"] - session["ends_at"] == timedelta(days=1)
+    before = container.log_position()
+    too_short = {**moved, "ends_at": local(timedelta(days=11, minutes=30))}
+    refused = post_form(client, f"/m/{meetup_id}/edit", too_short)
+    assert refused.status_code == 422
+    assert "Keynote" in refused.text and "edit or remove that session first" in refused.text
+    assert container.log_position() == before

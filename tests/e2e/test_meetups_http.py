@@ -374,6 +374,43 @@ def test_a_members_private_feed_holds_what_they_go_to_and_a_revoked_token_is_404
     assert client.get("/feeds/not-a-token.ics").status_code == 404
 
 
+def test_a_members_private_feed_shows_maybe_as_tentative_includes_invitations_and_sets_no_cookie(
+    client: TestClient[Any], container: Container
+) -> None:
+    tribe = Tribe(container, members=1)
+    member = tribe.members[0]
+    sign_in(client, tribe.organiser)
+    maybe = schedule(client, container, tribe.slug, title="Maybe this")
+    invited = schedule(client, container, tribe.slug, title="Invited to this")
+    with acting_as(tribe.organiser["id"]):
+        container.meetings.invite(invited, [member["id"]])
+    sign_in(client, member)
+    answer(client, maybe, "maybe")
+    with acting_as(member["id"]):
+        token = container.accounts.issue_calendar_feed()
+    settle(container)
+    client.cookies.clear()
+
+    response = client.get(f"/feeds/{token}.ics")
+
+    feed = parse_calendar(response.text)
+    status = {e.summary.value: e.status.value for e in feed.vevent_list}
+    assert status == {"Maybe this": "TENTATIVE", "Invited to this": "CONFIRMED"}
+    # Polled by calendar apps, which post no forms: no CSRF (or any other) cookie to keep.
+    assert "set-cookie" not in response.headers
+    assert response.headers["cache-control"].startswith("private")
+    # The ORGANIZER is the one the member's invitation names, as the organiser, sent by Cookout's mailbox.
+    [letter] = [row for row in tribe.letters(invited) if row["recipient"] == member["email"]]
+    invitation = vobject.readOne(next(
+        p for p in compose(letter, container.settings).walk() if p.get_content_type() == "text/calendar"
+    ).get_payload(decode=True).decode())
+    [same] = [e for e in feed.vevent_list if e.uid.value == invitation.vevent.uid.value]
+    assert same.organizer.value == invitation.vevent.organizer.value
+    assert same.sequence.value == invitation.vevent.sequence.value
+    assert same.organizer.params["CN"] == invitation.vevent.organizer.params["CN"] == [tribe.organiser["display_name"]]
+    assert same.organizer.params["SENT-BY"] == invitation.vevent.organizer.params["SENT-BY"]
+
+
 def test_the_cant_make_it_link_frees_the_seat_without_signing_in(client: TestClient[Any], container: Container) -> None:
     tribe = Tribe(container, members=2)
     sign_in(client, tribe.organiser)

@@ -32,9 +32,12 @@ import httpx
 import pytest
 import vobject
 from icalendar import Calendar
+from litestar.testing import TestClient
 
+from cookout.domain.base import acting_as
 from cookout.platform.inbound.replies import APPLIED, receive
 from cookout.platform.letters import compose
+from cookout.platform.letters.invitations import organiser_address
 from cookout.platform.container import Container
 from tests.integration.test_calendar_answers import parsed, reply_text
 from tests.integration.test_meetup_mail import command, radicale, schedule  # noqa: F401 (fixture)
@@ -90,6 +93,25 @@ class StrictClient:
                 assert httpx.delete(self.resource(uid)).status_code in (200, 204)
                 self.cancelled[uid] = seen
 
+    def subscribe(self, feed: str) -> None:
+        """The member's private feed, read by the same client: an event it already holds (or cancelled)
+        under the same UID must be that very event (same SEQUENCE and ORGANIZER), so it merges into one;
+        an event it never saw is added."""
+        check_wire_format(feed.encode("utf-8"), "PUBLISH")
+        for event in Calendar.from_ical(feed).walk("VEVENT"):
+            uid, seen = str(event["UID"]), revision(event)
+            held = self.stored(uid)
+            current = revision(held) if held is not None else self.cancelled.get(uid)
+            if current is None:
+                one = Calendar.from_ical(feed)
+                one.subcomponents = [c for c in one.subcomponents if c.name != "VEVENT" or str(c["UID"]) == uid]
+                assert httpx.put(self.resource(uid), content=one.to_ical(),
+                                 headers={"Content-Type": "text/calendar"}).status_code == 201
+                continue
+            assert seen[0] == current[0], f"the feed's {uid} is SEQUENCE {seen[0]}, the calendar's {current[0]}"
+            if held is not None:
+                assert str(event["ORGANIZER"]) == str(held["ORGANIZER"])
+
     def events(self) -> dict[str, tuple[str, datetime, str]]:
         """UID → (SUMMARY, DTSTART in UTC, LOCATION) of every event the calendar holds."""
         listing = httpx.request(
@@ -138,21 +160,29 @@ def calendar(radicale: str) -> Iterator[StrictClient]:  # noqa: F811
     yield StrictClient(f"{radicale}/member/meetups/")
 
 
+def shifted(local_time: str, **delta: float) -> str:
+    """A local time this far from another (in UTC, as the offsets the meetup moves by are)."""
+    moved = at(local_time) + timedelta(**delta)
+    return moved.astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%dT%H:%M")
+
+
 def at(local_time: str) -> datetime:
     return datetime.fromisoformat(local_time).replace(tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
 
 
 def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
-    container: Container, calendar: StrictClient
+    container: Container, calendar: StrictClient, client: TestClient[Any]
 ) -> None:
     tribe = Tribe(container, members=2)
     member, other = tribe.members
     organiser = tribe.organiser["id"]
-    start, end = local(timedelta(days=10)), local(timedelta(days=10, hours=6))
+    # Every time is derived from one reading of the clock, so a minute ticking over mid-test moves none.
+    start = local(timedelta(days=10))
+    end = shifted(start, hours=6)
+    keynote, keynote_end = shifted(start, hours=1), shifted(start, hours=2)
     meetup_id = schedule(container, tribe, title="Summer camp", capacity="1", starts_at=start, ends_at=end)
     session_id = command(container, organiser, "add_session", meetup_id, title="Keynote",
-                         starts_at=local(timedelta(days=10, hours=1)),
-                         ends_at=local(timedelta(days=10, hours=2)), room="Hall A")
+                         starts_at=keynote, ends_at=keynote_end, room="Hall A")
     mailbox = Mailbox(container, tribe, meetup_id, member)
 
     first: dict[str, str] = {}
@@ -163,7 +193,13 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
             calendar.apply(message)
             # Every later message about an entry threads with the first one the member got about it.
             part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
-            uid = str(Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]["UID"])
+            event = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]
+            uid = str(event["UID"])
+            # The organiser's own name, sent by Cookout's mailbox, at the member's rsvp+ address.
+            organizer = event["ORGANIZER"]
+            assert organizer.params["CN"] == tribe.organiser["display_name"]
+            assert organizer.params["SENT-BY"] == f"mailto:{organiser_address(container.settings)}"
+            assert str(organizer).startswith("mailto:rsvp+")
             if uid in first:
                 assert (message["In-Reply-To"], message["References"]) == (first[uid], first[uid])
             else:
@@ -172,7 +208,16 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
         assert calendar.ignored == [], "every message Cookout sends is one a strict client applies"
         return messages
 
+    with acting_as(member["id"]):
+        feed_token = container.accounts.issue_calendar_feed()
+
     def holds(expected: dict[str, tuple[str, datetime, str]]) -> None:
+        assert calendar.events() == expected
+        # Subscribed to their private feed as well, the member still has each event once.
+        settle(container)
+        feed = client.get(f"/feeds/{feed_token}.ics")
+        assert feed.status_code == 200
+        calendar.subscribe(feed.text)
         assert calendar.events() == expected
 
     command(container, organiser, "invite", meetup_id, [member["id"]])
@@ -192,23 +237,25 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     session_uid = str(Calendar.from_ical(next(
         p for p in chosen.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
     ).walk("VEVENT")[0]["UID"])
-    keynote_at = at(local(timedelta(days=10, hours=1)))
+    keynote_at = at(keynote)
     holds({meetup_uid: ("Summer camp", at(start), park),
            session_uid: ("Keynote (Summer camp)", keynote_at, f"Hall A, {park}")})
 
-    # One save moves the start an hour earlier and the place: one update for each entry held.
-    earlier = local(timedelta(days=10, hours=-1))
+    # One save moves the whole conference a day and an hour earlier, and its place: its agenda moves with
+    # it, and each entry held gets one update.
+    earlier, earlier_end = shifted(start, days=-1, hours=-1), shifted(start, days=-1, hours=5)
     field = "Tempelhofer Feld, Tempelhof"
     command(container, organiser, "revise", meetup_id, title="Summer camp", description="Bring food.",
-            starts_at=earlier, ends_at=end, timezone=ZONE, venue="Tempelhofer Feld", address="Tempelhof",
-            capacity=1)
+            starts_at=earlier, ends_at=earlier_end, timezone=ZONE, venue="Tempelhofer Feld",
+            address="Tempelhof", capacity=1)
     assert len(deliver()) == 2
+    keynote_at = at(shifted(start, days=-1))
     holds({meetup_uid: ("Summer camp", at(earlier), field),
            session_uid: ("Keynote (Summer camp)", keynote_at, f"Hall A, {field}")})
 
     command(container, organiser, "revise", meetup_id, title="Summer camp by the lake", description="Bring food.",
-            starts_at=earlier, ends_at=end, timezone=ZONE, venue="Tempelhofer Feld", address="Tempelhof",
-            capacity=1)
+            starts_at=earlier, ends_at=earlier_end, timezone=ZONE, venue="Tempelhofer Feld",
+            address="Tempelhof", capacity=1)
     deliver()
     both = {meetup_uid: ("Summer camp by the lake", at(earlier), field),
             session_uid: ("Keynote (Summer camp by the lake)", keynote_at, f"Hall A, {field}")}

@@ -286,3 +286,23 @@ def test_an_online_meetup_gives_those_going_a_join_link_in_conference_and_names_
     assert conference.params["FEATURE"] == ["VIDEO"] and conference.params["VALUE"] == ["URI"]
     assert calendar.vevent.attendee.params["CN"] == ["Ann Annie Lee"]
     assert calendar.vevent.organizer.params["SENT-BY"] == [f"mailto:{ORGANISER}"]
+
+
+def test_the_organizer_is_named_after_the_organiser_sent_by_cookout_and_names_read_back_in_both_parsers():
+    entry = entry_data(meetup_entry(a_meetup()))
+    payload = {
+        "meetup_id": str(uuid4()), "member_id": str(uuid4()), "since": 1, "entry": entry,
+        "attendee": {"email": ANN.email, "name": "Siobhán O'Brien, Jr.", "partstat": "NEEDS-ACTION"},
+        "organiser_name": 'Gini "G" Marsh',
+    }
+    row = {"kind": INVITATION, "recipient": ANN.email, "message_id": "<m1@cookout>", "payload": payload}
+
+    raw = calendar_part(compose(row, SETTINGS, now=NOW))[1]
+
+    assert b"^'" not in raw, "no RFC 6868 escapes, which clients show raw"
+    read = check_wire_format(raw, "REQUEST").vevent
+    event = ICalendar.from_ical(raw).walk("VEVENT")[0]
+    assert read.organizer.params["CN"] == [event["ORGANIZER"].params["CN"]] == ["Gini G Marsh"]
+    assert read.attendee.params["CN"] == [event["ATTENDEE"].params["CN"]] == ["Siobhán O'Brien, Jr."]
+    assert read.organizer.params["SENT-BY"] == [event["ORGANIZER"].params["SENT-BY"]] == [f"mailto:{ORGANISER}"]
+    assert read.organizer.value.startswith("mailto:rsvp+")

@@ -304,6 +304,34 @@ def test_renaming_a_session_keeps_its_sequence():
     assert meetup.sessions[talk].title == "Short talks"
 
 
+def test_rescheduling_a_conference_moves_its_sessions_by_the_same_offset_in_the_same_save():
+    meetup = a_meetup()
+    talk = meetup.add_session(title="Talks", window=parse_window("2030-07-01T19:00", "2030-07-01T20:00",
+                                                                 "Europe/Berlin"), room="", speaker="", now=NOW)
+    meetup.collect_events()
+
+    meetup.reschedule(parse_window("2030-07-08T17:00", "2030-07-08T20:00", "Europe/Berlin"), NOW)
+
+    assert events_of(meetup) == ["Rescheduled", "SessionShifted"]
+    session = meetup.sessions[talk]
+    assert (session.starts_at, session.ends_at) == (datetime(2030, 7, 8, 16, tzinfo=UTC),
+                                                   datetime(2030, 7, 8, 17, tzinfo=UTC))
+    assert session.sequence == 1
+
+
+def test_a_reschedule_that_would_leave_a_session_outside_the_meetup_is_refused():
+    meetup = a_meetup()
+    meetup.add_session(title="Closing", window=parse_window("2030-07-01T20:00", "2030-07-01T21:00",
+                                                            "Europe/Berlin"), room="", speaker="", now=NOW)
+    meetup.collect_events()
+
+    with pytest.raises(InvalidInput) as error:
+        meetup.reschedule(parse_window("2030-07-08T18:00", "2030-07-08T20:00", "Europe/Berlin"), NOW)
+
+    assert "Closing" in str(error.value)
+    assert meetup.collect_events() == []
+
+
 def test_a_session_must_happen_during_the_meetup():
     meetup = a_meetup()
 
