@@ -21,6 +21,7 @@ from cookout.domain.members import (
     parse_display_name,
     parse_email,
     parse_handle,
+    parse_time_zone,
 )
 from cookout.domain.service import command
 
@@ -153,14 +154,19 @@ class Accounts(CookoutApplication):
         return epoch
 
     @command("change your settings")
-    def update_profile(self, member_id: UUID, display_name: str, reply_emails: bool) -> None:
-        """Save the settings form at once: only what changed is recorded."""
+    def update_profile(self, member_id: UUID, display_name: str, reply_emails: bool,
+                       time_zone: str | None = None) -> None:
+        """Save the settings form at once: only what changed is recorded. `time_zone` is an IANA name, or
+        "" for none (pages follow the browser's); None leaves it as it is."""
         member = self.get_member(member_id)
         display_name = parse_display_name(display_name)
+        zone = parse_time_zone(time_zone) if time_zone is not None else member.time_zone
         if member.display_name != display_name:
             member.rename(display_name)
         if member.reply_emails != reply_emails:
             member.choose_reply_emails(reply_emails)
+        if member.time_zone != zone:
+            member.choose_time_zone(zone)
         self.save(member)
 
     @command("get a calendar link")

@@ -113,11 +113,18 @@ class Comment(CookoutAggregate):
 
     # The library passes the event's own timestamp to `timestamp` when the event
     # is applied, so replays show when each version was really written.
-    @event("CommentEdited")
-    def edit(self, body: str, timestamp: datetime | None = None) -> None:
+    def edit(self, body: str) -> bool:
+        """A new version, unless it says what the last one did; returns whether there was one."""
         self.check_not_retracted()
         if self.status == SPAM:
             raise NotAllowedNow("This comment was marked as spam.")
+        if body == self.versions[-1].body:
+            return False
+        self._edit(body)
+        return True
+
+    @event("CommentEdited")
+    def _edit(self, body: str, timestamp: datetime | None = None) -> None:
         self.versions.append(Version(body, timestamp))  # type: ignore[arg-type]
 
     @event("CommentRetracted")

@@ -88,6 +88,7 @@ class Meetings(CookoutApplication):
         rsvp_deadline: str = "",
         now: datetime | None = None,
     ) -> UUID:
+        """A new meetup, with the organiser who scheduled it as its host, going."""
         self._check_organiser(tribe_id, organiser)
         window = parse_window(starts_at, ends_at, timezone)
         meetup = Meetup.schedule(
@@ -100,6 +101,7 @@ class Meetings(CookoutApplication):
             rsvp_deadline=_deadline(rsvp_deadline, timezone),
             now=now or datetime.now(UTC),
         )
+        meetup.welcome_host(organiser)
         self.save(meetup)
         return meetup.id
 

@@ -391,6 +391,16 @@ class Meetup(CookoutAggregate):
         self.cancel_message = message
         self.sequence = sequence
 
+    def welcome_host(self, member_id: UUID) -> None:
+        """The organiser who scheduled the meetup is going to it: they take a seat as an answer "going"
+        would, whatever RSVP deadline they set for the others."""
+        if member_id in self.attendance:
+            return
+        if self.seats_left == 0:
+            self._wait(member_id=member_id, previous=None, position=len(self.waitlist) + 1)
+        else:
+            self._go(member_id=member_id, previous=None)
+
     def _mark_answered(self, member_id: UUID) -> None:
         # Called inside an event's mutation, before the aggregate's version moves on to it.
         self.answered_at[member_id] = self.version + 1

@@ -12,6 +12,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import InvalidInput, NotAllowedNow
+from cookout.domain.schedule import zone
 from cookout.domain.text import clean_name, clean_text
 
 HANDLE_PATTERN = re.compile(r"[a-z0-9_]{3,30}")
@@ -27,6 +28,9 @@ COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"][:10000])
 
 
 class Member(CookoutAggregate):
+    # The zone pages show times in; None follows the browser's (members who joined before there was a choice).
+    time_zone: str | None = None
+
     @event("Joined")
     def __init__(self, handle: str, display_name: str, email: str, password_hash: str):
         self.handle = handle
@@ -109,6 +113,10 @@ class Member(CookoutAggregate):
     def choose_reply_emails(self, enabled: bool) -> None:
         self.reply_emails = enabled
 
+    @event("TimeZoneChosen")
+    def choose_time_zone(self, time_zone: str | None) -> None:
+        self.time_zone = time_zone
+
     @event("CalendarFeedIssued")
     def issue_calendar_feed(self, token: str) -> None:
         self.calendar_token = token
@@ -151,6 +159,12 @@ def parse_display_name(raw: str) -> str:
             f"A display name is at most {DISPLAY_NAME_MAX_LENGTH} characters.", field="display_name"
         )
     return name
+
+
+def parse_time_zone(raw: str) -> str | None:
+    """An IANA zone name such as Europe/Berlin, or None (nothing chosen: the browser's zone)."""
+    name = clean_text(raw, "time_zone", one_line=True, max_length=100, what="The time zone")
+    return zone(name, field="time_zone").key if name else None
 
 
 def parse_email(raw: str, field: str = "email") -> str:

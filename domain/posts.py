@@ -55,9 +55,16 @@ class Post(CookoutAggregate):
 
     # The library passes the event's own timestamp to `timestamp` when the event
     # is applied, so replays show when each version was really written.
-    @event("PostEdited")
-    def edit(self, title: str, body: str, timestamp: datetime | None = None) -> None:
+    def edit(self, title: str, body: str) -> bool:
+        """A new version, unless title and text are what they were; returns whether there was one."""
         self.check_not_retracted()
+        if (body, title) == self.versions[-1][:2]:
+            return False
+        self._edit(title, body)
+        return True
+
+    @event("PostEdited")
+    def _edit(self, title: str, body: str, timestamp: datetime | None = None) -> None:
         self.versions.append(Version(body, title, timestamp))  # type: ignore[arg-type]
 
     @event("PostRetracted")

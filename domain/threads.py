@@ -32,12 +32,14 @@ class Threads(TribeService):
         return post.id
 
     @command("edit a post")
-    def edit_post(self, author: UUID, post_id: UUID, title: str, body: str) -> None:
+    def edit_post(self, author: UUID, post_id: UUID, title: str, body: str) -> bool:
+        """Returns whether the post changed: saving it as it was records nothing."""
         title, body = parse_title(title), parse_body(body)
         post = self._get(post_id, Post, "post")
         post.check_is_author(author)
-        post.edit(title, body)
+        changed = post.edit(title, body)
         self.save(post)
+        return changed
 
     @command("retract a post")
     def retract_post(self, author: UUID, post_id: UUID) -> None:
@@ -99,12 +101,14 @@ class Threads(TribeService):
         return comment.id
 
     @command("edit a comment")
-    def edit_comment(self, author: UUID, comment_id: UUID, body: str) -> None:
+    def edit_comment(self, author: UUID, comment_id: UUID, body: str) -> bool:
+        """Returns whether the comment changed: saving it as it was records nothing."""
         body = parse_body(body)
         comment = self._get(comment_id, Comment, "comment")
         comment.check_is_author(author)
-        comment.edit(body)
+        changed = comment.edit(body)
         self.save(comment)
+        return changed
 
     @command("retract a comment")
     def retract_comment(self, author: UUID, comment_id: UUID) -> None:

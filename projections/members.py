@@ -32,6 +32,7 @@ class MemberDirectoryView(View):
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS session_epoch integer NOT NULL DEFAULT 0",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS password_changed_at integer NOT NULL DEFAULT 0",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS email_confirmed boolean NOT NULL DEFAULT true",
+        "ALTER TABLE members ADD COLUMN IF NOT EXISTS time_zone text",
     )
     tables = ("members",)
 
@@ -100,7 +101,13 @@ class MemberDirectoryView(View):
 
     def private_settings(self, member_id: Any) -> dict[str, Any] | None:
         """What only the member sees: their settings, including the secret feed token."""
-        return self.row(f"SELECT {PUBLIC_COLUMNS}, calendar_token FROM members WHERE id = %(id)s", {"id": member_id})
+        return self.row(f"SELECT {PUBLIC_COLUMNS}, calendar_token, time_zone FROM members WHERE id = %(id)s",
+                        {"id": member_id})
+
+    def time_zone(self, member_id: Any) -> str | None:
+        """The zone the member chose for reading times, or None (their browser's)."""
+        found = self.row("SELECT time_zone FROM members WHERE id = %(id)s", {"id": member_id})
+        return found["time_zone"] if found else None
 
     def password_hash(self, member_id: Any) -> str:
         found = self.row("SELECT password_hash FROM members WHERE id = %(id)s", {"id": member_id})
@@ -160,6 +167,7 @@ class MemberDirectory(CookoutProjection):
         get_topic(Member.EmailConfirmationAsked),
         get_topic(Member.EmailConfirmed),
         get_topic(Member.EmailChanged),
+        get_topic(Member.TimeZoneChosen),
     )
     view_class = MemberDirectoryView
 
@@ -211,3 +219,7 @@ class MemberDirectory(CookoutProjection):
     @process_event.register
     def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, email=event.email, email_confirmed=True)
+
+    @process_event.register
+    def member_time_zone_chosen(self, event: Member.TimeZoneChosen, tracking: Tracking) -> None:
+        self.view.update(tracking, event.originator_id, time_zone=event.time_zone)

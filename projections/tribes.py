@@ -154,6 +154,13 @@ class TribeDirectoryView(View):
             {"tribe": tribe_id},
         )
 
+    def organiser_count(self, tribe_id: Any) -> int:
+        found = self.row(
+            "SELECT count(*) AS n FROM tribe_members WHERE tribe_id = %(tribe)s AND role = %(role)s",
+            {"tribe": tribe_id, "role": ORGANISER},
+        )
+        return int(found["n"]) if found else 0
+
     def tribe_ids_of(self, member_id: Any | None) -> list[Any]:
         if member_id is None:
             return []

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from litestar import Litestar, Router
 from litestar.di import Provide
@@ -25,8 +30,9 @@ from cookout.platform.web.headers import security_headers
 from cookout.domain import comments as comment_rules, meetups as meetup_rules
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import Settings, load_settings
+from cookout.platform import templating
 from cookout.platform.templating import TEMPLATES_DIR
-from cookout.platform.web.base import catch_up, flashes, viewer
+from cookout.platform.web.base import catch_up, flashes, viewer, viewer_zone
 
 MAX_BODY_BYTES = 1_000_000  # forms only; a larger body is refused with 413
 
@@ -59,8 +65,23 @@ TEMPLATE_CONSTANTS = {
 }
 
 
+def local_time(context: Mapping[str, Any], instant: datetime, pattern: str = templating.DATE_TIME) -> Markup:
+    """The `localtime` filter: an instant as a `<time>` in the viewer's zone (see `templating.moment`)."""
+    return templating.moment(instant, viewer_zone(context["request"]), pattern)
+
+
+def meetup_time(context: Mapping[str, Any], meetup: Mapping[str, Any]) -> Markup:
+    """For templates: when a meetup happens, in the venue's zone and the viewer's (see `templating.meetup_time`)."""
+    online = bool(meetup.get("online_url")) and not meetup.get("venue")
+    return templating.meetup_time(meetup["starts_at"], meetup["ends_at"], meetup["timezone"],
+                                  viewer_zone(context["request"]), online)
+
+
 def register_template_callables(engine: JinjaTemplateEngine) -> None:
     engine.engine.globals.update(TEMPLATE_CONSTANTS)
+    engine.engine.globals.update(DATE_TIME=templating.DATE_TIME, DAY_TIME=templating.DAY_TIME, TIME=templating.TIME)
+    engine.engine.filters["localtime"] = pass_context(local_time)
+    engine.register_template_callable("meetup_time", meetup_time)
     engine.register_template_callable("viewer", viewer)
     engine.register_template_callable("flashes", flashes)
     engine.register_template_callable("email_unconfirmed", email_confirmation.email_unconfirmed)

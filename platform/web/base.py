@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from cookout.domain.base import current_actor, last_position
 from cookout.platform.container import Container
 from cookout.projections.base import CookoutProjection
+from cookout.projections.members import MemberDirectory
 
 T = TypeVar("T")
 
@@ -44,6 +45,20 @@ def viewer(context: Mapping[str, Any]) -> dict[str, Any] | None:
     """For templates: the signed-in member's id and handle, or None."""
     session = session_of(context["request"])
     return session if session.get("member_id") else None
+
+
+VIEWER_ZONE_KEY = "cookout.viewer_zone"
+
+
+def viewer_zone(request: HTMXRequest) -> str | None:
+    """The time zone the signed-in member chose in their settings, looked up once per request; None for a
+    visitor or a member who chose none (their browser's zone is used where JavaScript runs)."""
+    if VIEWER_ZONE_KEY not in request.scope:
+        member_id = signed_in_id(request)
+        container: Container = request.app.state.container
+        zone = container.view(MemberDirectory).time_zone(member_id) if member_id else None
+        request.scope[VIEWER_ZONE_KEY] = zone  # type: ignore[literal-required]
+    return request.scope[VIEWER_ZONE_KEY]  # type: ignore[literal-required]
 
 
 def require_member(request: HTMXRequest) -> UUID:

@@ -23,6 +23,8 @@ from cookout.domain.comments import PENDING
 from cookout.domain.errors import Conflict, DomainError, Forbidden, NotAllowedNow
 from cookout.platform.container import Container
 from cookout.platform.web.conversation import (
+    SAVED,
+    UNCHANGED,
     comment_post_and_tribe,
     history_page,
     partial_or_page,
@@ -194,13 +196,13 @@ def edit(request: HTMXRequest, container: NamedDependency[Container], comment_id
          data: Form) -> Template | Redirect:
     comment, post, tribe = own_comment(request, container, comment_id)
     form = {"body": data.get("body", "")}
-    form_command(request, container.threads.edit_comment, comment_id, form["body"], projections=COMMENT_PAGES,
+    changed = form_command(request, container.threads.edit_comment, comment_id, form["body"], projections=COMMENT_PAGES,
                  render=lambda errors: partial_or_page(request, "comments/_edit.html", "comments/edit.html", 422,
                                                        comment=comment, post=post, tribe=tribe, form=form,
                                                        errors=errors),
                  field=None)
     if not request.htmx:
-        return see_other(f"/p/{post['id']}#c-{comment_id}", request, "Saved. The earlier version stays in the history.")
+        return see_other(f"/p/{post['id']}#c-{comment_id}", request, SAVED if changed else UNCHANGED)
     edited = container.view(ThreadTree).comment(comment_id)
     return Template(template_name="comments/_card.html", context=single_node(request, container, edited, post, tribe))
 

@@ -39,6 +39,8 @@ from cookout.projections.tribes import TribeDirectory
 HELD_KEEP = 20  # held comment ids a guest's session remembers
 HISTORY_PAGE = 20  # versions on one page of an edit history
 RETRACTED_POST, HIDDEN_POST = "Retracted post", "A hidden post"
+SAVED = "Saved. The earlier version stays in the history."
+UNCHANGED = "Nothing changed, so there is no new version."
 
 
 def readable(request: HTMXRequest, container: Container, tribe: dict[str, Any] | None,

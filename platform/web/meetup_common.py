@@ -73,19 +73,13 @@ def local(instant: datetime, timezone: str, pattern: str = "%a %-d %b %Y, %H:%M"
     return to_local(instant, timezone).strftime(pattern)
 
 
-def when(meetup: dict[str, Any]) -> str:
-    start = to_local(meetup["starts_at"], meetup["timezone"])
-    end = to_local(meetup["ends_at"], meetup["timezone"])
-    end_text = end.strftime("%H:%M" if end.date() == start.date() else "%a %-d %b %Y, %H:%M")
-    return f"{start.strftime('%a %-d %b %Y, %H:%M')} – {end_text} ({meetup['timezone']})"
-
-
 def where(meetup: dict[str, Any], with_link: bool = False) -> str:
     """Venue, address and whether it is online; the online link itself only `with_link`."""
     return ical.location_of(place_of(meetup, with_link))
 
 
-HELPERS = {"local": local, "when": when, "where": where, "markdown": render}
+# When a meetup happens is `meetup_time(meetup)`, a template callable: it needs the viewer's zone.
+HELPERS = {"local": local, "where": where, "markdown": render}
 
 
 # Refusals that are about the visitor or the meetup, not the form: they get the 403 or 404 page.

@@ -17,7 +17,7 @@ from cookout.domain.meetings import ORGANISER
 from cookout.domain.schedule import format_local
 from cookout.platform.container import Container
 from cookout.projections.markdown import render
-from cookout.platform.web.base import page, require_member, see_other, signed_in_id
+from cookout.platform.web.base import page, require_member, see_other, signed_in_id, viewer_zone
 from cookout.platform.web.calendar_links import add_links
 from cookout.platform.web.privacy import letters_without_addresses
 from cookout.projections.invitations import Invitations
@@ -27,7 +27,7 @@ from cookout.platform.web.calendars import meetup_calendar
 from cookout.platform.web.forms import form_command
 from cookout.platform.web.meetup_common import (
     Form, HELPERS, MEETUPS, PAGE_ERRORS, local, meetup_context, meetup_id_of, organised_meetup,
-    readable_meetup, readable_tribe, when, where,
+    readable_meetup, readable_tribe, where,
 )
 
 
@@ -88,7 +88,10 @@ def new_meetup(request: HTMXRequest, container: NamedDependency[Container], slug
     tribe, role = readable_tribe(request, container, slug)
     if role != ORGANISER:
         raise Forbidden("Only the tribe's organisers can schedule meetups.")
-    return form_page("meetups/new.html", tribe=tribe, form={"timezone": "Europe/Berlin"}, errors={})
+    # The organiser's own zone; without one, UTC, which times.js replaces with the browser's zone.
+    chosen = viewer_zone(request)
+    return form_page("meetups/new.html", tribe=tribe, form={"timezone": chosen or "UTC"}, errors={},
+                     zone_from_browser=chosen is None)
 
 
 @post("/t/{slug:str}/meetups", sync_to_thread=True)
@@ -242,10 +245,10 @@ def organisers_letters(container: Container, letters: list[dict[str, Any]]) -> l
 
 
 def upcoming_meetups(context: Any, tribe_id: UUID, limit: int = 5) -> list[dict[str, Any]]:
-    """Template callable for the tribe page: the tribe's next meetups, with times to show."""
+    """Template callable for the tribe page: the tribe's next meetups, with where they happen."""
     container: Container = context["request"].app.state.container  # a template callable: no dependencies here
     meetups = container.view(Meetups).of_tribe(tribe_id, container.clock(), upcoming=True, limit=limit)
-    return [{**meetup, "when": when(meetup), "where": where(meetup)} for meetup in meetups]
+    return [{**meetup, "where": where(meetup)} for meetup in meetups]
 
 
 def met_in_real_life(request: HTMXRequest, container: Container, member_id: UUID) -> list[dict[str, Any]]:

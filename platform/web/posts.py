@@ -16,6 +16,8 @@ from litestar.response import Redirect, Template
 from cookout.domain.errors import Forbidden
 from cookout.platform.container import Container
 from cookout.platform.web.conversation import (
+    SAVED,
+    UNCHANGED,
     history_page,
     post_and_tribe,
     thread_context,
@@ -89,10 +91,10 @@ def edit(request: HTMXRequest, container: NamedDependency[Container], post_id: F
          data: Form) -> Template | Redirect:
     post, tribe = own_post(request, container, post_id)
     form = {"title": data.get("title", ""), "body": data.get("body", "")}
-    form_command(request, container.threads.edit_post, post_id, form["title"], form["body"],
-                 projections=POST_PAGES, template="posts/form.html",
-                 context={"tribe": tribe, "post": post, "form": form}, field=None)
-    return see_other(f"/p/{post_id}", request, "Saved. The earlier version stays in the history.")
+    changed = form_command(request, container.threads.edit_post, post_id, form["title"], form["body"],
+                           projections=POST_PAGES, template="posts/form.html",
+                           context={"tribe": tribe, "post": post, "form": form}, field=None)
+    return see_other(f"/p/{post_id}", request, SAVED if changed else UNCHANGED)
 
 
 @get("/p/{post_id:uuid}/retract", sync_to_thread=True)

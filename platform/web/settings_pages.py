@@ -1,8 +1,10 @@
-"""A member's own settings: name, reply emails, email address, password, and the private calendar feed link."""
+"""A member's own settings: name, reply emails, time zone, email address, password, and the private calendar
+feed link."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from litestar import get, post
 from litestar.di import NamedDependency
@@ -21,6 +23,7 @@ from cookout.projections.members import MemberDirectory
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 DIRECTORY = (MemberDirectory,)
+ALL_ZONES = sorted(available_timezones())
 
 
 def settings_page(request: HTMXRequest, container: Container, status_code: int = 200,
@@ -32,7 +35,9 @@ def settings_page(request: HTMXRequest, container: Container, status_code: int =
         "settings.html",
         status_code=status_code,
         me=me,
-        form=form or {"display_name": me["display_name"], "reply_emails": me["reply_emails"]},
+        form=form or {"display_name": me["display_name"], "reply_emails": me["reply_emails"],
+                      "time_zone": me["time_zone"] or ""},
+        zones=ALL_ZONES,
         errors=errors or {},
         feed_url=f"{container.settings.base_url}/feeds/{token}.ics" if token else None,
         new_email=email,
@@ -49,10 +54,11 @@ def show_settings(request: HTMXRequest, container: NamedDependency[Container]) -
 def save_settings(request: HTMXRequest, container: NamedDependency[Container],
                   data: Form) -> Template | Redirect:
     require_member(request)
-    form = {"display_name": data.get("display_name", ""), "reply_emails": data.get("reply_emails") == "on"}
+    form = {"display_name": data.get("display_name", ""), "reply_emails": data.get("reply_emails") == "on",
+            "time_zone": data.get("time_zone", "")}
     try:
         run_command(request, container.accounts.update_profile, form["display_name"],
-                    form["reply_emails"], projections=DIRECTORY)
+                    form["reply_emails"], form["time_zone"], projections=DIRECTORY)
     except DomainError as error:
         return settings_page(request, container, 422, form, {error.field or "form": error.message})
     return see_other("/settings", request, "Your settings are saved.")

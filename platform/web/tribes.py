@@ -12,7 +12,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
-from cookout.domain.errors import Conflict, DomainError, Forbidden
+from cookout.domain.errors import Conflict, DomainError, Forbidden, NotAllowedNow
 from cookout.domain.text import INT8_MAX
 from cookout.domain.tribes import ORGANISER, PUBLIC, ROLES
 from cookout.platform.container import Container
@@ -66,6 +66,7 @@ def show(request: HTMXRequest, container: NamedDependency[Container], slug: From
         "before": before,
         "people": people(container, {p["author_id"] for p in posts}),
         "post_count": feed.post_count(tribe["id"]),
+        "sole_organiser": sole_organiser(container, tribe),
     }
     return partial_or_page(request, "tribes/_feed.html", "tribes/show.html", **context)
 
@@ -107,11 +108,21 @@ def join(request: HTMXRequest, container: NamedDependency[Container], slug: From
     return see_other(f"/t/{slug}", request, f"Welcome to {tribe['name']}! You are one of the {tribe['nickname']} now.")
 
 
+def sole_organiser(container: Container, tribe: dict[str, Any]) -> bool:
+    """Whether the viewer is the tribe's only organiser, who can't leave until someone else is one."""
+    return tribe["role"] == ORGANISER and container.view(TribeDirectory).organiser_count(tribe["id"]) == 1
+
+
 @post("/t/{slug:str}/leave", sync_to_thread=True)
-def leave(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Redirect:
+def leave(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Template | Redirect:
     require_member(request)
     tribe = tribe_by_slug(request, container, slug)
-    run_command(request, container.tribes.leave_tribe, tribe["id"], projections=(TribeDirectory,))
+    try:
+        run_command(request, container.tribes.leave_tribe, tribe["id"], projections=(TribeDirectory,))
+    except NotAllowedNow:
+        if not sole_organiser(container, tribe):
+            raise
+        return page("tribes/sole_organiser.html", status_code=409, tribe=tribe)
     destination = f"/t/{slug}" if tribe["visibility"] == PUBLIC else "/tribes"
     return see_other(destination, request, f"You left {tribe['name']}.")
 

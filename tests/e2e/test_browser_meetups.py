@@ -47,7 +47,7 @@ def not_reloaded(page: Any) -> bool:
 
 def test_answering_and_the_waitlist_position_update_in_place(page: Any, container: Container) -> None:
     tribe = Tribe(container, members=2)
-    meetup_id = schedule(container, tribe, capacity=1)
+    meetup_id = schedule(container, tribe, capacity=2)  # the host's seat and one more
     token = acting(tribe.members[0]["id"])
     try:
         container.service(Meetings).answer(meetup_id, "going")

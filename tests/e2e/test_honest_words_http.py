@@ -44,7 +44,7 @@ def test_an_invited_member_answering_going_to_a_full_meetup_is_told_their_place_
     tribe = Tribe(container, members=2)
     first, invited = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, container, tribe.slug, capacity="1")
+    meetup_id = schedule(client, container, tribe.slug, capacity="2")  # the host's seat and one more
     post_form(client, f"/m/{meetup_id}/invite", {"members": invited["handle"]})
     sign_in(client, first)
     answer(client, meetup_id, "going")
@@ -84,7 +84,7 @@ def test_cant_make_it_with_someone_waiting_says_the_seat_went_to_the_next_person
     tribe = Tribe(container, members=2)
     first, second = tribe.members
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, container, tribe.slug, capacity="1")
+    meetup_id = schedule(client, container, tribe.slug, capacity="2")  # the host's seat and one more
     for member in (first, second):
         sign_in(client, member)
         answer(client, meetup_id, "going")

@@ -51,6 +51,11 @@ def readable_parts(token: str) -> list[bytes]:
     return parts + inflated
 
 
+def hosting(tribe: Tribe) -> dict[str, str]:
+    """The organiser who scheduled a meetup is going to it."""
+    return {tribe.organiser["handle"]: GOING}
+
+
 def states(container: Container, meetup_id: UUID) -> dict[str, str]:
     settle(container)
     return {row["handle"]: row["state"] for row in container.view(Meetups).attendance(meetup_id)}
@@ -128,14 +133,14 @@ def test_capacity_fills_then_the_waitlist_shows_positions_and_a_withdrawal_promo
 ) -> None:
     tribe = Tribe(container, members=3)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, container, tribe.slug, capacity="1")
+    meetup_id = schedule(client, container, tribe.slug, capacity="2")  # the host's seat and one more
     first, second, third = tribe.members
     for member in tribe.members:
         sign_in(client, member)
         assert answer(client, meetup_id, "going").status_code == 303
     page = client.get(f"/m/{meetup_id}")
     assert "You're on the waitlist" in page.text and "number 2" in page.text
-    assert states(container, meetup_id) == {first["handle"]: GOING, second["handle"]: WAITLISTED,
+    assert states(container, meetup_id) == {**hosting(tribe), first["handle"]: GOING, second["handle"]: WAITLISTED,
                                           third["handle"]: WAITLISTED}
 
     sign_in(client, first)
@@ -157,7 +162,7 @@ def test_outsiders_see_how_many_are_going_and_members_see_who(client: TestClient
     post_form(client, "/logout", {})
     outside = client.get(f"/m/{meetup_id}")
     assert outside.status_code == 200
-    assert "<strong>1</strong> going" in outside.text
+    assert "<strong>2</strong> going" in outside.text  # the host and Member 0
     assert "Member 0" not in outside.text
     assert "Sign in</a> to answer" in outside.text
 
@@ -195,7 +200,7 @@ def test_answering_a_cancelled_meetup_or_after_the_deadline_is_refused_and_nothi
     assert late.status_code == 409
     assert "Answers closed at the RSVP deadline." in late.text
     assert container.log_position() == before
-    assert states(container, cancelled) == {} and states(container, closed) == {}
+    assert states(container, cancelled) == hosting(tribe) and states(container, closed) == hosting(tribe)
 
 
 def test_retitling_a_meetup_sends_holders_an_update_at_the_same_sequence(
@@ -211,7 +216,8 @@ def test_retitling_a_meetup_sends_holders_an_update_at_the_same_sequence(
     assert post_form(client, f"/m/{meetup_id}/edit", renamed).status_code == 303
     settle(container)
 
-    [update] = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_update"]
+    [update] = [l for l in tribe.letters(meetup_id)
+                if l["kind"] == "meetup_update" and l["recipient"] == tribe.members[0]["email"]]
     entry = update["payload"]["entry"]
     assert (update["recipient"], entry["title"], entry["description"], entry["sequence"]) == (
         tribe.members[0]["email"], "Picnic by the lake", "Bring a blanket.", 0)
@@ -237,7 +243,8 @@ def test_editing_time_and_place_in_one_form_sends_holders_one_update_with_the_wh
     assert (meetup["title"], meetup["venue"], meetup["capacity"], meetup["sequence"]) == (
         "Picnic, moved", "Tempelhofer Feld", 20, 2)
     updates = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_update"]
-    [update] = updates
+    assert sorted(l["recipient"] for l in updates) == sorted([tribe.organiser["email"], tribe.members[0]["email"]])
+    [update] = [l for l in updates if l["recipient"] == tribe.members[0]["email"]]
     assert update["recipient"] == tribe.members[0]["email"]
     entry = update["payload"]["entry"]
     assert (entry["sequence"], entry["title"], entry["venue"]) == (2, "Picnic, moved", "Tempelhofer Feld")
@@ -263,10 +270,11 @@ def test_inviting_everyone_skips_those_who_answered_and_unknown_handles_are_refu
     assert everyone.status_code == 303
     assert "Invited 1 member." in client.get(f"/m/{meetup_id}").text
     found = states(container, meetup_id)
-    assert found == {tribe.members[0]["handle"]: GOING, tribe.members[1]["handle"]: INVITED,
+    assert found == {**hosting(tribe), tribe.members[0]["handle"]: GOING, tribe.members[1]["handle"]: INVITED,
                      tribe.members[2]["handle"]: INVITED}
     invitations = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_invitation"]
-    assert sorted(l["recipient"] for l in invitations) == sorted(m["email"] for m in tribe.members)
+    assert sorted(l["recipient"] for l in invitations) == sorted(
+        [tribe.organiser["email"], *(m["email"] for m in tribe.members)])  # the host's own entry too
     strangers = post_form(client, f"/m/{meetup_id}/invite", {"members": "nobody_here_at_all"})
     assert strangers.status_code == 422
     assert "Not members of this tribe: @nobody_here_at_all" in strangers.text
@@ -283,7 +291,7 @@ def test_cancelling_sends_a_cancellation_to_everyone_holding_the_meetup(client: 
     assert client.get(f"/m/{meetup_id}/cancel").status_code == 200
     assert post_form(client, f"/m/{meetup_id}/cancel", {"message": "Storm warning."}).status_code == 303
     cancellations = [l for l in tribe.letters(meetup_id) if l["kind"] == "meetup_cancellation"]
-    assert [l["recipient"] for l in cancellations] == [tribe.members[0]["email"]]
+    assert sorted(l["recipient"] for l in cancellations) == sorted([tribe.organiser["email"], tribe.members[0]["email"]])
     assert cancellations[0]["payload"]["message"] == "Storm warning."
     feed = parse_calendar(client.get(f"/t/{tribe.slug}/calendar.ics").text)
     assert [e.status.value for e in feed.vevent_list if e.uid.value == cancellations[0]["payload"]["entry"]["uid"]] == ["CANCELLED"]
@@ -306,7 +314,7 @@ def test_tricky_text_keeps_the_calendar_valid_and_headers_clean(client: TestClie
 
     sign_in(client, tribe.members[0])
     answer(client, meetup_id, "going")
-    [letter] = tribe.letters(meetup_id)
+    [letter] = [l for l in tribe.letters(meetup_id) if l["recipient"] == tribe.members[0]["email"]]
     message = compose(letter, container.settings)
     assert "\r" not in message["Subject"] and "\n" not in message["Subject"]
     assert "Bcc" not in message.as_string().split("\n\n")[0]
@@ -414,7 +422,7 @@ def test_a_members_private_feed_shows_maybe_as_tentative_includes_invitations_an
 def test_the_cant_make_it_link_frees_the_seat_without_signing_in(client: TestClient[Any], container: Container) -> None:
     tribe = Tribe(container, members=2)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, container, tribe.slug, capacity="1")
+    meetup_id = schedule(client, container, tribe.slug, capacity="2")  # the host's seat and one more
     first, second = tribe.members
     for member in (first, second):
         sign_in(client, member)
@@ -425,7 +433,7 @@ def test_the_cant_make_it_link_frees_the_seat_without_signing_in(client: TestCli
     assert confirm.status_code == 200
     assert "I can't make it" in confirm.text
     assert post_form(client, link, {}).status_code == 303
-    assert states(container, meetup_id) == {first["handle"]: "not_going", second["handle"]: GOING}
+    assert states(container, meetup_id) == {**hosting(tribe), first["handle"]: "not_going", second["handle"]: GOING}
     assert "You're down as not going" in client.get(link).text
     assert client.get(f"{link[:-2]}xx").status_code == 404
 
@@ -525,7 +533,7 @@ def test_a_cant_make_it_link_hides_the_ids_works_once_and_a_tampered_one_is_a_cl
         assert not any(str(secret).encode() in raw or secret.bytes in raw for raw in decoded)
 
     assert post_form(client, link, {}).status_code == 303
-    assert states(container, meetup_id) == {member["handle"]: "not_going"}
+    assert states(container, meetup_id) == {**hosting(tribe), member["handle"]: "not_going"}
     sign_in(client, member)
     answer(client, meetup_id, "maybe")
     post_form(client, "/logout", {})
@@ -540,7 +548,7 @@ def test_a_cant_make_it_link_hides_the_ids_works_once_and_a_tampered_one_is_a_cl
     assert forged.status_code == 404
     assert "That link is not one we sent, or it was mistyped." in forged.text
     assert container.log_position() == before
-    assert states(container, meetup_id) == {member["handle"]: "maybe"}
+    assert states(container, meetup_id) == {**hosting(tribe), member["handle"]: "maybe"}
 
 
 def test_a_cant_make_it_link_from_before_the_member_answered_going_again_does_not_withdraw_them(
@@ -564,9 +572,9 @@ def test_a_cant_make_it_link_from_before_the_member_answered_going_again_does_no
     assert stale.status_code == 409
     assert "out of date" in stale.text and f'href="/m/{meetup_id}"' in stale.text
     assert container.log_position() == before
-    assert states(container, meetup_id) == {member["handle"]: GOING}
+    assert states(container, meetup_id) == {**hosting(tribe), member["handle"]: GOING}
     assert post_form(client, new_link, {}).status_code == 303
-    assert states(container, meetup_id) == {member["handle"]: "not_going"}
+    assert states(container, meetup_id) == {**hosting(tribe), member["handle"]: "not_going"}
 
 
 def test_a_cant_make_it_link_is_refused_once_the_meetup_is_over(client: TestClient[Any], container: Container) -> None:
@@ -596,4 +604,4 @@ def test_a_cant_make_it_link_is_refused_once_the_meetup_is_over(client: TestClie
         assert "This meetup is over, so this link no longer changes anything." in response.text
         assert "I can't make it" not in response.text
     assert container.log_position() == before
-    assert states(container, meetup_id) == {member["handle"]: GOING}
+    assert states(container, meetup_id) == {**hosting(tribe), member["handle"]: GOING}

@@ -160,7 +160,7 @@ def test_gmail_yes_over_smtp_makes_the_member_going_and_the_same_message_again_c
 def test_outlook_no_without_organizer_frees_the_seat_and_the_waitlisted_member_is_promoted(
     container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(container, tribe, capacity="1")
+    meetup_id = invited_meetup(container, tribe, capacity="2")  # the host's seat and one more
     first, second = tribe.members
     answer_on_site(client, first, meetup_id, "going")
     answer_on_site(client, second, meetup_id, "going")
@@ -194,7 +194,7 @@ def test_apple_maybe_makes_the_member_maybe(container: Container, tribe: Tribe, 
 def test_yes_to_a_full_meetup_puts_the_member_on_the_waitlist_and_the_page_says_so(
     container: Container, tribe: Tribe, client: TestClient[Any]
 ) -> None:
-    meetup_id = invited_meetup(container, tribe, capacity="1")
+    meetup_id = invited_meetup(container, tribe, capacity="2")  # the host's seat and one more
     first, second = tribe.members
     answer_on_site(client, first, meetup_id, "going")
     invited = invitation(container, tribe, meetup_id, second)

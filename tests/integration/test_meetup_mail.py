@@ -88,7 +88,7 @@ def story(container: Container) -> tuple[Tribe, UUID, dict[str, list[dict[str, A
     session invitation, reminder and cancellation."""
     tribe = Tribe(container, members=3)
     first, second, third = (m["id"] for m in tribe.members)
-    meetup_id = schedule(container, tribe, title="Grill, chill; back\\slash 🎉", capacity="1",
+    meetup_id = schedule(container, tribe, title="Grill, chill; back\\slash 🎉", capacity="2",  # host + 1
                          starts_at=local(timedelta(hours=20)), ends_at=local(timedelta(hours=30)),
                          address="Hauptstr. 1\r\n10115 Berlin")
     session_id = command(container, tribe.organiser["id"], "add_session", meetup_id, 
@@ -144,10 +144,14 @@ def test_every_letter_is_a_valid_imip_message_to_the_exact_address(
     update = built(container, next(l for l in letters["meetup_update"] if "session" not in l["payload"]["entry"])).get_body(("plain",)).get_content()
     assert "It was at: Volkspark, Hauptstr. 1 10115 Berlin. Now at: Tempelhofer Feld, Tempelhof." in update
     assert "/rsvp/" in update
-    invited = calendar_of(built(container, letters["meetup_invitation"][0]))[2].vevent
+    invitations = {l["recipient"]: l for l in letters["meetup_invitation"]}
+    invited = calendar_of(built(container, invitations[tribe.members[2]["email"]]))[2].vevent
     assert invited.attendee.params["PARTSTAT"] == ["NEEDS-ACTION"]
-    [reminder] = letters_for(tribe, meetup_id)["meetup_reminder"]
-    assert reminder["status"] == "withdrawn"
+    hosting = calendar_of(built(container, invitations[tribe.organiser["email"]]))[2].vevent
+    assert hosting.attendee.params["PARTSTAT"] == ["ACCEPTED"]  # the host is going to what they scheduled
+    reminders = letters_for(tribe, meetup_id)["meetup_reminder"]
+    assert {r["recipient"] for r in reminders} == {tribe.organiser["email"], tribe.members[1]["email"]}
+    assert {r["status"] for r in reminders} == {"withdrawn"}
 
 
 def free_port() -> int:
@@ -224,7 +228,7 @@ def test_a_worker_killed_half_way_through_two_hundred_invitations_loses_none(
     tribe = Tribe(container, members=0)
     meetup_id = schedule(container, tribe)
     people = []
-    for n in range(200):
+    for n in range(199):  # and the host, going since they scheduled it: 200 letters
         handle = f"i{uuid4().hex[:12]}"
         people.append(confirm_email(container, container.accounts.sign_up(
             handle, f"Invitee {n}", f"{handle}@example.org", "correct horse battery")))

@@ -49,7 +49,7 @@ class EveryoneIsAMember:
 
 def test_a_hundred_members_racing_for_ten_seats_end_ten_going_and_ninety_waitlisted_in_order(container: Container) -> None:
     tribe = Tribe(container, members=0)
-    meetup_id = schedule(container, tribe, capacity="10")
+    meetup_id = schedule(container, tribe, capacity="11")  # the host's seat and ten more
     meetings = Meetings(env=container.env, roles=EveryoneIsAMember())
     member_ids = [UUID(int=n + 1 + (meetup_id.int & 0xFFFFFFFF) * 1000) for n in range(100)]
     start = Barrier(20)
@@ -65,7 +65,7 @@ def test_a_hundred_members_racing_for_ten_seats_end_ten_going_and_ninety_waitlis
 
     assert results.count("going") == 10 and results.count("waitlisted") == 90
     meetup = meetings.get(meetup_id)
-    assert len(meetup.going) == 10 and len(meetup.waitlist) == 90
+    assert len(meetup.going) == 11 and len(meetup.waitlist) == 90
     waitlisted_in_log = [e.member_id for e in meetings.events.get(meetup_id)
                          if type(e).__name__ == "MemberWaitlisted"]
     assert meetup.waitlist == waitlisted_in_log
@@ -81,7 +81,7 @@ def test_a_hundred_members_racing_for_ten_seats_end_ten_going_and_ninety_waitlis
 def test_the_read_model_follows_answers_sessions_and_check_ins(container: Container) -> None:
     tribe = Tribe(container, members=2)
     first, second = (m["id"] for m in tribe.members)
-    meetup_id = schedule(container, tribe, capacity="1", starts_at=local(timedelta(minutes=30)),
+    meetup_id = schedule(container, tribe, capacity="2", starts_at=local(timedelta(minutes=30)),  # host + 1
                          ends_at=local(timedelta(hours=5)))
     session_id = as_member(container, tribe.organiser["id"], "add_session", meetup_id,
                            title="Opening", starts_at=local(timedelta(minutes=40)),
@@ -103,7 +103,7 @@ def test_the_read_model_follows_answers_sessions_and_check_ins(container: Contai
 
 def test_rebuilding_meetups_and_invitations_gives_identical_rows_and_no_new_letters(container: Container) -> None:
     tribe = Tribe(container, members=3)
-    meetup_id = schedule(container, tribe, capacity="2")
+    meetup_id = schedule(container, tribe, capacity="3")  # the host's seat and two more
     first, second, third = (m["id"] for m in tribe.members)
     as_member(container, tribe.organiser["id"], "invite", meetup_id, [first, second, third])
     for member_id in (first, second, third):
@@ -127,13 +127,14 @@ def test_rebuilding_meetups_and_invitations_gives_identical_rows_and_no_new_lett
     assert after_letters == before_letters
     assert after_state == before_state
     kinds = sorted(l["kind"] for l in tribe.letters(meetup_id))
-    assert kinds == ["meetup_invitation"] * 5 + ["meetup_promotion"] + ["meetup_removal"] * 2 + [
-        "meetup_update"] * 2
+    # The host's own entry, and its update, beside the members' letters.
+    assert kinds == ["meetup_invitation"] * 6 + ["meetup_promotion"] + ["meetup_removal"] * 2 + [
+        "meetup_update"] * 3
 
 
 def test_letters_follow_calendar_holders_with_one_key_per_event_attendee_and_sequence(container: Container) -> None:
     tribe = Tribe(container, members=3)
-    meetup_id = schedule(container, tribe, capacity="1")
+    meetup_id = schedule(container, tribe, capacity="2")  # the host's seat and one more
     first, second, third = (m["id"] for m in tribe.members)
     as_member(container, tribe.organiser["id"], "invite", meetup_id, [third])
     as_member(container, first, "answer", meetup_id, "going")
@@ -144,8 +145,10 @@ def test_letters_follow_calendar_holders_with_one_key_per_event_attendee_and_seq
     as_member(container, first, "answer", meetup_id, "not_going")
     letters = tribe.letters(meetup_id)
     emails = {m["id"]: m["email"] for m in tribe.members}
+    host = tribe.organiser["email"]
     sent = [(l["kind"], l["recipient"], l["payload"]["entry"]["sequence"]) for l in letters]
     assert sorted(sent) == sorted([
+        ("meetup_invitation", host, 0), ("meetup_update", host, 1),
         ("meetup_invitation", emails[third], 0), ("meetup_invitation", emails[first], 0),
         ("meetup_update", emails[first], 1), ("meetup_update", emails[third], 1),
         # Taking `first` out goes one above the update they hold (RFC 5546: a CANCEL must exceed it).
@@ -171,17 +174,18 @@ def test_reminders_go_once_to_going_members_and_never_after_a_cancellation(conta
 
     written = view.write_reminders(now)
     mine = [key for key in written if str(soon) in key or str(later) in key]
-    assert mine == [f"meetup_reminder:{soon}:{first}"]
+    host = tribe.organiser["id"]
+    assert sorted(mine) == sorted([f"meetup_reminder:{soon}:{first}", f"meetup_reminder:{soon}:{host}"])
     assert str(soon) not in " ".join(view.write_reminders(now))
-    reminder = view.letter(mine[0])
+    reminder = view.letter(f"meetup_reminder:{soon}:{first}")
     assert reminder["recipient"] == tribe.members[0]["email"]
 
     cancelled = schedule(container, tribe, starts_at=local(timedelta(hours=10)), ends_at=local(timedelta(hours=11)))
     as_member(container, first, "answer", cancelled, "going")
     settle(container)
     pending = [k for k in view.write_reminders(now) if str(cancelled) in k]
-    assert len(pending) == 1
+    assert len(pending) == 2  # the member's and the host's
     as_member(container, tribe.organiser["id"], "cancel", cancelled, message="Off")
     settle(container)
-    assert view.letter(pending[0])["status"] == "withdrawn"
+    assert {view.letter(key)["status"] for key in pending} == {"withdrawn"}
     assert [k for k in view.write_reminders(now) if str(cancelled) in k] == []

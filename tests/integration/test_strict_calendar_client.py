@@ -180,7 +180,7 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     start = local(timedelta(days=10))
     end = shifted(start, hours=6)
     keynote, keynote_end = shifted(start, hours=1), shifted(start, hours=2)
-    meetup_id = schedule(container, tribe, title="Summer camp", capacity="1", starts_at=start, ends_at=end)
+    meetup_id = schedule(container, tribe, title="Summer camp", capacity="2", starts_at=start, ends_at=end)
     session_id = command(container, organiser, "add_session", meetup_id, title="Keynote",
                          starts_at=keynote, ends_at=keynote_end, room="Hall A")
     mailbox = Mailbox(container, tribe, meetup_id, member)
@@ -247,7 +247,7 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
     field = "Tempelhofer Feld, Tempelhof"
     command(container, organiser, "revise", meetup_id, title="Summer camp", description="Bring food.",
             starts_at=earlier, ends_at=earlier_end, timezone=ZONE, venue="Tempelhofer Feld",
-            address="Tempelhof", capacity=1)
+            address="Tempelhof", capacity=2)
     assert len(deliver()) == 2
     keynote_at = at(shifted(start, days=-1))
     holds({meetup_uid: ("Summer camp", at(earlier), field),
@@ -255,7 +255,7 @@ def test_a_strict_client_ends_with_exactly_the_calendar_the_member_should_have(
 
     command(container, organiser, "revise", meetup_id, title="Summer camp by the lake", description="Bring food.",
             starts_at=earlier, ends_at=earlier_end, timezone=ZONE, venue="Tempelhofer Feld",
-            address="Tempelhof", capacity=1)
+            address="Tempelhof", capacity=2)
     deliver()
     both = {meetup_uid: ("Summer camp by the lake", at(earlier), field),
             session_uid: ("Keynote (Summer camp by the lake)", keynote_at, f"Hall A, {field}")}

@@ -175,6 +175,18 @@ def test_the_author_edits_a_comment_and_every_version_is_kept(app):
     assert [v.body for v in comment.versions] == ["See you at six", "See you at seven"]
 
 
+def test_saving_a_comment_unchanged_adds_no_version_and_does_not_mark_it_edited(app):
+    post_id = a_post(app, uuid4())
+    act_as(uuid4())
+    comment_id = app.threads.post_comment(post_id, "See you at six")
+
+    changed = app.threads.edit_comment(comment_id, "  See you at six\n")
+
+    comment = app.threads.get_comment(comment_id)
+    assert not changed and not comment.edited
+    assert comment.version == 1 and len(comment.versions) == 1
+
+
 def test_only_the_author_edits_or_retracts_a_comment(app):
     organiser = uuid4()
     post_id = a_post(app, organiser)

@@ -64,6 +64,10 @@ def as_member(member_id):
     return member_id
 
 
+# Scheduling records the organiser who scheduled the meetup as its host, going.
+SCHEDULED = ["Scheduled", "MemberWentGoing"]
+
+
 def names_of_events(meetings, meetup_id):
     return [type(e).__name__ for e in meetings.events.get(meetup_id)]
 
@@ -90,7 +94,7 @@ def test_only_organisers_schedule_edit_and_check_in(meetings):
         meetings.edit_details(meetup_id, title="Mine", description="", now=NOW)
     with pytest.raises(Forbidden):
         meetings.check_in(meetup_id, uuid4(), now=DURING)
-    assert names_of_events(meetings, meetup_id) == ["Scheduled"]
+    assert names_of_events(meetings, meetup_id) == SCHEDULED
 
 
 def test_the_role_asked_about_is_the_one_in_the_meetups_own_tribe(meetings, roles):
@@ -126,7 +130,7 @@ def test_a_bad_reschedule_saves_nothing(meetings):
         )
 
     assert error.value.field == "starts_at"
-    assert names_of_events(meetings, meetup_id) == ["Scheduled"]
+    assert names_of_events(meetings, meetup_id) == SCHEDULED
 
 
 def test_an_answer_after_cancellation_saves_nothing(meetings):
@@ -137,11 +141,11 @@ def test_an_answer_after_cancellation_saves_nothing(meetings):
     with pytest.raises(NotAllowedNow):
         meetings.answer(meetup_id, "going", now=NOW)
 
-    assert names_of_events(meetings, meetup_id) == ["Scheduled", "Cancelled"]
+    assert names_of_events(meetings, meetup_id) == [*SCHEDULED, "Cancelled"]
 
 
-def test_a_withdrawal_and_the_promotion_it_causes_are_saved_together(meetings):
-    meetup_id = schedule(meetings, capacity=1)
+def test_a_withdrawal_and_the_promotion_it_causes_are_saved_together(meetings, roles):
+    meetup_id = schedule(meetings, capacity=2)  # the host's seat and one more
     first, second = uuid4(), uuid4()
     as_member(first)
     assert meetings.answer(meetup_id, "going", now=NOW) == "going"
@@ -151,20 +155,20 @@ def test_a_withdrawal_and_the_promotion_it_causes_are_saved_together(meetings):
     as_member(first)
     meetings.answer(meetup_id, "not_going", now=NOW)
 
-    assert meetings.get(meetup_id).going == [second]
+    assert meetings.get(meetup_id).going == [roles.organiser, second]
     assert names_of_events(meetings, meetup_id)[-2:] == [
         "MemberWithdrew",
         "WaitlistedMemberPromoted",
     ]
 
 
-def test_an_organiser_invites_members_and_learns_who_was_new(meetings):
+def test_an_organiser_invites_members_and_learns_who_was_new(meetings, roles):
     meetup_id = schedule(meetings)
     ada, bo = uuid4(), uuid4()
     meetings.invite(meetup_id, [ada], now=NOW)
 
     assert meetings.invite(meetup_id, [ada, bo], now=NOW) == [bo]
-    assert set(meetings.get(meetup_id).calendar_holders()) == {ada, bo}
+    assert set(meetings.get(meetup_id).calendar_holders()) == {roles.organiser, ada, bo}
 
 
 def test_a_member_checks_in_with_the_code_the_organiser_shows(meetings, roles):
@@ -181,6 +185,33 @@ def test_a_member_checks_in_with_the_code_the_organiser_shows(meetings, roles):
     meetings.check_in_with_code(meetup_id, code, now=DURING)
 
     assert meetings.get(meetup_id).met_pairs() == [(ada, bo)]
+
+
+def test_the_organiser_who_schedules_a_meetup_is_going_to_it_and_can_be_checked_in(meetings, roles):
+    meetup_id = schedule(meetings, capacity=2)
+
+    meetup = meetings.get(meetup_id)
+    assert meetup.state_of(roles.organiser) == "going"
+    assert meetup.seats_left == 1
+    meetings.check_in(meetup_id, roles.organiser, now=DURING)
+    assert meetings.get(meetup_id).checked_in == [roles.organiser]
+
+
+def test_the_host_is_going_even_when_the_rsvp_deadline_they_set_has_passed(meetings, roles):
+    meetup_id = schedule(meetings, rsvp_deadline="2030-05-01T12:00")
+
+    assert meetings.get(meetup_id).state_of(roles.organiser) == "going"
+    as_member(uuid4())
+    with pytest.raises(NotAllowedNow):
+        meetings.answer(meetup_id, "going", now=NOW)
+
+
+def test_an_organiser_who_answers_going_again_after_scheduling_changes_nothing(meetings, roles):
+    meetup_id = schedule(meetings)
+
+    assert meetings.answer(meetup_id, "going", now=NOW) == "going"
+
+    assert names_of_events(meetings, meetup_id) == SCHEDULED
 
 
 def test_members_choose_sessions_of_a_conference(meetings):
@@ -209,7 +240,7 @@ def threads_switch_often():
 def test_a_hundred_members_racing_for_ten_seats_end_with_ten_going_and_ninety_waiting(
     meetings, threads_switch_often
 ):
-    meetup_id = schedule(meetings, capacity=10)
+    meetup_id = schedule(meetings, capacity=11)  # the host's seat and ten more
     members = [uuid4() for _ in range(100)]
     start_together = Barrier(len(members))
     collisions = []
@@ -235,7 +266,7 @@ def test_a_hundred_members_racing_for_ten_seats_end_with_ten_going_and_ninety_wa
     meetup = meetings.get(meetup_id)
     assert results.count("going") == 10
     assert results.count("waitlisted") == 90
-    assert len(meetup.going) == 10
+    assert len(meetup.going) == 11
     assert len(meetup.waitlist) == 90
     positions = [e.position for e in meetings.events.get(meetup_id) if hasattr(e, "position")]
     assert positions == list(range(1, 91))
@@ -272,4 +303,4 @@ def test_an_answer_that_keeps_losing_the_race_gives_up_with_a_clear_conflict_and
         meetings.answer(meetup_id, "going", now=NOW)
 
     assert busy.value.message == "Too many people are changing this at once. Please try again."
-    assert names_of_events(meetings, meetup_id) == ["Scheduled"]
+    assert names_of_events(meetings, meetup_id) == SCHEDULED

@@ -30,7 +30,7 @@ def test_a_meetup_with_more_events_than_the_snapshot_interval_is_reconstructed_i
     meetup_id = meetings.schedule(
         uuid4(), title="Picnic conference", description="Two rooms.", starts_at="2030-07-01T18:00",
         ends_at="2030-07-01T23:00", timezone="Europe/Berlin", venue="Volkspark", address="Berlin",
-        online_url="https://example.org/live", capacity=20, rsvp_deadline="2030-06-30T12:00", now=NOW,
+        online_url="https://example.org/live", capacity=21, rsvp_deadline="2030-06-30T12:00", now=NOW,
     )
     keynote = meetings.add_session(meetup_id, title="Keynote", starts_at="2030-07-01T18:00",
                                    ends_at="2030-07-01T19:00", room="Hall A", speaker="Amara", now=NOW)
@@ -57,6 +57,6 @@ def test_a_meetup_with_more_events_than_the_snapshot_interval_is_reconstructed_i
     [snapshot] = list(meetings.snapshots.get(meetup_id, desc=True, limit=1))
     assert SNAPSHOT_INTERVAL <= snapshot.originator_version < meetup.version
     assert vars(meetup) == vars(replayed(meetings, meetup_id))
-    assert len(meetup.going) == 20 and len(meetup.waitlist) == 3
+    assert len(meetup.going) == 21 and len(meetup.waitlist) == 3  # the host and 20 of the people
     assert meetup.sessions[keynote].room == "Hall B" and meetup.place.venue == "Tempelhof"
     assert meetup.checked_in == [people[2], people[3]]

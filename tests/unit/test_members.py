@@ -102,3 +102,33 @@ def test_an_account_is_changed_only_by_a_signed_in_member_acting_for_themself(ac
     assert refused.value.message == "Sign in to change your name."
     assert accounts.get_member(member_id).display_name == "Amara"
     assert [type(e).__name__ for e in accounts.events.get(member_id)] == ["Joined", "EmailConfirmationAsked"]
+
+
+def test_a_member_chooses_a_time_zone_and_saving_it_again_records_nothing(accounts: Accounts) -> None:
+    member_id = accounts.sign_up("priya", "Priya", "priya@example.org", "a long enough secret")
+    token = current_actor.set(str(member_id))
+    try:
+        accounts.update_profile("Priya", True, "Asia/Kolkata")
+        accounts.update_profile("Priya", True, "Asia/Kolkata")
+        chosen = accounts.get_member(member_id).time_zone
+        accounts.update_profile("Priya", True, "")
+    finally:
+        current_actor.reset(token)
+
+    assert chosen == "Asia/Kolkata"
+    assert accounts.get_member(member_id).time_zone is None
+    assert [type(e).__name__ for e in accounts.events.get(member_id)][2:] == ["TimeZoneChosen", "TimeZoneChosen"]
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "europe/berlin", "Europe/Berlin\x00", "x" * 200])
+def test_a_time_zone_that_is_not_an_iana_name_is_refused(accounts: Accounts, zone: str) -> None:
+    member_id = accounts.sign_up("ruth", "Ruth", "ruth@example.org", "a long enough secret")
+    token = current_actor.set(str(member_id))
+    try:
+        with pytest.raises(InvalidInput) as refused:
+            accounts.update_profile("Ruth Renamed", True, zone)
+    finally:
+        current_actor.reset(token)
+
+    assert refused.value.field == "time_zone"
+    assert accounts.get_member(member_id).display_name == "Ruth"

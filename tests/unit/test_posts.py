@@ -90,6 +90,28 @@ def test_the_author_edits_and_every_version_is_kept(app):
     assert [type(e).__name__ for e in app.tribes.events.get(post_id)] == ["PostPublished", "PostEdited"]
 
 
+def test_saving_a_post_unchanged_adds_no_version(app):
+    author = uuid4()
+    tribe_id = found(app, author)
+    post_id = app.threads.publish_post(tribe_id, "Dawn run", "Meet at six.")
+
+    changed = app.threads.edit_post(post_id, "Dawn run ", "Meet at six.\r\n")
+
+    post = app.threads.get_post(post_id)
+    assert not changed and not post.edited
+    assert post.version == 1 and len(post.versions) == 1
+
+
+def test_changing_only_the_title_of_a_post_is_a_new_version(app):
+    author = uuid4()
+    tribe_id = found(app, author)
+    post_id = app.threads.publish_post(tribe_id, "Dawn run", "Meet at six.")
+
+    assert app.threads.edit_post(post_id, "Dawn run (moved)", "Meet at six.")
+
+    assert app.threads.get_post(post_id).edited
+
+
 def test_only_the_author_edits_or_retracts_a_post(app):
     author = uuid4()
     tribe_id = found(app, author)
