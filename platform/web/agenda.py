@@ -21,7 +21,7 @@ from cookout.platform.web.calendars import ics_response, session_entry, viewer_s
 from cookout.platform.web.forms import form_command
 from cookout.platform.web.meetup_common import (
     Form, HELPERS, MEETUPS, PAGE_ERRORS, meetup_context, meetup_id_of, organised_meetup, partial_or_page,
-    readable_meetup, when,
+    readable_meetup,
 )
 
 
@@ -67,7 +67,6 @@ def show_session(request: HTMXRequest, container: NamedDependency[Container],
         "meetups/session.html",
         **context,
         session=session,
-        session_when=when({**session, "timezone": meetup["timezone"]}),
         # Who chose it is for the tribe's members, as who's coming is.
         choosers=view.session_attendees(session_id) if role else [],
         **HELPERS,
