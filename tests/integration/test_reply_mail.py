@@ -53,7 +53,7 @@ def test_a_reply_emails_the_author_it_answers_with_a_link_and_never_the_replier(
     assert mail.deliver_letter(container.outbox, container.settings, key, lambda m, k: sent.append(m)) == "skipped"
     assert len(sent) == 1
     text = sent[0].get_body(("plain",)).get_content()
-    assert f"{container.settings.base_url}/p/{post_id}#c-{answer}" in text
+    assert f"{container.settings.base_url}/c/{answer}" in text
     assert "Post Author replied to your comment" in sent[0]["Subject"]
     assert "Welcome, friend" in text
 
