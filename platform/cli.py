@@ -143,7 +143,8 @@ def serve(args: argparse.Namespace) -> int:
     }
     if settings.inbound_url:
         children["inbound"] = [*me, "inbound"]
-    running = {name: start_child(command, env) for name, command in children.items()}
+    # Each part names itself to Postgres (pg_stat_activity.application_name), so its connections can be told apart.
+    running = {name: start_child(command, {**env, "PGAPPNAME": f"cookout {name}"}) for name, command in children.items()}
     print(f"Cookout is running on {settings.base_url}  (Ctrl-C stops it)", flush=True)
     print(f"Mail: {mail_destination(settings)}", flush=True)
 
@@ -169,7 +170,7 @@ def serve(args: argparse.Namespace) -> int:
                 break
             restarts[name] += 1
             print(f"cookout: {name} stopped (exit {process.returncode}); restarting.", file=sys.stderr)
-            running[name] = start_child(children[name], env)
+            running[name] = start_child(children[name], {**env, "PGAPPNAME": f"cookout {name}"})
     for process in running.values():
         if process.poll() is None:
             # SIGTERM, not SIGINT: a tree started in the background (nohup, `&` in a script) inherits an

@@ -253,9 +253,7 @@ def bootstrap(settings: Settings, *, url: str | None = None, enqueue: Enqueue | 
     url = url or database_url(settings, holders)
     wait_until_reachable(url)
     env = eventsourcing_env(url)
-    datastore: Any = InfrastructureFactory.construct(
-        Environment("views", {**env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "6"})
-    ).datastore
+    datastore: Any = InfrastructureFactory.construct(Environment("views", env)).datastore
     passwords = Passwords(hasher or PasswordHasher())
     services = Services.build({**env, **MADE_TABLES}, passwords)
     projections = {projection: build_projection(projection, datastore, enqueue) for projection in PROJECTIONS}

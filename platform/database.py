@@ -7,6 +7,8 @@ import warnings
 from pathlib import Path
 
 import psycopg
+from eventsourcing.persistence import Environment
+from eventsourcing.postgres import PostgresFactory
 from psycopg.conninfo import conninfo_to_dict
 
 from cookout.platform.settings import ConfigurationError, Settings
@@ -17,6 +19,17 @@ with warnings.catch_warnings():
     import pgserver
 
 EMBEDDED_DBNAME = "cookout"
+POOL_IDLE_SECONDS = 30.0
+
+
+class ThriftyPools(PostgresFactory):
+    """eventsourcing's Postgres persistence, with pools that close a connection beyond their one at rest
+    once it has been idle for half a minute, rather than ten (psycopg_pool's default): a pool grows while a
+    process is busy, and a process at rest holds one connection per pool. The sizes are in `eventsourcing_env`."""
+
+    def __init__(self, env: Environment):
+        super().__init__(env)
+        self.datastore.pool.max_idle = POOL_IDLE_SECONDS  # before the pool opens, as if given to its constructor
 
 
 def embedded_server(data_path: Path, cleanup_mode: str = "stop"):
@@ -68,7 +81,7 @@ def eventsourcing_env(url: str) -> dict[str, str]:
     except psycopg.ProgrammingError as error:
         raise ConfigurationError(f"COOKOUT_DATABASE_URL cannot be parsed: {error}") from None
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": f"{__name__}:{ThriftyPools.__name__}",
         "POSTGRES_DBNAME": str(params.get("dbname") or params.get("user") or "postgres"),
         "POSTGRES_HOST": str(params.get("host") or "localhost"),
         "POSTGRES_PORT": str(params.get("port") or "5432"),
@@ -78,4 +91,8 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         # No ping before every query (a round trip each): a connection that went stale is retried instead.
         "POSTGRES_PRE_PING": "n",
         "CREATE_TABLE": "y",
+        # Each pool keeps one connection while idle and opens more only while busy (up to ten): a whole
+        # `cookout serve` tree rests on about a dozen connections.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "9",
     }

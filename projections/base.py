@@ -29,8 +29,12 @@ class Batch:
     position it reaches commit together, and side effects wait until they have."""
 
     cursor: Any
+    # Whether reads a projection can put off are gathered until before the commit (see `put_off`): only
+    # when the batch is applied together, never one event at a time, where each error must be its event's.
+    gathers: bool = False
     reached: dict[View, int] = field(default_factory=dict)
     after_commit: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = field(default_factory=dict)
+    deferred: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = field(default_factory=dict)
 
     def mark(self) -> tuple[dict[View, int], dict[str, int]]:
         """Where the batch is now, to go back to if one projection's event is rolled back."""
@@ -45,6 +49,13 @@ class Batch:
             else:
                 del self.after_commit[name][1][counts[name]:]
 
+    def catch_up(self, name: str | None = None) -> None:
+        """Do now what was put off under `name` (everything, without one), in the order it was put off."""
+        for key in [name] if name is not None else list(self.deferred):
+            entry = self.deferred.pop(key, None)
+            if entry is not None:
+                entry[0](entry[1])
+
     def actions(self) -> list[Callable[[], None]]:
         """What to do now that the batch is committed."""
         return [functools.partial(action, items) for action, items in self.after_commit.values()]
@@ -54,9 +65,9 @@ _batch: ContextVar[Batch | None] = ContextVar("projection_batch", default=None)
 
 
 @contextmanager
-def batch_on(cursor: Any) -> Iterator[Batch]:
+def batch_on(cursor: Any, gathers: bool = False) -> Iterator[Batch]:
     """Within this block (in this thread) views write on `cursor` and note their positions in the batch."""
-    batch = Batch(cursor)
+    batch = Batch(cursor, gathers)
     token = _batch.set(batch)
     try:
         yield batch
@@ -76,6 +87,25 @@ def after_commit(name: str, items: list[Any], action: Callable[[list[Any]], None
     """Call `action(items)` once the batch has committed; the batch gathers the items of every call with
     this `name` into one call (one message to the workers for a batch of events, not one per event)."""
     current_batch().after_commit.setdefault(name, (action, []))[1].extend(items)
+
+
+def put_off(name: str, item: Any, action: Callable[[list[Any]], None]) -> None:
+    """Call `action(items)` for the items put off under `name` later in the batch, before it commits, or
+    at once when the batch applies one event at a time: a projection that must read to decide (one round
+    trip per event, in a pipelined batch) decides for many events with one read. The projection calls
+    `catch_up(name)` before an event that changes what those reads would find."""
+    batch = current_batch()
+    if not batch.gathers:
+        action([item])
+        return
+    batch.deferred.setdefault(name, (action, []))[1].append(item)
+
+
+def catch_up(name: str) -> None:
+    """Do now what the batch put off under `name`."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.catch_up(name)
 
 
 class View(PostgresTrackingRecorder):
@@ -99,6 +129,12 @@ class View(PostgresTrackingRecorder):
             batch.cursor.execute(sql, params)
         batch.reached[self] = tracking.notification_id
 
+    def execute(self, *statements: Statement) -> None:
+        """Run statements in the runner's batch without moving the view's position (what was put off)."""
+        batch = current_batch()
+        for sql, params in statements:
+            batch.cursor.execute(sql, params)
+
     def insert_tracking(self, tracking: Tracking) -> None:
         batch = _batch.get()
         if batch is not None:
@@ -109,8 +145,11 @@ class View(PostgresTrackingRecorder):
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         batch = _batch.get()
         if batch is not None:  # a projection reading its own state sees the batch's earlier events
-            batch.cursor.execute(sql, params or {})
-            return list(batch.cursor.fetchall())
+            # On a cursor of its own: in pipeline mode, the batch's cursor can be handed the result of an
+            # earlier write of the batch while this read is still on its way.
+            with batch.cursor.connection.cursor() as cursor:
+                cursor.execute(sql, params or {})
+                return list(cursor.fetchall())
         return self._rows(sql, params)
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.05)

@@ -177,6 +177,15 @@ class Dispatcher(CookoutProjection):
         """The dispatcher's own rows, its letters and its position in one transaction; once that has
         committed (a worker may look at once), the letters go to the workers, a whole batch's together."""
         self.view.post(tracking, letters, statements)
+        self._hand_over_after_commit(letters)
+
+    def post_letters(self, letters: Sequence[Letter]) -> None:
+        """Post letters decided later in the batch than their event (see `put_off`); the position is the
+        batch's already, and they commit with it."""
+        self.view.execute(*(letter_statement(letter) for letter in letters))
+        self._hand_over_after_commit(letters)
+
+    def _hand_over_after_commit(self, letters: Sequence[Letter]) -> None:
         if letters and self.enqueue is not None:
             after_commit("letters", [letter.key for letter in letters], functools.partial(hand_over, self.enqueue))
 

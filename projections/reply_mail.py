@@ -24,7 +24,7 @@ from cookout.domain.posts import Post
 from cookout.domain.subscriptions import Subscription
 from cookout.domain.tribes import MEMBERS_ONLY, Tribe
 from cookout.projections.markdown import excerpt
-from cookout.projections.base import Statement
+from cookout.projections.base import Statement, catch_up, put_off
 from cookout.projections.outbox import Dispatcher, Letter, OutboxView
 
 REPLY = "reply"
@@ -105,52 +105,52 @@ class ReplyMailView(OutboxView):
     def comment(self, comment_id: Any) -> dict[str, Any] | None:
         return self.row("SELECT * FROM reply_mail_comments WHERE id = %(id)s", {"id": comment_id})
 
-    def audience(self, post_id: Any, parent_id: Any, author_id: Any) -> dict[str, Any] | None:
-        """Everything that decides who hears about a comment, or None if its post (or tribe) is unknown:
-        the post; the commenter, if a member; the member it answers (the parent comment's author, else the
-        post's) with their address, reply-email choice and whether they may still read the tribe; and the
-        active subscribers who may read it (members-only tribe: members only), ordered by address.
+    def audiences(self, comments: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """For each comment, everything that decides who hears about it, or None if its post (or tribe) is
+        unknown: the post; the commenter, if a member; the member it answers (the parent comment's author,
+        else the post's) with their address, reply-email choice and whether they may still read the tribe;
+        and the active subscribers who may read it (members-only tribe: members only), ordered by address.
 
-        One statement rather than one SELECT per fact: this runs for every comment posted, and the
-        separate round trips were most of the dispatcher's time.
+        One statement for a whole batch's comments rather than one SELECT per fact, or one per comment:
+        this runs for every comment posted, and the round trips were most of the dispatcher's time.
         """
-        return self.row(
+        found = self.rows(
             """
-            WITH post AS (
-                SELECT p.id, p.title, p.tribe_id, p.author_id, t.members_only
-                FROM reply_mail_posts p JOIN reply_mail_tribes t ON t.id = p.tribe_id
-                WHERE p.id = %(post)s
-            ), answered AS (
-                SELECT CASE WHEN %(parent)s::uuid IS NULL THEN post.author_id
-                            ELSE (SELECT c.author_id FROM reply_mail_comments c WHERE c.id = %(parent)s::uuid)
-                       END AS id
-                FROM post
-            )
-            SELECT post.id, post.title,
+            SELECT given.n, post.id, post.title,
                    commenter.email AS commenter_email, commenter.display_name AS commenter_name,
                    answered.id AS answered_id, answered_member.email AS answered_email,
                    answered_member.display_name AS answered_name,
                    answered_member.reply_emails AND answered_member.confirmed AS answered_wants_replies,
-                   NOT post.members_only OR EXISTS (
+                   NOT tribe.members_only OR EXISTS (
                        SELECT 1 FROM reply_mail_tribe_members tm
                        WHERE tm.tribe_id = post.tribe_id AND tm.member_id = answered.id
                    ) AS answered_may_read,
                    ARRAY(
                        SELECT s.email FROM reply_mail_subscriptions s
                        WHERE s.post_id = post.id AND s.active AND s.confirmed AND (
-                           NOT post.members_only OR EXISTS (
+                           NOT tribe.members_only OR EXISTS (
                                SELECT 1 FROM reply_mail_members m
                                JOIN reply_mail_tribe_members tm ON tm.member_id = m.id AND tm.tribe_id = post.tribe_id
                                WHERE lower(m.email) = lower(s.email)))
                        ORDER BY s.email
                    ) AS subscribers
-            FROM post
-            CROSS JOIN answered
-            LEFT JOIN reply_mail_members commenter ON commenter.id = %(author)s::uuid
+            FROM unnest(%(posts)s::uuid[], %(parents)s::uuid[], %(authors)s::uuid[])
+                 WITH ORDINALITY AS given (post_id, parent_id, author_id, n)
+            JOIN reply_mail_posts post ON post.id = given.post_id
+            JOIN reply_mail_tribes tribe ON tribe.id = post.tribe_id
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN given.parent_id IS NULL THEN post.author_id
+                            ELSE (SELECT c.author_id FROM reply_mail_comments c WHERE c.id = given.parent_id)
+                       END AS id
+            ) answered
+            LEFT JOIN reply_mail_members commenter ON commenter.id = given.author_id
             LEFT JOIN reply_mail_members answered_member ON answered_member.id = answered.id
             """,
-            {"post": post_id, "parent": parent_id, "author": author_id},
+            {"posts": [c["post_id"] for c in comments], "parents": [c["parent_id"] for c in comments],
+             "authors": [c["author_id"] for c in comments]},
         )
+        by_number = {row["n"]: row for row in found}
+        return [by_number.get(n) for n in range(1, len(comments) + 1)]
 
     def snapshot(self) -> list[dict[str, Any]]:
         return [row for table in self.tables for row in self.rows(f"SELECT * FROM {table} ORDER BY id")]
@@ -196,10 +196,10 @@ class ReplyMail(Dispatcher):
 
     @process_event.register
     def member_joined(self, event: Member.Joined, tracking: Tracking) -> None:
-        self.remember(tracking, (
+        self.post(tracking, [], [(
             "INSERT INTO reply_mail_members (id, email, display_name) VALUES (%(id)s, %(email)s, %(name)s)",
             {"id": event.originator_id, "email": event.email, "name": event.display_name},
-        ))
+        )])
 
     @process_event.register
     def member_renamed(self, event: Member.Renamed, tracking: Tracking) -> None:
@@ -265,11 +265,11 @@ class ReplyMail(Dispatcher):
 
     @process_event.register
     def post_published(self, event: Post.PostPublished, tracking: Tracking) -> None:
-        self.remember(tracking, (
+        self.post(tracking, [], [(
             "INSERT INTO reply_mail_posts (id, tribe_id, author_id, title) "
             "VALUES (%(id)s, %(tribe)s, %(author)s, %(title)s)",
             {"id": event.originator_id, "tribe": event.tribe_id, "author": event.author_id, "title": event.title},
-        ))
+        )])
 
     @process_event.register
     def post_edited(self, event: Post.PostEdited, tracking: Tracking) -> None:
@@ -329,8 +329,10 @@ class ReplyMail(Dispatcher):
             """,
             comment,
         )
-        letters = self.announcements(comment) if comment["announced"] else []
-        self.dispatch(tracking, [remembered], letters)
+        # Writing the row changes no earlier comment's audience, so it does not catch up first.
+        self.post(tracking, [], [remembered])
+        if comment["announced"]:
+            put_off(self.name, comment, self.announce)
 
     @process_event.register
     def comment_edited(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
@@ -346,12 +348,20 @@ class ReplyMail(Dispatcher):
             self.view.insert_tracking(tracking)
             return
         announced = ("UPDATE reply_mail_comments SET announced = true WHERE id = %(id)s", {"id": comment["id"]})
-        self.dispatch(tracking, [announced], self.announcements(comment))
+        self.dispatch(tracking, [announced], [])
+        self.announce([comment])
 
     # Deciding who hears about a comment.
 
-    def announcements(self, comment: dict[str, Any]) -> list[Letter]:
-        found = self.view.audience(comment["post_id"], comment["parent_id"], comment["author_id"])
+    def announce(self, comments: list[dict[str, Any]]) -> None:
+        self.post_letters(self.letters_about(comments))
+
+    def letters_about(self, comments: list[dict[str, Any]]) -> list[Letter]:
+        """The letters about these comments, decided for all of them with one read."""
+        return [letter for comment, found in zip(comments, self.view.audiences(comments))
+                for letter in self.announcements(comment, found)]
+
+    def announcements(self, comment: dict[str, Any], found: dict[str, Any] | None) -> list[Letter]:
         if found is None:
             return []
         is_member = found["commenter_email"] is not None
@@ -391,7 +401,10 @@ class ReplyMail(Dispatcher):
         )
 
     def remember(self, tracking: Tracking, statement: Statement) -> None:
-        self.post(tracking, [], [statement])
+        self.dispatch(tracking, [statement], [])
 
     def dispatch(self, tracking: Tracking, statements: list[Statement], letters: list[Letter]) -> None:
+        """Change what decides who hears about a comment: the comments announced before this event are
+        decided first, on what was true when they were posted."""
+        catch_up(self.name)
         self.post(tracking, letters, statements)

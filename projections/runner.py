@@ -120,8 +120,9 @@ class Upgrades(Protocol):
 
 class ProjectionsRunner:
     def __init__(self, app: Application[Any], projections: Sequence[CookoutProjection], rebuild: bool = False,
-                 standby: bool = False, upgrades: Upgrades | None = None):
+                 standby: bool = False, upgrades: Upgrades | None = None, batch_limit: int = BATCH_LIMIT):
         self.app = app
+        self.batch_limit = batch_limit  # 1 applies each event in a transaction of its own
         self.rebuild = rebuild  # empty the views first (once they are ours), and replay the whole log
         self.standby = standby  # wait for another runner's projections instead of refusing to start
         self.upgrades = upgrades
@@ -160,7 +161,7 @@ class ProjectionsRunner:
                 last = min(self.positions.values(), default=0)
                 while not self.stopped.is_set():
                     notifications = self.recorder.select_notifications(
-                        start=last, limit=BATCH_LIMIT, inclusive_of_start=False
+                        start=last, limit=self.batch_limit, inclusive_of_start=False
                     )
                     if notifications:
                         self.apply([
@@ -220,7 +221,7 @@ class ProjectionsRunner:
             if unreachable(error):
                 raise
             log.warning("A batch of %d events failed (%s); applying them one at a time.", len(events),
-                        parked.describe(error))
+                        parked.describe(error), exc_info=error)
             batch = self._apply_one_by_one(events)
         for projection in self.projections:
             self.positions[id(projection)] = max(self.positions[id(projection)], events[-1][1].notification_id)
@@ -232,11 +233,12 @@ class ProjectionsRunner:
         # Pipeline mode: the views' writes go to Postgres without waiting for each answer; only a
         # projection reading its own state, and the commit, wait for one.
         with (self.datastore.get_connection() as connection, connection.pipeline(), connection.transaction(),
-              batch_on(connection.cursor()) as batch):
+              batch_on(connection.cursor(), gathers=True) as batch):
             for domain_event, tracking in events:
                 for projection in self._behind(tracking):
                     process(projection, domain_event, tracking)
                     batch.reached[projection.view] = tracking.notification_id
+            batch.catch_up()
             self._advance(batch)
         return batch
 

@@ -63,6 +63,18 @@ class ThreadView(View):
         )
         """,
         "CREATE INDEX IF NOT EXISTS thread_comments_post ON thread_comments (post_id, position)",
+        # A thread is paged by its top-level comments, each with every reply below it (its root's).
+        "ALTER TABLE thread_comments ADD COLUMN IF NOT EXISTS root_id uuid",
+        """
+        WITH RECURSIVE under AS (
+            SELECT id, id AS root_id FROM thread_comments WHERE parent_id IS NULL AND root_id IS NULL
+            UNION ALL
+            SELECT c.id, under.root_id FROM thread_comments c JOIN under ON c.parent_id = under.id
+        )
+        UPDATE thread_comments t SET root_id = under.root_id FROM under WHERE t.id = under.id AND t.root_id IS NULL
+        """,
+        "CREATE INDEX IF NOT EXISTS thread_comments_root ON thread_comments (root_id, position)",
+        "CREATE INDEX IF NOT EXISTS thread_comments_top ON thread_comments (post_id, position) WHERE parent_id IS NULL",
         """
         CREATE TABLE IF NOT EXISTS thread_versions (
             target_id uuid NOT NULL,
@@ -129,9 +141,10 @@ class ThreadView(View):
             (
                 """
                 INSERT INTO thread_comments (id, post_id, tribe_id, parent_id, depth, author_id, guest_name,
-                    guest_website, body, body_html, status, posted_at, position)
+                    guest_website, body, body_html, status, posted_at, position, root_id)
                 VALUES (%(id)s, %(post)s, %(tribe)s, %(parent)s, %(depth)s, %(author)s, %(guest_name)s,
-                    %(guest_website)s, %(body)s, %(html)s, %(status)s, %(at)s, %(position)s)
+                    %(guest_website)s, %(body)s, %(html)s, %(status)s, %(at)s, %(position)s,
+                    COALESCE((SELECT root_id FROM thread_comments WHERE id = %(parent)s), %(id)s))
                 """,
                 {
                     "id": event.originator_id, "post": event.post_id, "tribe": event.tribe_id,
@@ -228,6 +241,41 @@ class ThreadView(View):
 
     def comments(self, post_id: Any) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM thread_comments WHERE post_id = %(post)s ORDER BY position", {"post": post_id})
+
+    def comment_page(self, post_id: Any, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        """A page of a post's top-level comments, oldest first, each with every reply below it, in log order."""
+        return self.rows(
+            """
+            WITH top AS (
+                SELECT id FROM thread_comments WHERE post_id = %(post)s AND parent_id IS NULL
+                ORDER BY position LIMIT %(n)s OFFSET %(skip)s
+            )
+            SELECT c.* FROM top JOIN thread_comments c ON c.root_id = top.id ORDER BY c.position
+            """,
+            {"post": post_id, "n": limit, "skip": offset},
+        )
+
+    def comments_under(self, root_id: Any) -> list[dict[str, Any]]:
+        """A top-level comment and every reply below it, in log order."""
+        return self.rows("SELECT * FROM thread_comments WHERE root_id = %(root)s ORDER BY position", {"root": root_id})
+
+    def comment_counts(self, post_id: Any) -> dict[str, int]:
+        """A post's published comments (what "N thoughts" says) and its top-level comments (what pages it)."""
+        found = self.row(
+            f"SELECT count(*) FILTER (WHERE status = '{VISIBLE}' AND NOT retracted) AS visible, "
+            "count(*) FILTER (WHERE parent_id IS NULL) AS top FROM thread_comments WHERE post_id = %(post)s",
+            {"post": post_id},
+        )
+        return {"visible": int(found["visible"]), "top": int(found["top"])} if found else {"visible": 0, "top": 0}
+
+    def top_level_before(self, comment: dict[str, Any]) -> int:
+        """How many top-level comments of its post come before this comment's own top-level one."""
+        found = self.row(
+            "SELECT count(*) AS n FROM thread_comments WHERE post_id = %(post)s AND parent_id IS NULL "
+            "AND position < (SELECT position FROM thread_comments WHERE id = %(root)s)",
+            {"post": comment["post_id"], "root": comment["root_id"]},
+        )
+        return int(found["n"]) if found else 0
 
     def versions(self, target_id: Any, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         """A page of a post's or comment's versions, newest first."""

@@ -13,6 +13,9 @@ from cookout.domain.text import storable
 from cookout.projections.base import CookoutProjection, View
 
 
+ROSTER_ORDER = "array_position(ARRAY['organiser', 'moderator', 'member']::text[], role)"
+
+
 class TribeDirectoryView(View):
     ddl = (
         """
@@ -37,6 +40,8 @@ class TribeDirectoryView(View):
         )
         """,
         "CREATE INDEX IF NOT EXISTS tribe_members_member ON tribe_members (member_id)",
+        f"CREATE INDEX IF NOT EXISTS tribe_members_roster ON tribe_members (tribe_id, ({ROSTER_ORDER}), joined_at, member_id)",
+        "CREATE INDEX IF NOT EXISTS tribes_biggest ON tribes (member_count DESC, name, id)",
     )
     tables = ("tribes", "tribe_members")
 
@@ -122,7 +127,7 @@ class TribeDirectoryView(View):
     def by_id(self, tribe_id: Any) -> dict[str, Any] | None:
         return self.row("SELECT * FROM tribes WHERE id = %(id)s", {"id": tribe_id})
 
-    def readable_by(self, member_id: Any | None, limit: int | None = None) -> list[dict[str, Any]]:
+    def readable_by(self, member_id: Any | None, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
         """Public tribes, and the members-only tribes this member belongs to; the biggest first."""
         return self.rows(
             """
@@ -130,9 +135,9 @@ class TribeDirectoryView(View):
             LEFT JOIN tribe_members m ON m.tribe_id = t.id AND m.member_id = %(member)s
             WHERE t.visibility = %(public)s OR m.member_id IS NOT NULL
             ORDER BY t.member_count DESC, t.name, t.id
-            LIMIT %(limit)s
+            LIMIT %(limit)s OFFSET %(skip)s
             """,
-            {"member": member_id, "public": PUBLIC, "limit": limit},
+            {"member": member_id, "public": PUBLIC, "limit": limit, "skip": offset},
         )
 
     def role_of(self, tribe_id: Any, member_id: Any | None) -> str | None:
@@ -144,14 +149,15 @@ class TribeDirectoryView(View):
         )
         return found["role"] if found else None
 
-    def members(self, tribe_id: Any) -> list[dict[str, Any]]:
+    def members(self, tribe_id: Any, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
         """Organisers first, then moderators, then everyone else in the order they joined."""
         return self.rows(
-            """
+            f"""
             SELECT member_id, role, joined_at FROM tribe_members WHERE tribe_id = %(tribe)s
-            ORDER BY array_position(ARRAY['organiser', 'moderator', 'member'], role), joined_at, member_id
+            ORDER BY {ROSTER_ORDER}, joined_at, member_id
+            LIMIT %(limit)s OFFSET %(skip)s
             """,
-            {"tribe": tribe_id},
+            {"tribe": tribe_id, "limit": limit, "skip": offset},
         )
 
     def organiser_count(self, tribe_id: Any) -> int:

@@ -33,7 +33,7 @@ def one_click_unsubscribe(context: Context) -> dict[str, str]:
 
 
 def comment_link(payload: dict[str, Any], settings: Settings) -> str:
-    return f"{settings.base_url}/p/{payload['post_id']}#c-{payload['comment_id']}"
+    return f"{settings.base_url}/c/{payload['comment_id']}"
 
 
 LETTERS = (

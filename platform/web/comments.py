@@ -24,8 +24,10 @@ from cookout.domain.errors import Conflict, DomainError, Forbidden, NotAllowedNo
 from cookout.platform.container import Container
 from cookout.platform.web.conversation import (
     SAVED,
+    THREAD_PAGE,
     UNCHANGED,
     comment_post_and_tribe,
+    comment_url,
     history_page,
     partial_or_page,
     people,
@@ -34,6 +36,7 @@ from cookout.platform.web.conversation import (
     reply_container,
     seen_comment,
     single_node,
+    thread_url,
     viewer_of,
 )
 from cookout.platform.web.errors import DOMAIN_STATUS
@@ -45,7 +48,7 @@ from cookout.projections.activity import MemberActivity
 from cookout.projections.feed import TribeFeed
 from cookout.projections.members import MemberDirectory
 from cookout.projections.moderation import ModerationQueue
-from cookout.projections.thread import ThreadTree, is_visible, may_see_comment, visible_count
+from cookout.projections.thread import ThreadTree, is_visible, may_see_comment
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 COMMENT_FIELDS = ("body", "parent_id", "name", "email", "website", "notify")
@@ -117,7 +120,8 @@ def add(request: HTMXRequest, container: NamedDependency[Container],
         remember_held(request, comment_id)
     if not request.htmx:
         # A published comment needs no message: the page opens at it.
-        return see_other(f"/p/{post_id}#c-{comment_id}", request, HELD if held else None)
+        return see_other(new_comment_url(container, post_id, comment_id, parent_id, comment), request,
+                         HELD if held else None)
     post, tribe = post_and_tribe(request, container, post_id)
     parent = thread.comment(parent_id) if parent_id else None
     guest = session_of(request).get("guest", {})
@@ -125,7 +129,7 @@ def add(request: HTMXRequest, container: NamedDependency[Container],
         template_name="comments/_posted.html",
         context={
             **single_node(request, container, comment, post, tribe),
-            "count": visible_count(thread.comments(post_id)),
+            "count": thread.comment_counts(post_id)["visible"],
             "parent": parent,
             "container": reply_container(container, parent),
             "me": member(request, container),
@@ -133,6 +137,21 @@ def add(request: HTMXRequest, container: NamedDependency[Container],
             "errors": {},
         },
     )
+
+
+def new_comment_url(container: Container, post_id: UUID, comment_id: UUID, parent_id: UUID | None,
+                    comment: dict[str, Any] | None) -> str:
+    """Where a comment just posted is read, before the views may have it: under its parent's top-level
+    comment, or after the last top-level one."""
+    thread = container.view(ThreadTree)
+    comment = comment or thread.comment(comment_id)
+    if comment is not None:
+        return comment_url(container, comment)
+    parent = thread.comment(parent_id) if parent_id else None
+    if parent is not None:
+        return comment_url(container, {**parent, "id": comment_id})
+    number = thread.comment_counts(post_id)["top"] // THREAD_PAGE + 1
+    return f"{thread_url(post_id, number)}#c-{comment_id}"
 
 
 def refused(request: HTMXRequest, container: Container, post_id: UUID, parent_id: UUID | None,
@@ -165,7 +184,7 @@ def permalink(request: HTMXRequest, container: NamedDependency[Container],
     if not context["node"].shown and not comment["retracted"]:
         raise NotFoundException("No such comment.")
     if not request.htmx:
-        return see_other(f"/p/{post['id']}#c-{comment_id}")
+        return see_other(comment_url(container, comment))
     return Template(template_name="comments/_card.html", context=context)
 
 
@@ -202,7 +221,7 @@ def edit(request: HTMXRequest, container: NamedDependency[Container], comment_id
                                                        errors=errors),
                  field=None)
     if not request.htmx:
-        return see_other(f"/p/{post['id']}#c-{comment_id}", request, SAVED if changed else UNCHANGED)
+        return see_other(comment_url(container, comment), request, SAVED if changed else UNCHANGED)
     edited = container.view(ThreadTree).comment(comment_id)
     return Template(template_name="comments/_card.html", context=single_node(request, container, edited, post, tribe))
 
@@ -213,7 +232,7 @@ def confirm_retract(request: HTMXRequest, container: NamedDependency[Container],
     """Without JavaScript the Retract button comes here to ask first; with it, htmx asks (hx-confirm)."""
     member_id = require_member(request)
     comment, post, _ = comment_post_and_tribe(request, container, comment_id)
-    back = f"/p/{post['id']}#c-{comment_id}"
+    back = comment_url(container, comment)
     if comment["retracted"] and comment["author_id"] == member_id:  # a second tab, or the back button
         return see_other(back, request, "This comment is already retracted.")
     comment, post, tribe = own_comment(request, container, comment_id)
@@ -236,15 +255,15 @@ def comment_history(request: HTMXRequest, container: NamedDependency[Container],
     comment, post, tribe = seen_comment(request, container, comment_id)
     return page("conversation/history.html", subject="comment", post=post, tribe=tribe,
                 **history_page(container, comment_id, number), here=f"/c/{comment_id}/history",
-                back=f"/p/{post['id']}#c-{comment_id}")
+                back=comment_url(container, comment))
 
 
 @post("/c/{comment_id:uuid}/flag", sync_to_thread=True)
 def flag(request: HTMXRequest, container: NamedDependency[Container], comment_id: FromPath[UUID],
          data: Form) -> Redirect:
     require_member(request)
-    _, post, _ = seen_comment(request, container, comment_id)
-    back = f"/p/{post['id']}#c-{comment_id}"
+    comment, _, _ = seen_comment(request, container, comment_id)
+    back = comment_url(container, comment)
     try:
         run_command(request, container.moderation.flag_comment, comment_id, data.get("reason", ""),
                     projections=(ModerationQueue,))
@@ -265,7 +284,7 @@ def like(request: HTMXRequest, container: NamedDependency[Container],
         post, _ = post_and_tribe(request, container, target_id)
     liked = run_command(request, container.reactions.toggle_like, target_id, projections=THREAD_PAGES)
     if not request.htmx:
-        return see_other(f"/p/{post['id']}" + (f"#c-{target_id}" if comment else ""))
+        return see_other(comment_url(container, comment) if comment else f"/p/{post['id']}")
     target = thread.comment(target_id) or thread.post(target_id)
     return Template(template_name="comments/_like.html",
                     context={"target": target, "liked": liked, "viewer_id": signed_in_id(request)})

@@ -32,12 +32,12 @@ from cookout.projections.thread import (
     container_of,
     may_see_comment,
     may_see_post,
-    visible_count,
 )
 from cookout.projections.tribes import TribeDirectory
 
 HELD_KEEP = 20  # held comment ids a guest's session remembers
 HISTORY_PAGE = 20  # versions on one page of an edit history
+THREAD_PAGE = 50  # top-level comments on one page of a thread, each with all its replies
 RETRACTED_POST, HIDDEN_POST = "Retracted post", "A hidden post"
 SAVED = "Saved. The earlier version stays in the history."
 UNCHANGED = "Nothing changed, so there is no new version."
@@ -117,14 +117,35 @@ def remember_held(request: HTMXRequest, comment_id: UUID) -> None:
 
 
 def thread_context(request: HTMXRequest, container: Container, post: dict[str, Any],
-                   tribe: dict[str, Any]) -> dict[str, Any]:
-    """Everything the thread partials need to show one post's comments to this viewer."""
-    rows = container.view(ThreadTree).comments(post["id"])
+                   tribe: dict[str, Any], number: int = 1) -> dict[str, Any]:
+    """Everything the thread partials need to show one page of a post's comments to this viewer: its
+    top-level comments with all their replies, and where the pages before and after it are. A page past
+    the last is "not found"."""
+    thread = container.view(ThreadTree)
+    counts = thread.comment_counts(post["id"])
+    pages = max(ceil(counts["top"] / THREAD_PAGE), 1)
+    if number > pages:
+        raise NotFoundException("The conversation has no such page.")
+    rows = thread.comment_page(post["id"], THREAD_PAGE, (number - 1) * THREAD_PAGE)
     return {
         **card_context(request, container, post, tribe, rows),
         "nodes": arrange(rows, viewer_of(request, tribe)),
-        "count": visible_count(rows),
+        "count": counts["visible"],
+        "page_number": number,
+        "pages": pages,
+        "earlier": number - 1 if number > 1 else None,
+        "later": number + 1 if number < pages else None,
     }
+
+
+def thread_url(post_id: Any, number: int) -> str:
+    return f"/p/{post_id}" if number == 1 else f"/p/{post_id}?page={number}"
+
+
+def comment_url(container: Container, comment: dict[str, Any]) -> str:
+    """Where a comment is read: the page of its thread that holds its top-level comment, opened at it."""
+    number = container.view(ThreadTree).top_level_before(comment) // THREAD_PAGE + 1
+    return f"{thread_url(comment['post_id'], number)}#c-{comment['id']}"
 
 
 def card_context(request: HTMXRequest, container: Container, post: dict[str, Any], tribe: dict[str, Any],
@@ -158,7 +179,7 @@ def reply_container(container: Container, parent: dict[str, Any] | None) -> str:
         return "replies-top"
     if parent["depth"] < MAX_DEPTH:
         return f"replies-{parent['id']}"
-    rows = container.view(ThreadTree).comments(parent["post_id"])
+    rows = container.view(ThreadTree).comments_under(parent["root_id"])
     owner = container_of(parent, {row["id"]: row for row in rows})
     return f"replies-{owner}" if owner else "replies-top"
 

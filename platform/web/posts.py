@@ -21,6 +21,7 @@ from cookout.platform.web.conversation import (
     history_page,
     post_and_tribe,
     thread_context,
+    thread_url,
     tribe_by_slug,
     viewer_of,
 )
@@ -35,6 +36,7 @@ from cookout.projections.thread import ThreadTree, may_see_post
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 POST_PAGES = (ThreadTree, TribeFeed, ModerationQueue, MemberActivity)
 HistoryPage = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
+PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 
 
 @get("/t/{slug:str}/posts/new", sync_to_thread=True)
@@ -59,15 +61,27 @@ def publish(request: HTMXRequest, container: NamedDependency[Container], slug: F
 
 
 @get("/p/{post_id:uuid}", sync_to_thread=True)
-def show(request: HTMXRequest, container: NamedDependency[Container], post_id: FromPath[UUID]) -> Template:
-    return post_page(request, container, *post_and_tribe(request, container, post_id))
+def show(request: HTMXRequest, container: NamedDependency[Container], post_id: FromPath[UUID],
+         number: PageNumber = 1) -> Template:
+    return post_page(request, container, *post_and_tribe(request, container, post_id), number=number)
+
+
+@get("/p/{post_id:uuid}/comments", sync_to_thread=True)
+def more_comments(request: HTMXRequest, container: NamedDependency[Container], post_id: FromPath[UUID],
+                  number: PageNumber = 1) -> Template | Redirect:
+    """The next page of a thread's comments, for htmx to put in place of its "More comments" link; a plain
+    request goes to the post's page of that number."""
+    if not request.htmx:
+        return see_other(f"{thread_url(post_id, number)}#thread")
+    post, tribe = post_and_tribe(request, container, post_id)
+    return page("comments/_page.html", **thread_context(request, container, post, tribe, number))
 
 
 def post_page(request: HTMXRequest, container: Container, post: dict[str, Any], tribe: dict[str, Any],
               status: int = 200, hide_form: dict[str, str] | None = None,
-              hide_errors: dict[str, str] | None = None) -> Template:
+              hide_errors: dict[str, str] | None = None, number: int = 1) -> Template:
     viewer = signed_in_id(request)
-    context = thread_context(request, container, post, tribe)
+    context = thread_context(request, container, post, tribe, number)
     author = context["people"].get(post["author_id"])
     me = container.view(MemberDirectory).by_id(viewer) if viewer else None
     subscribed = me is not None and container.threads.is_subscribed(post["id"], me["email"])
@@ -188,4 +202,4 @@ def own_post(request: HTMXRequest, container: Container,
     return post, tribe
 
 
-ROUTES = [new_post, publish, show, edit_form, edit, confirm_retract, retract, post_history, hide, unhide, subscribe, unsubscribe]
+ROUTES = [new_post, publish, show, more_comments, edit_form, edit, confirm_retract, retract, post_history, hide, unhide, subscribe, unsubscribe]

@@ -8,6 +8,7 @@ from uuid import UUID
 from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
@@ -25,12 +26,25 @@ from cookout.projections.tribes import TribeDirectory
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 TRIBE_FIELDS = ("name", "slug", "nickname", "description", "visibility")
+TRIBES_PAGE = 48  # tribes on one page of the directory
+ROSTER_PAGE = 100  # members on one page of a tribe's roster
+PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
+
+
+def paged(rows: list[dict[str, Any]], size: int, number: int) -> dict[str, Any]:
+    """One page of rows read with one extra (which says there is a next page), and its neighbours' numbers."""
+    return {"rows": rows[:size], "page_number": number, "earlier": number - 1 if number > 1 else None,
+            "later": number + 1 if len(rows) > size else None}
 
 
 @get("/tribes", sync_to_thread=True)
-def directory(request: HTMXRequest, container: NamedDependency[Container]) -> Template:
-    tribes = container.view(TribeDirectory).readable_by(signed_in_id(request))
-    return page("tribes/index.html", tribes=tribes)
+def directory(request: HTMXRequest, container: NamedDependency[Container], number: PageNumber = 1) -> Template:
+    found = container.view(TribeDirectory).readable_by(signed_in_id(request), TRIBES_PAGE + 1,
+                                                       (number - 1) * TRIBES_PAGE)
+    if number > 1 and not found:
+        raise NotFoundException("The directory has no such page.")
+    listing = paged(found, TRIBES_PAGE, number)
+    return page("tribes/index.html", tribes=listing.pop("rows"), **listing)
 
 
 @get("/tribes/new", sync_to_thread=False)
@@ -128,18 +142,24 @@ def leave(request: HTMXRequest, container: NamedDependency[Container], slug: Fro
 
 
 @get("/t/{slug:str}/members", sync_to_thread=True)
-def members(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str]) -> Template:
-    return members_page(request, container, tribe_by_slug(request, container, slug))
+def members(request: HTMXRequest, container: NamedDependency[Container], slug: FromPath[str],
+            number: PageNumber = 1) -> Template:
+    return members_page(request, container, tribe_by_slug(request, container, slug), number=number)
 
 
 def members_page(request: HTMXRequest, container: Container, tribe: dict[str, Any], status: int = 200,
-                 errors: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Template:
-    roster = container.view(TribeDirectory).members(tribe["id"])
+                 errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
+                 number: int = 1) -> Template:
+    found = container.view(TribeDirectory).members(tribe["id"], ROSTER_PAGE + 1, (number - 1) * ROSTER_PAGE)
+    if number > 1 and not found:
+        raise NotFoundException("The roster has no such page.")
+    listing = paged(found, ROSTER_PAGE, number)
+    roster = listing.pop("rows")
     named = people(container, {row["member_id"] for row in roster})
     return page(
         "tribes/members.html", status_code=status, tribe=tribe, roles=ROLES, errors=errors or {}, form=form or {},
         roster=[{**row, "person": named.get(row["member_id"])} for row in roster],
-        organiser=tribe["role"] == ORGANISER,
+        organiser=tribe["role"] == ORGANISER, **listing,
     )
 
 

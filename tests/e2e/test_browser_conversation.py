@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 
 from cookout.platform.container import Container
+from cookout.platform.web.conversation import THREAD_PAGE
 from tests.conversation_helpers import comment, new_member, new_post, new_tribe, settle
 from tests.helpers import PASSWORD, unique
 
@@ -145,3 +148,47 @@ def test_the_feed_loads_more_posts_in_place(page: Any, container: Container) -> 
     assert page.locator("li.feed-item").count() == 13
     assert page.get_by_role("link", name="Load more").count() == 0
     assert not_reloaded(page)
+
+
+def test_more_comments_adds_the_next_page_below_the_first_in_place(page: Any, container: Container) -> None:
+    author = new_member(container, "Long Talker")
+    tribe_id, _ = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id, "A long one")
+    for n in range(THREAD_PAGE + 2):
+        comment(container, author, post_id, f"Remark number {n}")
+    settle(container)
+    page.goto(f"/p/{post_id}")
+    page.evaluate("window.marker = 1")
+    assert page.locator("#replies-top > li.comment").count() == THREAD_PAGE
+    more = page.get_by_role("link", name="More comments")
+    assert more.get_attribute("href") == f"/p/{post_id}?page=2#thread"
+    more.click()
+    page.locator("#replies-top > li.comment", has_text=f"Remark number {THREAD_PAGE + 1}").wait_for()
+    assert page.locator("#replies-top > li.comment").count() == THREAD_PAGE + 2
+    assert page.get_by_role("link", name="More comments").count() == 0
+    assert page.url.endswith(f"/p/{post_id}") and not_reloaded(page)
+
+
+SHOTS = os.environ.get("COOKOUT_SCREENSHOTS")
+
+
+@pytest.mark.skipif(not SHOTS, reason="set COOKOUT_SCREENSHOTS=docs/screens to photograph the thread's pages")
+def test_photograph_a_long_threads_pages(page: Any, container: Container) -> None:
+    """Where the first page ends ("More comments") and how the second begins, at 1280 and 390 pixels."""
+    author, replier = new_member(container, "Amara Okafor"), new_member(container, "Teo Lindqvist")
+    tribe_id, _ = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id, "Where do we grill next summer?")
+    for n in range(THREAD_PAGE + 4):
+        top = comment(container, author, post_id, f"Idea number {n + 1}: the park by the *river*.")
+        if n % 10 == 9:
+            comment(container, replier, post_id, "Yes! And bring the big grill.", top)
+    settle(container)
+    folder = Path(SHOTS or ".")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"/p/{post_id}")
+        page.get_by_role("link", name="More comments").scroll_into_view_if_needed()
+        page.evaluate("window.scrollBy(0, 250)")
+        page.screenshot(path=str(folder / f"thread-more-{width}.png"))
+        page.goto(f"/p/{post_id}?page=2#thread")
+        page.screenshot(path=str(folder / f"thread-page-2-{width}.png"))

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+import psycopg
 
 from cookout.platform import demo
 
@@ -77,3 +78,56 @@ def left_running_in(directory: Path) -> list[str]:
         if process.info["cwd"] and Path(process.info["cwd"]).is_relative_to(directory):
             left.append(" ".join(process.info["cmdline"] or []))
     return left
+
+
+AT_REST = 12  # Postgres connections the whole embedded tree may hold while nobody uses it
+
+
+def test_the_embedded_tree_holds_at_most_a_dozen_database_connections_at_rest(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOKOUT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cookout.platform.cli", "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                    if json.load(response)["status"] == "ready":
+                        break
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        # Every part has started and done its first work (the welcome letters are sent); then it rests.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list((tmp_path / "var" / "outbox").glob("welcome_*.eml"))) < 5:
+            time.sleep(0.5)
+        # Connections a pool opened while busy close after half a minute idle; then the tree is at rest.
+        deadline = time.monotonic() + 180
+        while client_connections(tmp_path / "var" / "pgdata") > AT_REST and time.monotonic() < deadline:
+            time.sleep(1)
+        assert client_connections(tmp_path / "var" / "pgdata") <= AT_REST, by_part(tmp_path / "var" / "pgdata")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=120)
+
+
+def client_connections(pgdata: Path) -> int:
+    """Client connections to the embedded server other than this one."""
+    with psycopg.connect(host=str(pgdata), dbname="postgres", user="postgres") as connection:
+        found = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchone()
+    return int(found[0])
+
+
+def by_part(pgdata: Path) -> dict[str, int]:
+    """Client connections by the part of the tree holding them (each names itself in application_name)."""
+    with psycopg.connect(host=str(pgdata), dbname="postgres", user="postgres") as connection:
+        found = connection.execute(
+            "SELECT application_name, count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+            "AND pid <> pg_backend_pid() GROUP BY application_name ORDER BY application_name"
+        ).fetchall()
+    return {name: int(count) for name, count in found}

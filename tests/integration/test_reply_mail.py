@@ -53,7 +53,7 @@ def test_a_reply_emails_the_author_it_answers_with_a_link_and_never_the_replier(
     assert mail.deliver_letter(container.outbox, container.settings, key, lambda m, k: sent.append(m)) == "skipped"
     assert len(sent) == 1
     text = sent[0].get_body(("plain",)).get_content()
-    assert f"{container.settings.base_url}/p/{post_id}#c-{answer}" in text
+    assert f"{container.settings.base_url}/c/{answer}" in text
     assert "Post Author replied to your comment" in sent[0]["Subject"]
     assert "Welcome, friend" in text
 
@@ -175,6 +175,21 @@ def test_replaying_the_log_follows_the_reply_setting_as_it_was_then(container: C
     with rebuilding(container) as other:
         rebuild(other, ReplyMail)
     assert letters_for(container, first) == {}
+
+
+def test_a_rebuild_decides_each_comment_on_what_was_true_when_it_was_posted(container: Container) -> None:
+    """A rebuild replays this in one batch, deciding its comments' letters together: a subscription
+    made after a comment still brings no letter about it."""
+    author, _, post_id = a_thread(container)
+    before = comment(container, new_member(container), post_id, "Before the subscription")
+    late = f"{unique()}@example.org"
+    subscribe(container, author, post_id, late)
+    after = comment(container, new_member(container), post_id, "After the subscription")
+    settle(container)
+    assert late not in letters_for(container, before) and late in letters_for(container, after)
+    with rebuilding(container) as other:
+        rebuild(other, ReplyMail)
+    assert late not in letters_for(container, before) and late in letters_for(container, after)
 
 
 # Who hears about a comment, case by case: each pins what announcements() decides.
@@ -307,7 +322,7 @@ def test_letters_carry_the_whole_payload_reply_first_then_subscribers_by_address
     settle(container)
 
     dispatcher = ReplyMail(container.view(ReplyMail))
-    letters = dispatcher.announcements(container.view(ReplyMail).comment(answer))
+    letters = dispatcher.letters_about([container.view(ReplyMail).comment(answer)])
     common = {
         "post_id": str(post_id), "post_title": "Reply mail", "comment_id": str(answer), "author_name": "Replier",
         "excerpt": letters[0].payload["excerpt"],
@@ -344,15 +359,16 @@ def test_a_reply_to_the_post_names_the_renamed_author_and_says_so(container: Con
                        "recipient_name": "Renamed Author", "to_comment": False}
 
 
-def test_deciding_who_hears_about_a_comment_is_one_query(container: Container) -> None:
+def test_deciding_who_hears_about_a_batch_of_comments_is_one_query(container: Container) -> None:
     author, _, post_id = a_thread(container)
     parent = comment(container, new_member(container), post_id, "Parent", notify=True, email=f"{unique()}@example.org")
     answer = comment(container, new_member(container), post_id, "Answer", parent)
+    second = comment(container, new_member(container), post_id, "Another answer", parent)
     settle(container)
     view = ReplyMail.view_class(datastore=container.datastore, tracking_table_name=f"{ReplyMail.name}_tracking")
-    found = view.comment(answer)
+    found = [view.comment(answer), view.comment(second)]
     queries: list[str] = []
     reads = view.rows
     view.rows = lambda sql, params=None: queries.append(sql) or reads(sql, params)  # type: ignore[method-assign]
-    assert len(ReplyMail(view).announcements(found)) == 2
+    assert len(ReplyMail(view).letters_about(found)) == 4
     assert len(queries) == 1
