@@ -13,7 +13,9 @@ what is now stored, so every command is load, call the aggregate, save.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from threading import Lock
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, overload
 from uuid import UUID
 
@@ -77,6 +79,28 @@ def command(to: str | None = None) -> Any:
         return run
 
     return decorate
+
+
+class Turnstile(Protocol):
+    """Lets one command at a time through for a key (a meetup): under a rush, commands queue instead of
+    racing to save one stream, losing, and running again."""
+
+    def one_at_a_time(self, key: UUID) -> AbstractContextManager[None]: ...
+
+
+class ThreadTurnstile:
+    """A turnstile for the threads of this process: a lock per stripe of keys (two keys sharing a stripe
+    only wait for each other). With several processes, each has its own: across them, commands race."""
+
+    STRIPES = 256
+
+    def __init__(self) -> None:
+        self.locks = [Lock() for _ in range(self.STRIPES)]
+
+    @contextmanager
+    def one_at_a_time(self, key: UUID) -> Iterator[None]:
+        with self.locks[key.int % self.STRIPES]:
+            yield
 
 
 class Roles(Protocol):
