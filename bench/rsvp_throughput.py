@@ -33,6 +33,7 @@ from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 import httpx
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import acting_as, bench_container, machine  # noqa: E402
@@ -74,8 +75,10 @@ def serve(container: Container, workers: int) -> tuple[subprocess.Popen[bytes], 
     return server, base_url
 
 
+@retry(retry=retry_if_exception_type(httpx.TransportError), stop=stop_after_attempt(5), wait=wait_fixed(1))
 def sign_in(base_url: str, handle: str) -> tuple[str, str]:
-    """The member's Cookie header and CSRF token, after signing in as a browser does."""
+    """The member's Cookie header and CSRF token, after signing in as a browser does (again when a loaded
+    machine drops the connection)."""
     with httpx.Client(base_url=base_url, timeout=60) as client:
         client.get("/login")
         response = client.post("/login", data={"login": handle, "password": PASSWORD,
@@ -140,7 +143,7 @@ def main() -> None:
         container.wait_for(container.log_position(), timeout=900)
         server, base_url = serve(container, WORKERS)
         try:
-            with ThreadPoolExecutor(max_workers=16) as pool:
+            with ThreadPoolExecutor(max_workers=8) as pool:
                 sessions = list(pool.map(lambda n: sign_in(base_url, f"rush_{n}"), range(1, MEMBERS + 1)))
             container.wait_for(container.log_position(), timeout=120)
             starts = datetime.now(UTC) + timedelta(days=7)

@@ -2,7 +2,7 @@
 tribe, straight through the services, alternately, with the projections paused. Target: the big
 tribe's median within 1.5x of the small one's.
 
-Both tribes are made by `big_tribe.grow_tribe` (sign-ups and joins through the commands). For reference
+Both tribes are made by `big_tribe.grow_tribe` (sign-ups through the command, joins in bulk). For reference
 it also times loading the whole tribe, which every comment and RSVP did before memberships were indexed.
 
     python bench/tribe_size.py   (BENCH_MEMBERS=5000, BENCH_SAMPLES=200; COOKOUT_BENCH_DATABASE_URL optional)
@@ -36,8 +36,8 @@ def timed(action: Callable[[], Any]) -> float:
 def main() -> None:
     with bench_container(separate_projections=True) as container:
         started = time.perf_counter()
-        tribes = {"small": grow_tribe(container, 5, "small"), "big": grow_tribe(container, MEMBERS, "big")}
-        print(f"made the tribes (5 and {MEMBERS:,} members) in {time.perf_counter() - started:.0f} s")
+        tribes = {"small": grow_tribe(container, 5, "small"), "big": grow_tribe(container, MEMBERS, "big", bulk=True)}
+        print(f"made the tribes (5 and {MEMBERS:,} members) in {time.perf_counter() - started:.0f} s", flush=True)
         starts = datetime.now(UTC) + timedelta(days=7)
         places: dict[str, tuple[Any, Any, Any]] = {}
         for name, (tribe_id, people) in tribes.items():
