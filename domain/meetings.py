@@ -2,13 +2,17 @@
 
 Roles come from the `Roles` given at construction (by default the Tribe aggregates in the
 same store); the service asks about the meetup's own tribe, so a role in one tribe never
-opens another's meetups. Every command retries when a concurrent save got there first.
+opens another's meetups. The commands on one meetup go through the `Turnstile` given at
+construction one at a time, so a rush of answers queues instead of racing for the meetup's
+stream; a command still retries when a concurrent save got there first.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
@@ -17,11 +21,24 @@ from cookout.domain.base import CookoutApplication, Index, index_id
 from cookout.domain.errors import Forbidden, NotAllowedNow
 from cookout.domain.meetups import NOT_GOING, Meetup, Place, Session
 from cookout.domain.schedule import parse_local, parse_window, zone
-from cookout.domain.service import Roles, TribeRoles, command
+from cookout.domain.service import Roles, ThreadTurnstile, TribeRoles, Turnstile, command
 
 ORGANISER = "organiser"
 # Answers reload the meetup; a snapshot every so many events keeps that from growing with its history.
 SNAPSHOT_INTERVAL = 50
+
+T = TypeVar("T")
+
+
+def one_at_a_time(method: Callable[..., T]) -> Callable[..., T]:
+    """Runs the command alone among the commands on its meetup (the argument after the member)."""
+
+    @functools.wraps(method)
+    def run(self: Meetings, member: Any, meetup_id: UUID, *args: Any, **kwargs: Any) -> T:
+        with self.turnstile.one_at_a_time(meetup_id):
+            return method(self, member, meetup_id, *args, **kwargs)
+
+    return run
 
 
 class PlaceAsDict(Transcoding):
@@ -58,9 +75,11 @@ class SessionAsDict(Transcoding):
 class Meetings(CookoutApplication):
     snapshotting_intervals = {Meetup: SNAPSHOT_INTERVAL}
 
-    def __init__(self, env: Any = None, *, roles: Roles | None = None, **kwargs: Any) -> None:
+    def __init__(self, env: Any = None, *, roles: Roles | None = None, turnstile: Turnstile | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(env, **kwargs)
         self.roles = roles or TribeRoles(self.repository)
+        self.turnstile = turnstile or ThreadTurnstile()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -106,6 +125,7 @@ class Meetings(CookoutApplication):
         return meetup.id
 
     @command("edit meetups")
+    @one_at_a_time
     def edit_details(
         self,
         organiser: UUID,
@@ -130,6 +150,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("reschedule meetups")
+    @one_at_a_time
     def reschedule(
         self,
         organiser: UUID,
@@ -148,6 +169,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("move meetups")
+    @one_at_a_time
     def relocate(
         self,
         organiser: UUID,
@@ -165,6 +187,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("edit meetups")
+    @one_at_a_time
     def revise(
         self,
         organiser: UUID,
@@ -215,6 +238,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("cancel meetups")
+    @one_at_a_time
     def cancel(
         self, organiser: UUID, meetup_id: UUID, *, message: str = "", now: datetime | None = None
     ) -> None:
@@ -224,6 +248,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("invite members")
+    @one_at_a_time
     def invite(
         self,
         organiser: UUID,
@@ -239,6 +264,7 @@ class Meetings(CookoutApplication):
         return invited
 
     @command("answer")
+    @one_at_a_time
     def answer(self, member_id: UUID, meetup_id: UUID, answer: str, *, now: datetime | None = None) -> str:
         """The acting member answers going, maybe or not_going; returns where that left them."""
         meetup = self.get(meetup_id)
@@ -248,6 +274,7 @@ class Meetings(CookoutApplication):
         return meetup.attendance[member_id]
 
     @command("answer")
+    @one_at_a_time
     def answer_from_calendar(
         self, member_id: UUID, meetup_id: UUID, session_id: UUID | None, answer: str, message_key: str,
         *, now: datetime | None = None,
@@ -270,6 +297,7 @@ class Meetings(CookoutApplication):
         return meetup.attendance.get(member_id, "")
 
     @command("answer")
+    @one_at_a_time
     def cant_make_it(self, member_id: UUID, meetup_id: UUID, since: int, *, now: datetime | None = None) -> None:
         """The acting member follows the "can't make it" link of a letter made at version `since`."""
         meetup = self.get(meetup_id)
@@ -278,6 +306,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("plan an agenda")
+    @one_at_a_time
     def add_session(
         self,
         organiser: UUID,
@@ -303,6 +332,7 @@ class Meetings(CookoutApplication):
         return session_id
 
     @command("plan an agenda")
+    @one_at_a_time
     def edit_session(
         self,
         organiser: UUID,
@@ -329,6 +359,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("plan an agenda")
+    @one_at_a_time
     def remove_session(
         self, organiser: UUID, meetup_id: UUID, session_id: UUID, *, now: datetime | None = None
     ) -> None:
@@ -338,6 +369,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("choose sessions")
+    @one_at_a_time
     def choose_session(
         self, member_id: UUID, meetup_id: UUID, session_id: UUID, *, now: datetime | None = None
     ) -> None:
@@ -347,6 +379,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("choose sessions")
+    @one_at_a_time
     def drop_session(
         self, member_id: UUID, meetup_id: UUID, session_id: UUID, *, now: datetime | None = None
     ) -> None:
@@ -356,6 +389,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("check people in")
+    @one_at_a_time
     def check_in(
         self, organiser: UUID, meetup_id: UUID, member_id: UUID, *, now: datetime | None = None
     ) -> None:
@@ -368,6 +402,7 @@ class Meetings(CookoutApplication):
         self.save(meetup)
 
     @command("check in")
+    @one_at_a_time
     def check_in_with_code(
         self, member_id: UUID, meetup_id: UUID, code: str, *, now: datetime | None = None
     ) -> None:

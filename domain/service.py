@@ -1,5 +1,9 @@
 """What Cookout's application services share: the `command` decorator, roles, and readable tribes.
 
+A tribe's rules are checked against its access record and the acting member's membership (index
+aggregates saved with every change of the tribe), not the tribe, whose every join would be replayed;
+a tribe from before those records is read whole.
+
 A command acts as `current_actor` (a member's id, or "system" for someone not signed in, set
 by the web and the workers). `@command` resolves that member and passes it in; when a
 concurrent save reached one of the command's streams first, it runs the command again on
@@ -9,7 +13,9 @@ what is now stored, so every command is load, call the aggregate, save.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from threading import Lock
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, overload
 from uuid import UUID
 
@@ -18,7 +24,7 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_d
 
 from cookout.domain.base import CookoutApplication, IntegrityError, current_actor
 from cookout.domain.errors import Conflict, Forbidden, NotFound
-from cookout.domain.tribes import Tribe
+from cookout.domain.tribes import Membership, SeenBy, Tribe, TribeAccess, TribeRules
 
 # A popular meetup sees many answers at once: losers keep trying for a while, not a fixed number of times.
 RETRY_SECONDS = 15.0
@@ -75,34 +81,78 @@ def command(to: str | None = None) -> Any:
     return decorate
 
 
+class Turnstile(Protocol):
+    """Lets one command at a time through for a key (a meetup): under a rush, commands queue instead of
+    racing to save one stream, losing, and running again."""
+
+    def one_at_a_time(self, key: UUID) -> AbstractContextManager[None]: ...
+
+
+class ThreadTurnstile:
+    """A turnstile for the threads of this process: a lock per stripe of keys (two keys sharing a stripe
+    only wait for each other). With several processes, each has its own: across them, commands race."""
+
+    STRIPES = 256
+
+    def __init__(self) -> None:
+        self.locks = [Lock() for _ in range(self.STRIPES)]
+
+    @contextmanager
+    def one_at_a_time(self, key: UUID) -> Iterator[None]:
+        with self.locks[key.int % self.STRIPES]:
+            yield
+
+
 class Roles(Protocol):
     """Who holds which role in a tribe, for services that check it."""
 
     def role_of(self, tribe_id: UUID, member_id: UUID) -> str | None: ...
 
 
+def tribe_seen_by(repository: Repository[UUID], tribe_id: UUID, member: UUID | None) -> TribeRules:
+    """The tribe as its rules see it for `member`: two small index aggregates, or the whole tribe."""
+    try:
+        access = repository.get(TribeAccess.create_id(tribe_id))
+    except AggregateNotFoundError:
+        return _whole_tribe(repository, tribe_id)
+    role = None
+    if member is not None:
+        try:
+            role = repository.get(Membership.create_id(tribe_id, member)).role
+        except AggregateNotFoundError:
+            pass
+    return SeenBy(tribe_id, access.name, access.visibility, member, role)
+
+
+def _whole_tribe(repository: Repository[UUID], tribe_id: UUID) -> Tribe:
+    try:
+        tribe = repository.get(tribe_id)
+    except AggregateNotFoundError:
+        raise NotFound("No such tribe.") from None
+    if not isinstance(tribe, Tribe):
+        raise NotFound("No such tribe.")
+    return tribe
+
+
 class TribeRoles:
-    """Roles read from the Tribe aggregates in the shared event store."""
+    """Roles read from the memberships (or, for a tribe from before them, the Tribe) in the shared store."""
 
     def __init__(self, repository: Repository[UUID]):
         self.repository = repository
 
     def role_of(self, tribe_id: UUID, member_id: UUID) -> str | None:
-        try:
-            tribe = self.repository.get(tribe_id)
-        except AggregateNotFoundError:
-            raise NotFound("No such tribe.") from None
-        if not isinstance(tribe, Tribe):
-            raise NotFound("No such tribe.")
-        return tribe.role_of(member_id)
+        return tribe_seen_by(self.repository, tribe_id, member_id).role_of(member_id)
 
 
 class TribeService(CookoutApplication):
     """Base of the services whose aggregates live in a tribe and are read by its rules."""
 
-    def _readable_tribe(self, tribe_id: UUID, member: UUID | None, what: str) -> Tribe:
+    def _tribe_seen_by(self, tribe_id: UUID, member: UUID | None) -> TribeRules:
+        return tribe_seen_by(self.repository, tribe_id, member)
+
+    def _readable_tribe(self, tribe_id: UUID, member: UUID | None, what: str) -> TribeRules:
         """The tribe `what` lives in; outsiders of a members-only tribe get "no such `what`"."""
-        tribe = self._get(tribe_id, Tribe, "tribe")
+        tribe = self._tribe_seen_by(tribe_id, member)
         if not tribe.can_read(member):
             raise NotFound(f"No such {what}.")
         return tribe

@@ -16,7 +16,6 @@ from cookout.domain.errors import NotFound
 from cookout.domain.posts import Post, parse_body, parse_title
 from cookout.domain.service import TribeService, acting_member, command
 from cookout.domain.subscriptions import Subscription, parse_subscriber_email
-from cookout.domain.tribes import Tribe
 
 
 class Threads(TribeService):
@@ -25,9 +24,8 @@ class Threads(TribeService):
     @command("post")
     def publish_post(self, author: UUID, tribe_id: UUID, title: str, body: str) -> UUID:
         title, body = parse_title(title), parse_body(body)
-        tribe = self._get(tribe_id, Tribe, "tribe")
-        tribe.check_can_take_part(author)
-        post = Post(tribe_id=tribe.id, author_id=author, title=title, body=body)
+        self._tribe_seen_by(tribe_id, author).check_can_take_part(author)
+        post = Post(tribe_id=tribe_id, author_id=author, title=title, body=body)
         self.save(post)
         return post.id
 

@@ -8,7 +8,8 @@ rules for new input change later.
 from __future__ import annotations
 
 import re
-from uuid import UUID
+from dataclasses import dataclass
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
@@ -74,7 +75,50 @@ def parse_role(value: str) -> str:
     return value
 
 
-class Tribe(CookoutAggregate):
+class TribeRules:
+    """Who may read a tribe and take part in it: the same rules for the whole tribe (`Tribe`) and for
+    one member's place in it (`SeenBy`)."""
+
+    name: str
+    visibility: str
+
+    def role_of(self, member_id: UUID | None) -> str | None:
+        raise NotImplementedError
+
+    def is_member(self, member_id: UUID | None) -> bool:
+        return self.role_of(member_id) is not None
+
+    def is_organiser(self, member_id: UUID | None) -> bool:
+        return self.role_of(member_id) == ORGANISER
+
+    def can_read(self, member_id: UUID | None) -> bool:
+        return self.visibility == PUBLIC or self.is_member(member_id)
+
+    def can_moderate(self, member_id: UUID | None) -> bool:
+        return self.role_of(member_id) in (ORGANISER, MODERATOR)
+
+    def check_can_read(self, member_id: UUID | None) -> None:
+        # Outsiders get "not found", not "forbidden": they must not learn it exists.
+        if not self.can_read(member_id):
+            raise NotFound("No such tribe.")
+
+    def check_can_take_part(self, member_id: UUID | None) -> None:
+        self.check_can_read(member_id)
+        if not self.is_member(member_id):
+            raise Forbidden(f"Join {self.name} to take part.")
+
+    def check_can_moderate(self, member_id: UUID | None) -> None:
+        self.check_can_read(member_id)
+        if not self.can_moderate(member_id):
+            raise Forbidden(f"Only the moderators of {self.name} can do that.")
+
+    def check_is_organiser(self, member_id: UUID | None) -> None:
+        self.check_can_read(member_id)
+        if not self.is_organiser(member_id):
+            raise Forbidden(f"Only the organisers of {self.name} can do that.")
+
+
+class Tribe(TribeRules, CookoutAggregate):
     @event("TribeFounded")
     def __init__(
         self,
@@ -132,41 +176,9 @@ class Tribe(CookoutAggregate):
     def role_of(self, member_id: UUID | None) -> str | None:
         return self.roles.get(member_id) if member_id else None
 
-    def is_member(self, member_id: UUID | None) -> bool:
-        return self.role_of(member_id) is not None
-
-    def is_organiser(self, member_id: UUID | None) -> bool:
-        return self.role_of(member_id) == ORGANISER
-
-    def can_read(self, member_id: UUID | None) -> bool:
-        return self.visibility == PUBLIC or self.is_member(member_id)
-
-    def can_moderate(self, member_id: UUID | None) -> bool:
-        return self.role_of(member_id) in (ORGANISER, MODERATOR)
-
     @property
     def organisers(self) -> list[UUID]:
         return [member for member, role in self.roles.items() if role == ORGANISER]
-
-    def check_can_read(self, member_id: UUID | None) -> None:
-        # Outsiders get "not found", not "forbidden": they must not learn it exists.
-        if not self.can_read(member_id):
-            raise NotFound("No such tribe.")
-
-    def check_can_take_part(self, member_id: UUID | None) -> None:
-        self.check_can_read(member_id)
-        if not self.is_member(member_id):
-            raise Forbidden(f"Join {self.name} to take part.")
-
-    def check_can_moderate(self, member_id: UUID | None) -> None:
-        self.check_can_read(member_id)
-        if not self.can_moderate(member_id):
-            raise Forbidden(f"Only the moderators of {self.name} can do that.")
-
-    def check_is_organiser(self, member_id: UUID | None) -> None:
-        self.check_can_read(member_id)
-        if not self.is_organiser(member_id):
-            raise Forbidden(f"Only the organisers of {self.name} can do that.")
 
     def check_is_member(self, member_id: UUID) -> None:
         if not self.is_member(member_id):
@@ -177,3 +189,70 @@ class Tribe(CookoutAggregate):
             raise NotAllowedNow(
                 f"{self.name} needs an organiser: make someone else organiser first.", field="role"
             )
+
+
+class TribeAccess(CookoutAggregate):
+    """What checking a member against a tribe needs of the tribe itself (its name and who may read it),
+    kept beside the tribe and saved with it, so a comment or an answer never replays the tribe's joins.
+    A tribe with none is from before it existed: it is read whole, and gets one at its next change."""
+
+    @staticmethod
+    def create_id(tribe_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/cookout/tribe-access/{tribe_id}")
+
+    @event("TribeAccessRecorded")
+    def __init__(self, tribe_id: UUID, name: str, visibility: str):
+        self.tribe_id = tribe_id
+        self.name = name
+        self.visibility = visibility
+
+    def follow(self, tribe: Tribe) -> bool:
+        """Take the tribe's name and visibility; returns whether anything changed."""
+        if (self.name, self.visibility) == (tribe.name, tribe.visibility):
+            return False
+        self._change(name=tribe.name, visibility=tribe.visibility)
+        return True
+
+    @event("TribeAccessChanged")
+    def _change(self, name: str, visibility: str) -> None:
+        self.name = name
+        self.visibility = visibility
+
+
+class Membership(CookoutAggregate):
+    """One member's role in one tribe (None once they left), an index of the tribe's roles saved in the
+    same save as the join, leave or role change; its id is derived from the tribe and the member."""
+
+    @staticmethod
+    def create_id(tribe_id: UUID, member_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/cookout/membership/{tribe_id}/{member_id}")
+
+    @event("MembershipRecorded")
+    def __init__(self, tribe_id: UUID, member_id: UUID, role: str | None):
+        self.tribe_id = tribe_id
+        self.member_id = member_id
+        self.role = role
+
+    def follow(self, role: str | None) -> bool:
+        if role == self.role:
+            return False
+        self._change(role=role)
+        return True
+
+    @event("MembershipChanged")
+    def _change(self, role: str | None) -> None:
+        self.role = role
+
+
+@dataclass(frozen=True)
+class SeenBy(TribeRules):
+    """A tribe as the rules see it for one member: its access record and that member's role."""
+
+    id: UUID
+    name: str
+    visibility: str
+    member_id: UUID | None
+    role: str | None
+
+    def role_of(self, member_id: UUID | None) -> str | None:
+        return self.role if member_id is not None and member_id == self.member_id else None

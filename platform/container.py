@@ -31,9 +31,10 @@ from cookout.domain.community import Tribes
 from cookout.domain.meetings import Meetings
 from cookout.domain.moderating import Moderation
 from cookout.domain.reacting import Reactions
+from cookout.domain.service import Turnstile
 from cookout.domain.threads import Threads
 from cookout.domain.members import Passwords
-from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
+from cookout.platform.database import AdvisoryTurnstile, database_url, eventsourcing_env, wait_until_reachable
 from cookout.platform.settings import Settings
 from cookout.projections import shadow
 from cookout.projections.base import CookoutProjection
@@ -81,12 +82,13 @@ class Services:
     meetings: Meetings
 
     @classmethod
-    def build(cls, env: dict[str, str], passwords: Passwords) -> Services:
+    def build(cls, env: dict[str, str], passwords: Passwords, turnstile: Turnstile | None = None) -> Services:
         accounts = Accounts(passwords, env=env)
         # The services write one log, so they share one recorder and its connection pool.
         shared = {"env": env, "recorder": accounts.recorder}
         return cls(accounts=accounts, tribes=Tribes(**shared), threads=Threads(**shared),
-                   moderation=Moderation(**shared), reactions=Reactions(**shared), meetings=Meetings(**shared))
+                   moderation=Moderation(**shared), reactions=Reactions(**shared),
+                   meetings=Meetings(**shared, turnstile=turnstile))
 
     def recorders(self) -> list[PostgresRecorder]:
         """The log's recorder and each service's snapshot recorder, whose tables the services share."""
@@ -255,7 +257,7 @@ def bootstrap(settings: Settings, *, url: str | None = None, enqueue: Enqueue | 
     env = eventsourcing_env(url)
     datastore: Any = InfrastructureFactory.construct(Environment("views", env)).datastore
     passwords = Passwords(hasher or PasswordHasher())
-    services = Services.build({**env, **MADE_TABLES}, passwords)
+    services = Services.build({**env, **MADE_TABLES}, passwords, AdvisoryTurnstile(datastore))
     projections = {projection: build_projection(projection, datastore, enqueue) for projection in PROJECTIONS}
     parked = ParkedEvents(datastore)
     make_tables(url, services, projections, parked)

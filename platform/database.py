@@ -1,16 +1,22 @@
-"""Where Cookout's data lives: a Postgres URL, and the embedded server behind it when none is configured."""
+"""Where Cookout's data lives: a Postgres URL, and the embedded server behind it when none is configured;
+and the turnstile that queues commands on one meetup across every process."""
 
 from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import Environment
 from eventsourcing.postgres import PostgresFactory
 from psycopg.conninfo import conninfo_to_dict
 
+from cookout.domain.service import ThreadTurnstile
 from cookout.platform.settings import ConfigurationError, Settings
 
 with warnings.catch_warnings():
@@ -96,3 +102,26 @@ def eventsourcing_env(url: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "1",
         "POSTGRES_MAX_OVERFLOW": "9",
     }
+
+
+TURNSTILE_LOCKS = 2_026_120_201  # the first key of the advisory locks the turnstile takes, one per meetup
+
+
+class AdvisoryTurnstile:
+    """One command at a time per key in every process on the database: the threads of this process queue
+    on a lock of their own (holding no connection while they wait), the one at the front then takes a
+    Postgres advisory lock on the key, so one command per process waits for the others'."""
+
+    def __init__(self, datastore: Any):
+        self.datastore = datastore
+        self.threads = ThreadTurnstile()
+
+    @contextmanager
+    def one_at_a_time(self, key: UUID) -> Iterator[None]:
+        lock = (TURNSTILE_LOCKS, (key.int & 0xFFFFFFFF) - 2**31)  # the second key is an int4
+        with self.threads.one_at_a_time(key), self.datastore.get_connection() as connection:
+            connection.execute("SELECT pg_advisory_lock(%s, %s)", lock)
+            try:
+                yield
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s, %s)", lock)

@@ -10,10 +10,11 @@ from threading import Barrier
 from typing import Any
 from uuid import UUID
 
-from cookout.domain.base import current_actor
+from cookout.domain.base import IntegrityError, current_actor
 from cookout.domain.meetings import Meetings
 from cookout.platform.cli import rebuild
 from cookout.platform.container import Container
+from cookout.platform.database import AdvisoryTurnstile
 from cookout.projections.invitations import Invitations
 from cookout.projections.meetups import Meetups
 from tests.helpers import rebuilding
@@ -76,6 +77,46 @@ def test_a_hundred_members_racing_for_ten_seats_end_ten_going_and_ninety_waitlis
     view = container.view(Meetups)
     positions = {member_id: view.state_of(meetup_id, member_id)["position"] for member_id in meetup.waitlist}
     assert [positions[m] for m in meetup.waitlist] == list(range(1, 91))
+
+
+def test_answers_from_two_processes_queue_for_the_meetup_and_none_is_lost(container: Container) -> None:
+    tribe = Tribe(container, members=0)
+    meetup_id = schedule(container, tribe, capacity="10")
+    # Two services, each with a turnstile of its own, as two web processes have: only the advisory lock
+    # on the database keeps their saves from racing.
+    processes = [Meetings(env=container.env, roles=EveryoneIsAMember(), turnstile=AdvisoryTurnstile(container.datastore))
+                 for _ in range(2)]
+    lost = []
+    for meetings in processes:
+        insert_events = meetings.recorder.insert_events
+
+        def insert_or_note_loss(*args: Any, insert_events: Any = insert_events, **kwargs: Any) -> Any:
+            try:
+                return insert_events(*args, **kwargs)
+            except IntegrityError:
+                lost.append(1)
+                raise
+
+        meetings.recorder.insert_events = insert_or_note_loss  # type: ignore[method-assign]
+    member_ids = [UUID(int=n + 1 + (meetup_id.int & 0xFFFFFFFF) * 1000) for n in range(60)]
+    start = Barrier(len(member_ids))
+
+    def go(n: int) -> str:
+        current_actor.set(str(member_ids[n]))
+        start.wait()
+        return processes[n % 2].answer(meetup_id, "going")
+
+    with ThreadPoolExecutor(max_workers=len(member_ids)) as pool:
+        results = list(pool.map(lambda n: copy_context().run(go, n), range(len(member_ids))))
+
+    meetup = processes[0].get(meetup_id)
+    assert results.count("going") == 10 and results.count("waitlisted") == 50
+    assert set(meetup.attendance) == set(member_ids) and len(meetup.going) == 10
+    assert meetup.waitlist == [e.member_id for e in processes[0].events.get(meetup_id)
+                               if type(e).__name__ == "MemberWaitlisted"]
+    assert not lost
+    for meetings in processes:
+        meetings.close()
 
 
 def test_the_read_model_follows_answers_sessions_and_check_ins(container: Container) -> None:

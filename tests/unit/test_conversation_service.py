@@ -177,7 +177,10 @@ def test_a_whole_conversation_records_events_in_the_tribes_words(app):
     assert names == [
         "TribeFounded",
         "Claimed",
+        "TribeAccessRecorded",
+        "MembershipRecorded",
         "MemberJoined",
+        "MembershipRecorded",
         "PostPublished",
         "PostEdited",
         "CommentPosted",
@@ -185,6 +188,7 @@ def test_a_whole_conversation_records_events_in_the_tribes_words(app):
         "Liked",
         "Unliked",
         "RoleGranted",
+        "MembershipChanged",
         "CommentFlagged",
         "CommentHidden",
         "CommentMarkedSpam",

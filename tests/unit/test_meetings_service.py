@@ -1,6 +1,7 @@
 """The Meetings service: who may do what, nothing saved on failure, races settled in order."""
 
 import sys
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from datetime import UTC, datetime
@@ -237,9 +238,16 @@ def threads_switch_often():
     sys.setswitchinterval(interval)
 
 
-def test_a_hundred_members_racing_for_ten_seats_end_with_ten_going_and_ninety_waiting(
-    meetings, threads_switch_often
-):
+class EveryoneAtOnce:
+    """A turnstile that lets every command through: the saves race, as commands from several processes do."""
+
+    @contextmanager
+    def one_at_a_time(self, key):
+        yield
+
+
+def race_for_ten_seats(meetings):
+    """A hundred members answer going at once; the results and how many saves lost a race."""
     meetup_id = schedule(meetings, capacity=11)  # the host's seat and ten more
     members = [uuid4() for _ in range(100)]
     start_together = Barrier(len(members))
@@ -262,15 +270,40 @@ def test_a_hundred_members_racing_for_ten_seats_end_with_ten_going_and_ninety_wa
 
     with ThreadPoolExecutor(max_workers=len(members)) as pool:
         results = list(pool.map(lambda m: copy_context().run(go, m), members))
+    return meetup_id, members, results, collisions
 
+
+def check_ten_going_and_ninety_waiting_in_order(meetings, meetup_id, members, results):
     meetup = meetings.get(meetup_id)
     assert results.count("going") == 10
     assert results.count("waitlisted") == 90
+    assert set(meetup.attendance) - set(members) == {meetup.going[0]}  # the host, going from the start
     assert len(meetup.going) == 11
     assert len(meetup.waitlist) == 90
+    waitlisted = [e.member_id for e in meetings.events.get(meetup_id) if hasattr(e, "position")]
+    assert meetup.waitlist == waitlisted
     positions = [e.position for e in meetings.events.get(meetup_id) if hasattr(e, "position")]
     assert positions == list(range(1, 91))
+
+
+def test_a_hundred_members_racing_for_ten_seats_end_with_ten_going_and_ninety_waiting(
+    roles, threads_switch_often
+):
+    meetings = Meetings(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, roles=roles, turnstile=EveryoneAtOnce())
+    as_member(roles.organiser)
+    meetup_id, members, results, collisions = race_for_ten_seats(meetings)
+
+    check_ten_going_and_ninety_waiting_in_order(meetings, meetup_id, members, results)
     assert collisions, "the saves never raced, so the retry went untested"
+
+
+def test_a_hundred_members_answering_at_once_queue_for_the_meetup_instead_of_racing(
+    meetings, threads_switch_often
+):
+    meetup_id, members, results, collisions = race_for_ten_seats(meetings)
+
+    check_ten_going_and_ninety_waiting_in_order(meetings, meetup_id, members, results)
+    assert not collisions
 
 
 def test_an_organiser_cannot_check_in_someone_outside_the_tribe(meetings, roles):
