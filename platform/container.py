@@ -34,6 +34,8 @@ from cookout.domain.reacting import Reactions
 from cookout.domain.threads import Threads
 from cookout.domain.members import Passwords
 from cookout.platform.database import database_url, eventsourcing_env, wait_until_reachable
+from cookout.platform.keys import DDL as KEYS_DDL
+from cookout.platform.keys import PostgresKeys
 from cookout.platform.settings import Settings
 from cookout.projections.base import CookoutProjection
 from cookout.projections.outbox import Dispatcher, Enqueue, OutboxView, Welcomes
@@ -80,10 +82,10 @@ class Services:
     meetings: Meetings
 
     @classmethod
-    def build(cls, env: dict[str, str], passwords: Passwords) -> Services:
-        accounts = Accounts(passwords, env=env)
-        # The services write one log, so they share one recorder and its connection pool.
-        shared = {"env": env, "recorder": accounts.recorder}
+    def build(cls, env: dict[str, str], passwords: Passwords, keys: PostgresKeys) -> Services:
+        accounts = Accounts(passwords, env=env, keys=keys)
+        # The services write one log, so they share one recorder and its connection pool, and the keys.
+        shared = {"env": env, "recorder": accounts.recorder, "keys": keys}
         return cls(accounts=accounts, tribes=Tribes(**shared), threads=Threads(**shared),
                    moderation=Moderation(**shared), reactions=Reactions(**shared), meetings=Meetings(**shared))
 
@@ -113,6 +115,7 @@ class Container:
     services: Services
     projections: dict[type[CookoutProjection], CookoutProjection]  # one per registered projection
     parked: ParkedEvents  # events a projection could not apply and moved past
+    keys: PostgresKeys  # each person's key for their data in the log
     positions: PositionWatcher  # how far each view has read the log, for read-your-writes
     limiter: MovingWindowRateLimiter
     passwords: Passwords
@@ -191,8 +194,12 @@ class Container:
         """Run projections in this process: one thread following the log through LISTEN/NOTIFY. With
         `rebuild`, their views are emptied first and the whole log replayed into them."""
         # The subscription reads the log one notification at a time: one connection, some headroom.
-        log = CookoutApplication(env={**self.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"})
+        log = self.log_reader(POSTGRES_POOL_SIZE="1", POSTGRES_MAX_OVERFLOW="2")
         self.runners.append(ProjectionsRunner(log, [self.projections[p] for p in projections], rebuild=rebuild))
+
+    def log_reader(self, **env: str) -> CookoutApplication:
+        """An application of its own for reading the log, opening each person's data with the same keys."""
+        return CookoutApplication(env={**self.env, **MADE_TABLES, **env}, keys=self.keys)
 
     def raise_projection_errors(self) -> None:
         """A projection that failed in this process stops; say why rather than wait for it."""
@@ -214,7 +221,7 @@ class Container:
 
     def retry_parked(self, projection: type[CookoutProjection]) -> tuple[int, int]:
         """Apply one projection's parked events again; (applied, still parked)."""
-        log = CookoutApplication(env={**self.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1"})
+        log = self.log_reader(POSTGRES_POOL_SIZE="1")
         try:
             return retry_parked(log, self.projections[projection])
         finally:
@@ -245,19 +252,20 @@ def bootstrap(settings: Settings, *, url: str | None = None, enqueue: Enqueue | 
         Environment("views", {**env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "6"})
     ).datastore
     passwords = Passwords(hasher or PasswordHasher())
-    services = Services.build({**env, **MADE_TABLES}, passwords)
+    keys = PostgresKeys(datastore)
+    services = Services.build({**env, **MADE_TABLES}, passwords, keys)
     projections = {projection: build_projection(projection, datastore, enqueue) for projection in PROJECTIONS}
     parked = ParkedEvents(datastore)
-    make_tables(url, services, projections, parked)
+    make_tables(url, services, projections, parked, keys)
     return Container(
         settings=settings, url=url, env=env, datastore=datastore, services=services, projections=projections,
-        parked=parked, positions=PositionWatcher(datastore, url), limiter=new_limiter(settings, url),
+        parked=parked, keys=keys, positions=PositionWatcher(datastore, url), limiter=new_limiter(settings, url),
         passwords=passwords, clock=clock, enqueue=enqueue, holders=holders,
     )
 
 
 def make_tables(url: str, services: Services, projections: dict[type[CookoutProjection], CookoutProjection],
-                parked: ParkedEvents) -> None:
+                parked: ParkedEvents, keys: PostgresKeys) -> None:
     """Create the tables, once per schema: a process whose DDL already ran (its fingerprint is recorded)
     runs none, because even a no-op ALTER TABLE takes an exclusive lock that deadlocks with the running
     tree's writes. Processes starting together (`cookout serve`'s children) take turns under a lock."""
@@ -265,16 +273,16 @@ def make_tables(url: str, services: Services, projections: dict[type[CookoutProj
     recorders = services.recorders()
     with psycopg.connect(url, autocommit=True) as connection:
         statements = [statement.as_string(connection) for recorder in [*recorders, *views]
-                      for statement in recorder.sql_create_statements] + [PARKED_DDL]
+                      for statement in recorder.sql_create_statements] + [PARKED_DDL, KEYS_DDL]
         fingerprint = hashlib.sha256("\n".join(statements).encode()).hexdigest()
         if not schema_is(connection, fingerprint):
-            make_tables_under_lock(connection, fingerprint, [*recorders, *views], parked)
+            make_tables_under_lock(connection, fingerprint, [*recorders, *views], parked, keys)
     # The log's composite type may have been made by another process after this one's pool opened.
     services.accounts.recorder.datastore.register_type_adapters()
 
 
 def make_tables_under_lock(connection: psycopg.Connection[Any], fingerprint: str,
-                           recorders: list[PostgresRecorder], parked: ParkedEvents) -> None:
+                           recorders: list[PostgresRecorder], parked: ParkedEvents, keys: PostgresKeys) -> None:
     connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
     try:
         if schema_is(connection, fingerprint):  # another process made them while we waited
@@ -282,6 +290,7 @@ def make_tables_under_lock(connection: psycopg.Connection[Any], fingerprint: str
         for recorder in recorders:
             recorder.create_table()
         parked.create_table()
+        keys.create_table()
         connection.execute(
             "CREATE TABLE IF NOT EXISTS cookout_schema (id boolean PRIMARY KEY DEFAULT true, fingerprint text)")
         connection.execute(

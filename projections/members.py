@@ -9,6 +9,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
 from cookout.domain.members import Member
+from cookout.domain.personal import FORMER_MEMBER, former_handle
 from cookout.domain.text import storable
 from cookout.projections.base import CookoutProjection, View
 
@@ -32,6 +33,9 @@ class MemberDirectoryView(View):
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS session_epoch integer NOT NULL DEFAULT 0",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS password_changed_at integer NOT NULL DEFAULT 0",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS email_confirmed boolean NOT NULL DEFAULT true",
+        # Former members have no address: only the addresses members have now are unique.
+        "DROP INDEX IF EXISTS members_email_key",
+        "CREATE UNIQUE INDEX IF NOT EXISTS members_live_email_key ON members (lower(email)) WHERE email <> ''",
     )
     tables = ("members",)
 
@@ -60,6 +64,12 @@ class MemberDirectoryView(View):
             tracking,
             (f"UPDATE members SET {assignments} WHERE id = %(id)s", {"id": member_id, **columns}),
         )
+
+    def left(self, tracking: Tracking, member_id: Any) -> None:
+        """A former member: no handle, name, address or password of theirs is kept, as a replay of the log
+        (which can no longer read them) would show."""
+        self.update(tracking, member_id, handle=former_handle(member_id), display_name=FORMER_MEMBER, email="",
+                    password_hash="", calendar_token=None, reply_emails=False)
 
     def add_role(self, tracking: Tracking, member_id: Any, role: str) -> None:
         self.apply(
@@ -126,7 +136,7 @@ class MemberDirectoryView(View):
             return None
         return self.row(
             f"SELECT {PUBLIC_COLUMNS}, password_hash, session_epoch FROM members "
-            "WHERE handle = lower(%(login)s) OR lower(email) = lower(%(login)s)",
+            "WHERE password_hash <> '' AND (handle = lower(%(login)s) OR lower(email) = lower(%(login)s))",
             {"login": login.strip()},
         )
 
@@ -160,6 +170,7 @@ class MemberDirectory(CookoutProjection):
         get_topic(Member.EmailConfirmationAsked),
         get_topic(Member.EmailConfirmed),
         get_topic(Member.EmailChanged),
+        get_topic(Member.LeftCookout),
     )
     view_class = MemberDirectoryView
 
@@ -211,3 +222,7 @@ class MemberDirectory(CookoutProjection):
     @process_event.register
     def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, email=event.email, email_confirmed=True)
+
+    @process_event.register
+    def member_left_cookout(self, event: Member.LeftCookout, tracking: Tracking) -> None:
+        self.view.left(tracking, event.originator_id)

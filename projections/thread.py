@@ -249,6 +249,12 @@ class ThreadView(View):
         )
         return {row["target_id"] for row in found}
 
+    def standing_comment_ids(self, member_id: Any) -> list[Any]:
+        """The member's comments that are not retracted."""
+        found = self.rows("SELECT id FROM thread_comments WHERE author_id = %(m)s AND NOT retracted ORDER BY position",
+                          {"m": member_id})
+        return [row["id"] for row in found]
+
     def written_by(self, member_id: Any) -> dict[str, list[dict[str, Any]]]:
         """Everything a member wrote (posts and comments, each with every version) and liked, for their
         data export."""
