@@ -36,8 +36,10 @@ PAYLOADS = ["hello\x00world", "line\u2028break", "x" * 10_000, "2147483648", "99
 ROLES = ("guest", "member", "organiser")
 # Routes whose success changes what later routes act on (a retracted post, a member who left):
 # fuzzed last, so the others still meet the world as it was built.
-# The password change goes very last: a payload can become the new password.
-DESTRUCTIVE = ("retract", "leave", "cancel", "remove", "/rsvp/", "unsubscribe", "spam", "logout", "password")
+# The password change goes very last but one (a payload can become the new password), and deleting the
+# account last of all.
+DESTRUCTIVE = ("retract", "leave", "cancel", "remove", "/rsvp/", "unsubscribe", "spam", "logout", "password",
+               "delete")
 PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 STARTS, ENDS = timedelta(days=10), timedelta(days=10, hours=3)
 
@@ -181,7 +183,8 @@ def routes(app: Litestar, method: str) -> list[str]:
 
 def post_routes(app: Litestar) -> list[str]:
     found = routes(app, "POST")
-    return sorted(found, key=lambda path: (any(word in path for word in DESTRUCTIVE), "password" in path))
+    return sorted(found, key=lambda path: (any(word in path for word in DESTRUCTIVE), "/settings/delete" in path,
+                                           "password" in path))
 
 
 @pytest.fixture(scope="module")
