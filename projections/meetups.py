@@ -484,6 +484,15 @@ class MeetupsView(View):
             {"m": member_id, "public_only": public_only},
         )
 
+    def held_places(self, member_id: UUID) -> list[UUID]:
+        """The meetups, not over yet, where the member is going, maybe going or waiting for a seat."""
+        found = self.rows(
+            "SELECT m.id FROM meetup_attendance a JOIN meetups m ON m.id = a.meetup_id WHERE a.member_id = %(m)s "
+            "AND a.state IN (%(g)s, %(y)s, %(w)s) AND NOT m.cancelled AND m.ends_at > now() ORDER BY m.starts_at",
+            {"m": member_id, "g": GOING, "y": MAYBE, "w": WAITLISTED},
+        )
+        return [row["id"] for row in found]
+
     def answers_of(self, member_id: UUID) -> dict[str, list[dict[str, Any]]]:
         """A member's answers to meetups, the sessions they chose and where they checked in, for their
         data export."""

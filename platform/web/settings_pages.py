@@ -17,6 +17,7 @@ from cookout.platform.web.headers import NO_STORE
 from cookout.platform.web.auth import continue_session
 from cookout.platform.container import Container
 from cookout.platform.web.base import page, require_member, run_command, see_other
+from cookout.projections.meetups import Meetups
 from cookout.projections.members import MemberDirectory
 from cookout.projections.registry import PROJECTIONS
 from cookout.projections.thread import ThreadTree
@@ -99,14 +100,16 @@ def change_email(request: HTMXRequest, container: NamedDependency[Container],
 @post("/settings/delete", sync_to_thread=True, cache_control=NO_STORE)
 def leave_cookout(request: HTMXRequest, container: NamedDependency[Container],
                   data: Form) -> Template | Redirect:
-    """Deletes the account, with the current password as proof; with `retract_comments`, the member's comments
-    are retracted first, else they stay, by "a former member"."""
+    """Deletes the account, with the current password as proof. The member's places at meetups go to the next
+    people first; with `retract_comments` their comments are retracted too, else they stay, by "a former member"."""
     member_id = require_member(request)
     retract = data.get("retract_comments") == "on"
     if not container.passwords.matches(container.view(MemberDirectory).password_hash(member_id),
                                        data.get("password", "")):
         return settings_page(request, container, 422, leave_retract=retract, errors={
             "leave_password": "That is not your current password. Nothing was deleted."})
+    run_command(request, container.meetings.give_up_places, container.view(Meetups).held_places(member_id),
+                wait=False)
     if retract:
         run_command(request, container.threads.retract_comments,
                     container.view(ThreadTree).standing_comment_ids(member_id), wait=False)

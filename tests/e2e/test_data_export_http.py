@@ -21,7 +21,8 @@ def test_the_export_needs_you_to_sign_in(client: TestClient[Any]) -> None:
 
 def test_the_settings_page_offers_the_download(client: TestClient[Any]) -> None:
     signed_up(client)
-    assert 'href="/settings/export.json"' in client.get("/settings").text
+    page = client.get("/settings").text
+    assert page.index("<main") < page.index('href="/settings/export.json"') < page.index("</main>")
 
 
 def test_the_export_holds_what_the_member_wrote_and_answered(client: TestClient[Any], container: Container) -> None:

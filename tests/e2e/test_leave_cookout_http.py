@@ -10,12 +10,15 @@ import psycopg
 from litestar.testing import TestClient
 from psycopg import sql
 
+from cookout.domain.meetups import GOING, NOT_GOING, WAITLISTED
 from cookout.platform.container import Container
+from cookout.projections.meetups import Meetups
 from cookout.projections.members import MemberDirectory
 from cookout.projections.registry import PROJECTIONS
 from cookout.projections.thread import ThreadTree
 from tests.conversation_helpers import comment_id_of, found_tribe, publish, reply, settle, sign_out, signed_up
 from tests.helpers import PASSWORD, post_form, rebuilding, sign_up, unique
+from tests.meetup_helpers import Tribe, schedule, sign_in
 
 TEXT_TYPES = ("text", "character varying", "character", "jsonb", "json", "bytea", "ARRAY")
 
@@ -65,7 +68,7 @@ def a_member_who_talked(client: TestClient[Any], container: Container) -> dict[s
 def test_the_settings_page_offers_to_leave(client: TestClient[Any]) -> None:
     signed_up(client)
     page = client.get("/settings").text
-    assert 'action="/settings/delete"' in page
+    assert page.index("<main") < page.index('action="/settings/delete"') < page.index("</main>")
     assert 'id="leave-password" name="password" type="password" value=""' in page
     assert 'name="retract_comments" >' in page or 'name="retract_comments">' in page
 
@@ -137,3 +140,21 @@ def test_leaving_can_retract_the_comments_too(client: TestClient[Any], container
     thread = client.get(f"/p/{member['post_id']}").text
     assert "I have an axe" not in thread
     assert "Lovely" in thread  # the reply keeps its place under the tombstone
+
+
+def test_a_leaving_members_seat_goes_to_the_next_person_waiting(client: TestClient[Any], container: Container) -> None:
+    tribe = Tribe(container, members=2)
+    sign_in(client, tribe.organiser)
+    meetup_id = schedule(client, container, tribe.slug, capacity="1")
+    first, second = tribe.members
+    for member in (first, second):
+        sign_in(client, member)
+        assert post_form(client, f"/m/{meetup_id}/rsvp", {"answer": "going"}).status_code == 303
+    assert container.view(Meetups).state_of(meetup_id, second["id"])["state"] == WAITLISTED
+    sign_in(client, first)
+
+    assert leave(client).status_code == 303
+
+    settle(container)
+    assert container.view(Meetups).state_of(meetup_id, second["id"])["state"] == GOING
+    assert container.view(Meetups).state_of(meetup_id, first["id"])["state"] == NOT_GOING
