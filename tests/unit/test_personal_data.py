@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from uuid import uuid4
 
 import pytest
 from argon2 import PasswordHasher
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from cookout.domain.accounts import Accounts
-from cookout.domain.base import acting_as
+from cookout.domain.base import SYSTEM, acting_as, current_actor
 from cookout.domain.errors import NotFound
 from cookout.domain.members import Member, Passwords
 from cookout.domain.personal import FORMER_MEMBER, former_handle
+from tests.unit.conversation_fixtures import Community, act_as
 
 PASSWORD = "correct horse battery"
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -83,3 +85,21 @@ def test_events_with_nothing_personal_are_written_as_they_are(accounts: Accounts
         accounts.update_profile("Ada Lovelace", False)
     chosen = stored_events(accounts, member_id)[-1]
     assert json.loads(chosen.state)["enabled"] is False
+
+
+def test_a_guests_name_address_and_subscription_are_sealed_and_still_read_by_moderation() -> None:
+    app = Community.in_memory()
+    act_as(organiser := uuid4())
+    tribe_id = app.tribes.found_tribe("The Crazies", "crazies", "", "crazies", "public")
+    post_id = app.threads.publish_post(tribe_id, "Dawn run", "Meet at six.")
+    current_actor.set(SYSTEM)
+    held = app.threads.post_comment(post_id, "Hello", name="Gina Guest", email="gina@example.org", notify=True)
+    everything = b"".join(n.state for n in app.tribes.recorder.select_notifications(start=1, limit=100))
+    assert b"gina@example.org" not in everything and b"Gina Guest" not in everything
+    act_as(organiser)
+    app.moderation.approve_comment(held)  # reads the guest's address to remember it as approved
+    guest = app.threads.get_comment(held).guest
+    assert guest is not None and (guest.name, guest.email) == ("Gina Guest", "gina@example.org")
+    assert app.threads.post_comment(post_id, "Again", name="Gina Guest", email="gina@example.org") is not None
+    everything = b"".join(n.state for n in app.tribes.recorder.select_notifications(start=1, limit=100))
+    assert b"gina@example.org" not in everything
