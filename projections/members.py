@@ -27,13 +27,13 @@ class MemberDirectoryView(View):
             joined_at timestamptz NOT NULL
         )
         """,
-        "CREATE UNIQUE INDEX IF NOT EXISTS members_email_key ON members (lower(email))",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS reply_emails boolean NOT NULL DEFAULT true",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS calendar_token text UNIQUE",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS session_epoch integer NOT NULL DEFAULT 0",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS password_changed_at integer NOT NULL DEFAULT 0",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS email_confirmed boolean NOT NULL DEFAULT true",
-        # Former members have no address: only the addresses members have now are unique.
+        # Former members have no address: only the addresses members have now are unique (the index before
+        # former members, `members_email_key`, is dropped).
         "DROP INDEX IF EXISTS members_email_key",
         "CREATE UNIQUE INDEX IF NOT EXISTS members_live_email_key ON members (lower(email)) WHERE email <> ''",
     )
