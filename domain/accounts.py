@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from cookout.domain.base import CookoutApplication, Index, IntegrityError
-from cookout.domain.errors import Conflict, InvalidInput, NotAllowedNow
+from cookout.domain.errors import Conflict, InvalidInput, NotAllowedNow, NotFound
 from cookout.domain.members import (
     CONFIRMATION_USED,
     RESET_USED,
@@ -42,7 +42,9 @@ class Accounts(CookoutApplication):
         display_name = parse_display_name(display_name)
         email = parse_email(email)
         self.check_available(handle, email)
-        email_index = self._find_index(email_key(email))  # released by a member who changed address
+        # Released by a member who changed address or left Cookout.
+        email_index = self._find_index(email_key(email))
+        handle_index = self._find_index(handle_key(handle))
         member = Member(handle, display_name, email, self.passwords.hash(password))
         if not confirmed:
             member.ask_email_confirmation()
@@ -50,7 +52,7 @@ class Accounts(CookoutApplication):
             # The two index aggregates make uniqueness atomic: a concurrent sign-up
             # claiming the same email or handle collides here and saves nothing.
             self.save(member, self._claim(email_index, email_key(email), member.id),
-                      Index(handle_key(handle), member.id))
+                      self._claim(handle_index, handle_key(handle), member.id))
         except IntegrityError:
             self.check_available(handle, email)
             raise Conflict(EMAIL_TAKEN, field="email") from None
@@ -169,6 +171,22 @@ class Accounts(CookoutApplication):
             member.choose_time_zone(zone)
         self.save(member)
 
+    @command("delete your account")
+    def leave(self, member_id: UUID) -> None:
+        """Deletes the account: every session ends, the handle and the address are free for anyone again, and
+        the member's key is deleted, so what the log says about who they were can no longer be read."""
+        member = self.get_member(member_id)
+        member.end_sessions()
+        member.leave()
+        freed: list[Index] = []
+        for key in (email_key(member.email), handle_key(member.handle)):
+            index = self._find_index(key)
+            if index is not None and index.ref == member.id:
+                index.release()
+                freed.append(index)
+        self.save(member, *freed)
+        self.keys.shred(member.id)
+
     @command("get a calendar link")
     def issue_calendar_feed(self, member_id: UUID) -> str:
         """A new secret feed link; any earlier link stops working."""
@@ -192,7 +210,10 @@ class Accounts(CookoutApplication):
         self.save(member)
 
     def get_member(self, member_id: UUID) -> Member:
-        return self._get(member_id, Member, "member")
+        member: Member = self._get(member_id, Member, "member")
+        if member.left:
+            raise NotFound("No such member.")
+        return member
 
     def member_id_for_handle(self, handle: str) -> UUID | None:
         return self._index_ref(handle_key(handle))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError
 
 from cookout.domain.errors import NotFound
+from cookout.domain.personal import Keys, MemoryKeys, PersonalDataMapper, personal
 
 SYSTEM = "system"
 
@@ -95,6 +96,21 @@ class Index(CookoutAggregate):
         self.ref = ref
 
 
+# Unique keys that hold a person's address or handle, by prefix: whose key seals them, from the rest of the
+# key and the aggregate it points to (members.py and comments.py name theirs).
+PERSONAL_KEYS: dict[str, Callable[[str, UUID | None], UUID | None]] = {}
+
+
+def index_subject(state: dict[str, Any]) -> UUID | None:
+    for prefix, subject in PERSONAL_KEYS.items():
+        if state["key"].startswith(prefix):
+            return subject(state["key"][len(prefix):], state["ref"])
+    return None
+
+
+personal(Index.Claimed, index_subject, key="")
+
+
 def index_id(key: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"/cookout/index/{key}")
 
@@ -111,14 +127,21 @@ class CookoutApplication(Application):
     # Keep the pool small: several services share one database.
     env = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "4"}
 
-    def __init__(self, env: Any = None, *, recorder: ApplicationRecorder | None = None) -> None:
+    def __init__(self, env: Any = None, *, recorder: ApplicationRecorder | None = None,
+                 keys: Keys | None = None) -> None:
         """With `recorder`, this service records into another's store: one log, as in production,
-        also on in-memory persistence."""
+        also on in-memory persistence. `keys` seal and open each person's data in the log (see
+        domain/personal.py); services sharing a log share them."""
         self._shared_recorder = recorder
+        self.keys = keys if keys is not None else MemoryKeys()
         super().__init__(env)
 
     def construct_recorder(self) -> ApplicationRecorder:
         return self._shared_recorder or super().construct_recorder()
+
+    def construct_mapper(self) -> PersonalDataMapper:
+        return PersonalDataMapper(self.construct_transcoder(), self.keys, compressor=self.factory.compressor(),
+                                  cipher=self.factory.cipher())
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)
@@ -168,4 +191,5 @@ __all__ = [
     "serving_request",
     "last_position",
     "index_id",
+    "PERSONAL_KEYS",
 ]

@@ -15,8 +15,9 @@ from uuid import UUID
 from email_validator import EmailNotValidError, validate_email
 from eventsourcing.domain import event
 
-from cookout.domain.base import CookoutAggregate
+from cookout.domain.base import PERSONAL_KEYS, CookoutAggregate
 from cookout.domain.errors import Forbidden, InvalidInput, NotAllowedNow
+from cookout.domain.personal import FORMER_GUEST, guest_subject, personal
 from cookout.domain.text import clean_name, clean_text
 
 VISIBLE = "visible"
@@ -40,6 +41,9 @@ class Version(NamedTuple):
 
 def approved_guest_key(email: str) -> str:
     return f"approved-guest:{email.lower()}"
+
+
+PERSONAL_KEYS["approved-guest:"] = lambda email, _comment_id: guest_subject(email)
 
 
 def parse_guest(name: str, email: str, website: str = "") -> Guest:
@@ -186,3 +190,9 @@ class Comment(CookoutAggregate):
     def check_open_for_replies(self) -> None:
         if not self.is_visible:
             raise NotAllowedNow("You can't reply to this comment.")
+
+
+# A guest's details are sealed with a key of that address's own (domain/personal.py).
+personal(Comment.CommentPosted,
+         lambda state: guest_subject(state["guest_email"]) if state.get("guest_email") else None,
+         guest_name=FORMER_GUEST, guest_email=None, guest_website=None)

@@ -19,7 +19,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from cookout.domain.base import CookoutApplication, Index, index_id
 from cookout.domain.errors import Forbidden, NotAllowedNow
-from cookout.domain.meetups import NOT_GOING, Meetup, Place, Session
+from cookout.domain.meetups import GOING, MAYBE, NOT_GOING, WAITLISTED, Meetup, Place, Session
 from cookout.domain.schedule import parse_local, parse_window, zone
 from cookout.domain.service import Roles, ThreadTurnstile, TribeRoles, Turnstile, command
 
@@ -272,6 +272,25 @@ class Meetings(CookoutApplication):
         meetup.answer(member_id, answer, now or datetime.now(UTC))
         self.save(meetup)
         return meetup.attendance[member_id]
+
+    @command("answer")
+    def give_up_places(self, member_id: UUID, meetup_ids: list[UUID], *, now: datetime | None = None) -> None:
+        """A member leaving Cookout answers "not going" wherever they hold a place, in one save, so their seats
+        go to the next people waiting. A meetup no longer taking answers (over, or past its deadline) keeps
+        theirs as it was."""
+        when = now or datetime.now(UTC)
+        changed = []
+        for meetup in (self.get(meetup_id) for meetup_id in meetup_ids):
+            if meetup.attendance.get(member_id) not in (GOING, MAYBE, WAITLISTED):
+                continue
+            try:
+                meetup.check_open_for_answers(when)
+            except NotAllowedNow:
+                continue
+            meetup.answer(member_id, NOT_GOING, when)
+            changed.append(meetup)
+        if changed:
+            self.save(*changed)
 
     @command("answer")
     @one_at_a_time

@@ -10,9 +10,10 @@ from email_validator import EmailNotValidError, validate_email
 from eventsourcing.domain import event
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from cookout.domain.base import CookoutAggregate
+from cookout.domain.base import PERSONAL_KEYS, CookoutAggregate
 from cookout.domain.errors import InvalidInput, NotAllowedNow
 from cookout.domain.schedule import zone
+from cookout.domain.personal import FORMER_MEMBER, former_handle, personal
 from cookout.domain.text import clean_name, clean_text
 
 HANDLE_PATTERN = re.compile(r"[a-z0-9_]{3,30}")
@@ -46,6 +47,7 @@ class Member(CookoutAggregate):
         self.confirmation_asked_at = 0
         self.pending_email: str | None = None
         self.email_change_asked_at = 0
+        self.left = False
 
     @event("EmailConfirmationAsked")
     def ask_email_confirmation(self) -> None:
@@ -129,6 +131,11 @@ class Member(CookoutAggregate):
     def _revoke_calendar_feed(self) -> None:
         self.calendar_token = None
 
+    @event("LeftCookout")
+    def leave(self) -> None:
+        """The member deleted their account; with their key gone, the log no longer says who they were."""
+        self.left = True
+
     def grant_role(self, role: str) -> None:
         if role not in ROLES:
             raise InvalidInput(f"There is no role called {role!r}.", field="role")
@@ -138,6 +145,13 @@ class Member(CookoutAggregate):
     @event("RoleGranted")
     def _grant_role(self, role: str) -> None:
         self.roles.add(role)
+
+
+# What names a member is sealed with their own key in the log (domain/personal.py).
+personal(Member.Joined, handle=former_handle, display_name=FORMER_MEMBER, email="")
+personal(Member.Renamed, display_name=FORMER_MEMBER)
+personal(Member.EmailChangeRequested, email="")
+personal(Member.EmailChanged, email="", previous="")
 
 
 def parse_handle(raw: str) -> str:
@@ -184,6 +198,9 @@ def handle_key(handle: str) -> str:
     return f"member-handle:{handle}"
 
 
+PERSONAL_KEYS["member-email:"] = PERSONAL_KEYS["member-handle:"] = lambda _key, member_id: member_id
+
+
 class Passwords:
     """Hashes and checks passwords with the one argon2id hasher the composition root gives it (tests
     give a fast one)."""
@@ -198,9 +215,10 @@ class Passwords:
         return self.hasher.hash(password)
 
     def matches(self, password_hash: str | None, password: str) -> bool:
-        """With no hash (nobody by that name) the dummy is checked, so the answer takes as long as for a member."""
+        """With no hash (nobody by that name, or a former member) the dummy is checked, so the answer takes as long
+        as for a member."""
         try:
-            return self.hasher.verify(password_hash or self.dummy_hash, password) and password_hash is not None
+            return self.hasher.verify(password_hash or self.dummy_hash, password) and bool(password_hash)
         except (VerificationError, InvalidHashError):
             return False
 

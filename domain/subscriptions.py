@@ -15,6 +15,7 @@ from eventsourcing.domain import event
 
 from cookout.domain.base import CookoutAggregate
 from cookout.domain.errors import InvalidInput, NotAllowedNow
+from cookout.domain.personal import guest_subject, personal
 from cookout.domain.text import clean_text
 
 
@@ -33,9 +34,10 @@ class Subscription(CookoutAggregate):
 
     # Subscriptions recorded before confirmation existed carry no `confirmed`: they stood as confirmed.
     @event("Subscribed")
-    def __init__(self, post_id: UUID, email: str, confirmed: bool = True):
+    def __init__(self, post_id: UUID, email: str, confirmed: bool = True, member_id: UUID | None = None):
         self.post_id = post_id
         self.email = email
+        self.member_id = member_id  # a member's own address; None for a guest's (and before this was kept)
         self.active = True
         self.confirmed = confirmed
 
@@ -62,3 +64,8 @@ class Subscription(CookoutAggregate):
         if not self.active:
             raise NotAllowedNow("Not subscribed to this post.")
         self.active = False
+
+
+# The address is sealed with its member's key, or for a guest with the address's own (domain/personal.py).
+personal(Subscription.Subscribed,
+         lambda state: state.get("member_id") or guest_subject(state["email"]), email="")

@@ -94,7 +94,8 @@ class Threads(TribeService):
             body=body,
             status=PENDING if held else VISIBLE,
         )
-        subscription = self._subscription_to(post.id, notify_email, confirmed=guest is None) if notify_email else None
+        subscription = (self._subscription_to(post.id, notify_email, confirmed=guest is None, member=author)
+                        if notify_email else None)
         self.save(comment, *([subscription] if subscription else []))
         return comment.id
 
@@ -115,6 +116,18 @@ class Threads(TribeService):
         comment.retract()
         self.save(comment)
 
+    @command("retract your comments")
+    def retract_comments(self, author: UUID, comment_ids: list[UUID]) -> None:
+        """Retracts each of the author's comments not retracted yet, in one save (a member leaving Cookout)."""
+        comments = [self._get(comment_id, Comment, "comment") for comment_id in comment_ids]
+        for comment in comments:
+            comment.check_is_author(author)
+        standing = [comment for comment in comments if not comment.retracted]
+        for comment in standing:
+            comment.retract()
+        if standing:
+            self.save(*standing)
+
     def get_comment(self, comment_id: UUID) -> Comment:
         return self._readable(comment_id, Comment, "comment", acting_member())
 
@@ -127,7 +140,7 @@ class Threads(TribeService):
         email = parse_subscriber_email(email)
         post = self._readable(post_id, Post, "post", member)
         post.check_open_for_comments()
-        subscription = self._subscription_to(post.id, email, confirmed=member is not None)
+        subscription = self._subscription_to(post.id, email, confirmed=member is not None, member=member)
         if subscription is not None:
             self.save(subscription)
 
@@ -156,11 +169,12 @@ class Threads(TribeService):
         subscription = self._find(Subscription.create_id(post_id, email))
         return isinstance(subscription, Subscription) and subscription.active and subscription.confirmed
 
-    def _subscription_to(self, post_id: UUID, email: str, confirmed: bool) -> Subscription | None:
+    def _subscription_to(self, post_id: UUID, email: str, confirmed: bool,
+                         member: UUID | None = None) -> Subscription | None:
         """A new, renewed or now confirmed subscription to save, or None when nothing changes."""
         subscription = self._find(Subscription.create_id(post_id, email))
         if subscription is None:
-            return Subscription(post_id=post_id, email=email, confirmed=confirmed)
+            return Subscription(post_id=post_id, email=email, confirmed=confirmed, member_id=member)
         if not subscription.active:
             subscription.resubscribe(confirmed=confirmed)
             return subscription

@@ -21,6 +21,7 @@ from typing import Any
 from psycopg.sql import SQL, Identifier
 
 from cookout.platform.container import Container
+from cookout.platform.keys import TABLE as KEYS_TABLE
 from cookout.platform.settings import ConfigurationError
 
 FORMAT = "cookout-export"
@@ -58,10 +59,17 @@ def export(container: Container, path: Path) -> tuple[int, int]:
                         "state": base64.b64encode(row["state"]).decode(),
                     }})
                     events += 1
+            # Each person's key opens their data in the events: without them a restored site would show
+            # everyone as a former member. A member deleted before the export has no key here.
+            keys = 0
+            for row in connection.execute(SQL("SELECT subject, key FROM {0} ORDER BY subject").format(
+                    Identifier(KEYS_TABLE))):
+                write({"key": {"subject": str(row["subject"]), "key": base64.b64encode(row["key"]).decode()}})
+                keys += 1
             for row in connection.execute("SELECT row_to_json(outbox) AS letter FROM outbox ORDER BY key"):
                 write({"letter": row["letter"]})
                 letters += 1
-        out.write((json.dumps({"sha256": digest.hexdigest(), "records": events + letters}) + "\n").encode())
+        out.write((json.dumps({"sha256": digest.hexdigest(), "records": events + keys + letters}) + "\n").encode())
     return events, letters
 
 
@@ -93,7 +101,7 @@ def verify(path: Path) -> None:
 
 
 def records(path: Path) -> Iterator[dict[str, Any]]:
-    """The records of a verified export, in order: the events, then the letters."""
+    """The records of a verified export, in order: the events, the people's keys, then the letters."""
     with path.open("rb") as lines:
         lines.readline()  # the header
         for line in lines:
@@ -119,6 +127,10 @@ def restore(container: Container, path: Path, timeout: float = 600) -> tuple[int
                     copy.write_row((event["id"], uuid.UUID(event["originator_id"]), event["version"],
                                     event["topic"], base64.b64decode(event["state"])))
                     events += 1
+        for record in records(path):
+            if "key" in record:
+                connection.execute(SQL("INSERT INTO {0} (subject, key) VALUES (%s, %s)").format(Identifier(KEYS_TABLE)),
+                                   (uuid.UUID(record["key"]["subject"]), base64.b64decode(record["key"]["key"])))
         for record in records(path):
             if "letter" in record:
                 connection.execute("INSERT INTO outbox SELECT * FROM json_populate_record(NULL::outbox, %s)",

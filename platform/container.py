@@ -35,6 +35,8 @@ from cookout.domain.service import Turnstile
 from cookout.domain.threads import Threads
 from cookout.domain.members import Passwords
 from cookout.platform.database import AdvisoryTurnstile, database_url, eventsourcing_env, wait_until_reachable
+from cookout.platform.keys import DDL as KEYS_DDL
+from cookout.platform.keys import PostgresKeys
 from cookout.platform.settings import Settings
 from cookout.projections import shadow
 from cookout.projections.base import CookoutProjection
@@ -82,10 +84,11 @@ class Services:
     meetings: Meetings
 
     @classmethod
-    def build(cls, env: dict[str, str], passwords: Passwords, turnstile: Turnstile | None = None) -> Services:
-        accounts = Accounts(passwords, env=env)
-        # The services write one log, so they share one recorder and its connection pool.
-        shared = {"env": env, "recorder": accounts.recorder}
+    def build(cls, env: dict[str, str], passwords: Passwords, keys: PostgresKeys,
+              turnstile: Turnstile | None = None) -> Services:
+        accounts = Accounts(passwords, env=env, keys=keys)
+        # The services write one log, so they share one recorder and its connection pool, and the keys.
+        shared = {"env": env, "recorder": accounts.recorder, "keys": keys}
         return cls(accounts=accounts, tribes=Tribes(**shared), threads=Threads(**shared),
                    moderation=Moderation(**shared), reactions=Reactions(**shared),
                    meetings=Meetings(**shared, turnstile=turnstile))
@@ -116,6 +119,7 @@ class Container:
     services: Services
     projections: dict[type[CookoutProjection], CookoutProjection]  # one per registered projection
     parked: ParkedEvents  # events a projection could not apply and moved past
+    keys: PostgresKeys  # each person's key for their data in the log
     positions: PositionWatcher  # how far each view has read the log, for read-your-writes
     limiter: MovingWindowRateLimiter
     passwords: Passwords
@@ -199,9 +203,11 @@ class Container:
         self.runners.append(ProjectionsRunner(self.log_reader(), [self.projections[p] for p in projections],
                                               rebuild=rebuild, standby=standby, upgrades=upgrades))
 
-    def log_reader(self) -> CookoutApplication:
-        """An application of its own to follow the log with: one connection, some headroom."""
-        return CookoutApplication(env={**self.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"})
+    def log_reader(self, **env: str) -> CookoutApplication:
+        """An application of its own to follow the log with (one connection, some headroom), opening each
+        person's data with the same keys."""
+        return CookoutApplication(env={**self.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2",
+                                       **env}, keys=self.keys)
 
     def rebuild_beside(self, projection: type[CookoutProjection], timeout: float = 600) -> int:
         """Build a view's next version from the log beside the live one, which pages go on reading, then
@@ -228,7 +234,7 @@ class Container:
 
     def retry_parked(self, projection: type[CookoutProjection]) -> tuple[int, int]:
         """Apply one projection's parked events again; (applied, still parked)."""
-        log = CookoutApplication(env={**self.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1"})
+        log = self.log_reader(POSTGRES_POOL_SIZE="1")
         try:
             return retry_parked(log, self.projections[projection])
         finally:
@@ -257,19 +263,20 @@ def bootstrap(settings: Settings, *, url: str | None = None, enqueue: Enqueue | 
     env = eventsourcing_env(url)
     datastore: Any = InfrastructureFactory.construct(Environment("views", env)).datastore
     passwords = Passwords(hasher or PasswordHasher())
-    services = Services.build({**env, **MADE_TABLES}, passwords, AdvisoryTurnstile(datastore))
+    keys = PostgresKeys(datastore)
+    services = Services.build({**env, **MADE_TABLES}, passwords, keys, AdvisoryTurnstile(datastore))
     projections = {projection: build_projection(projection, datastore, enqueue) for projection in PROJECTIONS}
     parked = ParkedEvents(datastore)
-    make_tables(url, services, projections, parked)
+    make_tables(url, services, projections, parked, keys)
     return Container(
         settings=settings, url=url, env=env, datastore=datastore, services=services, projections=projections,
-        parked=parked, positions=PositionWatcher(datastore, url), limiter=new_limiter(settings, url),
+        parked=parked, keys=keys, positions=PositionWatcher(datastore, url), limiter=new_limiter(settings, url),
         passwords=passwords, clock=clock, enqueue=enqueue, holders=holders,
     )
 
 
 def make_tables(url: str, services: Services, projections: dict[type[CookoutProjection], CookoutProjection],
-                parked: ParkedEvents) -> None:
+                parked: ParkedEvents, keys: PostgresKeys) -> None:
     """Create the tables, once per schema: a process whose DDL already ran (its fingerprint is recorded)
     runs none, because even a no-op ALTER TABLE takes an exclusive lock that deadlocks with the running
     tree's writes. Processes starting together (`cookout serve`'s children) take turns under a lock."""
@@ -277,16 +284,16 @@ def make_tables(url: str, services: Services, projections: dict[type[CookoutProj
     recorders = services.recorders()
     with psycopg.connect(url, autocommit=True) as connection:
         statements = [statement.as_string(connection) for recorder in [*recorders, *views]
-                      for statement in recorder.sql_create_statements] + [PARKED_DDL, shadow.VERSIONS_DDL]
+                      for statement in recorder.sql_create_statements] + [PARKED_DDL, shadow.VERSIONS_DDL, KEYS_DDL]
         fingerprint = hashlib.sha256("\n".join(statements).encode()).hexdigest()
         if not schema_is(connection, fingerprint):
-            make_tables_under_lock(connection, fingerprint, [*recorders, *views], parked)
+            make_tables_under_lock(connection, fingerprint, [*recorders, *views], parked, keys)
     # The log's composite type may have been made by another process after this one's pool opened.
     services.accounts.recorder.datastore.register_type_adapters()
 
 
 def make_tables_under_lock(connection: psycopg.Connection[Any], fingerprint: str,
-                           recorders: list[PostgresRecorder], parked: ParkedEvents) -> None:
+                           recorders: list[PostgresRecorder], parked: ParkedEvents, keys: PostgresKeys) -> None:
     connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
     try:
         if schema_is(connection, fingerprint):  # another process made them while we waited
@@ -295,6 +302,7 @@ def make_tables_under_lock(connection: psycopg.Connection[Any], fingerprint: str
             recorder.create_table()
         parked.create_table()
         connection.execute(shadow.VERSIONS_DDL)
+        keys.create_table()
         connection.execute(
             "CREATE TABLE IF NOT EXISTS cookout_schema (id boolean PRIMARY KEY DEFAULT true, fingerprint text)")
         connection.execute(

@@ -12,6 +12,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
 from cookout.domain.members import Member
+from cookout.domain.personal import FORMER_MEMBER
 from cookout.projections.outbox import Dispatcher, Letter, OutboxView
 
 
@@ -25,9 +26,17 @@ class AccountMailView(OutboxView):
             display_name text NOT NULL
         )
         """,
+        # Every address a member had or asked for, so their letters can go when they leave.
+        """
+        CREATE TABLE IF NOT EXISTS account_mail_addresses (
+            member_id uuid NOT NULL,
+            email text NOT NULL,
+            PRIMARY KEY (member_id, email)
+        )
+        """,
     )
     # A rebuild keeps the outbox (the record of what was sent) and replays the members.
-    tables: ClassVar[tuple[str, ...]] = ("account_mail_members",)
+    tables: ClassVar[tuple[str, ...]] = ("account_mail_members", "account_mail_addresses")
 
     def member(self, member_id: Any) -> dict[str, Any] | None:
         return self.row("SELECT * FROM account_mail_members WHERE id = %(id)s", {"id": member_id})
@@ -42,6 +51,7 @@ class AccountMail(Dispatcher):
         get_topic(Member.EmailConfirmationAsked),
         get_topic(Member.EmailChangeRequested),
         get_topic(Member.EmailChanged),
+        get_topic(Member.LeftCookout),
     )
     view_class = AccountMailView
 
@@ -54,7 +64,20 @@ class AccountMail(Dispatcher):
         self.post(tracking, [], [(
             "INSERT INTO account_mail_members (id, email, display_name) VALUES (%(id)s, %(email)s, %(name)s)",
             {"id": event.originator_id, "email": event.email, "name": event.display_name},
-        )])
+        ), address_statement(event.originator_id, event.email)])
+
+    @process_event.register
+    def member_left_cookout(self, event: Member.LeftCookout, tracking: Tracking) -> None:
+        """The letters to a former member's addresses go from the outbox (those to an address someone else
+        holds now stay), and so do their address and name here."""
+        member = {"id": event.originator_id, "name": FORMER_MEMBER}
+        self.post(tracking, [], [
+            ("DELETE FROM outbox WHERE lower(recipient) IN ("
+             " SELECT lower(email) FROM account_mail_addresses WHERE member_id = %(id)s"
+             " EXCEPT SELECT lower(email) FROM account_mail_members WHERE id <> %(id)s)", member),
+            ("DELETE FROM account_mail_addresses WHERE member_id = %(id)s", member),
+            ("UPDATE account_mail_members SET email = '', display_name = %(name)s WHERE id = %(id)s", member),
+        ])
 
     @process_event.register
     def member_renamed(self, event: Member.Renamed, tracking: Tracking) -> None:
@@ -102,13 +125,13 @@ class AccountMail(Dispatcher):
         if member is None:
             self.view.insert_tracking(tracking)
             return
-        self.send(tracking, Letter(
+        self.post(tracking, [Letter(
             key=f"confirm-email:{event.originator_id}:{event.originator_version}",
             kind="confirm_email",
             recipient=event.email,
             payload={"member_id": str(event.originator_id), "display_name": member["display_name"],
                      "asked_at": event.originator_version},
-        ))
+        )], [address_statement(event.originator_id, event.email)])
 
     @process_event.register
     def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
@@ -122,4 +145,9 @@ class AccountMail(Dispatcher):
             recipient=event.previous,
             payload={"display_name": member["display_name"], "email": event.email},
         )]
-        self.post(tracking, letters, [statement])
+        self.post(tracking, letters, [statement, address_statement(event.originator_id, event.email)])
+
+
+def address_statement(member_id: Any, email: str) -> tuple[str, dict[str, Any]]:
+    return ("INSERT INTO account_mail_addresses (member_id, email) VALUES (%(id)s, %(email)s) ON CONFLICT DO NOTHING",
+            {"id": member_id, "email": email})

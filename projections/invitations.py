@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic
 
 from cookout.domain.meetups import GOING, INVITED, MAYBE, NOT_GOING, PARTSTAT, WAITLISTED, Meetup, calendar_change
 from cookout.domain.members import Member
+from cookout.domain.personal import FORMER_MEMBER
 from cookout.projections.base import Statement
 from cookout.projections.outbox import Dispatcher, Letter, OutboxView, letter_statement
 
@@ -379,6 +380,7 @@ class Invitations(Dispatcher):
         get_topic(Member.EmailConfirmationAsked),
         get_topic(Member.EmailConfirmed),
         get_topic(Member.EmailChanged),
+        get_topic(Member.LeftCookout),
         get_topic(Meetup.Scheduled),
         get_topic(Meetup.DetailsEdited),
         get_topic(Meetup.Rescheduled),
@@ -446,6 +448,12 @@ class Invitations(Dispatcher):
     def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
         self.record(tracking, [("UPDATE invitation_people SET email = %(email)s, confirmed = true WHERE id = %(id)s",
                                 {"id": event.originator_id, "email": event.email})])
+
+    @process_event.register
+    def member_left_cookout(self, event: Member.LeftCookout, tracking: Tracking) -> None:
+        """No invitation or reminder goes to a former member, and their address and name are not kept."""
+        self.record(tracking, [("UPDATE invitation_people SET email = '', display_name = %(name)s, confirmed = false "
+                                "WHERE id = %(id)s", {"id": event.originator_id, "name": FORMER_MEMBER})])
 
     # The meetup itself
 

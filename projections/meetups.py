@@ -509,6 +509,36 @@ class MeetupsView(View):
             {"m": member_id, "public_only": public_only},
         )
 
+    def held_places(self, member_id: UUID) -> list[UUID]:
+        """The meetups, not over yet, where the member is going, maybe going or waiting for a seat."""
+        found = self.rows(
+            "SELECT m.id FROM meetup_attendance a JOIN meetups m ON m.id = a.meetup_id WHERE a.member_id = %(m)s "
+            "AND a.state IN (%(g)s, %(y)s, %(w)s) AND NOT m.cancelled AND m.ends_at > now() ORDER BY m.starts_at",
+            {"m": member_id, "g": GOING, "y": MAYBE, "w": WAITLISTED},
+        )
+        return [row["id"] for row in found]
+
+    def answers_of(self, member_id: UUID) -> dict[str, list[dict[str, Any]]]:
+        """A member's answers to meetups, the sessions they chose and where they checked in, for their
+        data export."""
+        return {
+            "rsvps": self.rows(
+                "SELECT m.id AS meetup_id, m.title, m.starts_at, m.timezone, a.state FROM meetup_attendance a "
+                "JOIN meetups m ON m.id = a.meetup_id WHERE a.member_id = %(m)s ORDER BY m.starts_at, m.id",
+                {"m": member_id},
+            ),
+            "sessions": self.rows(
+                "SELECT s.meetup_id, s.id AS session_id, s.title, s.starts_at FROM meetup_choices c "
+                "JOIN meetup_sessions s ON s.id = c.session_id WHERE c.member_id = %(m)s ORDER BY s.starts_at, s.id",
+                {"m": member_id},
+            ),
+            "check_ins": self.rows(
+                "SELECT m.id AS meetup_id, m.title, c.at FROM meetup_check_ins c JOIN meetups m ON m.id = c.meetup_id "
+                "WHERE c.member_id = %(m)s ORDER BY c.at, m.id",
+                {"m": member_id},
+            ),
+        }
+
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         keys = {
             "meetups": "id",

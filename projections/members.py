@@ -9,6 +9,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
 from cookout.domain.members import Member
+from cookout.domain.personal import FORMER_MEMBER, former_handle
 from cookout.domain.text import storable
 from cookout.projections.base import CookoutProjection, View
 
@@ -26,7 +27,6 @@ class MemberDirectoryView(View):
             joined_at timestamptz NOT NULL
         )
         """,
-        "CREATE UNIQUE INDEX IF NOT EXISTS members_email_key ON members (lower(email))",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS reply_emails boolean NOT NULL DEFAULT true",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS calendar_token text UNIQUE",
         "ALTER TABLE members ADD COLUMN IF NOT EXISTS session_epoch integer NOT NULL DEFAULT 0",
@@ -37,6 +37,10 @@ class MemberDirectoryView(View):
         # How many members there are, kept as they join, so the home page counts none of them.
         "CREATE TABLE IF NOT EXISTS member_total (one boolean PRIMARY KEY DEFAULT true CHECK (one), n bigint NOT NULL)",
         "INSERT INTO member_total (one, n) SELECT true, count(*) FROM members ON CONFLICT (one) DO NOTHING",
+        # Former members have no address: only the addresses members have now are unique (the index before
+        # former members, `members_email_key`, is dropped).
+        "DROP INDEX IF EXISTS members_email_key",
+        "CREATE UNIQUE INDEX IF NOT EXISTS members_live_email_key ON members (lower(email)) WHERE email <> ''",
     )
     tables = ("members", "member_total")
 
@@ -67,6 +71,12 @@ class MemberDirectoryView(View):
             tracking,
             (f"UPDATE members SET {assignments} WHERE id = %(id)s", {"id": member_id, **columns}),
         )
+
+    def left(self, tracking: Tracking, member_id: Any) -> None:
+        """A former member: no handle, name, address or password of theirs is kept, as a replay of the log
+        (which can no longer read them) would show."""
+        self.update(tracking, member_id, handle=former_handle(member_id), display_name=FORMER_MEMBER, email="",
+                    password_hash="", calendar_token=None, reply_emails=False)
 
     def add_role(self, tracking: Tracking, member_id: Any, role: str) -> None:
         self.apply(
@@ -139,7 +149,7 @@ class MemberDirectoryView(View):
             return None
         return self.row(
             f"SELECT {PUBLIC_COLUMNS}, password_hash, session_epoch FROM members "
-            "WHERE handle = lower(%(login)s) OR lower(email) = lower(%(login)s)",
+            "WHERE password_hash <> '' AND (handle = lower(%(login)s) OR lower(email) = lower(%(login)s))",
             {"login": login.strip()},
         )
 
@@ -174,6 +184,7 @@ class MemberDirectory(CookoutProjection):
         get_topic(Member.EmailConfirmed),
         get_topic(Member.EmailChanged),
         get_topic(Member.TimeZoneChosen),
+        get_topic(Member.LeftCookout),
     )
     view_class = MemberDirectoryView
 
@@ -229,3 +240,6 @@ class MemberDirectory(CookoutProjection):
     @process_event.register
     def member_time_zone_chosen(self, event: Member.TimeZoneChosen, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, time_zone=event.time_zone)
+
+    def member_left_cookout(self, event: Member.LeftCookout, tracking: Tracking) -> None:
+        self.view.left(tracking, event.originator_id)

@@ -175,7 +175,9 @@ class Dispatcher(CookoutProjection):
 
     def post(self, tracking: Tracking, letters: Sequence[Letter], statements: Sequence[Statement] = ()) -> None:
         """The dispatcher's own rows, its letters and its position in one transaction; once that has
-        committed (a worker may look at once), the letters go to the workers, a whole batch's together."""
+        committed (a worker may look at once), the letters go to the workers, a whole batch's together.
+        A letter to nobody (a former member's address, which the log no longer holds) is not posted."""
+        letters = [letter for letter in letters if letter.recipient]
         self.view.post(tracking, letters, statements)
         self._hand_over_after_commit(letters)
 

@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 
 from cookout.domain.comments import VISIBLE, Comment
 from cookout.domain.members import Member
+from cookout.domain.personal import FORMER_MEMBER
 from cookout.domain.posts import Post
 from cookout.domain.subscriptions import Subscription
 from cookout.domain.tribes import MEMBERS_ONLY, Tribe
@@ -182,6 +183,7 @@ class ReplyMail(Dispatcher):
         get_topic(Member.EmailConfirmationAsked),
         get_topic(Member.EmailConfirmed),
         get_topic(Member.EmailChanged),
+        get_topic(Member.LeftCookout),
         get_topic(Subscription.SubscriptionConfirmed),
         get_topic(Subscription.Unsubscribed),
         get_topic(Comment.CommentPosted),
@@ -222,6 +224,17 @@ class ReplyMail(Dispatcher):
     def member_email_changed(self, event: Member.EmailChanged, tracking: Tracking) -> None:
         self.remember(tracking, ("UPDATE reply_mail_members SET email = %(email)s, confirmed = true WHERE id = %(id)s",
                                  {"id": event.originator_id, "email": event.email}))
+
+    @process_event.register
+    def member_left_cookout(self, event: Member.LeftCookout, tracking: Tracking) -> None:
+        """No more mail to a former member: their subscriptions go, and so do their address and name."""
+        member = {"id": event.originator_id, "name": FORMER_MEMBER}
+        self.post(tracking, [], [
+            ("DELETE FROM reply_mail_subscriptions WHERE lower(email) = "
+             "(SELECT lower(email) FROM reply_mail_members WHERE id = %(id)s)", member),
+            ("UPDATE reply_mail_members SET email = '', display_name = %(name)s, confirmed = false, "
+             "reply_emails = false WHERE id = %(id)s", member),
+        ])
 
     @process_event.register
     def member_reply_emails_chosen(self, event: Member.ReplyEmailsChosen, tracking: Tracking) -> None:

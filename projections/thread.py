@@ -297,6 +297,37 @@ class ThreadView(View):
         )
         return {row["target_id"] for row in found}
 
+    def standing_comment_ids(self, member_id: Any) -> list[Any]:
+        """The member's comments that are not retracted."""
+        found = self.rows("SELECT id FROM thread_comments WHERE author_id = %(m)s AND NOT retracted ORDER BY position",
+                          {"m": member_id})
+        return [row["id"] for row in found]
+
+    def written_by(self, member_id: Any) -> dict[str, list[dict[str, Any]]]:
+        """Everything a member wrote (posts and comments, each with every version) and liked, for their
+        data export."""
+        versions = (
+            "(SELECT coalesce(jsonb_agg(jsonb_build_object('number', v.number, 'title', v.title, 'body', v.body, "
+            "'written_at', v.written_at) ORDER BY v.number), '[]') FROM thread_versions v WHERE v.target_id = x.id)"
+        )
+        posts = self.rows(
+            f"SELECT x.id, x.tribe_id, x.title, x.published_at, x.retracted, x.hidden_reason, {versions} AS versions "
+            "FROM thread_posts x WHERE x.author_id = %(m)s ORDER BY x.published_at, x.id",
+            {"m": member_id},
+        )
+        comments = self.rows(
+            f"SELECT x.id, x.post_id, x.parent_id, x.status, x.retracted, x.posted_at, {versions} AS versions "
+            "FROM thread_comments x WHERE x.author_id = %(m)s ORDER BY x.posted_at, x.id",
+            {"m": member_id},
+        )
+        likes = self.rows(
+            "SELECT l.target_id, CASE WHEN p.id IS NOT NULL THEN 'post' ELSE 'comment' END AS kind "
+            "FROM thread_likes l LEFT JOIN thread_posts p ON p.id = l.target_id "
+            "WHERE l.member_id = %(m)s AND l.liked ORDER BY l.target_id",
+            {"m": member_id},
+        )
+        return {"posts": posts, "comments": comments, "likes": likes}
+
     def snapshot(self) -> list[dict[str, Any]]:
         return [
             *self.rows("SELECT * FROM thread_posts ORDER BY id"),

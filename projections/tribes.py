@@ -173,6 +173,14 @@ class TribeDirectoryView(View):
         found = self.rows("SELECT tribe_id FROM tribe_members WHERE member_id = %(m)s", {"m": member_id})
         return [row["tribe_id"] for row in found]
 
+    def memberships_of(self, member_id: Any) -> list[dict[str, Any]]:
+        """The tribes a member belongs to, in the order they joined, for their data export."""
+        return self.rows(
+            "SELECT t.slug, t.name, m.role, m.joined_at FROM tribe_members m JOIN tribes t ON t.id = m.tribe_id "
+            "WHERE m.member_id = %(m)s ORDER BY m.joined_at, t.slug",
+            {"m": member_id},
+        )
+
     def snapshot(self) -> list[dict[str, Any]]:
         return [
             *self.rows("SELECT * FROM tribes ORDER BY id"),

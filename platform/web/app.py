@@ -19,7 +19,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.template.config import TemplateConfig
 
 from cookout.platform.web import accounts, assets, calendar_links, meetups, pages
-from cookout.platform.web import settings_pages
+from cookout.platform.web import data_export, settings_pages
 from cookout.platform.web import agenda, calendars, check_in, rsvp
 from cookout.platform.web import email_confirmation, monitoring, passwords
 from cookout.platform.web import comments, moderation, posts, subscriptions, tribes
@@ -40,6 +40,7 @@ ROUTES = [
     *pages.ROUTES,
     *accounts.ROUTES,
     *settings_pages.ROUTES,
+    *data_export.ROUTES,
     *passwords.ROUTES,
     *email_confirmation.ROUTES,
     *tribes.ROUTES,

@@ -19,7 +19,10 @@ from cookout.platform.web.headers import NO_STORE
 from cookout.platform.web.auth import continue_session
 from cookout.platform.container import Container
 from cookout.platform.web.base import page, require_member, run_command, see_other
+from cookout.projections.meetups import Meetups
 from cookout.projections.members import MemberDirectory
+from cookout.projections.registry import PROJECTIONS
+from cookout.projections.thread import ThreadTree
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 DIRECTORY = (MemberDirectory,)
@@ -28,7 +31,7 @@ ALL_ZONES = sorted(available_timezones())
 
 def settings_page(request: HTMXRequest, container: Container, status_code: int = 200,
                   form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                  email: str | None = None) -> Template:
+                  email: str | None = None, leave_retract: bool = False) -> Template:
     me = container.view(MemberDirectory).private_settings(require_member(request))
     token = me["calendar_token"]
     return page(
@@ -42,6 +45,7 @@ def settings_page(request: HTMXRequest, container: Container, status_code: int =
         feed_url=f"{container.settings.base_url}/feeds/{token}.ics" if token else None,
         new_email=email,
         own_email=me["email"],
+        leave_retract=leave_retract,
     )
 
 
@@ -99,6 +103,27 @@ def change_email(request: HTMXRequest, container: NamedDependency[Container],
                      f"We sent a link to {email}. Your address changes when you follow it.")
 
 
+@post("/settings/delete", sync_to_thread=True, cache_control=NO_STORE)
+def leave_cookout(request: HTMXRequest, container: NamedDependency[Container],
+                  data: Form) -> Template | Redirect:
+    """Deletes the account, with the current password as proof. The member's places at meetups go to the next
+    people first; with `retract_comments` their comments are retracted too, else they stay, by "a former member"."""
+    member_id = require_member(request)
+    retract = data.get("retract_comments") == "on"
+    if not container.passwords.matches(container.view(MemberDirectory).password_hash(member_id),
+                                       data.get("password", "")):
+        return settings_page(request, container, 422, leave_retract=retract, errors={
+            "leave_password": "That is not your current password. Nothing was deleted."})
+    run_command(request, container.meetings.give_up_places, container.view(Meetups).held_places(member_id),
+                wait=False)
+    if retract:
+        run_command(request, container.threads.retract_comments,
+                    container.view(ThreadTree).standing_comment_ids(member_id), wait=False)
+    run_command(request, container.accounts.leave, projections=PROJECTIONS)
+    request.set_session({})
+    return see_other("/", request, "Your account is deleted. Goodbye, and thank you for being part of Cookout.")
+
+
 @post("/settings/sessions/end", sync_to_thread=True)
 def end_sessions(request: HTMXRequest, accounts: NamedDependency[Accounts]) -> Redirect:
     require_member(request)
@@ -121,4 +146,5 @@ def revoke_feed(request: HTMXRequest, accounts: NamedDependency[Accounts]) -> Re
     return see_other("/settings", request, "Your private calendar link is switched off.")
 
 
-ROUTES = [show_settings, save_settings, change_password, change_email, end_sessions, issue_feed, revoke_feed]
+ROUTES = [show_settings, save_settings, change_password, change_email, leave_cookout, end_sessions, issue_feed,
+          revoke_feed]

@@ -13,7 +13,6 @@ import pytest
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
-from cookout.domain.base import CookoutApplication
 from cookout.domain.members import Member
 from cookout.platform.container import Container
 from cookout.projections import positions
@@ -76,7 +75,7 @@ class Renames(Joiners):
 
 
 def follow(container: Container, view: JoinersView, projection: type[Joiners] = Joiners) -> ProjectionsRunner:
-    log = CookoutApplication(env={**container.env, "POSTGRES_POOL_SIZE": "1"})
+    log = container.log_reader(POSTGRES_POOL_SIZE="1")
     return ProjectionsRunner(log, [projection(view=view)])
 
 

@@ -25,7 +25,7 @@ class Community:
     @classmethod
     def in_memory(cls) -> "Community":
         tribes = Tribes(env=IN_MEMORY)
-        shared = {"env": IN_MEMORY, "recorder": tribes.recorder}
+        shared = {"env": IN_MEMORY, "recorder": tribes.recorder, "keys": tribes.keys}
         return cls(tribes, Threads(**shared), Moderation(**shared), Reactions(**shared))
 
 
