@@ -32,7 +32,8 @@ BULK = 250
 def grow_tribe(container: Container, members: int, slug: str, visibility: str = "public",
                bulk: bool = False) -> tuple[UUID, list[UUID]]:
     """A tribe of `members` members (its founder among them), handles `{slug}_{n}`, all with PASSWORD."""
-    tribes = Tribes(env={**container.env, "AGGREGATE_CACHE_MAXSIZE": "100"}, recorder=container.accounts.recorder)
+    tribes = Tribes(env={**container.env, "AGGREGATE_CACHE_MAXSIZE": "100"}, recorder=container.accounts.recorder,
+                    keys=container.keys)
     try:
         # Sign-ups touch streams of their own: a few at a time, as many as the services' pool has connections.
         with ThreadPoolExecutor(max_workers=6) as pool:

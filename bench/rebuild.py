@@ -27,9 +27,8 @@ from _setup import BENCH_HASHER, acting_as, bench_database, machine  # noqa: E40
 from cookout.domain.community import Tribes  # noqa: E402
 from cookout.domain.reacting import Reactions  # noqa: E402
 from cookout.domain.threads import Threads  # noqa: E402
-from cookout.platform.container import MADE_TABLES, Container, bootstrap  # noqa: E402
+from cookout.platform.container import Container, bootstrap  # noqa: E402
 from cookout.platform.settings import load_settings  # noqa: E402
-from cookout.domain.base import CookoutApplication  # noqa: E402
 from cookout.projections.registry import PROJECTIONS  # noqa: E402
 from cookout.projections.runner import ProjectionsRunner  # noqa: E402
 from cookout.projections.thread import ThreadTree  # noqa: E402
@@ -91,7 +90,7 @@ def fill(container: Container, events: int) -> None:
 
 def rebuilt(container: Container, projections: list[Any], until: int, batch_limit: int | None = None) -> float:
     """Seconds for a runner to replay the log up to `until` into the projections' emptied views."""
-    log = CookoutApplication(env={**container.env, **MADE_TABLES, "POSTGRES_POOL_SIZE": "1"})
+    log = container.log_reader(POSTGRES_POOL_SIZE="1")
     started = time.perf_counter()
     options = {} if batch_limit is None else {"batch_limit": batch_limit}
     runner = ProjectionsRunner(log, [container.projections[p] for p in projections], rebuild=True, **options)

@@ -133,6 +133,9 @@ class CookoutApplication(Application):
         also on in-memory persistence. `keys` seal and open each person's data in the log (see
         domain/personal.py); services sharing a log share them."""
         self._shared_recorder = recorder
+        if keys is None and "postgres" in str((env or {}).get("PERSISTENCE_MODULE", "")):
+            # Keys in memory would read every person in a stored log as a former member, silently.
+            raise TypeError("a service on a stored log needs the log's keys (keys=container.keys)")
         self.keys = keys if keys is not None else MemoryKeys()
         super().__init__(env)
 

@@ -241,5 +241,6 @@ class MemberDirectory(CookoutProjection):
     def member_time_zone_chosen(self, event: Member.TimeZoneChosen, tracking: Tracking) -> None:
         self.view.update(tracking, event.originator_id, time_zone=event.time_zone)
 
+    @process_event.register
     def member_left_cookout(self, event: Member.LeftCookout, tracking: Tracking) -> None:
         self.view.left(tracking, event.originator_id)

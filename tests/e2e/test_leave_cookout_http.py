@@ -145,7 +145,7 @@ def test_leaving_can_retract_the_comments_too(client: TestClient[Any], container
 def test_a_leaving_members_seat_goes_to_the_next_person_waiting(client: TestClient[Any], container: Container) -> None:
     tribe = Tribe(container, members=2)
     sign_in(client, tribe.organiser)
-    meetup_id = schedule(client, container, tribe.slug, capacity="1")
+    meetup_id = schedule(client, container, tribe.slug, capacity="2")  # the host's seat and one more
     first, second = tribe.members
     for member in (first, second):
         sign_in(client, member)

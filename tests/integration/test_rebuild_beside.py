@@ -132,7 +132,7 @@ class Names(CookoutProjection):
 
 def run(container: Container, projection: CookoutProjection) -> ProjectionsRunner:
     def new_app() -> CookoutApplication:
-        return CookoutApplication(env={**container.env, "POSTGRES_POOL_SIZE": "1"})
+        return container.log_reader(POSTGRES_POOL_SIZE="1")
 
     return ProjectionsRunner(new_app(), [projection], upgrades=shadow.Upgrades(new_app))
 
@@ -214,7 +214,7 @@ def test_pages_read_a_switched_view_whose_columns_changed_on_connections_that_ha
             assert "Asked Often" in [row["name"] for row in page.rows("SELECT * FROM test_names")]
 
         def new_app() -> CookoutApplication:
-            return CookoutApplication(env={**container.env, "POSTGRES_POOL_SIZE": "1"})
+            return container.log_reader(POSTGRES_POOL_SIZE="1")
 
         wider = WiderNamesView(datastore=container.datastore, tracking_table_name="test_names_tracking")
         shadow.rebuild(new_app, Names(view=wider), DEADLINE_SECONDS)
