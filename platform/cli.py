@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import uvicorn
 
 from cookout.platform import demo, inbound
+from cookout.platform.supervision import check_port_free, clear_leftovers, forget_tree, record_tree, start_child
 from cookout.platform.database import database_url
 from cookout.platform.container import Container, bootstrap
 from cookout.platform.settings import ConfigurationError, load_settings, mail_destination, served_at
@@ -90,17 +91,17 @@ def add_host_port(command: argparse.ArgumentParser) -> None:
     command.add_argument("--port", type=int, default=8000)
 
 
-def start_child(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A child in a process group of its own, which the tree stops whole: whatever the child started
-    goes with it. Ctrl-C reaches only this process, which stops the children in order."""
-    return subprocess.Popen(command, env=env, start_new_session=True)
-
-
 def serve(args: argparse.Namespace) -> int:
     """One supervised process tree: the embedded database lives in this process, the rest are children
     that get its URL, so they run exactly as they would in production."""
     settings = served_at(load_settings(), args.host, args.port)
     settings.check_mail()
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    cleared = clear_leftovers(settings.data_path)
+    if cleared:
+        print(f"cookout: stopped what a previous serve left running (pids {', '.join(map(str, cleared))}).",
+              file=sys.stderr)
+    check_port_free(args.host, args.port)
     holders: list[object] = []
     url = database_url(settings, holders)
     container = bootstrap(settings, url=url)
@@ -132,6 +133,7 @@ def serve(args: argparse.Namespace) -> int:
     if settings.inbound_url:
         children["inbound"] = [*me, "inbound"]
     running = {name: start_child(command, env) for name, command in children.items()}
+    record_tree(settings.data_path, list(running.values()))
     print(f"Cookout is running on {settings.base_url}  (Ctrl-C stops it)", flush=True)
     print(f"Mail: {mail_destination(settings)}", flush=True)
 
@@ -158,6 +160,7 @@ def serve(args: argparse.Namespace) -> int:
             restarts[name] += 1
             print(f"cookout: {name} stopped (exit {process.returncode}); restarting.", file=sys.stderr)
             running[name] = start_child(children[name], env)
+            record_tree(settings.data_path, list(running.values()))
     for process in running.values():
         if process.poll() is None:
             # SIGTERM, not SIGINT: a tree started in the background (nohup, `&` in a script) inherits an
@@ -172,6 +175,7 @@ def serve(args: argparse.Namespace) -> int:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # and anything it started that outlived it
         process.wait()
+    forget_tree(settings.data_path)
     holders.clear()
     print("Cookout stopped.")
     return 0
