@@ -11,7 +11,8 @@ write (read-your-writes) wakes the moment the views have it, without polling.
 
 A batch that fails is applied again one event at a time, each (projection, event) in a savepoint: an
 event one projection cannot apply is parked for that projection (projections/parked.py) and every
-other projection applies it. A lost connection is not a poison event; it stops the runner as before.
+other projection applies it. A lost connection is not a poison event: the runner reconnects, with
+backoff, and goes on from the positions its views recorded.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.utils import get_topic, resolve_topic
 from psycopg.sql import SQL, Identifier, Literal
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 from cookout.projections import parked
 from cookout.projections.base import APPLICATION_NAME, Batch, CookoutProjection, batch_on
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 BATCH_LIMIT = 500
 POSITIONS_CHANNEL = "cookout_views"
 WAKE_SECONDS = 0.1  # how soon the threads notice a stop
+RECONNECT_SECONDS = (0.5, 10.0)  # the first and the longest wait between tries to reach a lost database
 # The database is gone or unusable, not the event: parking would skip events that are fine.
 UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError)
 
@@ -125,38 +128,61 @@ class ProjectionsRunner:
         self.listening.wait(10)
 
     def _follow(self) -> None:
-        # Rather than eventsourcing's ApplicationSubscription (three threads, one event at a time), one
-        # thread: LISTEN for the log's NOTIFY, then read everything recorded since, as one batch.
+        # A lost database (a restart, a failover) is waited for, with jittered exponential backoff and no
+        # end; so is a projection another process took over while we were away. Anything else stops it.
         try:
-            with self.recorder.datastore.get_connection() as connection:
-                self._claim(connection)
-                if self.rebuild:
-                    for projection in self.projections:
-                        projection.view.reset()
-                        self.positions[id(projection)] = 0
-                connection.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
-                self.listening.set()
-                last = min(self.positions.values(), default=0)
-                while not self.stopped.is_set():
-                    notifications = self.recorder.select_notifications(
-                        start=last, limit=BATCH_LIMIT, inclusive_of_start=False
-                    )
-                    if notifications:
-                        self.apply([
-                            (self.app.mapper.to_domain_event(notification), Tracking(self.app.name, notification.id))
-                            for notification in notifications
-                        ])
-                        last = notifications[-1].id
-                        continue
-                    for _ in connection.notifies(timeout=WAKE_SECONDS, stop_after=1):
-                        pass  # something was recorded (or a stop is due): look again
-                connection.execute("SELECT pg_advisory_unlock_all()")
+            for attempt in Retrying(retry=retry_if_exception(self._passing), wait=wait_exponential_jitter(
+                    *RECONNECT_SECONDS), stop=lambda _: self.stopped.is_set(), sleep=self.stopped.wait,
+                    before_sleep=self._lost, reraise=True):
+                with attempt:
+                    self._follow_once()
         except BaseException as error:  # noqa: BLE001 -- kept and re-raised in the caller's thread
             if not self.stopped.is_set():
                 self.error = error
         finally:
             self.listening.set()
             self.stopped.set()
+
+    def _passing(self, error: BaseException) -> bool:
+        return unreachable(error) or (isinstance(error, ProjectionBusy) and self.listening.is_set())
+
+    @staticmethod
+    def _lost(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("Projections lost the database (%s); trying again in %.1f s.",
+                    str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+                    state.upcoming_sleep)
+
+    def _follow_once(self) -> None:
+        # Rather than eventsourcing's ApplicationSubscription (three threads, one event at a time), one
+        # thread: LISTEN for the log's NOTIFY, then read everything recorded since, as one batch.
+        with self.recorder.datastore.get_connection() as connection:
+            self._claim(connection)
+            if self.rebuild:
+                for projection in self.projections:
+                    projection.view.reset()
+                self.rebuild = False
+            # Where each view is, as recorded: after a lost connection, a batch may have committed unseen.
+            self.positions = {id(p): p.view.max_tracking_id(APPLICATION_NAME) or 0 for p in self.projections}
+            connection.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
+            if self.listening.is_set():
+                log.warning("Projections reached the database again; following the log.")
+            self.listening.set()
+            last = min(self.positions.values(), default=0)
+            while not self.stopped.is_set():
+                notifications = self.recorder.select_notifications(
+                    start=last, limit=BATCH_LIMIT, inclusive_of_start=False
+                )
+                if notifications:
+                    self.apply([
+                        (self.app.mapper.to_domain_event(notification), Tracking(self.app.name, notification.id))
+                        for notification in notifications
+                    ])
+                    last = notifications[-1].id
+                    continue
+                for _ in connection.notifies(timeout=WAKE_SECONDS, stop_after=1):
+                    pass  # something was recorded (or a stop is due): look again
+            connection.execute("SELECT pg_advisory_unlock_all()")
 
     def _claim(self, connection: Any) -> None:
         """Hold each projection's advisory lock for as long as this runner lives: two processes applying
