@@ -77,6 +77,11 @@ def unreachable(error: BaseException) -> bool:
     return isinstance(cause, UNREACHABLE) and not isinstance(cause, psycopg.errors.PipelineAborted)
 
 
+def first_line(error: BaseException | None) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def lock_key(name: str) -> int:
     """The advisory lock key of a projection: a stable 64-bit number from its name."""
     return int.from_bytes(hashlib.sha256(f"cookout projection {name}".encode()).digest()[:8], "big", signed=True)
@@ -129,13 +134,15 @@ class ProjectionsRunner:
 
     def _follow(self) -> None:
         # A lost database (a restart, a failover) is waited for, with jittered exponential backoff and no
-        # end; so is a projection another process took over while we were away. Anything else stops it.
+        # end, starting afresh at each outage; so is a projection another process took over while we were
+        # away. Anything else stops the runner.
         try:
-            for attempt in Retrying(retry=retry_if_exception(self._passing), wait=wait_exponential_jitter(
-                    *RECONNECT_SECONDS), stop=lambda _: self.stopped.is_set(), sleep=self.stopped.wait,
-                    before_sleep=self._lost, reraise=True):
-                with attempt:
-                    self._follow_once()
+            while not self.stopped.is_set():
+                for attempt in Retrying(retry=retry_if_exception(self._passing), wait=wait_exponential_jitter(
+                        *RECONNECT_SECONDS), stop=lambda _: self.stopped.is_set(), sleep=self.stopped.wait,
+                        before_sleep=self._unreachable, reraise=True):
+                    with attempt:
+                        self._follow_once()
         except BaseException as error:  # noqa: BLE001 -- kept and re-raised in the caller's thread
             if not self.stopped.is_set():
                 self.error = error
@@ -147,42 +154,51 @@ class ProjectionsRunner:
         return unreachable(error) or (isinstance(error, ProjectionBusy) and self.listening.is_set())
 
     @staticmethod
-    def _lost(state: RetryCallState) -> None:
+    def _unreachable(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        log.warning("Projections lost the database (%s); trying again in %.1f s.",
-                    str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+        log.warning("Projections cannot reach the database (%s); trying again in %.1f s.", first_line(error),
                     state.upcoming_sleep)
 
     def _follow_once(self) -> None:
-        # Rather than eventsourcing's ApplicationSubscription (three threads, one event at a time), one
-        # thread: LISTEN for the log's NOTIFY, then read everything recorded since, as one batch.
-        with self.recorder.datastore.get_connection() as connection:
-            self._claim(connection)
-            if self.rebuild:
-                for projection in self.projections:
-                    projection.view.reset()
-                self.rebuild = False
-            # Where each view is, as recorded: after a lost connection, a batch may have committed unseen.
-            self.positions = {id(p): p.view.max_tracking_id(APPLICATION_NAME) or 0 for p in self.projections}
-            connection.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
-            if self.listening.is_set():
-                log.warning("Projections reached the database again; following the log.")
-            self.listening.set()
-            last = min(self.positions.values(), default=0)
-            while not self.stopped.is_set():
-                notifications = self.recorder.select_notifications(
-                    start=last, limit=BATCH_LIMIT, inclusive_of_start=False
-                )
-                if notifications:
-                    self.apply([
-                        (self.app.mapper.to_domain_event(notification), Tracking(self.app.name, notification.id))
-                        for notification in notifications
-                    ])
-                    last = notifications[-1].id
-                    continue
-                for _ in connection.notifies(timeout=WAKE_SECONDS, stop_after=1):
-                    pass  # something was recorded (or a stop is due): look again
-            connection.execute("SELECT pg_advisory_unlock_all()")
+        """Follow the log until stopped, or until the database is lost after following began: the caller
+        then reconnects, with a backoff that starts afresh. An error before that is the caller's to retry."""
+        following = False
+        try:
+            # Rather than eventsourcing's ApplicationSubscription (three threads, one event at a time), one
+            # thread: LISTEN for the log's NOTIFY, then read everything recorded since, as one batch.
+            with self.recorder.datastore.get_connection() as connection:
+                self._claim(connection)
+                if self.rebuild:
+                    for projection in self.projections:
+                        projection.view.reset()
+                    self.rebuild = False
+                # Where each view is, as recorded: after a lost connection, a batch may have committed unseen.
+                self.positions = {id(p): p.view.max_tracking_id(APPLICATION_NAME) or 0 for p in self.projections}
+                connection.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
+                if self.listening.is_set():
+                    log.warning("Projections reached the database again; following the log.")
+                self.listening.set()
+                following = True
+                last = min(self.positions.values(), default=0)
+                while not self.stopped.is_set():
+                    notifications = self.recorder.select_notifications(
+                        start=last, limit=BATCH_LIMIT, inclusive_of_start=False
+                    )
+                    if notifications:
+                        self.apply([
+                            (self.app.mapper.to_domain_event(notification), Tracking(self.app.name, notification.id))
+                            for notification in notifications
+                        ])
+                        last = notifications[-1].id
+                        continue
+                    for _ in connection.notifies(timeout=WAKE_SECONDS, stop_after=1):
+                        pass  # something was recorded (or a stop is due): look again
+                connection.execute("SELECT pg_advisory_unlock_all()")
+        except Exception as error:
+            if not (following and unreachable(error)):
+                raise
+            log.warning("Projections lost the database (%s); reconnecting.", first_line(error))
+            self.stopped.wait(RECONNECT_SECONDS[0])  # never a busy loop, should it be lost again at once
 
     def _claim(self, connection: Any) -> None:
         """Hold each projection's advisory lock for as long as this runner lives: two processes applying
