@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 import warnings
 from collections.abc import Iterator
@@ -28,8 +27,6 @@ with warnings.catch_warnings():
     from pgserver.postgres_server import PostgresServer
 
 EMBEDDED_DBNAME = "cookout"
-log = logging.getLogger(__name__)
-
 HANDLES = ".handle_pids.json"  # pgserver's list of the processes using the server; the last one out stops it
 
 
