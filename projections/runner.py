@@ -139,7 +139,7 @@ class ProjectionsRunner:
         try:
             while not self.stopped.is_set():
                 for attempt in Retrying(retry=retry_if_exception(self._passing), wait=wait_exponential_jitter(
-                        *RECONNECT_SECONDS), stop=lambda _: self.stopped.is_set(), sleep=self.stopped.wait,
+                        multiplier=RECONNECT_SECONDS[0], max=RECONNECT_SECONDS[1]), stop=lambda _: self.stopped.is_set(), sleep=self.stopped.wait,
                         before_sleep=self._unreachable, reraise=True):
                     with attempt:
                         self._follow_once()
