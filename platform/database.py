@@ -94,7 +94,7 @@ class DatabaseAway(psycopg.OperationalError):
     backs off and reconnects."""
 
 
-AWAY_SECONDS = 2.0  # after Postgres did not answer, how long calls fail at once instead of asking again
+AWAY_SECONDS = 2.0  # after Postgres did not answer, how long calls only probe instead of waiting for the pool
 PROBE_TIMEOUT = 1  # seconds a fresh connection gets to prove the database is there
 
 
@@ -102,14 +102,16 @@ class FailFastDatastore(PostgresDatastore):
     """eventsourcing's datastore, which tells a lost database from a lost connection. When a connection
     fails, a fresh one is tried (a single, quick probe): if it connects, only the old connection was
     stale, and the library retries as usual; if not, the database is away, and for AWAY_SECONDS every
-    call fails at once with DatabaseAway."""
+    call asks only that probe (no wait for the pool) and fails at once with DatabaseAway unless it is back."""
 
     away_until = 0.0
 
     @contextmanager
     def get_connection(self) -> Iterator[Any]:
         if time.monotonic() < self.away_until:
-            raise DatabaseAway("the database was unreachable a moment ago")
+            if not self.answers():
+                raise DatabaseAway("the database is unreachable")
+            self.away_until = 0.0  # back: to the pool again
         try:
             with super().get_connection() as connection:
                 yield connection
