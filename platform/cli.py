@@ -16,6 +16,7 @@ import uvicorn
 from pathlib import Path
 
 from cookout.platform import backup, demo, inbound
+from cookout.platform.supervision import check_port_free, clear_leftovers, forget_tree, record_tree, start_child
 from cookout.platform.database import database_url
 from cookout.platform.logs import configure_logging, logging_config
 from cookout.platform.metrics import prepare_metrics_folder
@@ -101,17 +102,17 @@ def add_host_port(command: argparse.ArgumentParser) -> None:
     command.add_argument("--port", type=int, default=8000)
 
 
-def start_child(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A child in a process group of its own, which the tree stops whole: whatever the child started
-    goes with it. Ctrl-C reaches only this process, which stops the children in order."""
-    return subprocess.Popen(command, env=env, start_new_session=True)
-
-
 def serve(args: argparse.Namespace) -> int:
     """One supervised process tree: the embedded database lives in this process, the rest are children
     that get its URL, so they run exactly as they would in production."""
     settings = served_at(load_settings(), args.host, args.port)
     settings.check_mail()
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    cleared = clear_leftovers(settings.data_path)
+    if cleared:
+        print(f"cookout: stopped what a previous serve left running (pids {', '.join(map(str, cleared))}).",
+              file=sys.stderr)
+    check_port_free(args.host, args.port)
     holders: list[object] = []
     url = database_url(settings, holders)
     container = bootstrap(settings, url=url)
@@ -145,6 +146,7 @@ def serve(args: argparse.Namespace) -> int:
         children["inbound"] = [*me, "inbound"]
     # Each part names itself to Postgres (pg_stat_activity.application_name), so its connections can be told apart.
     running = {name: start_child(command, {**env, "PGAPPNAME": f"cookout {name}"}) for name, command in children.items()}
+    record_tree(settings.data_path, list(running.values()))
     print(f"Cookout is running on {settings.base_url}  (Ctrl-C stops it)", flush=True)
     print(f"Mail: {mail_destination(settings)}", flush=True)
 
@@ -171,6 +173,7 @@ def serve(args: argparse.Namespace) -> int:
             restarts[name] += 1
             print(f"cookout: {name} stopped (exit {process.returncode}); restarting.", file=sys.stderr)
             running[name] = start_child(children[name], {**env, "PGAPPNAME": f"cookout {name}"})
+            record_tree(settings.data_path, list(running.values()))
     for process in running.values():
         if process.poll() is None:
             # SIGTERM, not SIGINT: a tree started in the background (nohup, `&` in a script) inherits an
@@ -185,6 +188,7 @@ def serve(args: argparse.Namespace) -> int:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # and anything it started that outlived it
         process.wait()
+    forget_tree(settings.data_path)
     holders.clear()
     print("Cookout stopped.")
     return 0

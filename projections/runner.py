@@ -11,7 +11,8 @@ write (read-your-writes) wakes the moment the views have it, without polling.
 
 A batch that fails is applied again one event at a time, each (projection, event) in a savepoint: an
 event one projection cannot apply is parked for that projection (projections/parked.py) and every
-other projection applies it. A lost connection is not a poison event; it stops the runner as before.
+other projection applies it. A lost connection is not a poison event: the runner reconnects, with
+backoff, and goes on from the positions its views recorded.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.utils import get_topic, resolve_topic
 from psycopg.sql import SQL, Identifier, Literal
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 from cookout.domain.base import request_id_of, serving_request
 from cookout.projections import parked
@@ -42,6 +44,7 @@ BATCH_LIMIT = 500
 POSITIONS_CHANNEL = "cookout_views"
 WAKE_SECONDS = 0.1  # how soon the threads notice a stop
 STANDBY_SECONDS = 0.5  # how often a standby runner tries to take over
+RECONNECT_SECONDS = (0.5, 10.0)  # the first and the longest wait between tries to reach a lost database
 # The database is gone or unusable, not the event: parking would skip events that are fine.
 UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, OperationalError, InterfaceError)
 
@@ -74,6 +77,11 @@ def unreachable(error: BaseException) -> bool:
     if cause is None:
         cause = error
     return isinstance(cause, UNREACHABLE) and not isinstance(cause, psycopg.errors.PipelineAborted)
+
+
+def first_line(error: BaseException | None) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def lock_key(name: str) -> int:
@@ -144,20 +152,55 @@ class ProjectionsRunner:
             self.listening.wait(10)
 
     def _follow(self) -> None:
-        # Rather than eventsourcing's ApplicationSubscription (three threads, one event at a time), one
-        # thread: LISTEN for the log's NOTIFY, then read everything recorded since, as one batch.
+        # A lost database (a restart, a failover) is waited for, with jittered exponential backoff and no
+        # end, starting afresh at each outage; so is a projection another process took over while we were
+        # away. Anything else stops the runner.
         try:
+            while not self.stopped.is_set():
+                for attempt in Retrying(retry=retry_if_exception(self._passing), wait=wait_exponential_jitter(
+                        multiplier=RECONNECT_SECONDS[0], max=RECONNECT_SECONDS[1]), stop=lambda _: self.stopped.is_set(), sleep=self.stopped.wait,
+                        before_sleep=self._unreachable, reraise=True):
+                    with attempt:
+                        self._follow_once()
+        except BaseException as error:  # noqa: BLE001 -- kept and re-raised in the caller's thread
+            if not self.stopped.is_set():
+                self.error = error
+        finally:
+            self.listening.set()
+            self.stopped.set()
+
+    def _passing(self, error: BaseException) -> bool:
+        return unreachable(error) or (isinstance(error, ProjectionBusy) and self.listening.is_set())
+
+    @staticmethod
+    def _unreachable(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("Projections cannot reach the database (%s); trying again in %.1f s.", first_line(error),
+                    state.upcoming_sleep)
+
+    def _follow_once(self) -> None:
+        """Follow the log until stopped, or until the database is lost after following began: the caller
+        then reconnects, with a backoff that starts afresh. An error before that is the caller's to retry."""
+        following = False
+        try:
+            # Rather than eventsourcing's ApplicationSubscription (three threads, one event at a time), one
+            # thread: LISTEN for the log's NOTIFY, then read everything recorded since, as one batch.
             with self.recorder.datastore.get_connection() as connection:
                 self._claim(connection)
                 if self.rebuild:
                     for projection in self.projections:
                         projection.view.reset()
-                        self.positions[id(projection)] = 0
+                    self.rebuild = False
+                # Where each view is, as recorded: after a lost connection, a batch may have committed unseen.
+                self.positions = {id(p): p.view.max_tracking_id(APPLICATION_NAME) or 0 for p in self.projections}
                 connection.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
                 if self.upgrades is not None:
                     connection.execute(SQL("LISTEN {0}").format(Identifier(self.upgrades.channel)))
                     self.upgrades.claimed(self)
+                if self.listening.is_set():
+                    log.warning("Projections reached the database again; following the log.")
                 self.listening.set()
+                following = True
                 last = min(self.positions.values(), default=0)
                 while not self.stopped.is_set():
                     notifications = self.recorder.select_notifications(
@@ -175,12 +218,11 @@ class ProjectionsRunner:
                         if self.upgrades is not None and notify.channel == self.upgrades.channel:
                             self.upgrades.switch(self, notify.payload)  # between two batches
                 connection.execute("SELECT pg_advisory_unlock_all()")
-        except BaseException as error:  # noqa: BLE001 -- kept and re-raised in the caller's thread
-            if not self.stopped.is_set():
-                self.error = error
-        finally:
-            self.listening.set()
-            self.stopped.set()
+        except Exception as error:
+            if not (following and unreachable(error)):
+                raise
+            log.warning("Projections lost the database (%s); reconnecting.", first_line(error))
+            self.stopped.wait(RECONNECT_SECONDS[0])  # never a busy loop, should it be lost again at once
 
     def _claim(self, connection: Any) -> None:
         """Hold each projection's advisory lock for as long as this runner lives: two processes applying

@@ -153,6 +153,7 @@ def tree_dir() -> Iterator[Path]:
     """A working directory for a whole `cookout serve` tree. Not pytest's tmp_path: the embedded Postgres
     runs as its own user, and pytest makes its tmp root private again whenever a session starts."""
     directory = Path(tempfile.mkdtemp(prefix="cookout-tree-"))
+    directory.chmod(0o755)
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
 

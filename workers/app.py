@@ -44,6 +44,7 @@ def broker_options(settings: Settings) -> dict[str, object]:
         folder.mkdir(parents=True, exist_ok=True)
     return {
         "broker_url": "filesystem://",
+        "broker_transport": "cookout.workers.broker:Transport",  # kombu's, writing each message atomically
         "broker_transport_options": {
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
