@@ -3,6 +3,8 @@ side effects only after the commit, and waiting requests woken by the batch's no
 
 from __future__ import annotations
 
+import logging
+
 import threading
 import time
 from functools import singledispatchmethod
@@ -149,6 +151,8 @@ def test_an_event_the_projection_fails_on_is_parked_and_the_runner_goes_on(
 def test_a_lost_connection_is_waited_out_and_the_event_applied_instead_of_parked(
     container: Container, joiners: JoinersView, caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # A Celery worker started earlier in this process may have set the root logger to errors only.
+    caplog.set_level(logging.WARNING, logger="cookout.projections.runner")
     joiners.unplugged = 2
     join(container, "Unplugged")
     head = container.log_position()

@@ -73,6 +73,7 @@ def log_through(log_format: str, record_request_id: str | None) -> str:
     handler.addFilter(config["filters"]["request_id"]["()"]())
     logger = logging.getLogger(f"cookout.test.{unique()}")
     logger.propagate = False
+    logger.setLevel(logging.INFO)  # whatever level a Celery worker started earlier gave the root logger
     logger.addHandler(handler)
     with serving_request(record_request_id):
         logger.warning("letter %s not sent", "welcome:1", extra={"letter": "welcome:1"})
