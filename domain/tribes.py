@@ -8,6 +8,7 @@ rules for new input change later.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -81,9 +82,7 @@ class TribeRules:
 
     name: str
     visibility: str
-
-    def role_of(self, member_id: UUID | None) -> str | None:
-        raise NotImplementedError
+    role_of: Callable[[UUID | None], str | None]  # a member's role, or None: each kind knows it its own way
 
     def is_member(self, member_id: UUID | None) -> bool:
         return self.role_of(member_id) is not None
