@@ -223,11 +223,8 @@ def worker(args: argparse.Namespace) -> int:
         argv.append("--beat")
     # The threads pool: every task shares the one container built here (a forking pool would copy its
     # open connections into each child).
-    container = bootstrap(settings)
-    try:
+    with bootstrap(settings) as container:
         CookoutCelery(settings, container, queue=args.queue, logs=True).worker_main(argv)
-    finally:
-        container.close()
     return 0
 
 
@@ -253,8 +250,7 @@ def projections_run(args: argparse.Namespace) -> int:
 
 
 def projections_status(args: argparse.Namespace) -> int:
-    container = bootstrap(load_settings())
-    try:
+    with bootstrap(load_settings()) as container:
         head = container.log_position()
         counts = container.parked.counts()
         print(f"{'projection':<24}{'position':>10}{'lag':>8}{'parked':>8}")
@@ -265,30 +261,22 @@ def projections_status(args: argparse.Namespace) -> int:
             for row in container.parked.of(projection.name):
                 print(f"parked: {projection.name} at {row['notification_id']} ({row['topic']}, "
                       f"{row['parked_at']:%Y-%m-%d %H:%M:%S}): {row['error']}")
-    finally:
-        container.close()
     return 0
 
 
 def projections_retry(args: argparse.Namespace) -> int:
     settings = load_settings()
-    container = bootstrap(settings, enqueue=CookoutCelery(settings).enqueue)
-    try:
+    with bootstrap(settings, enqueue=CookoutCelery(settings).enqueue) as container:
         applied, still = container.retry_parked(projection_named(args.name))
         print(f"{args.name}: {applied} parked events applied, {still} still parked.")
-    finally:
-        container.close()
     return 1 if still else 0
 
 
 def projections_rebuild(args: argparse.Namespace) -> int:
-    container = bootstrap(load_settings())
-    try:
+    with bootstrap(load_settings()) as container:
         projection = projection_named(args.name)
         head = rebuild(container, projection)
         print(f"Rebuilt {projection.name} from the log up to position {head}.")
-    finally:
-        container.close()
     return 0
 
 
@@ -303,33 +291,24 @@ def rebuild(container: Container, projection: type, timeout: float = 600) -> int
 
 def outbox_retry(args: argparse.Namespace) -> int:
     settings = load_settings()
-    container = bootstrap(settings)
-    try:
+    with bootstrap(settings) as container:
         keys = container.outbox.make_due(failed_too=args.failed)
         hand_over(CookoutCelery(settings).enqueue, keys)
         print(f"{len(keys)} letters handed to the workers again.")
-    finally:
-        container.close()
     return 0
 
 
 def export_log(args: argparse.Namespace) -> int:
-    container = bootstrap(load_settings())
-    try:
+    with bootstrap(load_settings()) as container:
         events, letters = backup.export(container, args.file)
         print(f"Exported {events} events and {letters} letters to {args.file}.")
-    finally:
-        container.close()
     return 0
 
 
 def import_log(args: argparse.Namespace) -> int:
-    container = bootstrap(load_settings())
-    try:
+    with bootstrap(load_settings()) as container:
         events, letters = backup.restore(container, args.file)
         print(f"Imported {events} events and {letters} letters from {args.file}; every view is built.")
-    finally:
-        container.close()
     return 0
 
 
@@ -341,13 +320,10 @@ def receive_answers(args: argparse.Namespace) -> int:
 
 
 def seed_demo(args: argparse.Namespace) -> int:
-    container = bootstrap(load_settings())
-    try:
+    with bootstrap(load_settings()) as container:
         created = demo.seed(container)
         print(f"Created {len(created)} demo members; their password is {demo.DEMO_PASSWORD!r}." if created
               else "The demo tribe is already here.")
-    finally:
-        container.close()
     return 0
 
 

@@ -240,6 +240,12 @@ class Container:
         finally:
             log.close()
 
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.stop_projections()
         self.positions.close()
