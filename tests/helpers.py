@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,9 @@ from litestar.testing import TestClient
 
 from cookout.platform.web.app import create_app
 from cookout.platform.container import Container, bootstrap
+from cookout.platform.letters import compose
 from cookout.platform.settings import load_settings
+from cookout.projections.registry import PROJECTIONS
 
 PASSWORD = "correct horse battery"
 
@@ -73,3 +76,20 @@ def client_of_app_with(container: Container, **settings: Any) -> Iterator[TestCl
     own = load_settings(database_url=container.settings.database_url, broker_url=None, **settings)
     with TestClient(app=create_app(own, container), base_url="http://testserver.local") as client:
         yield client
+
+
+def letters_to(container: Container, address: str) -> list[dict[str, Any]]:
+    """Every letter to `address`, newest first, once every dispatcher has caught up with the log."""
+    container.wait_for(container.log_position(), PROJECTIONS)
+    return container.outbox.rows("SELECT * FROM outbox WHERE recipient = %(to)s ORDER BY created_at DESC, key",
+                                 {"to": address})
+
+
+def link_in_letter(container: Container, address: str, kind: str, pattern: str = r"http\S+") -> str:
+    """The path of the first link matching `pattern` in the newest `kind` letter to `address`, as its
+    reader would follow it on this site."""
+    rows = [row for row in letters_to(container, address) if row["kind"] == kind]
+    text = compose(rows[0], container.settings).get_body(("plain",)).get_content()
+    found = re.search(pattern, text)
+    assert found, text
+    return found.group(0).split("testserver.local", 1)[-1].replace(container.settings.base_url, "")

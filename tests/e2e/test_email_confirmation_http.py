@@ -10,27 +10,16 @@ from typing import Any
 from litestar.testing import TestClient
 
 from cookout.platform.container import Container
-from cookout.platform.letters import compose
-from cookout.projections.registry import PROJECTIONS
 from tests.conversation_helpers import found_tribe, publish, reply, sign_out, signed_up
-from tests.helpers import PASSWORD, confirm_email, sign_up, unique
+from tests.helpers import PASSWORD, confirm_email, letters_to, link_in_letter, sign_up, unique
 from tests.integration.test_meetup_mail import command, schedule
 from tests.meetup_helpers import Tribe as MeetupTribe
 
 ASK = "Please confirm your email"
 
 
-def letters_to(container: Container, address: str) -> list[dict[str, Any]]:
-    container.wait_for(container.log_position(), PROJECTIONS)
-    return [row for row in container.outbox.letters(limit=2000) if row["recipient"] == address]
-
-
 def confirmation_link(container: Container, address: str) -> str:
-    rows = [row for row in letters_to(container, address) if row["kind"] == "confirm_email"]
-    text = compose(rows[0], container.settings).get_body(("plain",)).get_content()
-    found = re.search(r"http\S+", text)
-    assert found, text
-    return found.group(0).replace(container.settings.base_url, "")
+    return link_in_letter(container, address, "confirm_email")
 
 
 def test_sign_up_asks_to_confirm_the_email_until_the_link_is_followed(

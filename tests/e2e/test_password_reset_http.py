@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -10,26 +9,15 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from cookout.platform.container import Container
-from cookout.platform.letters import compose
-from cookout.projections.registry import PROJECTIONS
 from tests.conftest import Clock
 from tests.e2e.test_sessions_end_http import copy_of_session, signed_in
-from tests.helpers import PASSWORD, client_of_app_with, post_form, sign_up, unique
+from tests.helpers import PASSWORD, client_of_app_with, letters_to, link_in_letter, post_form, sign_up, unique
 
 NEW_PASSWORD = "a fresh and long secret"
 
 
-def letters_to(container: Container, address: str) -> list[dict[str, Any]]:
-    container.wait_for(container.log_position(), PROJECTIONS)
-    return [row for row in container.outbox.letters(limit=1000) if row["recipient"] == address]
-
-
 def reset_link(container: Container, address: str) -> str:
-    rows = [row for row in letters_to(container, address) if row["kind"] == "password_reset"]
-    text = compose(rows[0], container.settings).get_body(("plain",)).get_content()
-    url = re.search(r"http\S+/password/reset/\S+", text)
-    assert url, text
-    return url.group(0).split("testserver.local", 1)[-1].replace(container.settings.base_url, "")
+    return link_in_letter(container, address, "password_reset", r"http\S+/password/reset/\S+")
 
 
 def member_with_reset_link(client: TestClient[Any], container: Container) -> tuple[str, str, str]:
