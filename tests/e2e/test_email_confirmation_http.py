@@ -4,7 +4,6 @@ Cookout sends the address nothing else."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from litestar.testing import TestClient
