@@ -143,14 +143,9 @@ def new_comment_url(container: Container, post_id: UUID, comment_id: UUID, paren
                     comment: dict[str, Any] | None) -> str:
     """Where a comment just posted is read, before the views may have it: under its parent's top-level
     comment, or after the last top-level one."""
-    thread = container.view(ThreadTree)
-    comment = comment or thread.comment(comment_id)
     if comment is not None:
         return comment_url(container, comment)
-    parent = thread.comment(parent_id) if parent_id else None
-    if parent is not None:
-        return comment_url(container, {**parent, "id": comment_id})
-    number = thread.comment_counts(post_id)["top"] // THREAD_PAGE + 1
+    number = container.view(ThreadTree).top_level_before_new(post_id, parent_id) // THREAD_PAGE + 1
     return f"{thread_url(post_id, number)}#c-{comment_id}"
 
 

@@ -81,5 +81,7 @@ def test_a_reply_posted_without_javascript_on_a_later_page_is_opened_there(
     assert re.fullmatch(rf"/p/{post_id}\?page=2#c-[0-9a-f-]{{36}}", posted.headers["location"])
     top = reply(client, str(post_id), "And a new top-level one.")
     assert re.fullmatch(rf"/p/{post_id}\?page=2#c-[0-9a-f-]{{36}}", top.headers["location"])
+    early = reply(client, str(post_id), "Back to the start.", str(ids[0]))
+    assert re.fullmatch(rf"/p/{post_id}#c-[0-9a-f-]{{36}}", early.headers["location"])
     new_id = top.headers["location"].split("#c-")[1]
     assert f'id="c-{new_id}"' in client.get(top.headers["location"]).text
