@@ -92,6 +92,8 @@ class OutboxView(View):
         # When a letter the mail server could not take is tried again (see workers/mail.py).
         "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz",
         "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS request_id text",
+        # The moment each letter was made, not its batch's start: letters of one batch keep the log's order.
+        "ALTER TABLE outbox ALTER COLUMN created_at SET DEFAULT clock_timestamp()",
     )
     # A rebuild keeps the rows: they are the record of what was sent.
     tables: ClassVar[tuple[str, ...]] = ()
