@@ -110,18 +110,20 @@ class Roles(Protocol):
 
 
 def tribe_seen_by(repository: Repository[UUID], tribe_id: UUID, member: UUID | None) -> TribeRules:
-    """The tribe as its rules see it for `member`: two small index aggregates, or the whole tribe."""
+    """The tribe as its rules see it for `member`: their membership record, with the tribe's access
+    record read only if a rule needs it; or, for a tribe from before those records, the whole tribe."""
+    if member is not None:
+        try:
+            membership = repository.get(Membership.create_id(tribe_id, member))
+        except AggregateNotFoundError:
+            pass
+        else:  # saved in the same save as the tribe's access record, so that one is there too
+            return SeenBy(tribe_id, member, membership.role, lambda: repository.get(TribeAccess.create_id(tribe_id)))
     try:
         access = repository.get(TribeAccess.create_id(tribe_id))
     except AggregateNotFoundError:
         return _whole_tribe(repository, tribe_id)
-    role = None
-    if member is not None:
-        try:
-            role = repository.get(Membership.create_id(tribe_id, member)).role
-        except AggregateNotFoundError:
-            pass
-    return SeenBy(tribe_id, access.name, access.visibility, member, role)
+    return SeenBy(tribe_id, member, None, lambda: access)
 
 
 def _whole_tribe(repository: Repository[UUID], tribe_id: UUID) -> Tribe:

@@ -7,9 +7,9 @@ rules for new input change later.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -91,7 +91,7 @@ class TribeRules:
         return self.role_of(member_id) == ORGANISER
 
     def can_read(self, member_id: UUID | None) -> bool:
-        return self.visibility == PUBLIC or self.is_member(member_id)
+        return self.is_member(member_id) or self.visibility == PUBLIC
 
     def can_moderate(self, member_id: UUID | None) -> bool:
         return self.role_of(member_id) in (ORGANISER, MODERATOR)
@@ -243,15 +243,28 @@ class Membership(CookoutAggregate):
         self.role = role
 
 
-@dataclass(frozen=True)
 class SeenBy(TribeRules):
-    """A tribe as the rules see it for one member: its access record and that member's role."""
+    """A tribe as the rules see it for one member: that member's role, and the tribe's access record,
+    read only when a rule needs it (a member's role alone lets them read and take part)."""
 
-    id: UUID
-    name: str
-    visibility: str
-    member_id: UUID | None
-    role: str | None
+    def __init__(self, tribe_id: UUID, member_id: UUID | None, role: str | None,
+                 access: Callable[[], TribeAccess]):
+        self.id = tribe_id
+        self.member_id = member_id
+        self.role = role
+        self._access = access
+
+    @functools.cached_property
+    def access(self) -> TribeAccess:
+        return self._access()
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.access.name
+
+    @property
+    def visibility(self) -> str:  # type: ignore[override]
+        return self.access.visibility
 
     def role_of(self, member_id: UUID | None) -> str | None:
         return self.role if member_id is not None and member_id == self.member_id else None

@@ -8,7 +8,7 @@ import pytest
 from cookout.domain.errors import Forbidden, NotFound
 from cookout.domain.meetings import Meetings
 from cookout.domain.service import TribeRoles
-from cookout.domain.tribes import MEMBERS_ONLY, Tribe
+from cookout.domain.tribes import MEMBERS_ONLY, Membership, Tribe, TribeAccess
 from tests.unit.conversation_fixtures import IN_MEMORY, Community, act_as
 
 
@@ -51,6 +51,25 @@ def test_a_comment_checks_the_members_membership_without_loading_the_tribe(app, 
     app.moderation.hide_post(post_id, "Off topic")
 
     assert loaded and tribe_id not in loaded
+
+
+def test_a_members_comment_reads_their_membership_alone_and_an_outsiders_the_tribes_access(app, monkeypatch):
+    organiser, member, outsider = uuid4(), uuid4(), uuid4()
+    act_as(organiser)
+    tribe_id = app.tribes.found_tribe("Open", "open", "", "")
+    app.tribes.admit_member(tribe_id, member)
+    post_id = app.threads.publish_post(tribe_id, "Hello", "All of you.")
+    loaded = loads(app, monkeypatch)
+
+    act_as(member)
+    app.threads.post_comment(post_id, "Hi!")
+    assert loaded == [post_id, Membership.create_id(tribe_id, member)]
+
+    loaded.clear()
+    act_as(outsider)
+    with pytest.raises(Forbidden):
+        app.threads.publish_post(tribe_id, "Me too", "Can I?")
+    assert loaded == [Membership.create_id(tribe_id, outsider), TribeAccess.create_id(tribe_id)]
 
 
 def test_a_member_who_left_a_members_only_tribe_can_no_longer_comment(app):
