@@ -16,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
-from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
 from cookout.domain.comments import PENDING
@@ -86,7 +86,7 @@ class CommentLimits:
 @post("/p/{post_id:uuid}/comments", sync_to_thread=True, opt={"catch_up": False})
 def add(request: HTMXRequest, container: NamedDependency[Container],
         comment_limits: NamedDependency[CommentLimits], post_id: FromPath[UUID],
-        data: Form) -> Template | Redirect:
+        data: Form) -> Template | Redirect | ClientRedirect:
     # The command checks the post, the parent and the tribe itself; the views are read only to answer.
     form = {name: data.get(name, "") for name in COMMENT_FIELDS}
     member_id = signed_in_id(request)
@@ -122,6 +122,10 @@ def add(request: HTMXRequest, container: NamedDependency[Container],
         # A published comment needs no message: the page opens at it.
         return see_other(new_comment_url(container, post_id, comment_id, parent_id, comment), request,
                          HELD if held else None)
+    if parent_id is None and data.get("later_pages"):
+        # The page shows the thread only in part: a new comment goes at its end, on a page not loaded yet,
+        # and added here it would show twice once that page is. Open its page instead, as without JavaScript.
+        return ClientRedirect(new_comment_url(container, post_id, comment_id, None, comment))
     post, tribe = post_and_tribe(request, container, post_id)
     parent = thread.comment(parent_id) if parent_id else None
     guest = session_of(request).get("guest", {})

@@ -150,13 +150,18 @@ def test_the_feed_loads_more_posts_in_place(page: Any, container: Container) -> 
     assert not_reloaded(page)
 
 
-def test_more_comments_adds_the_next_page_below_the_first_in_place(page: Any, container: Container) -> None:
+def a_long_thread(container: Container, top_level: int) -> UUID:
     author = new_member(container, "Long Talker")
     tribe_id, _ = new_tribe(container, author)
     post_id = new_post(container, author, tribe_id, "A long one")
-    for n in range(THREAD_PAGE + 2):
+    for n in range(top_level):
         comment(container, author, post_id, f"Remark number {n}")
     settle(container)
+    return post_id
+
+
+def test_more_comments_adds_the_next_page_below_the_first_in_place(page: Any, container: Container) -> None:
+    post_id = a_long_thread(container, THREAD_PAGE + 2)
     page.goto(f"/p/{post_id}")
     page.evaluate("window.marker = 1")
     assert page.locator("#replies-top > li.comment").count() == THREAD_PAGE
@@ -167,6 +172,26 @@ def test_more_comments_adds_the_next_page_below_the_first_in_place(page: Any, co
     assert page.locator("#replies-top > li.comment").count() == THREAD_PAGE + 2
     assert page.get_by_role("link", name="More comments").count() == 0
     assert page.url.endswith(f"/p/{post_id}") and not_reloaded(page)
+
+
+def test_a_comment_posted_while_later_pages_are_not_loaded_opens_its_page_and_shows_once(
+        page: Any, container: Container) -> None:
+    join_in_the_browser(page, container)
+    post_id = a_long_thread(container, THREAD_PAGE + 1)
+    page.goto(f"/p/{post_id}")
+
+    page.locator("#comment-form-top-body").fill("Straight to the end")
+    page.get_by_role("button", name="Post comment").click()
+    page.wait_for_url(f"**/p/{post_id}?page=2#c-*")
+    page.locator("#replies-top > li.comment", has_text="Straight to the end").wait_for()
+    assert page.locator("li.comment", has_text="Straight to the end").count() == 1
+
+    # All of the thread is on this page now: the next comment joins it in place.
+    page.evaluate("window.marker = 1")
+    page.locator("#comment-form-top-body").fill("And one more")
+    page.get_by_role("button", name="Post comment").click()
+    page.locator("#replies-top > li.comment", has_text="And one more").wait_for()
+    assert page.locator("li.comment", has_text="And one more").count() == 1 and not_reloaded(page)
 
 
 SHOTS = os.environ.get("COOKOUT_SCREENSHOTS")
