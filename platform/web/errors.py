@@ -82,15 +82,20 @@ def domain_error(request: Request[Any, Any, Any], error: DomainError) -> Respons
     return error_page(request, status, error.message)
 
 
+def route_of(request: Request[Any, Any, Any]) -> str:
+    """The route's template, not the path: signed links carry their secret in the path, and logs are read widely."""
+    return request.scope.get("path_template") or "(unrouted)"  # type: ignore[return-value]
+
+
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    log.exception("unhandled error on %s %s", request.method, route_of(request), exc_info=error)
     return error_page(request, 500)
 
 
 def database_away(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     """The database is restarting or unreachable: say so, and when to come back, rather than a 500. A
     command fails before its events are saved, so nothing half-done is kept."""
-    log.warning("database unreachable on %s %s: %s", request.method, request.url.path, error)
+    log.warning("database unreachable on %s %s: %s", request.method, route_of(request), error)
     page = error_page(request, 503)
     page.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
     return page

@@ -3,8 +3,11 @@ any template, and retracting through a confirmation page in a browser without Ja
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
+
+import pytest
 
 from litestar.testing import TestClient
 
@@ -100,6 +103,25 @@ def test_the_unsubscribe_page_behind_a_signed_link_is_never_stored_by_caches(
     done = client.post(link)
     assert done.status_code == 200 and "unsubscribed" in done.text
     assert done.headers["cache-control"] == "no-store"
+
+
+def test_an_error_behind_a_signed_link_is_logged_by_its_route_without_the_links_secret(
+    client: TestClient[Any], container: Container, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    signed_up(client)
+    post_id = publish(client, found_tribe(client))
+    link = unsubscribe_url(container.settings, post_id, "reader@example.org").removeprefix(container.settings.base_url)
+    token = link.rsplit("/", 1)[1]
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a fault of this test's making")
+
+    monkeypatch.setattr(container.threads, "unsubscribe", broken)
+    caplog.set_level(logging.ERROR, logger="cookout")
+    assert client.post(link).status_code == 500
+    logged = [record for record in caplog.records if "unhandled error" in record.getMessage()]
+    assert logged and all(token not in record.getMessage() for record in logged)
+    assert logged[0].getMessage().endswith("/unsubscribe/{token}")
 
 
 INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.I)
