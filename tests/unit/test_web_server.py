@@ -17,6 +17,11 @@ from cookout.platform.settings import Settings
 
 def test_web_serves_with_httptools_and_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
     started: dict[str, Any] = {}
+    # `web` hands its settings to uvicorn's processes in the environment; set here first, so that
+    # monkeypatch puts back what was there before (nothing) after this test.
+    for name in ("COOKOUT_BASE_URL", "PROMETHEUS_MULTIPROC_DIR"):
+        monkeypatch.setenv(name, "set by this test")
+        monkeypatch.delenv(name)
     monkeypatch.setattr(cli, "load_settings", lambda: Settings(database_url=None, smtp_url=None))
     monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: started.update(options, app=app))
     cli.main(["web", "--port", "8123"])
