@@ -16,7 +16,7 @@ import uvicorn
 from pathlib import Path
 
 from cookout.platform import backup, demo, inbound
-from cookout.platform.supervision import check_port_free, clear_leftovers, forget_tree, record_tree, start_child
+from cookout.platform.supervision import Restarts, check_port_free, clear_leftovers, forget_tree, record_tree, start_child
 from cookout.platform.database import database_url
 from cookout.platform.logs import configure_logging, logging_config
 from cookout.platform.metrics import prepare_metrics_folder
@@ -26,9 +26,6 @@ from cookout.projections.outbox import hand_over
 from cookout.projections.registry import PROJECTIONS, projection_named
 from cookout.projections.runner import ProjectionBusy
 from cookout.workers.app import CookoutCelery
-
-RESTART_LIMIT = 5
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
@@ -160,17 +157,16 @@ def serve(args: argparse.Namespace) -> int:
     # ignored SIGINT, and Ctrl-C or `kill -INT` must still stop it.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    restarts = dict.fromkeys(children, 0)
+    restarts = Restarts()
     while not stopping:
         time.sleep(0.5)
         for name, process in list(running.items()):
             if process.poll() is None:
                 continue
-            if restarts[name] >= RESTART_LIMIT:
+            if not restarts.allow(name):
                 print(f"cookout: {name} keeps stopping (exit {process.returncode}); giving up.", file=sys.stderr)
                 stopping = True
                 break
-            restarts[name] += 1
             print(f"cookout: {name} stopped (exit {process.returncode}); restarting.", file=sys.stderr)
             running[name] = start_child(children[name], {**env, "PGAPPNAME": f"cookout {name}"})
             record_tree(settings.data_path, list(running.values()))

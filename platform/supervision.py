@@ -18,6 +18,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +31,26 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 RECORD = "serve.json"
 LEFTOVERS_SECONDS = 10  # how long the killed groups get to go before a new tree starts
+
+
+class Restarts:
+    """How often each child may be restarted: `limit` times within `window` seconds. A child that keeps
+    stopping is given up on; one that stops now and then, over weeks, is restarted each time."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self.times: dict[str, deque[float]] = {}
+
+    def allow(self, name: str) -> bool:
+        """Whether `name` may be restarted now; counts the restart if so."""
+        now = self.clock()
+        recent = self.times.setdefault(name, deque())
+        while recent and now - recent[0] > self.window:
+            recent.popleft()
+        if len(recent) >= self.limit:
+            return False
+        recent.append(now)
+        return True
 
 
 def die_with(parent: int) -> Callable[[], None]:
