@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from cookout.platform.container import Container
+from cookout.platform.web.passwords import ANSWER_SECONDS
 from tests.conftest import Clock
 from tests.e2e.test_sessions_end_http import copy_of_session, signed_in
 from tests.helpers import PASSWORD, client_of_app_with, letters_to, link_in_letter, post_form, sign_up, unique
@@ -109,6 +111,16 @@ def test_an_unknown_address_gets_the_same_answer_and_no_email(client: TestClient
     assert for_member.status_code == for_nobody.status_code == 200
     assert for_member.text.replace(known, "ADDRESS") == for_nobody.text.replace(nobody, "ADDRESS")
     assert letters_to(container, nobody) == []
+
+
+def test_known_and_unknown_addresses_are_answered_no_sooner_than_the_same_moment(client: TestClient[Any]) -> None:
+    handle = unique()
+    sign_up(client, handle, f"{handle}@example.org")
+    post_form(client, "/logout", {})
+    for address in (f"{handle}@example.org", f"{unique()}@example.org"):
+        started = time.monotonic()
+        assert post_form(client, "/password/forgot", {"email": address}).status_code == 200
+        assert time.monotonic() - started >= ANSWER_SECONDS
 
 
 def test_reset_requests_are_limited_per_address(container: Container) -> None:
