@@ -174,6 +174,20 @@ def test_more_comments_adds_the_next_page_below_the_first_in_place(page: Any, co
     assert page.url.endswith(f"/p/{post_id}") and not_reloaded(page)
 
 
+def test_once_more_comments_brought_the_rest_a_new_comment_joins_the_page_in_place(
+        page: Any, container: Container) -> None:
+    join_in_the_browser(page, container)
+    post_id = a_long_thread(container, THREAD_PAGE + 1)
+    page.goto(f"/p/{post_id}")
+    page.evaluate("window.marker = 1")
+    page.get_by_role("link", name="More comments").click()
+    page.locator("#replies-top > li.comment", has_text=f"Remark number {THREAD_PAGE}").wait_for()
+    page.locator("#comment-form-top-body").fill("Caught up, and saying so")
+    page.get_by_role("button", name="Post comment").click()
+    page.locator("#replies-top > li.comment", has_text="Caught up").wait_for()
+    assert page.locator("li.comment", has_text="Caught up").count() == 1 and not_reloaded(page)
+
+
 def test_a_comment_posted_while_later_pages_are_not_loaded_opens_its_page_and_shows_once(
         page: Any, container: Container) -> None:
     join_in_the_browser(page, container)
