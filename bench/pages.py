@@ -42,7 +42,7 @@ from rsvp_throughput import serve, sign_in  # noqa: E402
 
 from cookout.platform.container import Container  # noqa: E402
 from cookout.platform.web.app import create_app  # noqa: E402
-from cookout.platform.web.base import VIEWER_ZONE_KEY  # noqa: E402
+from cookout.platform.web.base import VIEWER_KEY  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -108,7 +108,7 @@ def capture(container: Container, paths: list[str], handle: str) -> dict[tuple[s
             recorded.update(template=self.name, callables={},
                             context={k: v for k, v in context.items() if k not in ("request", "csrf_input")})
             html = self.template.render(**context)
-            recorded["zone"] = request.scope.get(VIEWER_ZONE_KEY)
+            recorded["viewer"] = request.scope.get(VIEWER_KEY)
             return html
 
     engine.get_template = Recording  # type: ignore[method-assign]

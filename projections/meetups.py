@@ -356,19 +356,22 @@ class MeetupsView(View):
             {"t": tribe_id},
         )
 
-    def meetup(self, meetup_id: UUID) -> dict[str, Any] | None:
+    def meetup(self, meetup_id: UUID, viewer: UUID | None = None) -> dict[str, Any] | None:
+        """The meetup with its tribe, its head counts, and `viewer_role`: the viewer's role in the tribe
+        (None for a visitor or an outsider)."""
         return self.row(
             """
             SELECT m.*, t.slug AS tribe_slug, t.name AS tribe_name,
-                   t.visibility AS tribe_visibility,
+                   t.visibility AS tribe_visibility, r.role AS viewer_role,
                    (SELECT count(*) FROM meetup_attendance a
                     WHERE a.meetup_id = m.id AND a.state = 'going') AS going_count,
                    (SELECT count(*) FROM meetup_attendance a
                     WHERE a.meetup_id = m.id AND a.state = 'waitlisted') AS waitlist_count
             FROM meetups m JOIN meetup_tribes t ON t.id = m.tribe_id
+            LEFT JOIN meetup_tribe_roles r ON r.tribe_id = m.tribe_id AND r.member_id = %(viewer)s
             WHERE m.id = %(id)s
             """,
-            {"id": meetup_id},
+            {"id": meetup_id, "viewer": viewer},
         )
 
     def of_tribe(self, tribe_id: UUID, now: datetime, upcoming: bool, limit: int = 50) -> list[dict[str, Any]]:
