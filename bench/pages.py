@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
+import psycopg
 from jinja2 import pass_context
 from litestar.testing import TestClient
 
@@ -50,6 +52,7 @@ MEMBERS = int(os.environ.get("BENCH_MEMBERS", "300"))
 CONNECTIONS = 8
 POSTS, COMMENTS = 24, 5
 GOING, MAYBE = 60, 20
+RATE, WEB, DB = "rate", "web_ms", "db_ms"
 
 
 def build_site(container: Container) -> dict[str, Any]:
@@ -163,13 +166,42 @@ def serve_bare(captured: Path, workers: int) -> tuple[subprocess.Popen[bytes], s
             time.sleep(0.2)
 
 
-def wrk(url: str, cookies: str | None) -> float:
-    """Requests per second over SECONDS from CONNECTIONS keep-alive connections; every answer must be a 200."""
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    times = {}
+    for process in processes:
+        try:
+            used = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        times[process.pid] = used.user + used.system
+    return times
+
+
+def server_processes(server: subprocess.Popen[bytes], database_url: str) -> list[psutil.Process]:
+    """The web server's processes (uvicorn's workers too) and the Postgres backends serving our database."""
+    web = psutil.Process(server.pid)
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        backends = [row[0] for row in connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+    return [web, *web.children(recursive=True), *(psutil.Process(pid) for pid in backends)]
+
+
+def wrk(url: str, cookies: str | None, server: subprocess.Popen[bytes], database_url: str) -> dict[str, float]:
+    """Requests per second over SECONDS from CONNECTIONS keep-alive connections (every answer a 200), and
+    the CPU milliseconds each request cost the web processes and Postgres: on a machine others load, the
+    CPU a request takes says more about the ceiling than the rate."""
     headers = ["-H", "Accept-Encoding: gzip"] + (["-H", f"Cookie: {cookies}"] if cookies else [])
-    out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", *headers, url],
+    before = cpu_seconds(server_processes(server, database_url))
+    out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", *headers, url],
                          capture_output=True, text=True, check=True).stdout
+    after = cpu_seconds(server_processes(server, database_url))
     assert "Non-2xx" not in out, out
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+    requests = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
+    web_pids = {p.pid for p in [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]}
+    used = {pid: seconds - before.get(pid, 0.0) for pid, seconds in after.items()}
+    return {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),  # type: ignore[index]
+            "web_ms": 1000 * sum(s for pid, s in used.items() if pid in web_pids) / requests,
+            "db_ms": 1000 * sum(s for pid, s in used.items() if pid not in web_pids) / requests}
 
 
 def main() -> None:
@@ -194,14 +226,15 @@ def main() -> None:
             with httpx.Client() as client:
                 visitor_cookies = f"csrftoken={client.get(servers[('real', 1)][1] + '/').cookies['csrftoken']}"
             who_cookies = {"visitor": visitor_cookies, "member": member_cookies}
-            rates: dict[tuple[str, str, int, str], list[float]] = {}
+            runs: dict[tuple[str, str, int, str], list[dict[str, float]]] = {}
             for round_number in range(ROUNDS):
                 for workers in (1, 2):
                     for path in site["paths"]:
                         for who, cookies in who_cookies.items():
                             for kind in ("real", "bare"):
-                                rate = wrk(servers[(kind, workers)][1] + path, cookies)
-                                rates.setdefault((path, who, workers, kind), []).append(rate)
+                                server, base_url = servers[(kind, workers)]
+                                runs.setdefault((path, who, workers, kind), []).append(
+                                    wrk(base_url + path, cookies, server, container.url))
                 print(f"round {round_number + 1} of {ROUNDS} done", flush=True)
         finally:
             for server, _ in servers.values():
@@ -210,22 +243,25 @@ def main() -> None:
                 server.wait(timeout=60)
 
     print(f"machine: {machine()}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
-    print(f"wrk, {CONNECTIONS} connections, {SECONDS} s per measurement, {ROUNDS} rounds; req/s per round, then the "
-          f"median; {MEMBERS} members in the tribe")
+    print(f"wrk, {CONNECTIONS} connections, {SECONDS} s per measurement, {ROUNDS} rounds, {MEMBERS} members in the "
+          f"tribe; req/s per round, the median ratio, and the median CPU per request (web processes + Postgres)")
     names = dict(zip(site["paths"], ("home", "tribe", "meetup"), strict=True))
     ratios: list[float] = []
     for workers in (1, 2):
         for path in site["paths"]:
             for who in ("visitor", "member"):
-                real, bare = rates[(path, who, workers, "real")], rates[(path, who, workers, "bare")]
-                per_round = [r / b for r, b in zip(real, bare, strict=True)]
-                ratios.append(statistics.median(per_round))
-                kib = captured[(path, who)]["bytes"] / 1024
-                print(f"  {workers} worker{'s' if workers > 1 else ' '} {names[path]:6} {who:7} ({kib:.0f} KiB): "
-                      f"real {', '.join(f'{r:.0f}' for r in real)} (median {statistics.median(real):.0f}); "
-                      f"bare {', '.join(f'{b:.0f}' for b in bare)} (median {statistics.median(bare):.0f}); "
-                      f"ratio median {ratios[-1]:.2f}")
-    print(f"  lowest ratio {min(ratios):.2f} (target >= 0.5 for every page)")
+                real, bare = runs[(path, who, workers, "real")], runs[(path, who, workers, "bare")]
+                ratios.append(statistics.median(r["rate"] / b["rate"] for r, b in zip(real, bare, strict=True)))
+                cpu = {kind: statistics.median(r["web_ms"] + r["db_ms"] for r in measured)
+                       for kind, measured in (("real", real), ("bare", bare))}
+                print(f"  {workers} worker{'s' if workers > 1 else ' '} {names[path]:6} {who:7} "
+                      f"({captured[(path, who)]['bytes'] / 1024:.0f} KiB): "
+                      f"real {', '.join(f'{r[RATE]:.0f}' for r in real)}; "
+                      f"bare {', '.join(f'{b[RATE]:.0f}' for b in bare)}; ratio median {ratios[-1]:.2f}; "
+                      f"CPU per request real {cpu['real']:.2f} ms (web {statistics.median(r[WEB] for r in real):.2f}, "
+                      f"Postgres {statistics.median(r[DB] for r in real):.2f}), bare {cpu['bare']:.2f} ms, "
+                      f"ratio {cpu['bare'] / cpu['real']:.2f}")
+    print(f"  lowest ratio of rates {min(ratios):.2f} (target >= 0.5 for every page)")
 
 
 if __name__ == "__main__":

@@ -155,10 +155,6 @@ class MemberDirectoryView(View):
             f"SELECT {PUBLIC_COLUMNS} FROM members ORDER BY joined_at DESC LIMIT %(n)s", {"n": limit}
         )
 
-    def count(self) -> int:
-        found = self.row("SELECT n FROM member_total")
-        return int(found["n"]) if found else 0
-
     def snapshot(self) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM members ORDER BY id")
 

@@ -154,6 +154,26 @@ class TribeDirectoryView(View):
             {"member": member_id, "public": PUBLIC, "limit": limit, "skip": offset},
         )
 
+    def front(self, member_id: Any | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """For the home page in one read: `readable_by`'s first tribes, and how many members Cookout has
+        (the member directory's kept total)."""
+        rows = self.rows(
+            """
+            SELECT total.n AS member_total, t.*
+            FROM (SELECT coalesce((SELECT n FROM member_total), 0) AS n) total
+            LEFT JOIN LATERAL (
+                SELECT t.*, m.role FROM tribes t
+                LEFT JOIN tribe_members m ON m.tribe_id = t.id AND m.member_id = %(member)s
+                WHERE t.visibility = %(public)s OR m.member_id IS NOT NULL
+                ORDER BY t.member_count DESC, t.name, t.id
+                LIMIT %(limit)s
+            ) t ON true
+            """,
+            {"member": member_id, "public": PUBLIC, "limit": limit},
+        )
+        tribes = [{k: v for k, v in row.items() if k != "member_total"} for row in rows if row["id"] is not None]
+        return tribes, int(rows[0]["member_total"])
+
     def role_of(self, tribe_id: Any, member_id: Any | None) -> str | None:
         if member_id is None:
             return None

@@ -90,7 +90,7 @@ def meetup_context(request: HTMXRequest, container: Container, meetup: dict[str,
     """What the page and its htmx parts share: the visitor, their answer, who's coming, check-in."""
     view, me = container.view(Meetups), signed_in_id(request)
     now = container.clock()
-    attendance = view.attendance(meetup["id"])
+    attendance = view.coming(meetup["id"], me)
     mine = next((a for a in attendance if a["member_id"] == me), None) if me else None
     return {
         "meetup": meetup,
