@@ -130,6 +130,22 @@ class TribeFeedView(View):
             {"tribe": tribe_id, "before": before, "limit": limit},
         )
 
+    def front_page(self, tribe_id: Any, before: int | None = None, limit: int = PAGE_SIZE) -> list[dict[str, Any]]:
+        """`page`, each post with its author's handle and name (None for a guest or a former member) and
+        the tribe's post count, for the tribe page in one read."""
+        return self.rows(
+            """
+            SELECT p.*, a.handle AS author_handle, a.display_name AS author_display_name,
+                   (SELECT count(*) FROM feed_posts c
+                    WHERE c.tribe_id = p.tribe_id AND NOT c.retracted AND NOT c.hidden) AS post_count
+            FROM feed_posts p LEFT JOIN members a ON a.id = p.author_id
+            WHERE p.tribe_id = %(tribe)s AND NOT p.retracted AND NOT p.hidden
+              AND (%(before)s::bigint IS NULL OR p.position < %(before)s)
+            ORDER BY p.position DESC LIMIT %(limit)s
+            """,
+            {"tribe": tribe_id, "before": before, "limit": limit},
+        )
+
     def post_count(self, tribe_id: Any) -> int:
         found = self.row(
             "SELECT count(*) AS n FROM feed_posts WHERE tribe_id = %(t)s AND NOT retracted AND NOT hidden",

@@ -21,6 +21,44 @@ ATTENDANCE_ORDER = f"""
                  WHEN '{INVITED}' THEN 3 ELSE 4 END
 """
 
+# Who answered a meetup (or was invited), with each waitlisted member's place in the queue; `which` narrows it.
+ATTENDANCE = f"""
+    SELECT a.member_id, a.state, m.handle, m.display_name,
+           CASE WHEN a.state = 'waitlisted' THEN
+               row_number() OVER (PARTITION BY a.state = 'waitlisted' ORDER BY a.since)
+           END AS position,
+           EXISTS (SELECT 1 FROM meetup_check_ins c
+                   WHERE c.meetup_id = a.meetup_id AND c.member_id = a.member_id)
+               AS checked_in
+    FROM meetup_attendance a JOIN members m ON m.id = a.member_id
+    WHERE a.meetup_id = %(id)s {{which}}
+    ORDER BY {ATTENDANCE_ORDER}, a.since
+"""
+
+COMING = "AND (a.state IN ('going', 'maybe', 'waitlisted') OR a.member_id = %(viewer)s)"
+
+# A meetup with its tribe, its head counts, and the viewer's role in the tribe (NULL for a visitor or an outsider).
+MEETUP = """
+    SELECT m.*, t.slug AS tribe_slug, t.name AS tribe_name,
+           t.visibility AS tribe_visibility, r.role AS viewer_role,
+           (SELECT count(*) FROM meetup_attendance a
+            WHERE a.meetup_id = m.id AND a.state = 'going') AS going_count,
+           (SELECT count(*) FROM meetup_attendance a
+            WHERE a.meetup_id = m.id AND a.state = 'waitlisted') AS waitlist_count
+    FROM meetups m JOIN meetup_tribes t ON t.id = m.tribe_id
+    LEFT JOIN meetup_tribe_roles r ON r.tribe_id = m.tribe_id AND r.member_id = %(viewer)s
+    WHERE m.id = %(id)s
+"""
+
+# A meetup's agenda, with how many chose each session and whether the viewer did.
+SESSIONS = """
+    SELECT s.*,
+           (SELECT count(*) FROM meetup_choices c WHERE c.session_id = s.id) AS chosen_by,
+           EXISTS (SELECT 1 FROM meetup_choices c
+                   WHERE c.session_id = s.id AND c.member_id = %(viewer)s) AS chosen
+    FROM meetup_sessions s WHERE s.meetup_id = %(id)s ORDER BY s.starts_at, s.title
+"""
+
 
 class MeetupsView(View):
     ddl = (
@@ -356,20 +394,10 @@ class MeetupsView(View):
             {"t": tribe_id},
         )
 
-    def meetup(self, meetup_id: UUID) -> dict[str, Any] | None:
-        return self.row(
-            """
-            SELECT m.*, t.slug AS tribe_slug, t.name AS tribe_name,
-                   t.visibility AS tribe_visibility,
-                   (SELECT count(*) FROM meetup_attendance a
-                    WHERE a.meetup_id = m.id AND a.state = 'going') AS going_count,
-                   (SELECT count(*) FROM meetup_attendance a
-                    WHERE a.meetup_id = m.id AND a.state = 'waitlisted') AS waitlist_count
-            FROM meetups m JOIN meetup_tribes t ON t.id = m.tribe_id
-            WHERE m.id = %(id)s
-            """,
-            {"id": meetup_id},
-        )
+    def meetup(self, meetup_id: UUID, viewer: UUID | None = None) -> dict[str, Any] | None:
+        """The meetup with its tribe, its head counts, and `viewer_role`: the viewer's role in the tribe
+        (None for a visitor or an outsider)."""
+        return self.row(MEETUP, {"id": meetup_id, "viewer": viewer})
 
     def of_tribe(self, tribe_id: UUID, now: datetime, upcoming: bool, limit: int = 50) -> list[dict[str, Any]]:
         order = "ASC" if upcoming else "DESC"
@@ -395,21 +423,12 @@ class MeetupsView(View):
 
     def attendance(self, meetup_id: UUID) -> list[dict[str, Any]]:
         """Everyone who answered or was invited, with their waitlist position, in a useful order."""
-        return self.rows(
-            f"""
-            SELECT a.member_id, a.state, m.handle, m.display_name,
-                   CASE WHEN a.state = 'waitlisted' THEN
-                       row_number() OVER (PARTITION BY a.state = 'waitlisted' ORDER BY a.since)
-                   END AS position,
-                   EXISTS (SELECT 1 FROM meetup_check_ins c
-                           WHERE c.meetup_id = a.meetup_id AND c.member_id = a.member_id)
-                       AS checked_in
-            FROM meetup_attendance a JOIN members m ON m.id = a.member_id
-            WHERE a.meetup_id = %(id)s
-            ORDER BY {ATTENDANCE_ORDER}, a.since
-            """,
-            {"id": meetup_id},
-        )
+        return self.rows(ATTENDANCE.format(which=""), {"id": meetup_id})
+
+    def coming(self, meetup_id: UUID, viewer: UUID | None) -> list[dict[str, Any]]:
+        """`attendance` as the meetup page shows it: who is going, maybe or waitlisted, and the viewer's own
+        answer whatever it is; not everyone merely invited (in a big tribe, most of it)."""
+        return self.rows(ATTENDANCE.format(which=COMING), {"id": meetup_id, "viewer": viewer})
 
     def state_of(self, meetup_id: UUID, member_id: UUID | None) -> dict[str, Any] | None:
         """A member's answer and, when waitlisted, their place in the queue."""
@@ -429,16 +448,7 @@ class MeetupsView(View):
         )
 
     def sessions(self, meetup_id: UUID, member_id: UUID | None = None) -> list[dict[str, Any]]:
-        return self.rows(
-            """
-            SELECT s.*,
-                   (SELECT count(*) FROM meetup_choices c WHERE c.session_id = s.id) AS chosen_by,
-                   EXISTS (SELECT 1 FROM meetup_choices c
-                           WHERE c.session_id = s.id AND c.member_id = %(m)s) AS chosen
-            FROM meetup_sessions s WHERE s.meetup_id = %(id)s ORDER BY s.starts_at, s.title
-            """,
-            {"id": meetup_id, "m": member_id},
-        )
+        return self.rows(SESSIONS, {"id": meetup_id, "viewer": member_id})
 
     def session_attendees(self, session_id: UUID) -> list[dict[str, Any]]:
         """Who chose the session and is coming (going, maybe or waitlisted), by name."""

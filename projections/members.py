@@ -134,14 +134,11 @@ class MemberDirectoryView(View):
         found = self.row("SELECT password_changed_at FROM members WHERE id = %(id)s", {"id": member_id})
         return found is not None and requested_at > int(found["password_changed_at"])
 
-    def email_confirmed(self, member_id: Any) -> bool:
-        found = self.row("SELECT email_confirmed FROM members WHERE id = %(id)s", {"id": member_id})
-        return bool(found and found["email_confirmed"])
-
-    def session_epoch(self, member_id: Any) -> int | None:
-        """Sessions carrying an older epoch are ended; None when there is no such member."""
-        found = self.row("SELECT session_epoch FROM members WHERE id = %(id)s", {"id": member_id})
-        return int(found["session_epoch"]) if found else None
+    def viewer(self, member_id: Any) -> dict[str, Any] | None:
+        """What every request of a signed-in member needs of them, in one read: the session epoch (sessions
+        carrying an older one are ended), the zone they read times in, and whether their email is confirmed."""
+        return self.row("SELECT session_epoch, time_zone, email_confirmed FROM members WHERE id = %(id)s",
+                        {"id": member_id})
 
     def credentials(self, login: str) -> dict[str, Any] | None:
         """The member a sign-in names, by handle or by email (any case)."""
@@ -157,10 +154,6 @@ class MemberDirectoryView(View):
         return self.rows(
             f"SELECT {PUBLIC_COLUMNS} FROM members ORDER BY joined_at DESC LIMIT %(n)s", {"n": limit}
         )
-
-    def count(self) -> int:
-        found = self.row("SELECT n FROM member_total")
-        return int(found["n"]) if found else 0
 
     def snapshot(self) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM members ORDER BY id")

@@ -15,6 +15,17 @@ from cookout.projections.base import CookoutProjection, View
 
 ROSTER_ORDER = "array_position(ARRAY['organiser', 'moderator', 'member']::text[], role)"
 
+# A tribe as one viewer (a member id, or NULL for a visitor) reads it: their role, and, for an organiser,
+# how many organisers there are (the only one can't leave). One read where a page needed three.
+TRIBE_FOR_VIEWER = """
+    SELECT t.*, m.role AS viewer_role,
+           CASE WHEN m.role = %(organiser)s THEN
+               (SELECT count(*) FROM tribe_members o WHERE o.tribe_id = t.id AND o.role = %(organiser)s)
+           END AS organiser_count
+    FROM tribes t LEFT JOIN tribe_members m ON m.tribe_id = t.id AND m.member_id = %(member)s
+    WHERE {where}
+"""
+
 
 class TribeDirectoryView(View):
     ddl = (
@@ -119,13 +130,16 @@ class TribeDirectoryView(View):
 
     # Queries pages make.
 
-    def by_slug(self, slug: str) -> dict[str, Any] | None:
+    def by_slug(self, slug: str, viewer: Any | None = None) -> dict[str, Any] | None:
+        """The tribe, with `viewer_role` and `organiser_count` (see TRIBE_FOR_VIEWER)."""
         if not storable(slug):
             return None
-        return self.row("SELECT * FROM tribes WHERE slug = %(slug)s", {"slug": slug.lower()})
+        return self.row(TRIBE_FOR_VIEWER.format(where="t.slug = %(slug)s"),
+                        {"slug": slug.lower(), "member": viewer, "organiser": ORGANISER})
 
-    def by_id(self, tribe_id: Any) -> dict[str, Any] | None:
-        return self.row("SELECT * FROM tribes WHERE id = %(id)s", {"id": tribe_id})
+    def by_id(self, tribe_id: Any, viewer: Any | None = None) -> dict[str, Any] | None:
+        return self.row(TRIBE_FOR_VIEWER.format(where="t.id = %(id)s"),
+                        {"id": tribe_id, "member": viewer, "organiser": ORGANISER})
 
     def readable_by(self, member_id: Any | None, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
         """Public tribes, and the members-only tribes this member belongs to; the biggest first."""
@@ -139,6 +153,26 @@ class TribeDirectoryView(View):
             """,
             {"member": member_id, "public": PUBLIC, "limit": limit, "skip": offset},
         )
+
+    def front(self, member_id: Any | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """For the home page in one read: `readable_by`'s first tribes, and how many members Cookout has
+        (the member directory's kept total)."""
+        rows = self.rows(
+            """
+            SELECT total.n AS member_total, t.*
+            FROM (SELECT coalesce((SELECT n FROM member_total), 0) AS n) total
+            LEFT JOIN LATERAL (
+                SELECT t.*, m.role FROM tribes t
+                LEFT JOIN tribe_members m ON m.tribe_id = t.id AND m.member_id = %(member)s
+                WHERE t.visibility = %(public)s OR m.member_id IS NOT NULL
+                ORDER BY t.member_count DESC, t.name, t.id
+                LIMIT %(limit)s
+            ) t ON true
+            """,
+            {"member": member_id, "public": PUBLIC, "limit": limit},
+        )
+        tribes = [{k: v for k, v in row.items() if k != "member_total"} for row in rows if row["id"] is not None]
+        return tribes, int(rows[0]["member_total"])
 
     def role_of(self, tribe_id: Any, member_id: Any | None) -> str | None:
         if member_id is None:

@@ -86,7 +86,6 @@ def register_template_callables(engine: JinjaTemplateEngine) -> None:
     engine.register_template_callable("viewer", viewer)
     engine.register_template_callable("flashes", flashes)
     engine.register_template_callable("email_unconfirmed", email_confirmation.email_unconfirmed)
-    engine.register_template_callable("upcoming_meetups", meetups.upcoming_meetups)
     engine.engine.globals["static_url"] = assets.static_url
     engine.engine.globals["webcal"] = calendar_links.webcal
     engine.register_template_callable("webcal_url", calendar_links.webcal_url)

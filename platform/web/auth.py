@@ -24,6 +24,7 @@ from litestar.serialization import decode_json
 
 from cookout.platform.container import Container
 from cookout.platform.settings import Settings
+from cookout.platform.web.base import VIEWER_KEY
 from cookout.projections.members import MemberDirectory
 
 if TYPE_CHECKING:
@@ -49,10 +50,11 @@ class UnchangedSessionBackend(ClientSideSessionBackend):
             session = await super().load_from_connection(connection)
         except SerializationException:  # a mangled cookie is no session (Litestar answers 500), and gets cleared
             return {}
-        if session.get("member_id") and not await anyio.to_thread.run_sync(
-            session_is_current, connection.app.state.container, session
-        ):
-            return {}  # an ended session: the response clears its cookie
+        if session.get("member_id"):
+            row = await anyio.to_thread.run_sync(current_viewer, connection.app.state.container, session)
+            connection.scope[VIEWER_KEY] = row  # type: ignore[literal-required]  # read once, for the whole request
+            if row is None:
+                return {}  # an ended session: the response clears its cookie
         if session:  # it decrypted, so its expiry (signed alongside it) parses too
             sealed = b64decode(b"".join(connection.cookies[key].encode() for key in self.get_cookie_keys(connection)))
             expires_at = decode_json(sealed[sealed.rfind(AAD) + len(AAD):])["expires_at"]
@@ -93,16 +95,17 @@ def now(container: Container) -> float:
     return container.clock().timestamp()
 
 
-def session_is_current(container: Container, session: dict[str, Any]) -> bool:
+def current_viewer(container: Container, session: dict[str, Any]) -> dict[str, Any] | None:
+    """The member's `viewer` row when the session is still theirs; None when it has ended."""
     signed_in_at = session.get("signed_in_at")
     if not isinstance(signed_in_at, int) or now(container) - signed_in_at > SESSION_DAYS * 24 * 3600:
-        return False
+        return None
     try:
         member_id = UUID(str(session["member_id"]))
     except ValueError:
-        return False
-    epoch = container.view(MemberDirectory).session_epoch(member_id)
-    return epoch is not None and session.get("epoch") == epoch
+        return None
+    row = container.view(MemberDirectory).viewer(member_id)
+    return row if row is not None and session.get("epoch") == row["session_epoch"] else None
 
 
 def sign_in(request: Request[Any, Any, Any], member: dict[str, Any], epoch: int) -> None:

@@ -47,18 +47,25 @@ def viewer(context: Mapping[str, Any]) -> dict[str, Any] | None:
     return session if session.get("member_id") else None
 
 
-VIEWER_ZONE_KEY = "cookout.viewer_zone"
+VIEWER_KEY = "cookout.viewer"
+
+
+def viewer_row(request: HTMXRequest) -> dict[str, Any] | None:
+    """The signed-in member's session epoch, time zone and whether their email is confirmed (the
+    directory's `viewer`), or None for a visitor. The session check reads it; after `catch_up` waited for
+    a command it is read again, since the command may have changed it."""
+    if VIEWER_KEY not in request.scope:
+        member_id = signed_in_id(request)
+        container: Container = request.app.state.container
+        request.scope[VIEWER_KEY] = container.view(MemberDirectory).viewer(member_id) if member_id else None  # type: ignore[literal-required]
+    return request.scope[VIEWER_KEY]  # type: ignore[literal-required]
 
 
 def viewer_zone(request: HTMXRequest) -> str | None:
-    """The time zone the signed-in member chose in their settings, looked up once per request; None for a
-    visitor or a member who chose none (their browser's zone is used where JavaScript runs)."""
-    if VIEWER_ZONE_KEY not in request.scope:
-        member_id = signed_in_id(request)
-        container: Container = request.app.state.container
-        zone = container.view(MemberDirectory).time_zone(member_id) if member_id else None
-        request.scope[VIEWER_ZONE_KEY] = zone  # type: ignore[literal-required]
-    return request.scope[VIEWER_ZONE_KEY]  # type: ignore[literal-required]
+    """The time zone the signed-in member chose in their settings; None for a visitor or a member who chose
+    none (their browser's zone is used where JavaScript runs)."""
+    row = viewer_row(request)
+    return row["time_zone"] if row else None
 
 
 def require_member(request: HTMXRequest) -> UUID:
@@ -119,6 +126,7 @@ async def catch_up(request: HTMXRequest) -> None:
     seen = request.cookies.get(SEEN_COOKIE, "")
     if not seen.isdigit() or not request.route_handler.opt.get("catch_up", True):
         return None
+    request.scope.pop(VIEWER_KEY, None)  # type: ignore[misc]  # read with the session, maybe before the command
     container: Container = request.app.state.container  # a hook, not a handler: no dependencies here
     if not container.has_reached(int(seen)):
         await anyio.to_thread.run_sync(container.wait_for, int(seen))

@@ -43,17 +43,16 @@ SAVED = "Saved. The earlier version stays in the history."
 UNCHANGED = "Nothing changed, so there is no new version."
 
 
-def readable(request: HTMXRequest, container: Container, tribe: dict[str, Any] | None,
-             what: str = "tribe") -> dict[str, Any]:
-    """The tribe with the viewer's role in it; outsiders of a members-only tribe get 404."""
-    role = container.view(TribeDirectory).role_of(tribe["id"], signed_in_id(request)) if tribe else None
+def readable(tribe: dict[str, Any] | None, what: str = "tribe") -> dict[str, Any]:
+    """The tribe, as read for one viewer, with their role in it; outsiders of a members-only tribe get 404."""
+    role = tribe["viewer_role"] if tribe else None
     if tribe is None or (tribe["visibility"] != PUBLIC and role is None):
         raise NotFoundException(f"No such {what}.")
     return {**tribe, "role": role, "moderator": role in (ORGANISER, MODERATOR)}
 
 
 def tribe_by_slug(request: HTMXRequest, container: Container, slug: str) -> dict[str, Any]:
-    return readable(request, container, container.view(TribeDirectory).by_slug(slug))
+    return readable(container.view(TribeDirectory).by_slug(slug, signed_in_id(request)))
 
 
 def viewer_of(request: HTMXRequest, tribe: dict[str, Any]) -> Viewer:
@@ -67,7 +66,7 @@ def post_and_tribe(request: HTMXRequest, container: Container,
     post = container.view(ThreadTree).post(post_id)
     if post is None:
         raise NotFoundException("No such post.")
-    tribe = readable(request, container, container.view(TribeDirectory).by_id(post["tribe_id"]), "post")
+    tribe = readable(container.view(TribeDirectory).by_id(post["tribe_id"], signed_in_id(request)), "post")
     return post_as_seen(post, viewer_of(request, tribe)), tribe
 
 

@@ -13,18 +13,17 @@ from litestar.response import Redirect, Template
 from cookout.domain.errors import Conflict, DomainError, NotFound
 from cookout.platform.container import Container
 from cookout.platform.links import read_email_confirmation_token
-from cookout.platform.web.base import page, run_command, see_other, session_of
+from cookout.platform.web.base import page, run_command, see_other, session_of, viewer_row
 from cookout.platform.web.headers import NO_STORE
 from cookout.projections.members import MemberDirectory
 
 
 def email_unconfirmed(context: Mapping[str, Any]) -> bool:
     """For the layout: whether the signed-in member has an address still to confirm."""
-    member_id = session_of(context["request"]).get("member_id")
-    if not member_id:
+    if not session_of(context["request"]).get("member_id"):
         return False
-    container: Container = context["request"].app.state.container
-    return not container.view(MemberDirectory).email_confirmed(member_id)
+    row = viewer_row(context["request"])
+    return not (row and row["email_confirmed"])
 
 
 @get("/account/confirm/{token:str}", sync_to_thread=True, cache_control=NO_STORE)

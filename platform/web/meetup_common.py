@@ -45,9 +45,8 @@ def readable_tribe(request: HTMXRequest, container: Container,
 
 def readable_meetup(request: HTMXRequest, container: Container,
                     meetup_id: UUID) -> tuple[dict[str, Any], str | None]:
-    view = container.view(Meetups)
-    meetup = view.meetup(meetup_id)
-    role = view.role_of(meetup["tribe_id"], signed_in_id(request)) if meetup else None
+    meetup = container.view(Meetups).meetup(meetup_id, signed_in_id(request))
+    role = meetup["viewer_role"] if meetup else None
     if meetup is None or (meetup["tribe_visibility"] != "public" and role is None):
         raise NotFoundException("No such meetup.")
     return meetup, role
@@ -91,10 +90,10 @@ def meetup_context(request: HTMXRequest, container: Container, meetup: dict[str,
     """What the page and its htmx parts share: the visitor, their answer, who's coming, check-in."""
     view, me = container.view(Meetups), signed_in_id(request)
     now = container.clock()
-    attendance = view.attendance(meetup["id"])
-    mine = view.state_of(meetup["id"], me)
+    attendance = view.coming(meetup["id"], me)
+    mine = next((a for a in attendance if a["member_id"] == me), None) if me else None
     return {
-        "meetup": view.meetup(meetup["id"]),
+        "meetup": meetup,
         "role": role,
         "me": me,
         "mine": mine,

@@ -244,9 +244,8 @@ def organisers_letters(container: Container, letters: list[dict[str, Any]]) -> l
     return letters_without_addresses(letters, people)
 
 
-def upcoming_meetups(context: Any, tribe_id: UUID, limit: int = 5) -> list[dict[str, Any]]:
-    """Template callable for the tribe page: the tribe's next meetups, with where they happen."""
-    container: Container = context["request"].app.state.container  # a template callable: no dependencies here
+def upcoming_meetups(container: Container, tribe_id: UUID, limit: int = 5) -> list[dict[str, Any]]:
+    """For the tribe page: the tribe's next meetups, with where they happen."""
     meetups = container.view(Meetups).of_tribe(tribe_id, container.clock(), upcoming=True, limit=limit)
     return [{**meetup, "where": where(meetup)} for meetup in meetups]
 

@@ -35,13 +35,14 @@ LAST_PAGE = 10_000
 
 @get("/", sync_to_thread=True)
 def home(request: HTMXRequest, container: NamedDependency[Container]) -> Template:
-    directory = container.view(MemberDirectory)
     signed_in = signed_in_id(request) is not None
+    tribes, member_count = container.view(TribeDirectory).front(signed_in_id(request), limit=6)
     return page(
         "home.html",
-        tribes=container.view(TribeDirectory).readable_by(signed_in_id(request), limit=6),
-        newest=directory.newest() if signed_in else [],  # members are shown to members; visitors see a count
-        member_count=directory.count(),
+        tribes=tribes,
+        # Members are shown to members; visitors see a count.
+        newest=container.view(MemberDirectory).newest() if signed_in else [],
+        member_count=member_count,
         signed_in=signed_in,
     )
 

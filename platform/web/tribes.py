@@ -20,6 +20,7 @@ from cookout.platform.container import Container
 from cookout.platform.web.conversation import partial_or_page, people, tribe_by_slug
 from cookout.platform.web.base import page, require_member, run_command, see_other, signed_in_id
 from cookout.platform.web.forms import form_command
+from cookout.platform.web.meetups import upcoming_meetups
 from cookout.projections.feed import PAGE_SIZE, TribeFeed
 from cookout.projections.members import MemberDirectory
 from cookout.projections.tribes import TribeDirectory
@@ -71,17 +72,23 @@ def show(request: HTMXRequest, container: NamedDependency[Container], slug: From
          before: Annotated[int | None, QueryParameter(ge=0, le=INT8_MAX)] = None) -> Template:
     tribe = tribe_by_slug(request, container, slug)
     feed = container.view(TribeFeed)
-    rows = feed.page(tribe["id"], before, PAGE_SIZE + 1)
+    rows = feed.front_page(tribe["id"], before, PAGE_SIZE + 1)
     posts, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
     context = {
         "tribe": tribe,
         "posts": posts,
         "more": more,
         "before": before,
-        "people": people(container, {p["author_id"] for p in posts}),
-        "post_count": feed.post_count(tribe["id"]),
-        "sole_organiser": sole_organiser(container, tribe),
+        "people": {p["author_id"]: {"handle": p["author_handle"], "display_name": p["author_display_name"]}
+                   for p in posts if p["author_handle"]},
     }
+    if not request.htmx:  # the whole page; htmx asks only for the next posts, in place of "load more"
+        context.update(
+            # Each post read carries the tribe's count; only a page past the last post counts them again.
+            post_count=rows[0]["post_count"] if rows else feed.post_count(tribe["id"]) if before else 0,
+            sole_organiser=sole_organiser(tribe),
+            next_meetups=upcoming_meetups(container, tribe["id"]),
+        )
     return partial_or_page(request, "tribes/_feed.html", "tribes/show.html", **context)
 
 
@@ -122,9 +129,9 @@ def join(request: HTMXRequest, container: NamedDependency[Container], slug: From
     return see_other(f"/t/{slug}", request, f"Welcome to {tribe['name']}! You are one of the {tribe['nickname']} now.")
 
 
-def sole_organiser(container: Container, tribe: dict[str, Any]) -> bool:
+def sole_organiser(tribe: dict[str, Any]) -> bool:
     """Whether the viewer is the tribe's only organiser, who can't leave until someone else is one."""
-    return tribe["role"] == ORGANISER and container.view(TribeDirectory).organiser_count(tribe["id"]) == 1
+    return tribe["role"] == ORGANISER and tribe["organiser_count"] == 1
 
 
 @post("/t/{slug:str}/leave", sync_to_thread=True)
@@ -134,7 +141,7 @@ def leave(request: HTMXRequest, container: NamedDependency[Container], slug: Fro
     try:
         run_command(request, container.tribes.leave_tribe, tribe["id"], projections=(TribeDirectory,))
     except NotAllowedNow:
-        if not sole_organiser(container, tribe):
+        if not sole_organiser(tribe):
             raise
         return page("tribes/sole_organiser.html", status_code=409, tribe=tribe)
     destination = f"/t/{slug}" if tribe["visibility"] == PUBLIC else "/tribes"

@@ -12,6 +12,7 @@ from cookout.platform.cli import rebuild
 from cookout.platform.container import Container
 from cookout.projections.activity import COMMENT, POST, REPLY, MemberActivity
 from cookout.projections.feed import TribeFeed
+from cookout.projections.members import MemberDirectory
 from cookout.projections.moderation import ModerationQueue
 from cookout.projections.thread import ThreadTree, arrange, visible_count
 from cookout.projections.tribes import TribeDirectory
@@ -230,3 +231,40 @@ def test_the_home_page_list_is_the_biggest_readable_tribes_first(container: Cont
     assert counts == sorted(counts, reverse=True)
     everyone = container.view(TribeDirectory).readable_by(None)
     assert biggest == everyone[: len(biggest)]
+
+
+def test_a_tribe_read_for_a_viewer_carries_their_role_and_for_an_organiser_the_organiser_count(
+        container: Container) -> None:
+    founder, joiner = new_member(container), new_member(container)
+    tribe_id, slug = new_tribe(container, founder)
+    with acting_as(joiner):
+        container.service(Tribes).join_tribe(tribe_id)
+    settle(container)
+    directory = container.view(TribeDirectory)
+    as_founder = directory.by_slug(slug, founder)
+    assert (as_founder["viewer_role"], as_founder["organiser_count"]) == ("organiser", 1)
+    assert (directory.by_id(tribe_id, joiner)["viewer_role"], directory.by_id(tribe_id, joiner)["organiser_count"]) \
+        == ("member", None)
+    assert directory.by_slug(slug)["viewer_role"] is None
+
+
+def test_the_home_page_reads_the_biggest_tribes_and_the_member_total_together(container: Container) -> None:
+    founder = new_member(container)
+    tribe_id, _ = new_tribe(container, founder)
+    settle(container)
+    tribes, total = container.view(TribeDirectory).front(None, limit=100)
+    assert tribe_id in [t["id"] for t in tribes] and "member_total" not in tribes[0]
+    assert total == container.view(MemberDirectory).rows("SELECT count(*) AS n FROM members")[0]["n"]
+
+
+def test_the_tribe_page_reads_its_posts_with_their_authors_and_the_tribes_post_count(container: Container) -> None:
+    author = new_member(container)
+    tribe_id, _ = new_tribe(container, author)
+    for title in ("One", "Two", "Three"):
+        new_post(container, author, tribe_id, title)
+    settle(container)
+    page = container.view(TribeFeed).front_page(tribe_id, limit=2)
+    person = container.view(MemberDirectory).by_id(author)
+    assert [p["title"] for p in page] == ["Three", "Two"]
+    assert {(p["author_handle"], p["author_display_name"], p["post_count"]) for p in page} == {
+        (person["handle"], person["display_name"], 3)}

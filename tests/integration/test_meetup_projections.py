@@ -230,3 +230,22 @@ def test_reminders_go_once_to_going_members_and_never_after_a_cancellation(conta
     settle(container)
     assert {view.letter(key)["status"] for key in pending} == {"withdrawn"}
     assert [k for k in view.write_reminders(now) if str(cancelled) in k] == []
+
+
+def test_the_meetup_page_reads_who_is_coming_and_the_viewers_own_answer_but_not_everyone_invited(
+        container: Container) -> None:
+    tribe = Tribe(container, members=3)
+    going, declined, invited = (m["id"] for m in tribe.members)
+    meetup_id = schedule(container, tribe)
+    as_member(container, tribe.organiser["id"], "invite", meetup_id, [going, declined, invited])
+    as_member(container, going, "answer", meetup_id, "going")
+    as_member(container, declined, "answer", meetup_id, "not_going")
+    settle(container)
+
+    view = container.view(Meetups)
+    assert view.meetup(meetup_id, invited)["viewer_role"] == "member"
+    assert view.meetup(meetup_id, None)["viewer_role"] is None
+    coming = {row["member_id"]: row["state"] for row in view.coming(meetup_id, None)}
+    assert coming == {tribe.organiser["id"]: "going", going: "going"}
+    assert {row["member_id"]: row["state"] for row in view.coming(meetup_id, declined)} == {
+        **coming, declined: "not_going"}
