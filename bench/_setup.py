@@ -71,7 +71,12 @@ def bench_container(separate_projections: bool = False, **overrides: object) -> 
             if follower is not None:
                 _followers.remove(follower)
                 follower.send_signal(signal.SIGINT)
-                follower.wait(timeout=30)
+                try:
+                    follower.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    # Not stopped yet (a loaded machine): it must not outlive the database, retrying forever.
+                    follower.kill()
+                    follower.wait()
             container.close()
 
 

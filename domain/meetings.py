@@ -4,7 +4,8 @@ Roles come from the `Roles` given at construction (by default the Tribe aggregat
 same store); the service asks about the meetup's own tribe, so a role in one tribe never
 opens another's meetups. The commands on one meetup go through the `Turnstile` given at
 construction one at a time, so a rush of answers queues instead of racing for the meetup's
-stream; a command still retries when a concurrent save got there first.
+stream; a command still retries when a concurrent save got there first. Answers from the page
+queue in this process and pass the turnstile in batches (domain/groupcommit.py).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from cookout.domain.base import CookoutApplication, Index, index_id
-from cookout.domain.errors import Forbidden, NotAllowedNow
+from cookout.domain.errors import Forbidden, NotAllowedNow, NotFound
+from cookout.domain.groupcommit import GroupCommit
 from cookout.domain.meetups import GOING, MAYBE, NOT_GOING, WAITLISTED, Meetup, Place, Session
 from cookout.domain.schedule import parse_local, parse_window, zone
 from cookout.domain.service import Roles, ThreadTurnstile, TribeRoles, Turnstile, command
@@ -80,6 +83,7 @@ class Meetings(CookoutApplication):
         super().__init__(env, **kwargs)
         self.roles = roles or TribeRoles(self.repository)
         self.turnstile = turnstile or ThreadTurnstile()
+        self.answers = GroupCommit(self.turnstile, self.get, self.save)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -264,14 +268,17 @@ class Meetings(CookoutApplication):
         return invited
 
     @command("answer")
-    @one_at_a_time
     def answer(self, member_id: UUID, meetup_id: UUID, answer: str, *, now: datetime | None = None) -> str:
-        """The acting member answers going, maybe or not_going; returns where that left them."""
-        meetup = self.get(meetup_id)
-        self._check_member(meetup.tribe_id, member_id)
-        meetup.answer(member_id, answer, now or datetime.now(UTC))
-        self.save(meetup)
-        return meetup.attendance[member_id]
+        """The acting member answers going, maybe or not_going; returns where that left them. The member is
+        checked first; then the answer queues with the others to the meetup, saved in batches."""
+        self._check_member(self._tribe_of(meetup_id), member_id)
+        when = now or datetime.now(UTC)
+
+        def give_answer(meetup: Meetup) -> str:
+            meetup.answer(member_id, answer, when)
+            return meetup.attendance[member_id]
+
+        return self.answers.run(meetup_id, give_answer)
 
     @command("answer")
     def give_up_places(self, member_id: UUID, meetup_ids: list[UUID], *, now: datetime | None = None) -> None:
@@ -430,6 +437,16 @@ class Meetings(CookoutApplication):
         self._check_member(meetup.tribe_id, member_id)
         meetup.check_in_with_code(member_id, code, now or datetime.now(UTC))
         self.save(meetup)
+
+    def _tribe_of(self, meetup_id: UUID) -> UUID:
+        """The tribe the meetup was scheduled in, which never changes: read from its first event alone."""
+        try:
+            meetup = self.repository.get(meetup_id, version=1)
+        except AggregateNotFoundError:
+            raise NotFound("No such meetup.") from None
+        if not isinstance(meetup, Meetup):
+            raise NotFound("No such meetup.")
+        return meetup.tribe_id
 
     def _check_organiser(self, tribe_id: UUID, member_id: UUID) -> None:
         if self.roles.role_of(tribe_id, member_id) != ORGANISER:

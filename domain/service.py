@@ -66,19 +66,25 @@ def command(to: str | None = None) -> Any:
             member = acting_member()
             if to is not None and member is None:
                 raise Forbidden(f"Sign in to {to}.")
-            retrying = Retrying(
-                retry=retry_if_exception_type(IntegrityError),
-                wait=wait_random_exponential(multiplier=0.002, max=0.1),
-                stop=stop_after_delay(RETRY_SECONDS),
-            )
-            try:
-                return retrying(method, self, member, *args, **kwargs)
-            except RetryError:
-                raise Conflict(TOO_BUSY) from None
+            return retrying_lost_races(method, self, member, *args, **kwargs)
 
         return run
 
     return decorate
+
+
+def retrying_lost_races(attempt: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`attempt` again on what is now stored while a concurrent save keeps getting there first; a clear
+    Conflict once that went on for RETRY_SECONDS."""
+    retrying = Retrying(
+        retry=retry_if_exception_type(IntegrityError),
+        wait=wait_random_exponential(multiplier=0.002, max=0.1),
+        stop=stop_after_delay(RETRY_SECONDS),
+    )
+    try:
+        return retrying(attempt, *args, **kwargs)
+    except RetryError:
+        raise Conflict(TOO_BUSY) from None
 
 
 class Turnstile(Protocol):

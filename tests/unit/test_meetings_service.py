@@ -115,10 +115,30 @@ def test_people_outside_the_tribe_cannot_answer(meetings, roles):
     with pytest.raises(Forbidden):
         meetings.answer(meetup_id, "going", now=NOW)
 
+    assert names_of_events(meetings, meetup_id) == SCHEDULED
+
+
+def test_a_member_is_asked_about_in_the_tribe_the_meetup_was_scheduled_in_before_answering(meetings, roles):
+    meetup_id = schedule(meetings)
+    tribe_id = meetings.get(meetup_id).tribe_id
+    as_member(uuid4())
+    roles.asked.clear()
+
+    meetings.answer(meetup_id, "maybe", now=NOW)
+
+    assert roles.asked == [tribe_id]
+
 
 def test_an_unknown_meetup_is_not_found(meetings):
     with pytest.raises(NotFound):
         meetings.cancel(uuid4(), now=NOW)
+
+
+def test_an_answer_to_an_unknown_meetup_is_not_found(meetings):
+    as_member(uuid4())
+
+    with pytest.raises(NotFound):
+        meetings.answer(uuid4(), "going", now=NOW)
 
 
 def test_a_bad_reschedule_saves_nothing(meetings):
@@ -246,10 +266,12 @@ class EveryoneAtOnce:
         yield
 
 
-def race_for_ten_seats(meetings):
-    """A hundred members answer going at once; the results and how many saves lost a race."""
+def race_for_ten_seats(meetings, *others):
+    """A hundred members answer going at once, spread over `meetings` and `others` (services on the same
+    store, as web processes are); the results and how many saves lost a race."""
     meetup_id = schedule(meetings, capacity=11)  # the host's seat and ten more
     members = [uuid4() for _ in range(100)]
+    services = [meetings, *others]
     start_together = Barrier(len(members))
     collisions = []
     insert_events = meetings.recorder.insert_events
@@ -266,7 +288,7 @@ def race_for_ten_seats(meetings):
     def go(member_id):
         as_member(member_id)
         start_together.wait()
-        return meetings.answer(meetup_id, "going", now=NOW)
+        return services[member_id.int % len(services)].answer(meetup_id, "going", now=NOW)
 
     with ThreadPoolExecutor(max_workers=len(members)) as pool:
         results = list(pool.map(lambda m: copy_context().run(go, m), members))
@@ -290,8 +312,11 @@ def test_a_hundred_members_racing_for_ten_seats_end_with_ten_going_and_ninety_wa
     roles, threads_switch_often
 ):
     meetings = Meetings(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, roles=roles, turnstile=EveryoneAtOnce())
+    # Each service queues its own answers; across services, nothing stops their saves from racing.
+    others = [Meetings(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, roles=roles, turnstile=EveryoneAtOnce(),
+                       recorder=meetings.recorder) for _ in range(3)]
     as_member(roles.organiser)
-    meetup_id, members, results, collisions = race_for_ten_seats(meetings)
+    meetup_id, members, results, collisions = race_for_ten_seats(meetings, *others)
 
     check_ten_going_and_ninety_waiting_in_order(meetings, meetup_id, members, results)
     assert collisions, "the saves never raced, so the retry went untested"
@@ -327,10 +352,10 @@ def test_an_answer_that_keeps_losing_the_race_gives_up_with_a_clear_conflict_and
     as_member(uuid4())
     monkeypatch.setattr(service, "RETRY_SECONDS", 0.05)
 
-    def another_save_always_wins(*aggregates):
+    def another_save_always_wins(*args, **kwargs):
         raise IntegrityError("another save got there first")
 
-    monkeypatch.setattr(meetings, "save", another_save_always_wins)
+    monkeypatch.setattr(meetings.recorder, "insert_events", another_save_always_wins)
 
     with pytest.raises(Conflict) as busy:
         meetings.answer(meetup_id, "going", now=NOW)
