@@ -49,12 +49,21 @@ class Batch:
             else:
                 del self.after_commit[name][1][counts[name]:]
 
-    def catch_up(self, name: str | None = None) -> None:
-        """Do now what was put off under `name` (everything, without one), in the order it was put off."""
+    def catch_up(self, name: str | None = None, concerning: Callable[[Any], bool] | None = None) -> None:
+        """Do now what was put off under `name` (everything, without one), in the order it was put off;
+        with `concerning`, only the items it picks, the others staying put off."""
         for key in [name] if name is not None else list(self.deferred):
             entry = self.deferred.pop(key, None)
-            if entry is not None:
-                entry[0](entry[1])
+            if entry is None:
+                continue
+            action, items = entry
+            if concerning is not None:
+                kept = [item for item in items if not concerning(item)]
+                items = [item for item in items if concerning(item)]
+                if kept:
+                    self.deferred[key] = (action, kept)
+            if items:
+                action(items)
 
     def actions(self) -> list[Callable[[], None]]:
         """What to do now that the batch is committed."""
@@ -101,11 +110,12 @@ def put_off(name: str, item: Any, action: Callable[[list[Any]], None]) -> None:
     batch.deferred.setdefault(name, (action, []))[1].append(item)
 
 
-def catch_up(name: str) -> None:
-    """Do now what the batch put off under `name`."""
+def catch_up(name: str, concerning: Callable[[Any], bool] | None = None) -> None:
+    """Do now what the batch put off under `name` (with `concerning`, only the items it picks: an event
+    that changes what the reads would find for those alone)."""
     batch = _batch.get()
     if batch is not None:
-        batch.catch_up(name)
+        batch.catch_up(name, concerning)
 
 
 class View(PostgresTrackingRecorder):

@@ -27,6 +27,10 @@ _TAGS = {
 _ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 _SCHEMES = {"http", "https", "mailto"}
 _LINK_REL = "nofollow ugc noopener"
+# Built once: configuring a cleaner costs several times what cleaning a comment does, and the views
+# clean every body they apply.
+_cleaner = nh3.Cleaner(tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES, link_rel=_LINK_REL)
+_text_only = nh3.Cleaner(tags=set())
 
 
 @functools.lru_cache(maxsize=256)
@@ -37,14 +41,7 @@ def _html(text: str) -> str:
 
 def render(text: str) -> Markup:
     """Sanitised HTML for a post or comment body, ready for a template."""
-    clean = nh3.clean(
-        _html(text),
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        url_schemes=_SCHEMES,
-        link_rel=_LINK_REL,
-    )
-    return Markup(clean)
+    return Markup(_cleaner.clean(_html(text)))
 
 
 def excerpt(text: str, length: int = 200) -> str:
@@ -52,7 +49,7 @@ def excerpt(text: str, length: int = 200) -> str:
 
     It holds no markup at all: templates escape it like any other string.
     """
-    markup = nh3.clean(_html(text), tags=set())
+    markup = _text_only.clean(_html(text))
     plain = re.sub(r"\s+", " ", html.unescape(markup)).strip()
     if len(plain) <= length:
         return plain

@@ -289,7 +289,7 @@ class ReplyMail(Dispatcher):
         self.remember(tracking, (
             "UPDATE reply_mail_posts SET title = %(title)s WHERE id = %(id)s",
             {"id": event.originator_id, "title": event.title},
-        ))
+        ), on_post=event.originator_id)
 
     @process_event.register
     def subscribed(self, event: Subscription.Subscribed, tracking: Tracking) -> None:
@@ -299,7 +299,7 @@ class ReplyMail(Dispatcher):
             "INSERT INTO reply_mail_subscriptions (id, post_id, email, active, confirmed) "
             "VALUES (%(id)s, %(post)s, %(email)s, true, %(confirmed)s)",
             {"id": event.originator_id, "post": event.post_id, "email": event.email, "confirmed": confirmed},
-        )], [] if confirmed else [self.confirmation(event, event.post_id, event.email)])
+        )], [] if confirmed else [self.confirmation(event, event.post_id, event.email)], on_post=event.post_id)
 
     @process_event.register
     def resubscribed(self, event: Subscription.Resubscribed, tracking: Tracking) -> None:
@@ -349,10 +349,12 @@ class ReplyMail(Dispatcher):
 
     @process_event.register
     def comment_edited(self, event: Comment.CommentEdited, tracking: Tracking) -> None:
-        self.remember(tracking, (
+        # Who hears about a comment does not depend on any comment's body (a letter quotes the body as
+        # posted), so the comments put off are not decided first.
+        self.post(tracking, [], [(
             "UPDATE reply_mail_comments SET body = %(body)s WHERE id = %(id)s",
             {"id": event.originator_id, "body": event.body},
-        ))
+        )])
 
     @process_event.register
     def comment_approved(self, event: Comment.CommentApproved, tracking: Tracking) -> None:
@@ -413,11 +415,16 @@ class ReplyMail(Dispatcher):
             {"id": subscription_id, "active": active},
         )
 
-    def remember(self, tracking: Tracking, statement: Statement) -> None:
-        self.dispatch(tracking, [statement], [])
+    def remember(self, tracking: Tracking, statement: Statement, on_post: Any | None = None) -> None:
+        self.dispatch(tracking, [statement], [], on_post)
 
-    def dispatch(self, tracking: Tracking, statements: list[Statement], letters: list[Letter]) -> None:
+    def dispatch(self, tracking: Tracking, statements: list[Statement], letters: list[Letter],
+                 on_post: Any | None = None) -> None:
         """Change what decides who hears about a comment: the comments announced before this event are
-        decided first, on what was true when they were posted."""
-        catch_up(self.name)
+        decided first, on what was true when they were posted. A change to one post's audience or title
+        (`on_post`) decides only that post's comments first: the others' reads would find the same."""
+        if on_post is None:
+            catch_up(self.name)
+        else:
+            catch_up(self.name, lambda comment: comment["post_id"] == on_post)
         self.post(tracking, letters, statements)

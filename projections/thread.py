@@ -139,12 +139,19 @@ class ThreadView(View):
         self.apply(
             tracking,
             (
+                # The comment and its first version in one statement: comments are most of the log, and
+                # each statement is a round trip of the pipeline.
                 """
-                INSERT INTO thread_comments (id, post_id, tribe_id, parent_id, depth, author_id, guest_name,
-                    guest_website, body, body_html, status, posted_at, position, root_id)
-                VALUES (%(id)s, %(post)s, %(tribe)s, %(parent)s, %(depth)s, %(author)s, %(guest_name)s,
-                    %(guest_website)s, %(body)s, %(html)s, %(status)s, %(at)s, %(position)s,
-                    COALESCE((SELECT root_id FROM thread_comments WHERE id = %(parent)s), %(id)s))
+                WITH comment AS (
+                    INSERT INTO thread_comments (id, post_id, tribe_id, parent_id, depth, author_id, guest_name,
+                        guest_website, body, body_html, status, posted_at, position, root_id)
+                    VALUES (%(id)s, %(post)s, %(tribe)s, %(parent)s, %(depth)s, %(author)s, %(guest_name)s,
+                        %(guest_website)s, %(body)s, %(html)s, %(status)s, %(at)s, %(position)s,
+                        COALESCE((SELECT root_id FROM thread_comments WHERE id = %(parent)s), %(id)s))
+                    RETURNING id, body, posted_at
+                )
+                INSERT INTO thread_versions (target_id, number, title, body, written_at, changes, title_changes)
+                SELECT id, 1, NULL, body, posted_at, '[]'::jsonb, '[]'::jsonb FROM comment
                 """,
                 {
                     "id": event.originator_id, "post": event.post_id, "tribe": event.tribe_id,
@@ -154,7 +161,6 @@ class ThreadView(View):
                     "at": event.timestamp, "position": tracking.notification_id,
                 },
             ),
-            self._first_version(event.originator_id, None, event.body, event.timestamp),
         )
 
     def comment_edited(self, tracking: Tracking, event: Comment.CommentEdited) -> None:

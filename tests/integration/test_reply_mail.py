@@ -192,6 +192,24 @@ def test_a_rebuild_decides_each_comment_on_what_was_true_when_it_was_posted(cont
     assert late not in letters_for(container, before) and late in letters_for(container, after)
 
 
+def test_a_rebuild_decides_a_comment_before_a_later_subscription_to_its_post_after_one_to_another_post(
+        container: Container) -> None:
+    """A subscription to another post leaves the comment undecided (its audience is not that post's), and
+    the later subscription to its own post still brings no letter about it."""
+    author, _, post_id = a_thread(container)
+    _, _, other_post = a_thread(container)
+    before = comment(container, new_member(container), post_id, "Before both subscriptions")
+    elsewhere, late = f"{unique()}@example.org", f"{unique()}@example.org"
+    subscribe(container, author, other_post, elsewhere)
+    subscribe(container, author, post_id, late)
+    after = comment(container, new_member(container), post_id, "After both subscriptions")
+    settle(container)
+    with rebuilding(container) as other:
+        rebuild(other, ReplyMail)
+    assert late not in letters_for(container, before) and late in letters_for(container, after)
+    assert elsewhere not in letters_for(container, before) | letters_for(container, after)
+
+
 # Who hears about a comment, case by case: each pins what announcements() decides.
 
 def subscribe(container: Container, as_member: UUID, post_id: UUID, email: str) -> None:
