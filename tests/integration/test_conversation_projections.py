@@ -252,7 +252,8 @@ def test_the_home_page_reads_the_biggest_tribes_and_the_member_total_together(co
     founder = new_member(container)
     tribe_id, _ = new_tribe(container, founder)
     settle(container)
-    tribes, total = container.view(TribeDirectory).front(None, limit=100)
+    # Every tribe: on a shared database other tests' bigger tribes come first.
+    tribes, total = container.view(TribeDirectory).front(None, limit=1_000_000)
     assert tribe_id in [t["id"] for t in tribes] and "member_total" not in tribes[0]
     assert total == container.view(MemberDirectory).rows("SELECT count(*) AS n FROM members")[0]["n"]
 
