@@ -42,6 +42,7 @@ from cookout.platform.container import Container, bootstrap  # noqa: E402
 from cookout.platform.settings import Settings, load_settings  # noqa: E402
 from cookout.projections.outbox import Enqueue  # noqa: E402
 from cookout.workers.app import CookoutCelery  # noqa: E402
+from tests.meetup_helpers import hold_the_clock  # noqa: E402
 
 # Argon2 at production strength costs ~100 ms a sign-up; tests sign up hundreds of people.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -50,6 +51,11 @@ HEALTH_TOKEN = "test-health-token"
 
 # One embedded server per test run (its xdist workers share it); concurrent runs don't.
 EMBEDDED_TEST_DIR = Path(tempfile.gettempdir()) / f"cookout-test-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"
+
+
+@pytest.fixture(autouse=True)
+def _one_now_per_test() -> None:
+    hold_the_clock()
 
 
 @pytest.fixture(scope="session")

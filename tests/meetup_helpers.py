@@ -60,9 +60,20 @@ def join_tribe(container: Container, tribe_id: UUID, member_id: UUID) -> None:
     settle(container)
 
 
+_test_started_at: datetime | None = None
+
+
+def hold_the_clock() -> None:
+    """Fix "now" for `local` at the start of each test (an autouse fixture calls this): two fills of
+    the same form a minute boundary apart would otherwise describe two different meetups."""
+    global _test_started_at
+    _test_started_at = datetime.now(UTC)
+
+
 def local(delta: timedelta, zone: str = ZONE) -> str:
-    """A local `YYYY-MM-DDTHH:MM` some time from now, in `zone`."""
-    return (datetime.now(UTC) + delta).astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
+    """A local `YYYY-MM-DDTHH:MM` some time from the start of the test, in `zone`."""
+    now = _test_started_at or datetime.now(UTC)
+    return (now + delta).astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
 
 
 def meetup_fields(**changes: str) -> dict[str, str]:
