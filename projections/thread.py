@@ -75,6 +75,25 @@ class ThreadView(View):
         """,
         "CREATE INDEX IF NOT EXISTS thread_comments_root ON thread_comments (root_id, position)",
         "CREATE INDEX IF NOT EXISTS thread_comments_top ON thread_comments (post_id, position) WHERE parent_id IS NULL",
+        # Each comment carries the number of its top-level comment within the post (1, 2, ...), and each post
+        # how many top-level comments it has: a page is a range of numbers, and which page holds a comment
+        # is read off the comment, instead of counting the comments before it.
+        "ALTER TABLE thread_posts ADD COLUMN IF NOT EXISTS top_level integer NOT NULL DEFAULT 0",
+        "ALTER TABLE thread_comments ADD COLUMN IF NOT EXISTS top_number integer",
+        """
+        WITH numbered AS (
+            SELECT id, post_id, row_number() OVER (PARTITION BY post_id ORDER BY position) AS n
+            FROM thread_comments WHERE parent_id IS NULL
+        )
+        UPDATE thread_comments t SET top_number = numbered.n FROM numbered
+        WHERE t.root_id = numbered.id AND t.top_number IS NULL
+        """,
+        """
+        UPDATE thread_posts p SET top_level = counted.n FROM (
+            SELECT post_id, count(*) AS n FROM thread_comments WHERE parent_id IS NULL GROUP BY post_id
+        ) counted WHERE counted.post_id = p.id AND p.top_level <> counted.n
+        """,
+        "CREATE INDEX IF NOT EXISTS thread_comments_page ON thread_comments (post_id, top_number, position)",
         """
         CREATE TABLE IF NOT EXISTS thread_versions (
             target_id uuid NOT NULL,
@@ -142,12 +161,18 @@ class ThreadView(View):
                 # The comment and its first version in one statement: comments are most of the log, and
                 # each statement is a round trip of the pipeline.
                 """
-                WITH comment AS (
+                WITH parent AS (
+                    SELECT root_id, top_number FROM thread_comments WHERE id = %(parent)s
+                ), counted AS (
+                    UPDATE thread_posts SET top_level = top_level + 1
+                    WHERE id = %(post)s AND NOT EXISTS (SELECT FROM parent) RETURNING top_level
+                ), comment AS (
                     INSERT INTO thread_comments (id, post_id, tribe_id, parent_id, depth, author_id, guest_name,
-                        guest_website, body, body_html, status, posted_at, position, root_id)
+                        guest_website, body, body_html, status, posted_at, position, root_id, top_number)
                     VALUES (%(id)s, %(post)s, %(tribe)s, %(parent)s, %(depth)s, %(author)s, %(guest_name)s,
                         %(guest_website)s, %(body)s, %(html)s, %(status)s, %(at)s, %(position)s,
-                        COALESCE((SELECT root_id FROM thread_comments WHERE id = %(parent)s), %(id)s))
+                        COALESCE((SELECT root_id FROM parent), %(id)s),
+                        COALESCE((SELECT top_number FROM parent), (SELECT top_level FROM counted)))
                     RETURNING id, body, posted_at
                 )
                 INSERT INTO thread_versions (target_id, number, title, body, written_at, changes, title_changes)
@@ -251,13 +276,8 @@ class ThreadView(View):
     def comment_page(self, post_id: Any, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         """A page of a post's top-level comments, oldest first, each with every reply below it, in log order."""
         return self.rows(
-            """
-            WITH top AS (
-                SELECT id FROM thread_comments WHERE post_id = %(post)s AND parent_id IS NULL
-                ORDER BY position LIMIT %(n)s OFFSET %(skip)s
-            )
-            SELECT c.* FROM top JOIN thread_comments c ON c.root_id = top.id ORDER BY c.position
-            """,
+            "SELECT * FROM thread_comments WHERE post_id = %(post)s "
+            "AND top_number > %(skip)s AND top_number <= %(skip)s + %(n)s ORDER BY position",
             {"post": post_id, "n": limit, "skip": offset},
         )
 
@@ -268,30 +288,26 @@ class ThreadView(View):
     def comment_counts(self, post_id: Any) -> dict[str, int]:
         """A post's published comments (what "N thoughts" says) and its top-level comments (what pages it)."""
         found = self.row(
-            f"SELECT count(*) FILTER (WHERE status = '{VISIBLE}' AND NOT retracted) AS visible, "
-            "count(*) FILTER (WHERE parent_id IS NULL) AS top FROM thread_comments WHERE post_id = %(post)s",
+            f"SELECT (SELECT count(*) FROM thread_comments WHERE post_id = %(post)s AND status = '{VISIBLE}' "
+            "AND NOT retracted) AS visible, (SELECT top_level FROM thread_posts WHERE id = %(post)s) AS top",
             {"post": post_id},
         )
-        return {"visible": int(found["visible"]), "top": int(found["top"])} if found else {"visible": 0, "top": 0}
+        return {"visible": int(found["visible"]), "top": int(found["top"] or 0)} if found else {"visible": 0, "top": 0}
 
-    def top_level_before(self, comment: dict[str, Any]) -> int:
+    @staticmethod
+    def top_level_before(comment: dict[str, Any]) -> int:
         """How many top-level comments of its post come before this comment's own top-level one."""
-        found = self.row(
-            "SELECT count(*) AS n FROM thread_comments WHERE post_id = %(post)s AND parent_id IS NULL "
-            "AND position < (SELECT position FROM thread_comments WHERE id = %(root)s)",
-            {"post": comment["post_id"], "root": comment["root_id"]},
-        )
-        return int(found["n"]) if found else 0
+        return int(comment["top_number"]) - 1
 
-    def top_level_before_new(self, post_id: Any, parent_id: Any | None) -> int:
+    def top_level_before_new(self, post_id: Any, comment_id: Any, parent_id: Any | None) -> int:
         """For a comment just posted, which the view may not have yet: how many top-level comments of the
-        post come before its own top-level one (its parent's, for a reply; for a top-level comment, or a
-        parent not in the view yet, all of them). One query, so posting costs no extra round trip."""
+        post come before its own top-level one (read off the comment once the view has it; else off its
+        parent, for a reply, or the post's count, for a top-level comment). One point read."""
         found = self.row(
-            "SELECT count(*) AS n FROM thread_comments WHERE post_id = %(post)s AND parent_id IS NULL "
-            "AND position < COALESCE((SELECT root.position FROM thread_comments c "
-            "JOIN thread_comments root ON root.id = c.root_id WHERE c.id = %(parent)s), 9223372036854775807)",
-            {"post": post_id, "parent": parent_id},
+            "SELECT COALESCE((SELECT top_number - 1 FROM thread_comments WHERE id = %(comment)s), "
+            "(SELECT top_number - 1 FROM thread_comments WHERE id = %(parent)s), "
+            "(SELECT top_level FROM thread_posts WHERE id = %(post)s), 0) AS n",
+            {"post": post_id, "comment": comment_id, "parent": parent_id},
         )
         return int(found["n"]) if found else 0
 

@@ -149,7 +149,7 @@ def new_comment_url(container: Container, post_id: UUID, comment_id: UUID, paren
     comment, or after the last top-level one."""
     if comment is not None:
         return comment_url(container, comment)
-    number = container.view(ThreadTree).top_level_before_new(post_id, parent_id) // THREAD_PAGE + 1
+    number = container.view(ThreadTree).top_level_before_new(post_id, comment_id, parent_id) // THREAD_PAGE + 1
     return f"{thread_url(post_id, number)}#c-{comment_id}"
 
 

@@ -85,3 +85,23 @@ def test_a_reply_posted_without_javascript_on_a_later_page_is_opened_there(
     assert re.fullmatch(rf"/p/{post_id}#c-[0-9a-f-]{{36}}", early.headers["location"])
     new_id = top.headers["location"].split("#c-")[1]
     assert f'id="c-{new_id}"' in client.get(top.headers["location"]).text
+
+
+def test_a_comment_that_fills_the_first_page_is_opened_there_and_the_next_one_on_the_second(
+        client: TestClient[Any], container: Container) -> None:
+    author = new_member(container, "Talker")
+    tribe_id, slug = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id, "Nearly a page", "Go on.")
+    for n in range(THREAD_PAGE - 1):
+        comment(container, author, post_id, f"Top comment number {n}.")
+    settle(container)
+    signed_up(client)
+    assert post_form(client, f"/t/{slug}/join", {}).status_code == 303
+    last_on_first = reply(client, str(post_id), "The last one on the first page.")
+    assert re.fullmatch(rf"/p/{post_id}#c-[0-9a-f-]{{36}}", last_on_first.headers["location"])
+    settle(container)  # the view has it now: the page is read off the comment itself, not counted again
+    assert client.get(f"/c/{last_on_first.headers['location'].split('#c-')[1]}",
+                      follow_redirects=False).headers["location"] == last_on_first.headers["location"]
+    first_on_second = reply(client, str(post_id), "The first one on the second page.")
+    assert re.fullmatch(rf"/p/{post_id}\?page=2#c-[0-9a-f-]{{36}}", first_on_second.headers["location"])
+    assert "The first one on the second page." in client.get(first_on_second.headers["location"]).text

@@ -141,6 +141,37 @@ def test_replies_nest_five_deep_then_sit_beside_their_parent(container: Containe
     assert visible_count(rows) == 7
 
 
+def test_each_comment_carries_the_number_of_its_top_level_comment_and_a_view_made_before_gets_them(
+        container: Container) -> None:
+    author = new_member(container)
+    tribe_id, _ = new_tribe(container, author)
+    post_id = new_post(container, author, tribe_id)
+    first = comment(container, author, post_id, "One")
+    second = comment(container, author, post_id, "Two")
+    answer = comment(container, author, post_id, "Re one", first)
+    deeper = comment(container, author, post_id, "Re re one", answer)
+    third = comment(container, author, post_id, "Three")
+    settle(container)
+    thread = container.view(ThreadTree)
+
+    def numbers() -> dict[object, int]:
+        return {row["id"]: row["top_number"] for row in thread.comments(post_id)}
+
+    expected = {first: 1, second: 2, answer: 1, deeper: 1, third: 3}
+    assert numbers() == expected
+    assert thread.comment_counts(post_id)["top"] == 3
+    assert [row["id"] for row in thread.comment_page(post_id, 2, 0)] == [first, second, answer, deeper]
+    assert [row["id"] for row in thread.comment_page(post_id, 2, 2)] == [third]
+
+    # A view whose tables predate the numbers (the columns just added, empty) gets them from its DDL.
+    with container.datastore.transaction(commit=True) as cursor:
+        cursor.execute("UPDATE thread_comments SET top_number = NULL WHERE post_id = %s", (post_id,))
+        cursor.execute("UPDATE thread_posts SET top_level = 0 WHERE id = %s", (post_id,))
+    thread.create_table()
+    assert numbers() == expected
+    assert thread.comment_counts(post_id)["top"] == 3
+
+
 def test_moderation_queue_holds_pending_and_flagged_comments(container: Container) -> None:
     organiser, flagger = new_member(container), new_member(container)
     tribe_id, _ = new_tribe(container, organiser)
