@@ -44,8 +44,10 @@ from cookout.projections.outbox import Dispatcher, Enqueue, OutboxView, Welcomes
 from cookout.projections.parked import DDL as PARKED_DDL
 from cookout.projections.parked import ParkedEvents
 from cookout.projections.positions import PositionWatcher
+from cookout.projections.members import MemberDirectory
 from cookout.projections.registry import PROJECTIONS
 from cookout.projections.runner import ProjectionsRunner, retry_parked
+from cookout.projections.viewers import Viewers
 
 A = TypeVar("A", bound=CookoutApplication)
 Clock = Callable[[], datetime]
@@ -121,6 +123,7 @@ class Container:
     parked: ParkedEvents  # events a projection could not apply and moved past
     keys: PostgresKeys  # each person's key for their data in the log
     positions: PositionWatcher  # how far each view has read the log, for read-your-writes
+    viewers: Viewers  # signed-in members' session epochs, zones and confirmation, kept while they hold
     limiter: MovingWindowRateLimiter
     passwords: Passwords
     clock: Clock
@@ -274,9 +277,11 @@ def bootstrap(settings: Settings, *, url: str | None = None, enqueue: Enqueue | 
     projections = {projection: build_projection(projection, datastore, enqueue) for projection in PROJECTIONS}
     parked = ParkedEvents(datastore)
     make_tables(url, services, projections, parked, keys)
+    positions = PositionWatcher(datastore, url)
     return Container(
         settings=settings, url=url, env=env, datastore=datastore, services=services, projections=projections,
-        parked=parked, keys=keys, positions=PositionWatcher(datastore, url), limiter=new_limiter(settings, url),
+        parked=parked, keys=keys, positions=positions, viewers=Viewers(projections[MemberDirectory].view, positions),
+        limiter=new_limiter(settings, url),
         passwords=passwords, clock=clock, enqueue=enqueue, holders=holders,
     )
 

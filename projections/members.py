@@ -11,7 +11,8 @@ from eventsourcing.utils import get_topic
 from cookout.domain.members import Member
 from cookout.domain.personal import FORMER_MEMBER, former_handle
 from cookout.domain.text import storable
-from cookout.projections.base import CookoutProjection, View
+from cookout.projections.base import CookoutProjection, Statement, View
+from cookout.projections.viewers import CHANNEL as VIEWER_CHANNEL, VIEWER_COLUMNS
 
 
 class MemberDirectoryView(View):
@@ -67,10 +68,11 @@ class MemberDirectoryView(View):
 
     def update(self, tracking: Tracking, member_id: Any, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = %({name})s" for name in columns)
-        self.apply(
-            tracking,
-            (f"UPDATE members SET {assignments} WHERE id = %(id)s", {"id": member_id, **columns}),
-        )
+        statements: list[Statement] = [
+            (f"UPDATE members SET {assignments} WHERE id = %(id)s", {"id": member_id, **columns})]
+        if VIEWER_COLUMNS & columns.keys():  # processes that keep the row in memory drop it when this commits
+            statements.append(("SELECT pg_notify(%(channel)s, %(id)s)", {"channel": VIEWER_CHANNEL, "id": str(member_id)}))
+        self.apply(tracking, *statements)
 
     def left(self, tracking: Tracking, member_id: Any) -> None:
         """A former member: no handle, name, address or password of theirs is kept, as a replay of the log

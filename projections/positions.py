@@ -4,6 +4,10 @@ Requests that ran a command wait until the views their next page reads have appl
 projections runner NOTIFYs the positions each batch reached, in the batch's own transaction; one
 thread per process LISTENs and wakes the waiters. While anybody waits it also reads the tracking
 tables now and then, for positions written by something that does not notify.
+
+Other channels can be followed on the same connection (`subscribe`), for in-memory copies of view rows
+that must be dropped when the rows change: such a copy is only good while `listening_now()`, since a
+notification sent while nobody listened is lost.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
@@ -36,6 +40,19 @@ class PositionWatcher:
         self.listening = threading.Event()
         self.closed = threading.Event()
         self.error: Exception | None = None
+        self.subscribers: dict[str, list[Callable[[str], None]]] = {}
+        self.resets: list[Callable[[], None]] = []
+
+    def subscribe(self, channel: str, changed: Callable[[str], None], reset: Callable[[], None]) -> None:
+        """Call `changed` with each notification's payload on `channel`, and `reset` whenever listening
+        starts or stops (what was kept may have changed unseen). Subscribe before the listener starts."""
+        self.subscribers.setdefault(channel, []).append(changed)
+        self.resets.append(reset)
+
+    def listening_now(self) -> bool:
+        listener = self.listener
+        return (listener is not None and listener.is_alive() and self.listening.is_set()
+                and self.error is None and not self.closed.is_set())
 
     def wait(self, tables: Sequence[str], position: int, timeout: float) -> bool:
         """Block until every tracking table has reached `position`, or `timeout` passes."""
@@ -72,25 +89,37 @@ class PositionWatcher:
 
     def listen(self) -> bool:
         """Start the listening thread unless it runs; True if it was already listening."""
+        if self.start_listening():
+            return True
+        self.listening.wait(5)
+        return False
+
+    def start_listening(self) -> bool:
+        """Start the listening thread unless it runs, without waiting for it; True if it is listening."""
         with self.changed:
             if self.listener is not None and self.listener.is_alive() and self.listening.is_set():
                 return True
-            if self.listener is None or not self.listener.is_alive():
+            if (self.listener is None or not self.listener.is_alive()) and not self.closed.is_set():
                 self.listening.clear()
                 self.error = None
                 self.listener = threading.Thread(target=self._listen, name="positions", daemon=True)
                 self.listener.start()
-        self.listening.wait(5)
         return False
 
     def _listen(self) -> None:
         try:
             with psycopg.connect(self.url, autocommit=True) as connection:
-                connection.execute(SQL("LISTEN {0}").format(Identifier(CHANNEL)))
+                for channel in (CHANNEL, *self.subscribers):
+                    connection.execute(SQL("LISTEN {0}").format(Identifier(channel)))
+                self._reset()
                 self.listening.set()
                 while not self.closed.is_set():
                     for notification in connection.notifies(timeout=FALLBACK_SECONDS):
-                        self.learn({table: int(position) for table, position in json.loads(notification.payload).items()})
+                        if notification.channel == CHANNEL:
+                            self.learn({table: int(position)
+                                        for table, position in json.loads(notification.payload).items()})
+                        for changed in self.subscribers.get(notification.channel, ()):
+                            changed(notification.payload)
                     with self.changed:
                         tables = sorted(self.tables) if self.waiting else []
                     if tables:
@@ -100,7 +129,12 @@ class PositionWatcher:
                 self.error = error
                 self.changed.notify_all()
         finally:
+            self._reset()
             self.listening.set()
+
+    def _reset(self) -> None:
+        for reset in self.resets:
+            reset()
 
     def read(self, tables: Sequence[str]) -> dict[str, int]:
         if not tables:

@@ -25,7 +25,6 @@ from litestar.serialization import decode_json
 from cookout.platform.container import Container
 from cookout.platform.settings import Settings
 from cookout.platform.web.base import VIEWER_KEY
-from cookout.projections.members import MemberDirectory
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -51,7 +50,11 @@ class UnchangedSessionBackend(ClientSideSessionBackend):
         except SerializationException:  # a mangled cookie is no session (Litestar answers 500), and gets cleared
             return {}
         if session.get("member_id"):
-            row = await anyio.to_thread.run_sync(current_viewer, connection.app.state.container, session)
+            container: Container = connection.app.state.container
+            member_id = session_member(container, session)
+            row = container.viewers.kept(member_id) if member_id else None  # no thread, no query
+            if member_id and (row is None or row["session_epoch"] != session.get("epoch")):
+                row = await anyio.to_thread.run_sync(current_viewer, container, session)
             connection.scope[VIEWER_KEY] = row  # type: ignore[literal-required]  # read once, for the whole request
             if row is None:
                 return {}  # an ended session: the response clears its cookie
@@ -95,16 +98,27 @@ def now(container: Container) -> float:
     return container.clock().timestamp()
 
 
-def current_viewer(container: Container, session: dict[str, Any]) -> dict[str, Any] | None:
-    """The member's `viewer` row when the session is still theirs; None when it has ended."""
+def session_member(container: Container, session: dict[str, Any]) -> UUID | None:
+    """The member a session names, unless it is older than SESSION_DAYS (or not ours)."""
     signed_in_at = session.get("signed_in_at")
     if not isinstance(signed_in_at, int) or now(container) - signed_in_at > SESSION_DAYS * 24 * 3600:
         return None
     try:
-        member_id = UUID(str(session["member_id"]))
+        return UUID(str(session["member_id"]))
     except ValueError:
         return None
-    row = container.view(MemberDirectory).viewer(member_id)
+
+
+def current_viewer(container: Container, session: dict[str, Any]) -> dict[str, Any] | None:
+    """The member's `viewer` row when the session is still theirs; None when it has ended."""
+    member_id = session_member(container, session)
+    if member_id is None:
+        return None
+    row = container.viewers.get(member_id)
+    if row is not None and session.get("epoch") != row["session_epoch"]:
+        # A session newer than the kept row (this process may not have heard of the change yet) or one
+        # that ended: the directory decides.
+        row = container.viewers.read(member_id)
     return row if row is not None and session.get("epoch") == row["session_epoch"] else None
 
 

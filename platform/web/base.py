@@ -17,6 +17,7 @@ from cookout.domain.base import current_actor, last_position
 from cookout.platform.container import Container
 from cookout.projections.base import CookoutProjection
 from cookout.projections.members import MemberDirectory
+from cookout.projections.registry import PROJECTIONS
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ def viewer_row(request: HTMXRequest) -> dict[str, Any] | None:
     if VIEWER_KEY not in request.scope:
         member_id = signed_in_id(request)
         container: Container = request.app.state.container
-        request.scope[VIEWER_KEY] = container.view(MemberDirectory).viewer(member_id) if member_id else None  # type: ignore[literal-required]
+        request.scope[VIEWER_KEY] = container.viewers.get(member_id) if member_id else None  # type: ignore[literal-required]
     return request.scope[VIEWER_KEY]  # type: ignore[literal-required]
 
 
@@ -100,6 +101,10 @@ def run_command(request: HTMXRequest, command: Callable[..., T], *args: Any,
         container.wait_for(position)
     else:
         container.wait_for(position, projections)
+    if member_id and MemberDirectory in (projections or PROJECTIONS):
+        # The command may have changed what every request reads of the member (a password change ends
+        # their other sessions): this browser's next request reads it afresh, heard of or not.
+        container.viewers.forget(member_id)
     return result
 
 
