@@ -6,7 +6,7 @@ so responses that never reach a handler (a 404, a 405, a refused CSRF token, an 
 
 from __future__ import annotations
 
-from litestar.datastructures import CacheControlHeader, MutableScopeHeaders
+from litestar.datastructures import CacheControlHeader
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 # Scripts and styles come only from /static: no inline <script>, style= or on*= handlers, and no eval
@@ -36,11 +36,13 @@ def security_headers(https: bool) -> BeforeMessageSendHookHandler:
     }
     if https:
         fixed["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    # Encoded once: this runs on every response, and a response rarely sets one of these itself.
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in fixed.items()]
+    names = {name for name, _ in raw}
 
     async def add_security_headers(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
-            headers = MutableScopeHeaders.from_message(message)
-            for name, value in fixed.items():
-                headers[name] = value
+            kept = [header for header in message.get("headers", ()) if header[0].lower() not in names]
+            message["headers"] = [*kept, *raw]
 
     return add_security_headers

@@ -27,6 +27,7 @@ from cookout.platform.web.headers import NO_STORE
 from cookout.platform.web.pages import trusted_for_health
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_RAW = REQUEST_ID_HEADER.lower().encode("latin-1")
 
 log = logging.getLogger("cookout.web")
 
@@ -49,7 +50,7 @@ def request_ids(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_RAW, request_id.encode("latin-1"))]
             await send(message)
 
         with serving_request(request_id):
