@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,3 +53,12 @@ def test_the_import_contracts_in_pyproject_are_kept() -> None:
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_every_module_of_the_platform_core_is_held_to_its_contract() -> None:
+    contracts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    [core] = [c for c in contracts if "cookout.platform.cli" in c.get("forbidden_modules", ())]
+    on_disk = {f"cookout.platform.{path.stem}" for path in (REPO_ROOT / "platform").iterdir()
+               if (path.suffix == ".py" or (path / "__init__.py").exists())
+               and path.stem not in ("cli", "web")}
+    assert on_disk == set(core["source_modules"])
