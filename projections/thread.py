@@ -74,7 +74,6 @@ class ThreadView(View):
         UPDATE thread_comments t SET root_id = under.root_id FROM under WHERE t.id = under.id AND t.root_id IS NULL
         """,
         "CREATE INDEX IF NOT EXISTS thread_comments_root ON thread_comments (root_id, position)",
-        "CREATE INDEX IF NOT EXISTS thread_comments_top ON thread_comments (post_id, position) WHERE parent_id IS NULL",
         # Each comment carries the number of its top-level comment within the post (1, 2, ...), and each post
         # how many top-level comments it has: a page is a range of numbers, and which page holds a comment
         # is read off the comment, instead of counting the comments before it.
@@ -82,7 +81,7 @@ class ThreadView(View):
         "ALTER TABLE thread_comments ADD COLUMN IF NOT EXISTS top_number integer",
         """
         WITH numbered AS (
-            SELECT id, post_id, row_number() OVER (PARTITION BY post_id ORDER BY position) AS n
+            SELECT id, row_number() OVER (PARTITION BY post_id ORDER BY position) AS n
             FROM thread_comments WHERE parent_id IS NULL
         )
         UPDATE thread_comments t SET top_number = numbered.n FROM numbered
@@ -94,6 +93,7 @@ class ThreadView(View):
         ) counted WHERE counted.post_id = p.id AND p.top_level <> counted.n
         """,
         "CREATE INDEX IF NOT EXISTS thread_comments_page ON thread_comments (post_id, top_number, position)",
+        "DROP INDEX IF EXISTS thread_comments_top",  # what counted the top-level comments, before their numbers
         """
         CREATE TABLE IF NOT EXISTS thread_versions (
             target_id uuid NOT NULL,
@@ -292,7 +292,8 @@ class ThreadView(View):
             "AND NOT retracted) AS visible, (SELECT top_level FROM thread_posts WHERE id = %(post)s) AS top",
             {"post": post_id},
         )
-        return {"visible": int(found["visible"]), "top": int(found["top"] or 0)} if found else {"visible": 0, "top": 0}
+        assert found is not None  # two scalar subqueries: always one row
+        return {"visible": int(found["visible"]), "top": int(found["top"] or 0)}
 
     @staticmethod
     def top_level_before(comment: dict[str, Any]) -> int:
