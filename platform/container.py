@@ -40,11 +40,11 @@ from cookout.platform.keys import PostgresKeys
 from cookout.platform.settings import Settings
 from cookout.projections import shadow
 from cookout.projections.base import CookoutProjection
+from cookout.projections.members import MemberDirectory
 from cookout.projections.outbox import Dispatcher, Enqueue, OutboxView, Welcomes
 from cookout.projections.parked import DDL as PARKED_DDL
 from cookout.projections.parked import ParkedEvents
 from cookout.projections.positions import PositionWatcher
-from cookout.projections.members import MemberDirectory
 from cookout.projections.registry import PROJECTIONS
 from cookout.projections.runner import ProjectionsRunner, retry_parked
 from cookout.projections.viewers import Viewers

@@ -54,11 +54,10 @@ class Viewers:
 
     def read(self, member_id: Any) -> dict[str, Any] | None:
         """The row as the directory has it now, kept for the next request."""
-        listening = self.watcher.listening_now()
         with self.lock:
-            drops = self.drops
+            drops = self.drops  # listening starting or stopping drops too
         row = self.directory.viewer(member_id)
-        if row is not None and listening:
+        if row is not None:
             with self.lock:
                 if self.drops == drops and self.watcher.listening_now():
                     self.rows[str(member_id)] = row

@@ -53,12 +53,13 @@ VIEWER_KEY = "cookout.viewer"
 
 def viewer_row(request: HTMXRequest) -> dict[str, Any] | None:
     """The signed-in member's session epoch, time zone and whether their email is confirmed (the
-    directory's `viewer`), or None for a visitor. The session check reads it; after `catch_up` waited for
-    a command it is read again, since the command may have changed it."""
+    directory's `viewer`), or None for a visitor. The session check reads it (kept in memory); after
+    `catch_up` waited for a command it is read again from the directory, since the command may have
+    changed it and this process may not have heard so yet."""
     if VIEWER_KEY not in request.scope:
         member_id = signed_in_id(request)
         container: Container = request.app.state.container
-        request.scope[VIEWER_KEY] = container.viewers.get(member_id) if member_id else None  # type: ignore[literal-required]
+        request.scope[VIEWER_KEY] = container.viewers.read(member_id) if member_id else None  # type: ignore[literal-required]
     return request.scope[VIEWER_KEY]  # type: ignore[literal-required]
 
 
